@@ -1,0 +1,42 @@
+# lastseen: `make run` sets up and runs the monitor; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYWB_VENV := .venv-pywb
+
+.PHONY: run test bench setup pywb browser check clean
+
+run: setup
+	$(BIN)/lastseen run
+
+test: setup pywb browser
+	LASTSEEN_PYWB_BIN=$(abspath $(PYWB_VENV))/bin $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+check: setup
+	$(BIN)/lastseen check watchlist.yaml
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# pywb replays WARCs in tests. Its pins (brotlipy) break Scrapy's brotli
+# decoding, so it lives in a virtualenv of its own.
+pywb: $(PYWB_VENV)/.installed
+
+$(PYWB_VENV)/.installed:
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/pip install --quiet --disable-pip-version-check 'pywb>=2.8'
+	touch $@
+
+# A Chromium for browser tests: found if present, else Playwright's, else Debian's.
+browser: setup
+	VENV_BIN=$(BIN) sh scripts/ensure-chromium.sh
+
+clean:
+	rm -rf $(VENV) $(PYWB_VENV) build *.egg-info

@@ -1,0 +1,235 @@
+"""Alert sinks: tell people what changed, through Apprise.
+
+:func:`compose_message` turns a run's alerting events into one plain-text
+message; :func:`send_alerts` sends it to every configured Apprise URL
+(``json://``, ``mailto://``, ``slack://``, ``tgram://`` …) *separately*, so a broken
+sink never hides another sink's result, and returns one :class:`AlertResult` per URL.
+
+Nothing here raises and nothing prints: failures are results (the caller stores
+them on the run), Apprise's own log lines go to the ``apprise`` logger of the
+``logging`` module only. Sink URLs carry tokens and passwords, so results only
+ever hold the URL as Apprise's privacy mode renders it (``json://user:****@host/…``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import re
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = ["AlertItem", "AlertResult", "compose_message", "mask_url", "send_alerts"]
+
+
+@dataclass(frozen=True)
+class AlertResult:
+    """What happened when notifying one sink.
+
+    ``sink`` is the sink URL with its secrets masked; ``error`` is a one-line
+    human message when ``ok`` is False, else None.
+    """
+
+    sink: str
+    ok: bool
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        """``{"sink": ..., "ok": ..., "error": ...}``; ``error`` is always present (null when ok)."""
+        return {"sink": self.sink, "ok": self.ok, "error": self.error}
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """One event worth telling someone about."""
+
+    target: str
+    verdict: str
+    reason: str | None
+    summary: str
+    url: str
+
+
+def compose_message(
+    items: Sequence[AlertItem], *, run_id: str, report_path: str | None
+) -> tuple[str, str]:
+    """Build ``(title, body)`` for a run's alerts.
+
+    The body has one line per item, ``target — verdict (reason): summary — url``
+    (``(reason)`` and ``: summary`` left out when empty), then the report path.
+    Every field is flattened to a single line, so captured text cannot forge
+    extra lines in the message.
+    """
+    count = len(items)
+    noun = "alert" if count == 1 else "alerts"
+    title = f"lastseen: {count} {noun} in run {_one_line(run_id)}"
+    lines = []
+    for item in items:
+        line = f"{_one_line(item.target)} — {_one_line(item.verdict)}"
+        if item.reason:
+            line += f" ({_one_line(item.reason)})"
+        if item.summary:
+            line += f": {_one_line(item.summary)}"
+        line += f" — {_one_line(item.url)}"
+        lines.append(line)
+    if report_path:
+        lines.append("")
+        lines.append(f"Report: {_one_line(report_path)}")
+    return title, "\n".join(lines)
+
+
+def send_alerts(
+    urls: Sequence[str], title: str, body: str, *, timeout: float = 10.0
+) -> list[AlertResult]:
+    """Notify each Apprise URL separately; one :class:`AlertResult` per URL, in order.
+
+    ``timeout`` bounds each connect and each read (Apprise's ``cto``/``rto``)
+    unless the URL sets ``cto``/``rto`` itself. Never raises.
+    """
+    results = []
+    with _capture_apprise_log() as log:
+        for url in urls:
+            results.append(_send_one(url, title, body, timeout, log))
+    return results
+
+
+def mask_url(url: str) -> str:
+    """The sink URL with secrets hidden: Apprise's privacy rendering, else ``scheme://host/…``."""
+    plugin = _instantiate(url)
+    if plugin is not None:
+        try:
+            return plugin.url(privacy=True)
+        except Exception:
+            pass
+    return _fallback_mask(url)
+
+
+# -- internals -------------------------------------------------------------------------------
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _one_line(text: str) -> str:
+    return _WHITESPACE.sub(" ", str(text)).strip()
+
+
+@functools.cache
+def _apprise():
+    """Import Apprise and load its plugins once.
+
+    Some of Apprise's plugin modules import deprecated stdlib modules (``imghdr``
+    on Python 3.11/3.12); that is Apprise's to fix, so those DeprecationWarnings
+    are ignored while its plugins load, and only then (lastseen runs with
+    warnings as errors in its tests).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import apprise
+        from apprise.plugins import N_MGR
+
+        N_MGR.load_modules()
+    return apprise
+
+
+def _instantiate(url: str):
+    try:
+        return _apprise().Apprise.instantiate(url, suppress_exceptions=True)
+    except Exception:
+        return None
+
+
+def _fallback_mask(url: str) -> str:
+    """``scheme://host/…`` from a URL Apprise cannot parse; never userinfo, path or query."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+    except ValueError:
+        return "<unparseable URL>"
+    if not parts.scheme or not re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme):
+        return "<unparseable URL>"
+    if not re.fullmatch(r"[A-Za-z0-9.\-\[\]:]*", host):
+        host = ""
+    return f"{parts.scheme}://{host}/…"
+
+
+def _send_one(url: str, title: str, body: str, timeout: float, log: _LogRecorder) -> AlertResult:
+    try:
+        plugin = _instantiate(url)
+        if plugin is None:
+            masked = _fallback_mask(url)
+            return AlertResult(sink=masked, ok=False, error=f"not a valid Apprise URL: {masked}")
+        try:
+            sink = plugin.url(privacy=True)
+        except Exception:
+            sink = _fallback_mask(url)
+        _bound_time(plugin, url, timeout)
+        log.clear()
+        try:
+            text = _apprise().NotifyFormat.TEXT
+            ok = bool(plugin.notify(body=body, title=title, body_format=text))
+        except Exception as exc:  # Apprise plugins may raise on misconfiguration
+            return AlertResult(sink=sink, ok=False, error=_one_line(f"{type(exc).__name__}: {exc}"))
+        if ok:
+            return AlertResult(sink=sink, ok=True)
+        return AlertResult(sink=sink, ok=False, error=log.summary() or "the sink did not accept the notification")
+    except Exception as exc:  # last line of defence: send_alerts never raises
+        return AlertResult(sink=_fallback_mask(url), ok=False, error=_one_line(f"{type(exc).__name__}: {exc}"))
+
+
+def _bound_time(plugin, url: str, timeout: float) -> None:
+    """Apply ``timeout`` as connect/read timeout unless the URL's ``cto``/``rto`` say otherwise."""
+    try:
+        query = parse_qs(urlsplit(url).query)
+    except ValueError:
+        query = {}
+    if "cto" not in query and hasattr(plugin, "socket_connect_timeout"):
+        plugin.socket_connect_timeout = float(timeout)
+    if "rto" not in query and hasattr(plugin, "socket_read_timeout"):
+        plugin.socket_read_timeout = float(timeout)
+
+
+class _LogRecorder(logging.Handler):
+    """Keeps Apprise's warnings of the current send, to explain a failure."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.messages.append(_one_line(record.getMessage()))
+        except Exception:
+            pass
+
+    def clear(self) -> None:
+        self.messages.clear()
+
+    def summary(self) -> str:
+        # Apprise logs a headline ("Failed to send JSON notification: ...") then details.
+        return "; ".join(dict.fromkeys(m for m in self.messages if m))[:500]
+
+
+_capture_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _capture_apprise_log() -> Iterator[_LogRecorder]:
+    """Attach a :class:`_LogRecorder` to the ``apprise`` logger for the duration.
+
+    Having a handler also keeps Python's last-resort handler from printing
+    Apprise's warnings on stderr when the application configured no logging;
+    records still propagate to whatever the application did configure.
+    """
+    recorder = _LogRecorder()
+    logger = logging.getLogger("apprise")
+    with _capture_lock:
+        logger.addHandler(recorder)
+        try:
+            yield recorder
+        finally:
+            logger.removeHandler(recorder)

@@ -1,0 +1,296 @@
+"""Word-level differences between two extracted texts (pure, time-limited).
+
+``diff_texts(old, new)`` returns a :class:`Diff` whose ``ops`` rebuild both
+texts exactly: the ``0``/``-1`` ops concatenate to ``old``, the ``0``/``1``
+ops to ``new``.
+
+How: both texts are cut into tokens (words, whitespace runs, punctuation runs;
+one token per CJK ideograph or kana, since those scripts do not space their
+words). Each distinct token is mapped to one code point, as diff-match-patch's
+``diff_linesToChars`` does for lines, the two code-point strings are diffed
+with ``diff_main``, cleaned up semantically *at token level* (so an edit
+never splits a word) and mapped back.
+
+diff-match-patch gives up silently when it reaches its deadline: the part it
+was working on comes back as "delete everything, insert everything", which
+reads like a total rewrite. lastseen does not accept that quietly. The
+bisection step is instrumented; if the deadline passed, the word diff is
+thrown away and a line-level diff is computed instead, with
+``fallback=True`` and ``unit="line"``. If even the line diff runs out of time
+its coarse result is kept, still flagged ``fallback=True``. The worst case
+therefore takes about twice ``timeout``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from diff_match_patch import diff_match_patch
+
+from crawler.errors import ArchiveError
+
+__all__ = ["DELETE", "EQUAL", "INSERT", "Diff", "diff_texts", "tokenize_words", "tokenize_lines"]
+
+DELETE, EQUAL, INSERT = -1, 0, 1
+
+Op = tuple[int, str]
+
+
+@dataclass(frozen=True)
+class Diff:
+    """The difference between two texts, as diff-match-patch style ops."""
+
+    ops: tuple[Op, ...]  #: (op, text); op is -1 delete, 0 equal, 1 insert
+    insertions: int  #: units (words, or lines on fallback) inserted
+    deletions: int  #: units deleted
+    unit: str  #: "word" | "line"
+    fallback: bool  #: True when the word diff timed out and lines were diffed instead
+
+    @property
+    def changed(self) -> bool:
+        return any(op != EQUAL for op, _ in self.ops)
+
+    @property
+    def old(self) -> str:
+        return "".join(text for op, text in self.ops if op != INSERT)
+
+    @property
+    def new(self) -> str:
+        return "".join(text for op, text in self.ops if op != DELETE)
+
+    def summary(self) -> str:
+        """A short English summary, e.g. ``"3 insertions, 1 deletion"``."""
+        if not self.changed:
+            text = "no changes"
+        elif self.insertions == 0 and self.deletions == 0:
+            text = "whitespace changes only"
+        else:
+            text = f"{_plural(self.insertions, 'insertion')}, {_plural(self.deletions, 'deletion')}"
+        if self.fallback:
+            text += " (line-level: word diff timed out)"
+        return text
+
+    def to_json(self) -> dict:
+        return {
+            "insertions": self.insertions,
+            "deletions": self.deletions,
+            "unit": self.unit,
+            "fallback": self.fallback,
+        }
+
+    def ops_to_json(self) -> list[list]:
+        """The ops as JSON-ready ``[op, text]`` pairs (for the SQLite index)."""
+        return [[op, text] for op, text in self.ops]
+
+    @classmethod
+    def ops_from_json(cls, ops: object, *, unit: str = "word", fallback: bool = False) -> Diff:
+        """Rebuild a :class:`Diff` from :meth:`ops_to_json` output (counts are recomputed).
+
+        ``unit`` and ``fallback`` come from the stored :meth:`to_json`.
+        Malformed data raises :class:`~crawler.errors.ArchiveError`.
+        """
+        if unit not in _TOKENIZERS:
+            raise ArchiveError(f"stored diff has unknown unit {unit!r}; expected 'word' or 'line'")
+        if not isinstance(ops, list):
+            raise ArchiveError(f"stored diff ops must be a JSON list, not {type(ops).__name__}")
+        rebuilt: list[Op] = []
+        for index, item in enumerate(ops):
+            if (
+                not isinstance(item, (list, tuple))
+                or len(item) != 2
+                or type(item[0]) is not int
+                or item[0] not in (DELETE, EQUAL, INSERT)
+                or not isinstance(item[1], str)
+            ):
+                raise ArchiveError(
+                    f"stored diff op #{index} is {item!r}; expected [op, text] with op -1, 0 or 1"
+                )
+            rebuilt.append((item[0], item[1]))
+        return _make_diff(rebuilt, unit, bool(fallback))
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# --- tokenisation ----------------------------------------------------------------
+
+
+@functools.cache
+def _word_re() -> re.Pattern[str]:
+    # Python's \w misses combining marks that are not alphanumeric (Devanagari
+    # vowel signs, Arabic harakat...). Add every mark so such words stay whole.
+    ranges: list[tuple[int, int]] = []
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        if unicodedata.category(ch)[0] == "M" and not ch.isalnum() and ch != "_":
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    marks = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges
+    )
+    return re.compile(rf"[\w{marks}]+|\s+|[^\w\s{marks}]+")
+
+
+#: Scripts written without spaces: one token per character.
+_CJK_RE = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+)
+_CJK_SPLIT_RE = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+    "|[^\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+"
+)
+
+
+def tokenize_words(text: str) -> list[str]:
+    """Split ``text`` into words, whitespace runs and punctuation runs (lossless)."""
+    tokens = _word_re().findall(text)
+    if _CJK_RE.search(text) is None:
+        return tokens
+    out: list[str] = []
+    for token in tokens:
+        if _CJK_RE.search(token) is None:
+            out.append(token)
+        else:
+            out.extend(_CJK_SPLIT_RE.findall(token))
+    return out
+
+
+_LINE_RE = re.compile(r"[^\n]*\n|[^\n]+")
+
+
+def tokenize_lines(text: str) -> list[str]:
+    """Split ``text`` into lines, each keeping its ``"\\n"`` (lossless)."""
+    return _LINE_RE.findall(text)
+
+
+_TOKENIZERS: dict[str, Callable[[str], list[str]]] = {"word": tokenize_words, "line": tokenize_lines}
+
+
+def _count_units(text: str, tokenize: Callable[[str], list[str]]) -> int:
+    return sum(1 for token in tokenize(text) if not token.isspace())
+
+
+def _make_diff(ops: Sequence[Op], unit: str, fallback: bool) -> Diff:
+    tokenize = _TOKENIZERS[unit]
+    insertions = sum(_count_units(text, tokenize) for op, text in ops if op == INSERT)
+    deletions = sum(_count_units(text, tokenize) for op, text in ops if op == DELETE)
+    return Diff(tuple(ops), insertions, deletions, unit, fallback)
+
+
+# --- encoding tokens as code points ------------------------------------------------
+
+#: Code points usable as token ids: all of Unicode but the surrogates (and 0).
+_SURROGATES = range(0xD800, 0xE000)
+_MAX_TOKENS = sys.maxunicode - len(_SURROGATES)
+
+
+def _id_to_char(index: int) -> str:
+    return chr(index if index < 0xD800 else index + len(_SURROGATES))
+
+
+def _char_to_id(char: str) -> int:
+    cp = ord(char)
+    return cp if cp < 0xD800 else cp - len(_SURROGATES)
+
+
+def _tokens_to_chars(
+    tokens1: list[str], tokens2: list[str]
+) -> tuple[str, str, list[str]]:
+    """Map each distinct token to one code point (never a surrogate)."""
+    table: list[str] = [""]  # id 0 unused, as in diff-match-patch
+    ids: dict[str, int] = {}
+
+    def encode(tokens: list[str], limit: int) -> str:
+        chars = []
+        for position, token in enumerate(tokens):
+            index = ids.get(token)
+            if index is None:
+                if len(table) >= limit:
+                    # Out of code points: the rest becomes one opaque token.
+                    token = "".join(tokens[position:])
+                    index = ids.get(token)
+                    if index is None:
+                        table.append(token)
+                        index = ids[token] = len(table) - 1
+                    chars.append(_id_to_char(index))
+                    break
+                table.append(token)
+                index = ids[token] = len(table) - 1
+            chars.append(_id_to_char(index))
+        return "".join(chars)
+
+    # Like diff-match-patch: two thirds of the id space for the first text.
+    chars1 = encode(tokens1, _MAX_TOKENS * 2 // 3)
+    chars2 = encode(tokens2, _MAX_TOKENS)
+    return chars1, chars2, table
+
+
+def _chars_to_text(ops: Iterable[Op], table: list[str]) -> list[Op]:
+    return [(op, "".join(table[_char_to_id(ch)] for ch in chars)) for op, chars in ops]
+
+
+# --- diffing -----------------------------------------------------------------------
+
+
+class _DeadlineWatch(diff_match_patch):
+    """diff-match-patch that remembers whether it ran out of time.
+
+    ``diff_bisect`` is where the library bails out on its deadline (returning
+    a coarse delete-all/insert-all); checking the clock after every call tells
+    an honest result from a bail-out.
+    """
+
+    def __init__(self, timeout: float):
+        super().__init__()
+        self.Diff_Timeout = timeout
+        self.timed_out = False
+
+    def diff_bisect(self, text1, text2, deadline):  # noqa: D102 - see class docstring
+        result = super().diff_bisect(text1, text2, deadline)
+        if time.time() > deadline:
+            self.timed_out = True
+        return result
+
+
+def _deadline(timeout: float) -> float:
+    # diff-match-patch compares time.time() with the deadline; use the same clock.
+    return time.time() + timeout if timeout > 0 else float(sys.maxsize)
+
+
+def _diff_units(
+    old: str, new: str, tokenize: Callable[[str], list[str]], timeout: float
+) -> tuple[list[Op], bool]:
+    """Diff two texts token by token; return (ops, timed_out)."""
+    deadline = _deadline(timeout)
+    chars1, chars2, table = _tokens_to_chars(tokenize(old), tokenize(new))
+    dmp = _DeadlineWatch(timeout)
+    ops = dmp.diff_main(chars1, chars2, False, deadline)
+    dmp.diff_cleanupSemantic(ops)
+    return _chars_to_text(ops, table), dmp.timed_out
+
+
+def diff_texts(old: str, new: str, *, timeout: float = 5.0) -> Diff:
+    """Diff ``old`` against ``new`` word by word within about ``timeout`` seconds.
+
+    ``timeout=0`` means no limit. When the word diff runs out of time, a line
+    diff (with its own ``timeout``) replaces it and the result says so
+    (``fallback=True``, ``unit="line"``).
+    """
+    if timeout < 0:
+        raise ValueError("timeout must be >= 0 (0 means no limit)")
+    if old == new:
+        return Diff(((EQUAL, old),) if old else (), 0, 0, "word", False)
+    ops, timed_out = _diff_units(old, new, tokenize_words, timeout)
+    if not timed_out:
+        return _make_diff(ops, "word", False)
+    ops, _ = _diff_units(old, new, tokenize_lines, timeout)
+    return _make_diff(ops, "line", True)

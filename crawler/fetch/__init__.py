@@ -1,0 +1,100 @@
+"""Fetchers: they turn targets into :class:`~crawler.fetch.model.FetchResult` objects.
+
+:func:`fetch_http` runs Scrapy in a child process (:mod:`crawler.fetch.worker`)
+and yields results as they arrive, in completion order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+
+from ..errors import FetchError
+from .model import ERROR_KINDS, Exchange, FetchResult
+
+__all__ = ["ERROR_KINDS", "Exchange", "FetchResult", "fetch_http"]
+
+_END = object()
+
+
+def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]:
+    """Fetch ``targets`` (dicts with ``name`` and ``url``) over plain HTTP(S).
+
+    Yields one :class:`FetchResult` per target as fetches complete. Raises
+    :class:`FetchError` if the fetcher process dies before reporting them all.
+    """
+    targets = list(targets)
+    if not targets:
+        return
+    job = json.dumps({"settings": settings, "targets": targets}).encode()
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler.fetch.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+    except OSError as exc:
+        raise FetchError(f"cannot start the fetcher process: {exc}") from exc
+
+    def feed():
+        try:
+            proc.stdin.write(job)
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    inbox: queue.Queue = queue.Queue()
+
+    def read():
+        stream = proc.stdout
+        try:
+            while True:
+                head = stream.read(4)
+                if len(head) < 4:
+                    break
+                (size,) = struct.unpack(">I", head)
+                data = stream.read(size)
+                if len(data) < size:
+                    break
+                inbox.put(pickle.loads(data))
+        finally:
+            inbox.put(_END)
+
+    threading.Thread(target=feed, name="lastseen-feed", daemon=True).start()
+    threading.Thread(target=read, name="lastseen-read", daemon=True).start()
+    done = False
+    seen = 0
+    try:
+        while True:
+            item = inbox.get()
+            if item is _END:
+                break
+            if isinstance(item, dict) and item.get("done"):
+                done = True
+                continue
+            seen += 1
+            yield item
+    finally:
+        if proc.poll() is None and not done:
+            proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+    if not done or seen != len(targets):
+        raise FetchError(
+            f"the fetcher process stopped (exit status {proc.returncode}) after reporting "
+            f"{seen} of {len(targets)} targets; see the messages above"
+        )

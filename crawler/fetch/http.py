@@ -1,0 +1,263 @@
+"""Plain-HTTP fetching with Scrapy: the spider, the recording middleware, the settings.
+
+This module runs inside the fetcher process (see :mod:`crawler.fetch.worker`);
+nothing here touches the archive. The recorder sits at the downloader end of
+the middleware chain (priority 950), so it sees each response exactly as the
+download handler produced it: content-coding kept, transfer-coding removed,
+before any redirect, retry or decompression logic. Scrapy's own
+``HttpCompressionMiddleware`` is switched off: the monitor decodes bodies
+itself, bounded, off Scrapy's thread (and Scrapy would otherwise spend time
+guessing the charset of compressed bytes).
+"""
+
+from __future__ import annotations
+
+import http
+import time
+from collections.abc import Callable
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, StopDownload
+
+from .model import Exchange, FetchResult
+
+ACCEPT_ENCODING = "gzip, deflate, br"
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+_META_TARGET = "lastseen_target"
+_META_EXCHANGES = "lastseen_exchanges"
+_META_STARTED = "lastseen_started"       # when the fetch of the target began
+_META_T0 = "lastseen_t0"                 # when the current exchange reached the downloader
+_META_RX = "lastseen_rx"                 # bytes received in the current exchange
+
+
+def scrapy_settings(options: dict) -> dict:
+    """Scrapy settings for a lastseen fetch, from the watchlist's settings.
+
+    ``options`` holds plain values: concurrency, per_host_concurrency,
+    per_host_delay, timeout, user_agent, retries, max_redirects, max_body.
+    """
+    return {
+        # Nothing may listen on a port during a run.
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "EXTENSIONS": {
+            "scrapy.extensions.telnet.TelnetConsole": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,
+            "scrapy.extensions.memusage.MemoryUsage": None,
+            "scrapy.extensions.logstats.LogStats": None,
+        },
+        "LOG_LEVEL": "ERROR",
+        "LOGSTATS_INTERVAL": 0,
+        "STATS_DUMP": False,
+        "ROBOTSTXT_OBEY": False,
+        "COOKIES_ENABLED": True,
+        "CONCURRENT_REQUESTS": int(options["concurrency"]),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": int(options["per_host_concurrency"]),
+        "DOWNLOAD_DELAY": float(options["per_host_delay"]),
+        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "DOWNLOAD_TIMEOUT": float(options["timeout"]),
+        "DNS_TIMEOUT": float(options["timeout"]),
+        "DNSCACHE_ENABLED": True,
+        "REACTOR_THREADPOOL_MAXSIZE": 20,
+        "RETRY_ENABLED": int(options["retries"]) > 0,
+        "RETRY_TIMES": int(options["retries"]),
+        "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
+        "REDIRECT_ENABLED": True,
+        "REDIRECT_MAX_TIMES": int(options["max_redirects"]),
+        "HTTPERROR_ALLOW_ALL": True,
+        # Scrapy's max size drops the body; the recorder truncates and keeps it.
+        "DOWNLOAD_MAXSIZE": 0,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_FAIL_ON_DATALOSS": False,
+        "LASTSEEN_MAX_BODY": int(options["max_body"]),
+        "USER_AGENT": options["user_agent"],
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "en",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.fetch.http.RecorderMiddleware": 950,
+        },
+        "SPIDER_MIDDLEWARES": {
+            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+        },
+    }
+
+
+class RecorderMiddleware:
+    """Records every exchange as received into the request's exchange list.
+
+    Built the Scrapy way: ``from_crawler`` reads ``LASTSEEN_MAX_BODY`` and
+    connects the signals that time each exchange and bound its body.
+    """
+
+    def __init__(self, max_body: int):
+        self.max_body = max_body
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = cls(crawler.settings.getint("LASTSEEN_MAX_BODY", 50 * 2**20))
+        crawler.signals.connect(mw.request_reached_downloader, signal=signals.request_reached_downloader)
+        crawler.signals.connect(mw.bytes_received, signal=signals.bytes_received)
+        return mw
+
+    def request_reached_downloader(self, request, spider):
+        request.meta[_META_T0] = time.time()
+        request.meta[_META_RX] = 0
+
+    def bytes_received(self, data, request, spider):
+        received = request.meta.get(_META_RX, 0) + len(data)
+        request.meta[_META_RX] = received
+        if self.max_body and received > self.max_body:
+            raise StopDownload(fail=False)
+
+    def process_response(self, request, response, spider):
+        exchanges = request.meta.get(_META_EXCHANGES)
+        if exchanges is None:
+            return response
+        now = time.time()
+        started = request.meta.get(_META_T0, now)
+        body = response.body
+        truncated = None
+        if "download_stopped" in response.flags:
+            truncated = "length"
+            body = body[: self.max_body]
+        elif "dataloss" in response.flags:
+            truncated = "disconnect"
+        try:
+            reason = http.HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
+        exchanges.append(
+            Exchange(
+                url=request.url,
+                method=request.method,
+                request_headers=_request_headers(request),
+                request_body=request.body or b"",
+                started=started,
+                duration=max(0.0, now - started),
+                protocol=response.protocol or "HTTP/1.1",
+                status=response.status,
+                reason=reason,
+                response_headers=_headers_list(response.headers),
+                body=body,
+                ip=str(response.ip_address) if response.ip_address is not None else None,
+                truncated=truncated,
+            )
+        )
+        return response
+
+
+def _headers_list(headers) -> list[tuple[str, str]]:
+    out = []
+    for key in headers.keys():
+        name = key.decode("latin-1")
+        for value in headers.getlist(key):
+            out.append((name, value.decode("latin-1")))
+    return out
+
+
+def _request_headers(request) -> list[tuple[str, str]]:
+    from urllib.parse import urlsplit
+
+    netloc = urlsplit(request.url).netloc.rsplit("@", 1)[-1]
+    out = [("Host", netloc)]
+    out.extend(h for h in _headers_list(request.headers) if h[0].lower() != "host")
+    return out
+
+
+def classify_failure(failure) -> tuple[str, str]:
+    """Map a Twisted/Scrapy failure to an error kind of :data:`ERROR_KINDS` and a message."""
+    exc = failure.value
+    chain = list(_walk(exc))
+    names = {type(e).__name__ for e in chain}
+    modules = {type(e).__module__ for e in chain}
+    message = _message(exc)
+    if isinstance(exc, IgnoreRequest) and "redirect" in str(exc).lower():
+        return "redirects", message or "too many redirects"
+    if names & {"DNSLookupError", "CannotResolveHostError", "NoAddressError"}:
+        return "dns", message or "the host name does not resolve"
+    if any(m.startswith("OpenSSL") for m in modules) or names & {"SSLError", "CertificateError"}:
+        return "tls", message or "TLS handshake failed"
+    if names & {"ConnectionRefusedError", "DownloadConnectionRefusedError"}:
+        return "refused", message or "connection refused"
+    if names & {"TimeoutError", "TCPTimedOutError", "DownloadTimeoutError", "UserTimeoutError", "CancelledError"}:
+        return "timeout", message or "timed out"
+    if names & {"ConnectionLost", "ConnectionDone", "ConnectionResetError", "ResponseFailed",
+                "ResponseNeverReceived", "ResponseDataLossError", "ConnectError", "DownloadFailedError",
+                "PotentialDataLoss", "_DataLoss"}:
+        return "reset", message or "connection dropped"
+    return "protocol", message or type(exc).__name__
+
+
+def _walk(exc, depth=0):
+    if exc is None or depth > 8:
+        return
+    yield exc
+    for reason in getattr(exc, "reasons", None) or ():
+        yield from _walk(getattr(reason, "value", reason), depth + 1)
+    yield from _walk(exc.__cause__ or exc.__context__, depth + 1)
+
+
+def _message(exc) -> str:
+    for e in _walk(exc):
+        text = str(e).strip()
+        if text and not text.startswith("[<twisted.python.failure"):
+            return f"{type(e).__name__}: {text}"[:500]
+    return type(exc).__name__
+
+
+class TargetSpider(scrapy.Spider):
+    """Fetches each target's URL once; reports each outcome through ``emit``."""
+
+    name = "lastseen"
+
+    def __init__(self, targets: list[dict], emit: Callable[[FetchResult], None], **kwargs):
+        super().__init__(**kwargs)
+        self.targets = targets
+        self.emit = emit
+
+    async def start(self):
+        for target in self.targets:
+            yield scrapy.Request(
+                target["url"],
+                callback=self.parsed,
+                errback=self.failed,
+                dont_filter=True,
+                meta={
+                    _META_TARGET: target,
+                    _META_EXCHANGES: [],
+                    _META_STARTED: time.time(),
+                    "cookiejar": target["name"],
+                },
+            )
+
+    def parsed(self, response):
+        self.emit(self._result(response.meta))
+        return ()
+
+    def failed(self, failure):
+        meta = failure.request.meta
+        kind, message = classify_failure(failure)
+        self.emit(self._result(meta, kind, message))
+
+    @staticmethod
+    def _result(meta, error_kind=None, error=None) -> FetchResult:
+        target = meta[_META_TARGET]
+        return FetchResult(
+            target=target["name"],
+            url=target["url"],
+            started=meta[_META_STARTED],
+            finished=time.time(),
+            exchanges=meta[_META_EXCHANGES],
+            error_kind=error_kind,
+            error=error,
+        )

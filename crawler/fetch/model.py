@@ -1,0 +1,79 @@
+"""The capture model: what a fetcher hands to the rest of lastseen.
+
+A fetch of one target yields one :class:`FetchResult`: every HTTP exchange it
+made (redirect hops and retried attempts included, in order) and, when no final
+response arrived, the error that stopped it. These are plain data so they cross
+the process boundary between the fetcher and the monitor (pickled frames) and
+so a browser fetcher can produce the same shape later, with extra records
+(sub-resources, screenshot, rendered DOM) carried in ``extra``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Error kinds a fetch can end with. They are the ``reason`` words of the
+# ``unreachable`` verdict, so they are the words users read in reports.
+ERROR_KINDS = (
+    "dns",        # the host name does not resolve
+    "refused",    # the connection was refused
+    "timeout",    # DNS, connect or the exchange took longer than `timeout`
+    "reset",      # the connection was dropped mid-exchange
+    "tls",        # the TLS handshake failed
+    "redirects",  # too many redirects (or a loop)
+    "protocol",   # anything else: malformed response, unsupported scheme...
+)
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and the response it got, as received.
+
+    ``body`` is the payload as it came off the wire: content-coding kept
+    (gzip stays gzip), transfer-coding removed. ``response_headers`` are as
+    received, in order; the WARC writer drops the ones that no longer describe
+    the stored bytes (Transfer-Encoding) and fixes Content-Length.
+    """
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    started: float                      # epoch seconds when the exchange began
+    duration: float                     # seconds until the body was complete
+    protocol: str                       # "HTTP/1.1"
+    status: int
+    reason: str
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    ip: str | None = None
+    truncated: str | None = None        # None, "length" (max_body reached) or "disconnect"
+    request_body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """The first response header called ``name`` (case-insensitive)."""
+        lname = name.lower()
+        for key, value in self.response_headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+
+@dataclass
+class FetchResult:
+    """Everything one fetch of one target produced."""
+
+    target: str
+    url: str
+    started: float
+    finished: float
+    exchanges: list[Exchange] = field(default_factory=list)
+    error_kind: str | None = None       # one of ERROR_KINDS when no final response arrived
+    error: str | None = None            # a human-readable message for that error
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def final(self) -> Exchange | None:
+        """The exchange that ended the fetch, or None when it failed without one."""
+        if self.error_kind is not None or not self.exchanges:
+            return None
+        return self.exchanges[-1]

@@ -1,0 +1,78 @@
+"""The fetcher process: ``python -m crawler.fetch.worker``.
+
+Reads one JSON job from stdin (``{"settings": {...}, "targets": [{"name", "url"}, ...]}``),
+runs Scrapy, and writes one frame per target to stdout: a 4-byte big-endian
+length and a pickled :class:`~crawler.fetch.model.FetchResult`; a final frame
+holds ``{"done": True, "count": N}``. Logs go to stderr. Running Scrapy in its
+own process keeps Twisted's reactor out of the monitor (it cannot restart in
+one process) and gives extraction and diffing the second core.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import struct
+import sys
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the monitor dies (SIGKILL included)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class FrameWriter:
+    def __init__(self, fd: int):
+        self.out = os.fdopen(fd, "wb", buffering=1 << 16)
+        self.count = 0
+
+    def write(self, obj) -> None:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.out.write(struct.pack(">I", len(data)))
+            self.out.write(data)
+            self.out.flush()
+        except BrokenPipeError:
+            # The monitor is gone: nobody will store what we fetch.
+            os._exit(1)
+
+
+def main() -> int:
+    _die_with_parent()
+    job = json.load(sys.stdin.buffer)
+    # Keep the frame stream clean: anything printed goes to stderr.
+    frames = FrameWriter(os.dup(1))
+    os.dup2(2, 1)
+
+    from scrapy.crawler import CrawlerProcess
+
+    from .http import TargetSpider, scrapy_settings
+
+    def emit(result):
+        frames.count += 1
+        frames.write(result)
+
+    import logging
+
+    settings = scrapy_settings(job["settings"])
+    process = CrawlerProcess(settings)
+    # A target that fails is a capture with an error, reported by the monitor;
+    # Scrapy's "Gave up retrying" lines would only repeat it on stderr (and cron mail).
+    logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
+    process.crawl(TargetSpider, targets=job["targets"], emit=emit)
+    process.start()
+    frames.write({"done": True, "count": frames.count})
+    frames.out.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,406 @@
+"""The analyst's HTML report of one run.
+
+:func:`write_report` writes ``index.html`` (every event of the run, in the given
+order, with counts per verdict) and one evidence page per event worth reading
+(verdict changed, vanished or restored, or any event that carries a diff):
+both captures side by side with their WARC coordinates, then the inline diff,
+or, for a page that vanished, what it said.
+
+Everything that came from an archived page (text, titles, URLs, even target
+names) is hostile. The templates in ``crawler/templates/`` are rendered with
+autoescape on for every template; control characters are replaced before
+escaping; the pages carry a Content-Security-Policy that forbids scripts and
+every external resource, and contain no JavaScript at all. Captured and target
+URLs are shown as text, never as links: clicking from a report would visit the
+monitored site from the analyst's browser. The only links are the report's
+own relative pages.
+
+Reports are pure functions of their inputs (``generated`` and the run times are
+parameters), so golden tests compare them byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from crawler.errors import ArchiveError
+
+__all__ = [
+    "CONTEXT_CHARS",
+    "DETAIL_VERDICTS",
+    "VERDICT_ORDER",
+    "CaptureView",
+    "ReportEvent",
+    "write_report",
+]
+
+#: Order of the per-verdict counts; verdicts not listed follow, alphabetically.
+VERDICT_ORDER = ("changed", "vanished", "restored", "unreachable", "new", "unchanged")
+
+#: Verdicts that always get an evidence page (other events get one when they carry a diff).
+DETAIL_VERDICTS = frozenset({"changed", "vanished", "restored"})
+
+#: Characters of unchanged text kept on each side of a change in the collapsed diff.
+CONTEXT_CHARS = 300
+
+_MIN_HIDDEN = 200  # collapse an unchanged run only when it hides at least this much
+_SNAP_LINE = 160  # move a cut point up to this far to land on a line break
+_SNAP = 40  # ... or else this far to land on whitespace
+_MAX_SLUG = 80
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class CaptureView:
+    """One capture as the report shows it (a row of the ``captures`` table, flattened)."""
+
+    id: int
+    url: str
+    final_url: str | None
+    status: int | None
+    status_chain: tuple[int, ...]
+    started: datetime  # UTC aware
+    warc_file: str | None
+    warc_offset: int | None
+    warc_record_id: str | None
+    record_type: str | None  # "response" | "revisit"
+    payload_sha256: str | None
+    title: str | None
+    error: str | None  # human message when there was no response
+
+
+@dataclass(frozen=True)
+class ReportEvent:
+    """One target's outcome in a run."""
+
+    target: str
+    url: str
+    tags: tuple[str, ...]
+    verdict: str  # new | unchanged | changed | vanished | unreachable | restored | ...
+    reason: str | None  # http-404, redirected, dns, timeout, ...
+    alert: bool
+    summary: str
+    current: CaptureView
+    compared: CaptureView | None  # the last good capture it was compared with
+    diff: object | None  # a crawler.diff.Diff (read: ops, insertions, deletions, unit, fallback, summary())
+    old_text: str | None
+    new_text: str | None
+
+
+def write_report(
+    out_dir: Path,
+    *,
+    title: str,
+    run_id: str | None,
+    started: datetime,
+    finished: datetime | None,
+    events: Sequence[ReportEvent],
+    generated: datetime,
+) -> Path:
+    """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
+
+    Files are written atomically (temporary file, then ``os.replace``).
+    Raises :class:`~crawler.errors.ArchiveError` when the directory cannot be written.
+    """
+    out_dir = Path(out_dir)
+    env = _environment()
+    pages = _page_names(events)
+    common = {
+        "report_title": title,
+        "run_id": run_id,
+        "started": started,
+        "finished": finished,
+        "generated": generated,
+    }
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        detail = env.get_template("detail.html")
+        for event, page in zip(events, pages):
+            if page is not None:
+                html = detail.render(common, event=event, **_detail_context(event))
+                _write_atomic(out_dir / page, html)
+        index = env.get_template("index.html").render(
+            common,
+            rows=list(zip(events, pages)),
+            counts=_counts(events),
+            alerts=sum(1 for e in events if e.alert),
+        )
+        index_path = out_dir / "index.html"
+        _write_atomic(index_path, index)
+    except OSError as exc:
+        raise ArchiveError(
+            f"cannot write the report in {out_dir}: {exc.strerror or exc}; "
+            "check that the directory is writable and the disk is not full"
+        ) from exc
+    return index_path
+
+
+# -- page names --------------------------------------------------------------------------------
+
+_WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"}
+    | {f"com{i}" for i in range(10)}
+    | {f"lpt{i}" for i in range(10)}
+)
+
+
+def _slug(name: str) -> str:
+    """A lowercase ``[a-z0-9-]`` file stem for ``name``; safe on every filesystem."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    slug = slug[:_MAX_SLUG].rstrip("-") or "target"
+    if slug in _WINDOWS_RESERVED or slug == "index":
+        slug += "-page"
+    return slug
+
+
+def _needs_page(event: ReportEvent) -> bool:
+    return event.verdict in DETAIL_VERDICTS or event.diff is not None
+
+
+def _page_names(events: Sequence[ReportEvent]) -> list[str | None]:
+    """One unique ``<slug>.html`` per event that gets a page, else None."""
+    used = {"index"}
+    names: list[str | None] = []
+    for event in events:
+        if not _needs_page(event):
+            names.append(None)
+            continue
+        base = _slug(event.target)
+        stem, n = base, 2
+        while stem in used:
+            stem, n = f"{base}-{n}", n + 1
+        used.add(stem)
+        names.append(f"{stem}.html")
+    return names
+
+
+# -- view data ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A piece of the rendered diff: ``equal``, ``ins``, ``del`` or ``skip`` (collapsed text)."""
+
+    kind: str
+    text: str
+    newline: bool = False  # an insertion/deletion of only whitespace with a line break
+
+
+def _counts(events: Sequence[ReportEvent]) -> list[tuple[str, int]]:
+    counter = Counter(e.verdict for e in events)
+    known = [v for v in VERDICT_ORDER if v in counter]
+    others = sorted(v for v in counter if v not in VERDICT_ORDER)
+    return [(v, counter[v]) for v in known + others]
+
+
+def _detail_context(event: ReportEvent) -> dict:
+    diff = event.diff
+    ctx: dict = {"evidence": _evidence_rows(event.compared, event.current), "diff": None}
+    if diff is not None:
+        ops = tuple(diff.ops)
+        segments, collapsed = _segments(ops, CONTEXT_CHARS)
+        ctx["diff"] = {
+            "summary": diff.summary(),
+            "unit": diff.unit,
+            "fallback": bool(diff.fallback),
+            "changed": any(op != 0 and text for op, text in ops),
+            "segments": segments,
+            "full": _segments(ops, None)[0] if collapsed else None,
+            "chars": sum(len(text) for _op, text in ops),
+        }
+    return ctx
+
+
+_EVIDENCE_LABELS = (
+    # (label, monospace)
+    ("Capture", True),
+    ("Captured (UTC)", True),
+    ("HTTP status", True),
+    ("Status chain", True),
+    ("Requested URL", True),
+    ("Final URL", True),
+    ("WARC file", True),
+    ("WARC offset", True),
+    ("WARC record ID", True),
+    ("Record type", True),
+    ("Payload SHA-256", True),
+    ("Page title", False),
+    ("Error", False),
+)
+
+
+def _evidence_values(c: CaptureView | None) -> list[str | None]:
+    if c is None:
+        return [None] * len(_EVIDENCE_LABELS)
+    return [
+        str(c.id),
+        _utc(c.started),
+        None if c.status is None else str(c.status),
+        " → ".join(str(s) for s in c.status_chain) or None,
+        c.url,
+        c.final_url,
+        c.warc_file,
+        None if c.warc_offset is None else str(c.warc_offset),
+        c.warc_record_id,
+        c.record_type,
+        c.payload_sha256,
+        c.title,
+        c.error,
+    ]
+
+
+def _evidence_rows(before: CaptureView | None, after: CaptureView) -> list[tuple]:
+    """(label, before value, after value, monospace) rows of the side-by-side evidence table."""
+    rows = zip(_EVIDENCE_LABELS, _evidence_values(before), _evidence_values(after))
+    return [(label, b, a, mono) for (label, mono), b, a in rows]
+
+
+def _segments(ops: Sequence[tuple[int, str]], context: int | None) -> tuple[list[_Segment], bool]:
+    """Diff ops as segments; with ``context``, long unchanged runs shrink to ``context`` chars each side."""
+    merged: list[tuple[int, str]] = []
+    for op, text in ops:
+        op = (op > 0) - (op < 0)
+        if not text:
+            continue
+        if merged and merged[-1][0] == op:
+            merged[-1] = (op, merged[-1][1] + text)
+        else:
+            merged.append((op, text))
+    ops = merged
+    changes = [i for i, (op, _t) in enumerate(ops) if op != 0]
+    first = changes[0] if changes else None
+    last = changes[-1] if changes else None
+    segments: list[_Segment] = []
+    collapsed = False
+    for i, (op, text) in enumerate(ops):
+        if op != 0:
+            blank_line = "\n" in text and not text.strip()
+            segments.append(_Segment("ins" if op > 0 else "del", text, blank_line))
+            continue
+        if context is None:
+            segments.append(_Segment("equal", text))
+            continue
+        if first is None:  # nothing changed at all: show the beginning
+            keep_head, keep_tail = context, 0
+        else:
+            keep_head = context if i > first else 0
+            keep_tail = context if i < last else 0
+        head_end = _snap_forward(text, keep_head)
+        tail_start = _snap_backward(text, len(text) - keep_tail)
+        hidden = tail_start - head_end
+        if hidden < _MIN_HIDDEN:
+            segments.append(_Segment("equal", text))
+            continue
+        collapsed = True
+        if head_end:
+            segments.append(_Segment("equal", text[:head_end]))
+        segments.append(_Segment("skip", f"… {hidden:,} characters unchanged …"))
+        if tail_start < len(text):
+            segments.append(_Segment("equal", text[tail_start:]))
+    return segments, collapsed
+
+
+def _snap_forward(text: str, i: int) -> int:
+    """End a kept head after a line break (or else a space) near ``i``, not mid-word."""
+    if i <= 0:
+        return 0
+    if i >= len(text):
+        return len(text)
+    for pattern, reach in (("\n", _SNAP_LINE), (r"\s", _SNAP)):
+        m = re.search(pattern, text[i : i + reach])
+        if m:
+            return i + m.end()
+    return i
+
+
+def _snap_backward(text: str, i: int) -> int:
+    """Start a kept tail after a line break (or else a space) near ``i``, not mid-word."""
+    if i >= len(text):
+        return len(text)
+    if i <= 0:
+        return 0
+    for pattern, reach in (("\n", _SNAP_LINE), (r"\s", _SNAP)):
+        start = max(0, i - reach)
+        ends = [m.end() for m in re.finditer(pattern, text[start:i])]
+        if ends:
+            return start + ends[-1]
+    return i
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+# C0/C1 controls (but tab, LF, FF, CR) and lone surrogates: not text, and some break parsers.
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _finalize(value: object) -> object:
+    """Applied to every ``{{ }}`` value before escaping: None shows as an em dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, str):
+        return _UNSAFE_CHARS.sub("\ufffd", value)
+    return value
+
+
+def _utc(value: datetime | None) -> str | None:
+    """``2024-05-01T12:00:00Z``; a naive datetime is taken to be UTC already."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_BADGE_CLASSES = {v: f"v-{v}" for v in VERDICT_ORDER}
+
+
+def _verdict_class(verdict: str) -> str:
+    return _BADGE_CLASSES.get(verdict, "v-other")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=True,  # every template, whatever its name
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["utc"] = _utc
+    env.filters["verdict_class"] = _verdict_class
+    return env
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    data = text.encode("utf-8", errors="replace")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,326 @@
+"""The capture index: SQLite at ``archive/lastseen.db`` (sqlite-utils), with migrations.
+
+Tables (plural snake_case, Datasette-friendly, JSON in TEXT columns)::
+
+    runs       one row per `lastseen run`: times, watchlist hash, report, alert results
+    targets    every target ever seen, by name
+    captures   one row per fetch of a target (failed ones too): final response, WARC
+               location, payload digests, extracted title/links, text fingerprint
+    exchanges  every HTTP exchange of a capture (redirect hops, retries) and its WARC records
+    texts      extracted text, content-addressed by SHA-256 (identical pages share a row)
+    events     the verdict of each capture against the target's last good capture
+
+Write order is the caller's contract: WARC records are fsynced before the rows
+pointing at them are committed (see :mod:`crawler.monitor`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from .errors import ArchiveError
+
+SCHEMA_VERSION = 1
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["runs"].create(
+        {
+            "id": str, "started": str, "finished": str, "status": str, "watchlist": str,
+            "watchlist_sha256": str, "targets_due": int, "report": str, "alerts": str, "software": str,
+        },
+        pk="id",
+    )
+    db["targets"].create(
+        {"name": str, "url": str, "tags": str, "first_seen": str, "updated": str}, pk="name"
+    )
+    db["captures"].create(
+        {
+            "id": int, "run_id": str, "target": str, "url": str, "final_url": str, "status": int,
+            "status_chain": str, "started": str, "finished": str, "duration_ms": int,
+            "error_kind": str, "error": str, "ip": str, "content_type": str,
+            "warc_file": str, "warc_offset": int, "warc_length": int, "warc_record_id": str,
+            "record_type": str, "refers_to_record_id": str, "refers_to_uri": str, "refers_to_date": str,
+            "payload_sha1": str, "payload_sha256": str, "payload_length": int, "truncated": str,
+            "kind": str, "charset": str, "extract_key": str, "extract_error": str,
+            "text_sha256": str, "fingerprint": str, "title": str, "links": str, "good": int,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id"), ("target", "targets", "name")],
+    )
+    db["texts"].create({"sha256": str, "text": str}, pk="sha256")
+    db["exchanges"].create(
+        {
+            "id": int, "capture_id": int, "seq": int, "url": str, "method": str, "status": int,
+            "started": str, "duration_ms": int, "ip": str, "warc_file": str,
+            "request_offset": int, "request_length": int, "request_record_id": str,
+            "response_offset": int, "response_length": int, "response_record_id": str,
+            "record_type": str, "payload_sha1": str, "payload_sha256": str, "payload_length": int,
+            "truncated": str,
+        },
+        pk="id",
+        foreign_keys=[("capture_id", "captures", "id")],
+    )
+    db["events"].create(
+        {
+            "id": int, "run_id": str, "target": str, "capture_id": int, "compared_capture_id": int,
+            "verdict": str, "reason": str, "alert": int, "summary": str,
+            "insertions": int, "deletions": int, "unit": str, "fallback": int, "diff_ops": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("run_id", "runs", "id"), ("target", "targets", "name"),
+            ("capture_id", "captures", "id"), ("compared_capture_id", "captures", "id"),
+        ],
+    )
+    db["captures"].create_index(["target", "id"])
+    db["captures"].create_index(["run_id"])
+    db["captures"].create_index(["warc_file", "warc_offset"])
+    db["exchanges"].create_index(["capture_id"])
+    db["exchanges"].create_index(["warc_file"])
+    db["events"].create_index(["target", "id"])
+    db["events"].create_index(["run_id"])
+    db.create_view(
+        "capture_texts",
+        "select captures.id as capture_id, captures.target, captures.started, captures.title, texts.text "
+        "from captures join texts on texts.sha256 = captures.text_sha256",
+    )
+
+
+MIGRATIONS = [_migration_1]
+
+
+@dataclass(frozen=True)
+class GoodCapture:
+    """The parts of a target's last good capture a new capture is compared with."""
+
+    id: int
+    text_sha256: str | None
+    fingerprint: str | None
+    kind: str | None
+    payload_sha256: str | None
+    extract_key: str | None
+    title: str | None
+    links: str | None
+    charset: str | None
+
+
+@dataclass(frozen=True)
+class StoredPayload:
+    """The last response payload stored for a target (for revisit records)."""
+
+    capture_id: int
+    payload_sha1: str
+    record_id: str
+    uri: str
+    date: str
+    status: int
+
+
+@dataclass(frozen=True)
+class History:
+    last_verdict: str | None
+    good: GoodCapture | None
+    payload: StoredPayload | None
+
+
+class CaptureStore:
+    """The SQLite index of an archive."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot open the index {self.path}: {exc}") from exc
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema ---------------------------------------------------------
+    def migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise ArchiveError(
+                f"{self.path} was written by a newer lastseen (schema {version}, this one knows "
+                f"{len(MIGRATIONS)}); upgrade lastseen to read it"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            with self.transaction():
+                MIGRATIONS[number](self.db)
+                self.conn.execute(f"PRAGMA user_version={number + 1}")
+
+    def transaction(self):
+        return _Transaction(self.conn)
+
+    # -- runs -----------------------------------------------------------
+    def begin_run(self, row: dict) -> None:
+        with self.transaction():
+            self.db["runs"].insert(row)
+
+    def update_run(self, run_id: str, **values) -> None:
+        with self.transaction():
+            self.db["runs"].update(run_id, values)
+
+    def abort_unfinished_runs(self) -> list[str]:
+        """Mark runs a crash left without a finish as aborted; return their ids."""
+        ids = [r[0] for r in self.conn.execute("select id from runs where finished is null")]
+        if ids:
+            with self.transaction():
+                self.conn.execute("update runs set status = 'aborted' where finished is null")
+        return ids
+
+    def upsert_targets(self, rows: Iterable[dict]) -> None:
+        with self.transaction():
+            for row in rows:
+                self.conn.execute(
+                    "insert into targets (name, url, tags, first_seen, updated) values (?, ?, ?, ?, ?) "
+                    "on conflict(name) do update set url = excluded.url, tags = excluded.tags, "
+                    "updated = excluded.updated",
+                    (row["name"], row["url"], row["tags"], row["first_seen"], row["updated"]),
+                )
+
+    # -- history --------------------------------------------------------
+    def last_attempts(self) -> dict[str, str]:
+        """The start time of each target's last capture (successful or not)."""
+        return dict(self.conn.execute("select target, max(started) from captures group by target"))
+
+    def history(self, target: str) -> History:
+        row = self.conn.execute(
+            "select verdict from events where target = ? order by id desc limit 1", (target,)
+        ).fetchone()
+        last_verdict = row[0] if row else None
+        good = self.conn.execute(
+            "select id, text_sha256, fingerprint, kind, payload_sha256, extract_key, title, links, charset "
+            "from captures where target = ? and good = 1 order by id desc limit 1",
+            (target,),
+        ).fetchone()
+        payload = self.conn.execute(
+            "select id, payload_sha1, record_type, warc_record_id, refers_to_record_id, final_url, "
+            "refers_to_uri, started, refers_to_date, status from captures "
+            "where target = ? and record_type is not null order by id desc limit 1",
+            (target,),
+        ).fetchone()
+        stored = None
+        if payload is not None:
+            cid, sha1, rtype, rid, ref_id, final_url, ref_uri, started, ref_date, status = payload
+            if rtype == "revisit":
+                stored = StoredPayload(cid, sha1, ref_id, ref_uri, ref_date, status)
+            else:
+                stored = StoredPayload(cid, sha1, rid, final_url, started, status)
+        return History(last_verdict, GoodCapture(*good) if good else None, stored)
+
+    def text(self, sha256: str | None) -> str | None:
+        if sha256 is None:
+            return None
+        row = self.conn.execute("select text from texts where sha256 = ?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    # -- writes ---------------------------------------------------------
+    def insert_capture(self, capture: dict, exchanges: list[dict], text: tuple[str, str] | None, event: dict) -> int:
+        """Insert one capture with its exchanges, text and event; call inside a transaction."""
+        if text is not None:
+            self.conn.execute("insert or ignore into texts (sha256, text) values (?, ?)", text)
+        cid = _insert(self.conn, "captures", capture)
+        for ex in exchanges:
+            ex["capture_id"] = cid
+            _insert(self.conn, "exchanges", ex)
+        event["capture_id"] = cid
+        _insert(self.conn, "events", event)
+        return cid
+
+    def forget_beyond(self, warc_file: str, end: int) -> int:
+        """Delete captures (and their rows) whose records lie past ``end`` of ``warc_file``.
+
+        Recovery calls this when a crashed ``.open`` file is cut back, so that no
+        row points at bytes that do not exist. Returns the number of captures removed.
+        """
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                "select distinct capture_id from exchanges where warc_file = ? and "
+                "(response_offset + response_length > ? or request_offset + request_length > ?)",
+                (warc_file, end, end),
+            )
+        ]
+        ids += [
+            r[0]
+            for r in self.conn.execute(
+                "select id from captures where warc_file = ? and warc_offset + warc_length > ?",
+                (warc_file, end),
+            )
+        ]
+        ids = sorted(set(ids))
+        if not ids:
+            return 0
+        with self.transaction():
+            for cid in ids:
+                self.conn.execute("delete from events where capture_id = ? or compared_capture_id = ?", (cid, cid))
+                self.conn.execute("delete from exchanges where capture_id = ?", (cid,))
+                self.conn.execute("delete from captures where id = ?", (cid,))
+        return len(ids)
+
+    # -- reads for reports ----------------------------------------------
+    def capture(self, capture_id: int | None) -> dict | None:
+        if capture_id is None:
+            return None
+        cur = self.conn.execute("select * from captures where id = ?", (capture_id,))
+        row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row)) if row else None
+
+    def events(self, *, run_id: str | None = None, since: str | None = None) -> Iterator[dict]:
+        """Events (joined with their target's tags) of one run, or since an ISO time, oldest first."""
+        sql = (
+            "select events.*, targets.url as target_url, targets.tags as tags, captures.started as started "
+            "from events join captures on captures.id = events.capture_id "
+            "left join targets on targets.name = events.target "
+        )
+        if run_id is not None:
+            cur = self.conn.execute(sql + "where events.run_id = ? order by events.id", (run_id,))
+        else:
+            cur = self.conn.execute(sql + "where captures.started >= ? order by events.id", (since or "",))
+        names = [c[0] for c in cur.description]
+        for row in cur:
+            yield dict(zip(names, row))
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                self.conn.execute("ROLLBACK")
+                raise ArchiveError(f"cannot write the index: {err}") from err
+        else:
+            self.conn.execute("ROLLBACK")
+        return False
+
+
+def _insert(conn: sqlite3.Connection, table: str, row: dict) -> int:
+    keys = list(row)
+    cur = conn.execute(
+        f"insert into {table} ({', '.join(keys)}) values ({', '.join('?' * len(keys))})",
+        [json.dumps(v) if isinstance(v, (list, tuple, dict)) else v for v in (row[k] for k in keys)],
+    )
+    return cur.lastrowid

@@ -1,0 +1,85 @@
+"""Shared test helpers: write watchlists, run the CLI, read WARCs back."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.cli import cli
+
+
+def write_watchlist(path: Path, targets: list[dict], *, settings: dict | None = None, alerts: list | None = None) -> Path:
+    doc = {"settings": {"concurrency": 16, "per_host_concurrency": 4, "per_host_delay": "0s", "timeout": "5s",
+                        "retries": 1, **(settings or {})},
+           "targets": targets}
+    if alerts:
+        doc["alerts"] = alerts
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+@contextlib.contextmanager
+def chdir(path: Path):
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+class Ran:
+    def __init__(self, result):
+        self.exit_code = result.exit_code
+        self.stdout = result.stdout
+        self.stderr = result.stderr
+        self.exception = result.exception
+        self._json = None
+
+    @property
+    def json(self) -> dict:
+        if self._json is None:
+            self._json = json.loads(self.stdout)
+        return self._json
+
+    def event(self, target: str) -> dict:
+        for e in self.json["events"]:
+            if e["target"] == target:
+                return e
+        raise KeyError(f"no event for {target!r}; events: {[e['target'] for e in self.json['events']]}")
+
+
+def lastseen(cwd: Path, *args: str) -> Ran:
+    with chdir(cwd):
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=True)
+    ran = Ran(result)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        raise AssertionError("".join(traceback.format_exception(result.exception))) from result.exception
+    return ran
+
+
+def warc_records(path: Path) -> list:
+    """(offset, record type, headers, http headers, raw payload bytes) of every record."""
+    out = []
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh, no_record_parse=False, arc2warc=False)
+        for record in it:
+            payload = record.raw_stream.read()
+            out.append((it.get_record_offset(), record.rec_type, record.rec_headers, record.http_headers, payload))
+    return out
+
+
+def record_at(path: Path, offset: int):
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        for record in ArchiveIterator(fh):
+            return record.rec_type, record.rec_headers, record.http_headers, record.raw_stream.read()
+    raise AssertionError(f"no record at {path}:{offset}")

@@ -1,0 +1,179 @@
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from crawler.alerts import AlertItem, AlertResult, compose_message, mask_url, send_alerts
+
+ITEMS = [
+    AlertItem(target="Ministry press page", verdict="changed", reason=None,
+              summary="3 insertions, 1 deletion", url="https://ministry.example/press"),
+    AlertItem(target="Detention list", verdict="vanished", reason="http-404",
+              summary="page gone", url="https://ngo.example/list"),
+    AlertItem(target="Ops blog", verdict="unreachable", reason="dns", summary="",
+              url="https://ops.example/"),
+]
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        self.server.requests.append((self.path, dict(self.headers), body))
+        status = 500 if self.path.startswith("/broken") else 200
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture
+def hook_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.requests = []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _refused_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_compose_message_lines():
+    title, body = compose_message(ITEMS, run_id="run-42", report_path="/archive/reports/run-42/index.html")
+    assert "run-42" in title and "3 alerts" in title
+    lines = body.splitlines()
+    assert lines[0] == ("Ministry press page — changed: 3 insertions, 1 deletion — "
+                        "https://ministry.example/press")
+    assert lines[1] == "Detention list — vanished (http-404): page gone — https://ngo.example/list"
+    assert lines[2] == "Ops blog — unreachable (dns) — https://ops.example/"
+    assert lines[-1] == "Report: /archive/reports/run-42/index.html"
+
+
+def test_compose_message_flattens_newlines_and_handles_no_report():
+    item = AlertItem(target="evil\nReport: fake", verdict="changed", reason=None,
+                     summary="a\r\nb", url="https://x.example/")
+    title, body = compose_message([item], run_id="r1", report_path=None)
+    assert "1 alert " in title
+    assert body == "evil Report: fake — changed: a b — https://x.example/"
+
+
+def test_json_sink_receives_one_message(hook_server):
+    port = hook_server.server_address[1]
+    title, body = compose_message(ITEMS, run_id="run-42", report_path="/archive/reports/run-42/index.html")
+    results = send_alerts([f"json://127.0.0.1:{port}/hook"], title, body, timeout=5)
+    assert results == [AlertResult(sink=results[0].sink, ok=True, error=None)]
+    assert len(hook_server.requests) == 1
+    path, _headers, raw = hook_server.requests[0]
+    assert path == "/hook"
+    payload = json.loads(raw)
+    assert payload["title"] == title
+    for line in body.splitlines():
+        if line:
+            assert line in payload["message"]
+    assert "/archive/reports/run-42/index.html" in payload["message"]
+    assert results[0].to_json() == {"sink": results[0].sink, "ok": True, "error": None}
+
+
+def test_refused_port_is_a_failed_result_not_an_exception(capsys):
+    port = _refused_port()
+    [result] = send_alerts([f"json://127.0.0.1:{port}/hook"], "t", "b", timeout=2)
+    assert result.ok is False
+    assert result.error
+    assert f"127.0.0.1:{port}" in result.sink
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""  # Apprise stays quiet on the console
+
+
+def test_server_error_is_a_failed_result(hook_server):
+    port = hook_server.server_address[1]
+    [result] = send_alerts([f"json://127.0.0.1:{port}/broken"], "t", "b", timeout=5)
+    assert result.ok is False
+    assert result.error
+    assert len(hook_server.requests) == 1
+
+
+@pytest.mark.parametrize("url", ["garbage", "", "nosuchscheme://user:hunter2@host.example/x?token=hunter2", "json://"])
+def test_invalid_url_is_a_clear_error(url, capsys):
+    [result] = send_alerts([url], "t", "b")
+    assert result.ok is False
+    assert result.error.startswith("not a valid Apprise URL: ")
+    assert "hunter2" not in result.sink and "hunter2" not in result.error
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+
+
+def test_each_sink_is_notified_separately(hook_server):
+    port = hook_server.server_address[1]
+    urls = ["garbage", f"json://127.0.0.1:{_refused_port()}/hook", f"json://127.0.0.1:{port}/hook"]
+    results = send_alerts(urls, "t", "body", timeout=2)
+    assert [r.ok for r in results] == [False, False, True]
+    assert len(hook_server.requests) == 1
+
+
+def test_masking_hides_password(hook_server):
+    port = hook_server.server_address[1]
+    url = f"json://user:s3cr3tpw@127.0.0.1:{port}/hook"
+    [result] = send_alerts([url], "t", "b", timeout=5)
+    assert result.ok
+    assert "s3cr3tpw" not in result.sink
+    assert "s3cr3tpw" not in json.dumps(result.to_json())
+    assert "127.0.0.1" in result.sink
+    assert "s3cr3tpw" not in mask_url(url)
+    # the password was still used for the request
+    _path, headers, _raw = hook_server.requests[0]
+    assert headers.get("Authorization", "").startswith("Basic ")
+
+
+def test_masking_hides_tokens_of_token_urls():
+    token = "TIiajkdnlazkcOXrIdevi7FQ"
+    masked = mask_url(f"slack://T1JJ3T3L2/A1BRTD4JD/{token}")
+    assert masked.startswith("slack://")
+    assert token not in masked
+
+
+def test_timeout_sets_connect_and_read_timeouts(monkeypatch):
+    from crawler import alerts
+
+    seen = {}
+    plugin_cls = type(alerts._instantiate("json://127.0.0.1:9/x"))
+
+    def fake_notify(self, **kwargs):
+        seen["timeouts"] = (self.socket_connect_timeout, self.socket_read_timeout)
+        return True
+
+    monkeypatch.setattr(plugin_cls, "notify", fake_notify)
+    assert send_alerts(["json://127.0.0.1:9/x"], "t", "b", timeout=1.5)[0].ok
+    assert seen["timeouts"] == (1.5, 1.5)
+    send_alerts(["json://127.0.0.1:9/x?cto=3&rto=7"], "t", "b", timeout=1.5)
+    assert seen["timeouts"] == (3.0, 7.0)
+
+
+def test_send_alerts_never_raises(monkeypatch):
+    from crawler import alerts
+
+    plugin_cls = type(alerts._instantiate("json://127.0.0.1:9/x"))
+
+    def explode(self, **kwargs):
+        raise RuntimeError("plugin bug")
+
+    monkeypatch.setattr(plugin_cls, "notify", explode)
+    [result] = send_alerts(["json://127.0.0.1:9/x"], "t", "b")
+    assert result.ok is False
+    assert "plugin bug" in result.error

@@ -1,0 +1,527 @@
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import lxml.html
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler import report
+from crawler.errors import ArchiveError
+from crawler.report import CaptureView, ReportEvent, write_report
+
+GOLDEN = Path(__file__).parent / "golden"
+
+UTC = timezone.utc
+T0 = datetime(2024, 5, 1, 6, 0, 0, tzinfo=UTC)
+T1 = datetime(2024, 5, 2, 6, 0, 0, tzinfo=UTC)
+
+HOSTILE_SCRIPT = "<script>alert(1)</script>"
+HOSTILE_IMG = "<img src=x onerror=alert(1)>"
+HOSTILE_SVG = '"><svg onload=alert(1)>'
+HOSTILE_URL = "javascript:alert(document.domain)"
+
+
+@dataclass(frozen=True)
+class FakeDiff:
+    """Stand-in for crawler.diff.Diff: the report only reads these fields."""
+
+    ops: tuple
+    insertions: int
+    deletions: int
+    unit: str = "word"
+    fallback: bool = False
+
+    def summary(self) -> str:
+        ins = f"{self.insertions} insertion{'' if self.insertions == 1 else 's'}"
+        dels = f"{self.deletions} deletion{'' if self.deletions == 1 else 's'}"
+        return f"{ins}, {dels}"
+
+
+def paragraphs(start, n):
+    return "".join(
+        f"Paragraph {i}: the committee met in closed session and reviewed the agenda items.\n"
+        for i in range(start, start + n)
+    )
+
+
+def capture(id, url, *, at, status=200, chain=None, final_url=None, title="Press releases",
+            error=None, record_type="response", sha="a" * 64, warc="lastseen-20240501-000001.warc.gz",
+            offset=1234):
+    no_response = status is None
+    return CaptureView(
+        id=id,
+        url=url,
+        final_url=None if no_response else (final_url or url),
+        status=status,
+        status_chain=chain if chain is not None else (() if no_response else (status,)),
+        started=at,
+        warc_file=None if no_response else warc,
+        warc_offset=None if no_response else offset,
+        warc_record_id=None if no_response else f"<urn:uuid:00000000-0000-4000-8000-{id:012d}>",
+        record_type=None if no_response else record_type,
+        payload_sha256=None if no_response else sha,
+        title=None if no_response else title,
+        error=error,
+    )
+
+
+def event(target, verdict, *, url="https://ministry.example/press", tags=("gov",), reason=None,
+          alert=False, summary="", current=None, compared=None, diff=None, old_text=None, new_text=None):
+    return ReportEvent(
+        target=target,
+        url=url,
+        tags=tuple(tags),
+        verdict=verdict,
+        reason=reason,
+        alert=alert,
+        summary=summary,
+        current=current or capture(10, url, at=T1),
+        compared=compared,
+        diff=diff,
+        old_text=old_text,
+        new_text=new_text,
+    )
+
+
+def changed_diff():
+    ops = (
+        (0, paragraphs(0, 25)),
+        (0, "Today "),
+        (-1, "12 detainees"),
+        (1, f"15 detainees {HOSTILE_SCRIPT}"),
+        (0, " were released.\n" + paragraphs(25, 20)),
+        (1, "\n"),
+        (0, f"Contact: {HOSTILE_SVG} & <b>press</b>\n"),
+        (-1, HOSTILE_IMG),
+        (0, "\n" + paragraphs(45, 15)),
+    )
+    return FakeDiff(ops=ops, insertions=4, deletions=3)
+
+
+def sample_events():
+    press = "https://ministry.example/press"
+    old = "".join(t for op, t in changed_diff().ops if op <= 0)
+    new = "".join(t for op, t in changed_diff().ops if op >= 0)
+    return [
+        event(
+            "Ministry of Interior — press releases",
+            "changed",
+            tags=("gov", "detention"),
+            alert=True,
+            summary="4 insertions, 3 deletions",
+            compared=capture(7, press, at=T0, sha="b" * 64, title=f"Press {HOSTILE_SVG}"),
+            current=capture(12, press, at=T1, chain=(301, 200), final_url=HOSTILE_URL,
+                            title=f"Press {HOSTILE_SCRIPT}", offset=98765),
+            diff=changed_diff(),
+            old_text=old,
+            new_text=new,
+        ),
+        event(
+            f"Detention list {HOSTILE_IMG}",
+            "vanished",
+            url="https://ngo.example/list?a=1&b=2",
+            tags=("ngo",),
+            reason="http-404",
+            alert=True,
+            summary="page gone (HTTP 404)",
+            compared=capture(3, "https://ngo.example/list?a=1&b=2", at=T0, title="Detainees"),
+            current=capture(13, "https://ngo.example/list?a=1&b=2", at=T1, status=404, title="Not Found"),
+            old_text=f"Names of detainees:\nA. B.\nC. D. {HOSTILE_SCRIPT}\n",
+            new_text="Not Found\n",
+        ),
+        event(
+            "Ops blog",
+            "unreachable",
+            url="https://ops.example/",
+            tags=(),
+            reason="dns",
+            summary="could not resolve ops.example",
+            current=capture(14, "https://ops.example/", at=T1, status=None,
+                            error="DNS lookup failed for ops.example"),
+        ),
+        event("Quiet page", "unchanged", url="https://quiet.example/", summary="no change",
+              compared=capture(4, "https://quiet.example/", at=T0),
+              current=capture(15, "https://quiet.example/", at=T1, record_type="revisit")),
+        event("Fresh watch", "new", url="https://fresh.example/", summary="first capture",
+              current=capture(16, "https://fresh.example/", at=T1)),
+        event(
+            "ministry of interior: press releases",
+            "changed",
+            summary="1 insertion, 1 deletion",
+            compared=capture(8, press, at=T0),
+            current=capture(17, press, at=T1),
+            diff=FakeDiff(ops=((0, "Line one\n"), (-1, "Line two\n"), (1, "Line 2\n")),
+                          insertions=1, deletions=1, unit="line", fallback=True),
+        ),
+        event("Soft page", "soft-404", url="https://soft.example/", reason="soft-404",
+              summary="looks like an error page", current=capture(18, "https://soft.example/", at=T1)),
+        event(
+            "Back again",
+            "restored",
+            url="https://back.example/",
+            summary="page is back",
+            compared=capture(5, "https://back.example/", at=T0),
+            current=capture(19, "https://back.example/", at=T1),
+            diff=FakeDiff(ops=((0, "Same text.\n"),), insertions=0, deletions=0),
+        ),
+    ]
+
+
+def write_sample(out_dir):
+    return write_report(
+        out_dir,
+        title="Weekly watch",
+        run_id="2024-05-02T060000Z-7f3a",
+        started=T1,
+        finished=T1 + timedelta(minutes=3, seconds=20),
+        events=sample_events(),
+        generated=T1 + timedelta(minutes=4),
+    )
+
+
+def html_files(out_dir):
+    return sorted(Path(out_dir).glob("*.html"))
+
+
+# -- golden ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "golden_name, page",
+    [("report_index.html", "index.html"), ("report_detail.html", "ministry-of-interior-press-releases.html")],
+)
+def test_golden(tmp_path, update_golden, golden_name, page):
+    write_sample(tmp_path)
+    produced = (tmp_path / page).read_bytes()
+    golden = GOLDEN / golden_name
+    if update_golden:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_bytes(produced)
+    assert golden.exists(), f"{golden} is missing: run pytest with --update-golden and review it"
+    assert produced == golden.read_bytes(), (
+        f"{page} differs from {golden}; if the change is intended, rerun with --update-golden and review the diff"
+    )
+
+
+# -- structure ------------------------------------------------------------------------------------
+
+
+def test_writes_index_and_detail_pages(tmp_path):
+    index = write_sample(tmp_path)
+    assert index == tmp_path / "index.html"
+    names = [p.name for p in html_files(tmp_path)]
+    assert names == sorted([
+        "index.html",
+        "ministry-of-interior-press-releases.html",
+        "detention-list-img-src-x-onerror-alert-1.html",
+        "ministry-of-interior-press-releases-2.html",
+        "back-again.html",
+    ])
+    assert not [p for p in tmp_path.iterdir() if p.suffix != ".html"], "temporary files left behind"
+
+
+def test_other_verdict_with_a_diff_gets_a_page(tmp_path):
+    ev = event("Noise", "unchanged", diff=FakeDiff(ops=((0, "a"), (1, "b")), insertions=1, deletions=0))
+    write_report(tmp_path, title="t", run_id=None, started=T1, finished=None, events=[ev], generated=T1)
+    assert (tmp_path / "noise.html").exists()
+    assert 'href="noise.html"' in (tmp_path / "index.html").read_text()
+
+
+def test_index_counts_in_fixed_order_and_events_in_given_order(tmp_path):
+    doc = lxml.html.parse(str(write_sample(tmp_path))).getroot()
+    counts = [(li.text_content().strip()) for li in doc.cssselect("ul.counts li")]
+    assert counts == ["2changed", "1vanished", "1restored", "1unreachable", "1new", "1unchanged", "1soft-404"]
+    targets = [row.cssselect("td")[0].text.strip() for row in doc.cssselect("table.events tbody tr")]
+    assert targets == [e.target for e in sample_events()]
+    badge_classes = {b.text: b.get("class") for b in doc.cssselect("table.events .badge")}
+    assert badge_classes["changed"] == "badge v-changed"
+    assert badge_classes["soft-404"] == "badge v-other"
+
+
+def test_index_heading_and_times(tmp_path):
+    html = write_sample(tmp_path).read_text()
+    assert "2024-05-02T060000Z-7f3a" in html
+    assert "2024-05-02T06:00:00Z → 2024-05-02T06:03:20Z" in html
+    assert "<code>2024-05-02T06:00:00Z</code>" in html
+
+
+def test_times_are_utc_with_z(tmp_path):
+    plus2 = timezone(timedelta(hours=2))
+    ev = event("T", "new", current=capture(1, "https://x.example/", at=datetime(2024, 5, 1, 8, 30, tzinfo=plus2)))
+    index = write_report(tmp_path, title="t", run_id="r", started=datetime(2024, 5, 1, 8, 0, tzinfo=plus2),
+                         finished=None, events=[ev], generated=T1)
+    html = index.read_text()
+    assert "2024-05-01T06:30:00Z" in html
+    assert "2024-05-01T06:00:00Z → not finished" in html
+
+
+def test_detail_evidence_side_by_side(tmp_path):
+    write_sample(tmp_path)
+    doc = lxml.html.parse(str(tmp_path / "ministry-of-interior-press-releases.html")).getroot()
+    rows = {
+        tr.cssselect("th")[0].text_content(): [td.text_content() for td in tr.cssselect("td")]
+        for tr in doc.cssselect("table.evidence tbody tr")
+    }
+    assert rows["Captured (UTC)"] == ["2024-05-01T06:00:00Z", "2024-05-02T06:00:00Z"]
+    assert rows["HTTP status"] == ["200", "200"]
+    assert rows["Status chain"] == ["200", "301 → 200"]
+    assert rows["WARC offset"] == ["1234", "98765"]
+    assert rows["WARC record ID"][1] == "<urn:uuid:00000000-0000-4000-8000-000000000012>"
+    assert rows["Record type"] == ["response", "response"]
+    assert rows["Payload SHA-256"] == ["b" * 64, "a" * 64]
+    assert rows["Final URL"][1] == HOSTILE_URL
+    assert rows["Page title"] == [f"Press {HOSTILE_SVG}", f"Press {HOSTILE_SCRIPT}"]
+    assert rows["Error"] == ["—", "—"]
+
+
+def test_detail_inline_diff(tmp_path):
+    write_sample(tmp_path)
+    doc = lxml.html.parse(str(tmp_path / "ministry-of-interior-press-releases.html")).getroot()
+    shown = doc.cssselect("main > div.diff")[0]
+    assert [e.text_content() for e in shown.cssselect("ins")] == [f"15 detainees {HOSTILE_SCRIPT}", "\n"]
+    assert [e.text_content() for e in shown.cssselect("del")] == ["12 detainees", HOSTILE_IMG]
+    assert shown.cssselect("ins")[1].get("class") == "nl"
+    skips = [s.text_content() for s in shown.cssselect(".skip")]
+    assert len(skips) == 3 and all(re.fullmatch(r"… [\d,]+ characters unchanged …", s) for s in skips)
+    assert "4 insertions, 3 deletions" in doc.text_content()
+    assert "took too long" not in doc.text_content()
+    # the full text, uncollapsed, is one click away
+    full = doc.cssselect("details div.diff")[0]
+    assert not full.cssselect(".skip")
+    old = "".join(t for op, t in changed_diff().ops if op <= 0)
+    new = "".join(t for op, t in changed_diff().ops if op >= 0)
+    assert _side(full, "del") == old
+    assert _side(full, "ins") == new
+
+
+def _side(diff_el, keep):
+    """Rebuild one side of the diff from the rendered HTML (equal text + <keep> elements)."""
+    drop = "ins" if keep == "del" else "del"
+    parts = [diff_el.text or ""]
+    for child in diff_el:
+        if child.tag == keep:
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+        assert child.tag in ("ins", "del", drop)
+    return "".join(parts)
+
+
+def test_collapsed_diff_keeps_context_around_changes(tmp_path):
+    write_sample(tmp_path)
+    doc = lxml.html.parse(str(tmp_path / "ministry-of-interior-press-releases.html")).getroot()
+    shown = doc.cssselect("main > div.diff")[0].text_content()
+    full = doc.cssselect("details div.diff")[0].text_content()
+    assert len(shown) < len(full) / 2
+    assert "Paragraph 0:" not in shown  # far from any change
+    assert "Paragraph 24:" in shown  # context right before the first change
+    assert "Paragraph 59:" not in shown
+
+
+def test_small_diff_is_not_collapsed(tmp_path):
+    write_sample(tmp_path)
+    html = (tmp_path / "ministry-of-interior-press-releases-2.html").read_text()
+    assert "<details>" not in html
+    assert "characters unchanged" not in html
+
+
+def test_fallback_note(tmp_path):
+    write_sample(tmp_path)
+    text = lxml.html.parse(str(tmp_path / "ministry-of-interior-press-releases-2.html")).getroot().text_content()
+    assert "took too long" in text
+    assert "line-level diff" in text
+
+
+def test_restored_without_changes(tmp_path):
+    write_sample(tmp_path)
+    text = lxml.html.parse(str(tmp_path / "back-again.html")).getroot().text_content()
+    assert "No textual changes" in text
+    assert "Same text." in text
+
+
+def test_vanished_shows_what_it_said(tmp_path):
+    write_sample(tmp_path)
+    doc = lxml.html.parse(str(tmp_path / "detention-list-img-src-x-onerror-alert-1.html")).getroot()
+    texts = [d.text_content() for d in doc.cssselect("div.text")]
+    assert texts == [f"Names of detainees:\nA. B.\nC. D. {HOSTILE_SCRIPT}\n", "Not Found\n"]
+    assert "What it said" in doc.text_content()
+
+
+def test_unreachable_without_history_shows_error(tmp_path):
+    html = write_sample(tmp_path).read_text()
+    assert "DNS lookup failed for ops.example" in html
+
+
+def test_empty_run(tmp_path):
+    index = write_report(tmp_path, title="t", run_id=None, started=T1, finished=T1, events=[], generated=T1)
+    doc = lxml.html.parse(str(index)).getroot()
+    assert "No events in this run." in doc.text_content()
+
+
+# -- safety ---------------------------------------------------------------------------------------
+
+
+def test_every_page_parses_and_nothing_captured_becomes_markup(tmp_path):
+    write_sample(tmp_path)
+    for path in html_files(tmp_path):
+        raw = path.read_text(encoding="utf-8")
+        doc = lxml.html.document_fromstring(raw)
+        assert doc.tag == "html"
+        for el in doc.iter():
+            if not isinstance(el.tag, str):
+                continue
+            assert el.tag not in {"script", "img", "svg", "iframe", "object", "embed", "link", "base", "form"}, path
+            for name, value in el.attrib.items():
+                assert not name.lower().startswith("on"), (path, el.tag, name)
+                assert "javascript:" not in value.lower(), (path, el.tag, name)
+        for a in doc.iter("a"):
+            assert re.fullmatch(r"[a-z0-9-]+\.html", a.get("href")), (path, a.get("href"))
+        # hostile text is there, as text, escaped in the source
+        assert "<script" not in raw.lower()
+        assert "<svg" not in raw.lower() and "onerror=alert" not in raw.replace("&lt;img src=x onerror=alert", "")
+        csp = doc.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+        assert csp == ["default-src 'none'; style-src 'unsafe-inline'; img-src data:"]
+        assert doc.xpath('//meta[@name="referrer"]/@content') == ["no-referrer"]
+        assert not doc.xpath('//meta[@http-equiv="refresh"]')
+    index = (tmp_path / "index.html").read_text()
+    assert "Detention list &lt;img src=x onerror=alert(1)&gt;" in index
+    assert "javascript:alert(document.domain)" in index  # shown as text only
+    detail = (tmp_path / "ministry-of-interior-press-releases.html").read_text()
+    assert "15 detainees &lt;script&gt;alert(1)&lt;/script&gt;</ins>" in detail
+    assert "<del>&lt;img src=x onerror=alert(1)&gt;</del>" in detail
+    assert "Press &#34;&gt;&lt;svg onload=alert(1)&gt;" in detail
+
+
+def test_hostile_text_renders_as_text(tmp_path):
+    write_sample(tmp_path)
+    doc = lxml.html.parse(str(tmp_path / "ministry-of-interior-press-releases.html")).getroot()
+    text = doc.text_content()
+    for hostile in (HOSTILE_SCRIPT, HOSTILE_IMG, HOSTILE_SVG, HOSTILE_URL, "<b>press</b>"):
+        assert hostile in text
+    assert not doc.cssselect("main b")
+    index_text = lxml.html.parse(str(tmp_path / "index.html")).getroot().text_content()
+    assert f"Detention list {HOSTILE_IMG}" in index_text
+    assert HOSTILE_URL in index_text
+
+
+def test_hostile_names_in_title_element_and_every_field(tmp_path):
+    nasty = f"</title>{HOSTILE_SCRIPT}{HOSTILE_SVG}"
+    cap = CaptureView(id=1, url=HOSTILE_URL, final_url=f"{HOSTILE_URL}{HOSTILE_SVG}", status=200, status_chain=(200,),
+                      started=T1, warc_file=nasty, warc_offset=0, warc_record_id=nasty, record_type=nasty,
+                      payload_sha256=nasty, title=nasty, error=nasty)
+    ev = ReportEvent(target=nasty, url=HOSTILE_URL, tags=(nasty,), verdict=nasty, reason=nasty, alert=True,
+                     summary=nasty, current=cap, compared=cap, diff=None, old_text=nasty, new_text=nasty)
+    gone = ReportEvent(target=nasty, url=HOSTILE_URL, tags=(nasty,), verdict="vanished", reason=nasty, alert=True,
+                       summary=nasty, current=cap, compared=cap, diff=None, old_text=nasty, new_text=nasty)
+    write_report(tmp_path, title=nasty, run_id=nasty, started=T1, finished=T1, events=[ev, gone], generated=T1)
+    files = html_files(tmp_path)
+    assert len(files) == 2  # index + the vanished event's page (the unknown verdict has no diff: no page)
+    for path in files:
+        raw = path.read_text()
+        assert "<script" not in raw.lower() and "<svg" not in raw.lower()
+        doc = lxml.html.document_fromstring(raw)
+        assert doc.find(".//title").text.startswith("</title><script>")
+        assert not [el for el in doc.iter() if isinstance(el.tag, str) and el.tag in ("script", "svg")]
+
+
+def test_control_characters_and_surrogates_do_not_break_the_page(tmp_path):
+    ev = event("Ctl\x00name", "vanished", old_text="a\x00b\x1bc\ud800d\u0085e\tf\r\ng",
+               compared=capture(1, "https://x.example/", at=T0, title="t\x07itle"))
+    write_report(tmp_path, title="t", run_id="r", started=T1, finished=T1, events=[ev], generated=T1)
+    raw = (tmp_path / "ctl-name.html").read_bytes().decode("utf-8")  # valid UTF-8
+    doc = lxml.html.document_fromstring(raw)
+    assert doc.cssselect("div.text")[0].text_content() == "a\ufffdb\ufffdc\ufffdd\ufffde\tf\ng"
+    assert "\x00" not in raw and "\x07" not in raw
+
+
+def test_unwritable_directory_is_an_archive_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ArchiveError, match="cannot write the report"):
+        write_report(blocker / "report", title="t", run_id=None, started=T1, finished=None,
+                     events=sample_events(), generated=T1)
+
+
+def test_rewrite_replaces_files(tmp_path):
+    write_sample(tmp_path)
+    first = (tmp_path / "index.html").read_bytes()
+    write_sample(tmp_path)
+    assert (tmp_path / "index.html").read_bytes() == first
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# -- page names -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, slug",
+    [
+        ("Ministry / Press", "ministry-press"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("CON", "con-page"),
+        ("lpt1", "lpt1-page"),
+        ("index", "index-page"),
+        ("名前", "target"),
+        ("", "target"),
+        ("Café Müller", "cafe-muller"),
+        ("a" * 200, "a" * 80),
+    ],
+)
+def test_slug(name, slug):
+    assert report._slug(name) == slug
+
+
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=15))
+def test_page_names_are_unique_and_safe(names):
+    events = [event(n, "changed") for n in names]
+    pages = report._page_names(events)
+    assert len(pages) == len(names)
+    assert len(set(pages)) == len(pages)
+    for page in pages:
+        assert re.fullmatch(r"[a-z0-9][a-z0-9-]*\.html", page)
+        assert page != "index.html" and ".." not in page and "/" not in page
+        assert page[: -len(".html")] not in _WINDOWS_RESERVED
+        assert len(page) <= 120
+
+
+def test_only_pages_for_detail_verdicts():
+    events = [event("a", "new"), event("b", "unchanged"), event("c", "vanished"), event("d", "unreachable"),
+              event("e", "restored"), event("f", "changed")]
+    assert report._page_names(events) == [None, None, "c.html", None, "e.html", "f.html"]
+
+
+# -- segments -------------------------------------------------------------------------------------
+
+ops_strategy = st.lists(
+    st.tuples(st.sampled_from([-1, 0, 1]), st.text(alphabet="ab \n", max_size=900)), max_size=8
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops_strategy)
+def test_uncollapsed_segments_rebuild_both_texts(ops):
+    segments, collapsed = report._segments(ops, None)
+    assert not collapsed
+    old = "".join(s.text for s in segments if s.kind in ("equal", "del"))
+    new = "".join(s.text for s in segments if s.kind in ("equal", "ins"))
+    assert old == "".join(t for op, t in ops if op <= 0)
+    assert new == "".join(t for op, t in ops if op >= 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops_strategy)
+def test_collapsed_segments_keep_every_change_and_account_for_hidden_text(ops):
+    segments, collapsed = report._segments(ops, 50)
+    for kind, sign in (("ins", 1), ("del", -1)):
+        shown = "".join(s.text for s in segments if s.kind == kind)
+        assert shown == "".join(t for op, t in ops if op == sign)
+    hidden = sum(int(s.text.split()[1].replace(",", "")) for s in segments if s.kind == "skip")
+    shown = sum(len(s.text) for s in segments if s.kind == "equal")
+    assert shown + hidden == sum(len(t) for op, t in ops if op == 0)
+    assert collapsed == any(s.kind == "skip" for s in segments)

@@ -1,0 +1,159 @@
+"""Open a report full of hostile captured text in real headless Chromium.
+
+Does not skip when no Chromium is found: it fails with find_chromium's message
+saying how to install one.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pytest
+
+from crawler.browser import CHROMIUM_ARGS, find_chromium
+from crawler.errors import BrowserNotFoundError
+from crawler.report import CaptureView, ReportEvent, write_report
+
+T0 = datetime(2024, 5, 1, 6, 0, tzinfo=timezone.utc)
+T1 = datetime(2024, 5, 2, 6, 0, tzinfo=timezone.utc)
+
+PWN = "window.__pwned=1;document.title='PW'+'NED'"  # 'PWNED' only appears if it ran
+HOSTILE = [
+    f"<script>{PWN}</script>",
+    f'<img src=x onerror="{PWN}">',
+    f'"><svg onload="{PWN}">',
+    f"</div></ins><script>{PWN}</script>",
+    f"<iframe srcdoc=\"<script>parent.{PWN}</script>\"></iframe>",
+    f"<meta http-equiv=refresh content=\"0;url=javascript:{PWN}\">",
+]
+HOSTILE_TEXT = "\n".join(HOSTILE)
+JS_URL = f"javascript:{PWN}"
+
+
+@dataclass(frozen=True)
+class FakeDiff:
+    ops: tuple
+    insertions: int
+    deletions: int
+    unit: str = "word"
+    fallback: bool = False
+
+    def summary(self) -> str:
+        return f"{self.insertions} insertions, {self.deletions} deletions"
+
+
+def _capture(id, at, title):
+    return CaptureView(id=id, url=JS_URL, final_url=JS_URL, status=200, status_chain=(200,), started=at,
+                       warc_file=f"<script>{PWN}</script>.warc.gz", warc_offset=0,
+                       warc_record_id=f"<urn:uuid:{id}>", record_type="response",
+                       payload_sha256="0" * 64, title=title, error=None)
+
+
+@pytest.fixture(scope="module")
+def chromium_path():
+    try:
+        return find_chromium()
+    except BrowserNotFoundError as exc:
+        message = str(exc)
+    pytest.fail(message, pytrace=False)  # never skip: say how to install one
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    ops = (
+        (0, "Before.\n" + HOSTILE_TEXT + "\n"),
+        (-1, "twelve detainees " + HOSTILE[0]),
+        (1, "fifteen detainees " + HOSTILE[1]),
+        (0, "\nAfter " + HOSTILE[2] + "\n" + "padding text. " * 100),
+        (1, HOSTILE[3]),
+    )
+    events = [
+        ReportEvent(target=f"Press {HOSTILE[2]}", url=JS_URL, tags=(HOSTILE[0],), verdict="changed",
+                    reason=HOSTILE[1], alert=True, summary=HOSTILE[4],
+                    current=_capture(2, T1, HOSTILE[5]), compared=_capture(1, T0, HOSTILE[0]),
+                    diff=FakeDiff(ops=ops, insertions=2, deletions=1), old_text=None, new_text=None),
+        ReportEvent(target="Gone page", url="https://gone.example/", tags=(), verdict="vanished",
+                    reason="http-410", alert=True, summary="gone",
+                    current=_capture(4, T1, "Gone"), compared=_capture(3, T0, HOSTILE[3]),
+                    diff=None, old_text=HOSTILE_TEXT, new_text=HOSTILE_TEXT),
+    ]
+    write_report(out, title=f"Run {HOSTILE[0]}", run_id="r1", started=T0, finished=T1,
+                 events=events, generated=T1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=list(CHROMIUM_ARGS))
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _open(browser, path):
+    page = browser.new_page(java_script_enabled=True)  # JS on: prove the report gives it nothing to run
+    messages = []
+    page.on("console", lambda m: messages.append(m.text))
+    page.on("pageerror", lambda e: messages.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(200)  # let any (wrongly) scheduled handler fire
+    return page, messages
+
+
+def _assert_inert(page, messages, expected_title_start):
+    assert page.evaluate("() => window.__pwned") is None
+    assert "PWNED" not in page.title()
+    assert page.title().startswith(expected_title_start)
+    assert page.evaluate("() => document.scripts.length") == 0
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes])"
+        ".filter(a => a.name.toLowerCase().startsWith('on')).length"
+    ) == 0
+    assert page.locator("iframe, img, svg, object, embed").count() == 0
+    assert page.url.startswith("file://")
+    # nothing was even attempted and blocked by the CSP
+    assert not [m for m in messages if "Content Security Policy" in m or "PWNED" in m], messages
+
+
+def test_detail_page_is_inert_and_shows_changes(browser, report_dir, tmp_path):
+    [detail] = report_dir.glob("press-svg-onload-*.html")
+    page, messages = _open(browser, detail)
+    try:
+        _assert_inert(page, messages, "Press \"><svg")
+        ins = page.locator("main > div.diff ins").first
+        dele = page.locator("main > div.diff del").first
+        assert ins.is_visible() and dele.is_visible()
+        assert ins.inner_text() == "fifteen detainees " + HOSTILE[1]
+        assert dele.inner_text() == "twelve detainees " + HOSTILE[0]
+        # highlighted: green-ish insertions, red-ish deletions, struck through
+        ins_bg = ins.evaluate("e => getComputedStyle(e).backgroundColor")
+        del_style = dele.evaluate("e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).textDecorationLine]")
+        r, g, b = (int(x) for x in ins_bg[ins_bg.index("(") + 1 : ins_bg.index(")")].split(",")[:3])
+        assert g > r and g > b
+        r, g, b = (int(x) for x in del_style[0][del_style[0].index("(") + 1 : del_style[0].index(")")].split(",")[:3])
+        assert r > g and r > b
+        assert "line-through" in del_style[1]
+        assert page.get_by_text("characters unchanged").first.is_visible()
+        # the hostile title of the capture is visible as text
+        assert page.locator("table.evidence").inner_text().count("<script>") >= 1
+        shot = tmp_path / "detail.png"
+        page.screenshot(path=str(shot), full_page=True)
+        data = shot.read_bytes()
+        assert len(data) > 1000 and data.startswith(b"\x89PNG\r\n\x1a\n")
+    finally:
+        page.close()
+
+
+def test_index_and_vanished_page_are_inert(browser, report_dir):
+    for name, title_start in (("index.html", "Run <script>"), ("gone-page.html", "Gone page")):
+        page, messages = _open(browser, report_dir / name)
+        try:
+            _assert_inert(page, messages, title_start)
+            assert "<iframe srcdoc=" in page.locator("main").inner_text()
+        finally:
+            page.close()

@@ -1,0 +1,599 @@
+"""Tests of crawler.watchlist: parsing, every validation problem (with its line), schema, docs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import textwrap
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler.errors import LastseenError, WatchlistError
+from crawler.watchlist import (
+    SCHEMA_PATH,
+    SETTINGS_FIELDS,
+    TARGET_FIELDS,
+    Settings,
+    Target,
+    Watchlist,
+    format_duration,
+    format_size,
+    json_schema,
+    load_watchlist,
+    parse_duration,
+    parse_size,
+    parse_watchlist,
+    reference_markdown,
+    write_schema,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "watchlist.yaml"
+
+FULL = """\
+settings:
+  concurrency: 8
+  per_host_concurrency: 1
+  per_host_delay: 2.5s
+  timeout: 1m
+  user_agent: "test-agent/1.0 (+mailto:desk@example.org)"
+  retries: 0
+  max_redirects: 3
+  max_body: 5MB
+  every: 1d
+alerts:
+  - "json://127.0.0.1:8999/hook"
+  - "mailtos://user:pass@example.org"
+targets:
+  - name: vendor-safe-city-case-study
+    url: https://vendor.example/case/belgrade
+    tags: [vendor, case-study]
+    every: 6h
+    select: "main"
+    ignore: [".cookie-banner", "#clock"]
+  - name: ministry-press
+    url: http://ministry.example/press?page=1
+  - name: null-every
+    url: https://example.org/
+    every: null
+"""
+
+
+def problems(text: str) -> list[tuple[int | None, str | None, str]]:
+    """The (line, target, message) of every problem parse_watchlist reports for ``text``."""
+    with pytest.raises(WatchlistError) as info:
+        parse_watchlist(textwrap.dedent(text))
+    return [(p.line, p.target, p.message) for p in info.value.problems]
+
+
+def only_problem(text: str) -> tuple[int | None, str | None, str]:
+    found = problems(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# --------------------------------------------------------------------------- valid files
+
+
+def test_full_file_round_trips_to_dataclasses():
+    watchlist = parse_watchlist(FULL, "full.yaml")
+    assert watchlist == Watchlist(
+        path="full.yaml",
+        settings=Settings(concurrency=8, per_host_concurrency=1, per_host_delay=2.5, timeout=60.0,
+                          user_agent="test-agent/1.0 (+mailto:desk@example.org)", retries=0, max_redirects=3,
+                          max_body=5 * 2**20, every=86400.0),
+        alerts=("json://127.0.0.1:8999/hook", "mailtos://user:pass@example.org"),
+        targets=(
+            Target(name="vendor-safe-city-case-study", url="https://vendor.example/case/belgrade",
+                   tags=("vendor", "case-study"), every=6 * 3600.0, select="main",
+                   ignore=(".cookie-banner", "#clock")),
+            # no `every`: inherits settings.every
+            Target(name="ministry-press", url="http://ministry.example/press?page=1", every=86400.0),
+            # null means the same as left out
+            Target(name="null-every", url="https://example.org/", every=86400.0),
+        ),
+        sha256=hashlib.sha256(FULL.encode()).hexdigest(),
+    )
+    assert [t.line for t in watchlist.targets] == [15, 21, 23]
+
+
+def test_defaults():
+    watchlist = parse_watchlist("targets:\n  - name: a\n    url: https://a.example/\n")
+    assert watchlist.settings == Settings()
+    assert watchlist.settings.max_body == 50 * 2**20
+    assert watchlist.settings.per_host_delay == 1.0 and watchlist.settings.timeout == 30.0
+    assert watchlist.alerts == ()
+    assert watchlist.targets == (Target(name="a", url="https://a.example/"),)
+    target = watchlist.targets[0]
+    assert (target.tags, target.every, target.select, target.ignore) == ((), None, None, ())
+
+
+def test_registry_defaults_are_the_dataclass_defaults():
+    for field in SETTINGS_FIELDS:
+        assert field.default == getattr(Settings(), field.name)
+    assert [f.name for f in TARGET_FIELDS] == ["name", "url", "tags", "every", "select", "ignore"]
+
+
+@pytest.mark.parametrize("text", ["targets: []\n", "targets:\n", "settings:\nalerts:\ntargets: []\n"])
+def test_empty_watchlist_is_valid(text):
+    watchlist = parse_watchlist(text)
+    assert watchlist.targets == () and watchlist.alerts == () and watchlist.settings == Settings()
+
+
+def test_per_host_delay_may_be_zero_and_durations_may_be_numbers():
+    watchlist = parse_watchlist("settings:\n  per_host_delay: 0\n  timeout: 2.5\ntargets: []\n")
+    assert watchlist.settings.per_host_delay == 0.0
+    assert watchlist.settings.timeout == 2.5
+
+
+def test_target_matches_name_or_tag():
+    target = Target(name="vendor-press", url="https://v.example/", tags=("vendor", "press"))
+    assert target.matches("vendor-press") and target.matches("press")
+    assert not target.matches("vendor-pres") and not target.matches("https://v.example/")
+
+
+def test_dataclasses_are_frozen():
+    watchlist = parse_watchlist(FULL)
+    with pytest.raises(AttributeError):
+        watchlist.targets[0].url = "https://elsewhere.example/"  # type: ignore[misc]
+
+
+def test_bytes_input_and_sha256_of_file_bytes(tmp_path):
+    data = ("\ufeff" + FULL).encode("utf-8")  # a BOM is tolerated and hashed as part of the file
+    path = tmp_path / "w.yaml"
+    path.write_bytes(data)
+    watchlist = load_watchlist(path)
+    assert watchlist.path == str(path)
+    assert watchlist.sha256 == hashlib.sha256(data).hexdigest()
+    assert len(watchlist.targets) == 3
+
+
+def test_merge_keys_and_extension_keys_for_anchors():
+    watchlist = parse_watchlist(textwrap.dedent("""\
+        x-vendor: &vendor
+          tags: [vendor]
+          every: 6h
+        targets:
+          - <<: *vendor
+            name: a
+            url: https://a.example/
+          - <<: *vendor
+            name: b
+            url: https://b.example/
+            every: 1d
+        """))
+    a, b = watchlist.targets
+    assert (a.tags, a.every) == (("vendor",), 21600.0)
+    assert (b.tags, b.every) == (("vendor",), 86400.0)  # own keys win over merged ones
+
+
+def test_shipped_example_parses():
+    watchlist = load_watchlist(EXAMPLE)
+    assert 5 <= len(watchlist.targets) <= 10
+    assert any(t.select for t in watchlist.targets)
+    assert any(t.ignore for t in watchlist.targets)
+    assert sum(1 for t in watchlist.targets if t.every != watchlist.settings.every) >= 2
+    assert all(t.url.startswith("https://") for t in watchlist.targets)
+    assert watchlist.settings.per_host_concurrency == 1  # gentle by example
+    assert "# alerts:" in EXAMPLE.read_text()
+
+
+# --------------------------------------------------------------------------- files that cannot be read
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(WatchlistError) as info:
+        load_watchlist(tmp_path / "nope.yaml")
+    assert "file not found" in str(info.value) and "example" in str(info.value)
+    assert str(info.value).startswith(str(tmp_path / "nope.yaml"))
+    assert isinstance(info.value, LastseenError) and info.value.exit_code == 2
+
+
+def test_directory_instead_of_file(tmp_path):
+    with pytest.raises(WatchlistError, match="is a directory"):
+        load_watchlist(tmp_path)
+
+
+def test_not_utf8():
+    with pytest.raises(WatchlistError) as info:
+        parse_watchlist(b"targets:\n  - name: caf\xe9\n")
+    (problem,) = info.value.problems
+    assert problem.line == 2 and "UTF-8" in problem.message
+
+
+# --------------------------------------------------------------------------- every kind of problem
+
+
+def test_malformed_yaml_reports_line():
+    line, target, message = only_problem("""\
+        targets:
+          - name: a
+            url: https://a.example/
+          - name: [unclosed
+        """)
+    assert line == 5 and target is None and message.startswith("malformed YAML")
+
+
+def test_tabs_get_a_hint():
+    line, _, message = only_problem("targets:\n\t- name: a\n")
+    assert line == 2 and "spaces, not tabs" in message
+
+
+def test_top_level_not_a_mapping():
+    assert only_problem("- name: a\n  url: https://a.example/\n") == (
+        1, None, "the top level must be a mapping of keys to values, got a list")
+    line, _, message = only_problem("")
+    assert line == 1 and "empty" in message
+
+
+def test_missing_targets_key():
+    line, _, message = only_problem("settings:\n  retries: 1\n")
+    assert line == 1 and "'targets:'" in message and "targets: []" in message
+
+
+def test_targets_of_wrong_type():
+    line, _, message = only_problem("settings: {}\ntargets: vendor-press\n")
+    assert line == 2 and "targets must be a list" in message
+
+
+def test_unknown_key_suggests_closest():
+    assert only_problem("""\
+        targets:
+          - name: vendor-press
+            url: https://v.example/
+            selector: main
+        """) == (4, "vendor-press", "unknown key 'selector' in a target; did you mean 'select'?")
+    line, target, message = only_problem("settings:\n  concurency: 4\ntargets: []\n")
+    assert (line, target) == (2, None) and "did you mean 'concurrency'?" in message
+    line, _, message = only_problem("target: []\n")
+    assert line == 1 and "did you mean 'targets'?" in message
+
+
+def test_misplaced_keys_say_where_they_belong():
+    found = problems("""\
+        settings:
+          tags: [vendor]
+        targets:
+          - name: a
+            url: https://a.example/
+            timeout: 5s
+        """)
+    assert found[0][0] == 2 and "belongs to a target" in found[0][2]
+    assert found[1][:2] == (6, "a") and "move it under 'settings:'" in found[1][2]
+
+
+def test_wrong_types():
+    found = problems("""\
+        settings:
+          concurrency: "4"
+          retries: true
+          user_agent: [a]
+        alerts:
+          - 5
+        targets:
+          - name: 2024
+            url: https://a.example/
+          - name: b
+            url: https://b.example/
+            tags: vendor
+          - name: c
+            url: https://c.example/
+            tags: [ok, 3]
+            ignore: {a: b}
+        """)
+    assert [(line, target) for line, target, _ in found] == [
+        (2, None), (3, None), (4, None), (6, None), (8, None), (12, "b"), (15, "c"), (16, "c")]
+    messages = [m for _, _, m in found]
+    assert "concurrency: must be a whole number >= 1, got a string ('4')" == messages[0]
+    assert "retries:" in messages[1] and "boolean" in messages[1]
+    assert "user_agent: expected a string, got a list" == messages[2]
+    assert "alerts:" in messages[3] and "must be a string" in messages[3]
+    assert "name: must be a string" in messages[4] and 'put it in quotes: "2024"' in messages[4]
+    assert "tags: expected a list of strings, got a string ('vendor'); write tags: [vendor]" == messages[5]
+    assert "tags:" in messages[6] and "got a number (3)" in messages[6]
+    assert "ignore: expected a list of CSS selectors, got a mapping" == messages[7]
+
+
+def test_settings_of_wrong_type():
+    assert only_problem("settings: fast\ntargets: []\n") == (
+        1, None, "settings must be a mapping of keys to values, got a string ('fast')")
+
+
+def test_null_for_a_setting_that_needs_a_value():
+    line, _, message = only_problem("settings:\n  timeout:\ntargets: []\n")
+    assert line == 2 and "needs a value" in message and "30s" in message
+
+
+def test_missing_name_and_url():
+    found = problems("""\
+        targets:
+          - url: https://a.example/
+          - name: b
+            tags: [x]
+        """)
+    assert found[0][:2] == (2, None) and "has no 'name'" in found[0][2]
+    assert found[1][:2] == (3, "b") and "missing 'url'" in found[1][2]
+
+
+def test_target_not_a_mapping():
+    line, target, message = only_problem("targets:\n  - https://a.example/\n")
+    assert (line, target) == (2, None) and "must be a mapping with 'name' and 'url'" in message
+
+
+def test_duplicate_target_names_point_at_the_first():
+    assert only_problem("""\
+        targets:
+          - name: press
+            url: https://a.example/
+          - name: other
+            url: https://b.example/
+          - name: press
+            url: https://c.example/
+        """) == (6, "press", "duplicate target name (first used on line 2); names must be unique")
+
+
+def test_duplicate_yaml_keys():
+    found = problems("""\
+        settings:
+          retries: 1
+          retries: 2
+        targets:
+          - name: a
+            url: https://a.example/
+            url: https://b.example/
+        """)
+    assert found[0][:2] == (3, None) and "duplicate key 'retries' (first on line 2)" in found[0][2]
+    assert found[1][:2] == (7, "a") and "duplicate key 'url' (first on line 6)" in found[1][2]
+
+
+@pytest.mark.parametrize("url, fragment", [
+    ("file:///etc/passwd", "'file://'"),
+    ("ftp://ftp.example.org/pub", "'ftp://'"),
+    ("https:///no-host", "no host"),
+    ("http://", "no host"),
+    ("example.org/press", "no scheme"),
+    ('"https://example.org/a page"', "whitespace"),
+    ("javascript:alert(1)", "'javascript://'"),
+    ("http://[::1", "malformed"),
+    ("https://example.org:99999/", "malformed"),
+])
+def test_bad_urls(url, fragment):
+    line, target, message = only_problem(f"targets:\n  - name: t\n    url: {url}\n")
+    assert (line, target) == (3, "t")
+    assert fragment in message
+    assert "only http:// and https:// URLs with a host name" in message
+
+
+@pytest.mark.parametrize("url", ["http://example.org", "HTTPS://Example.org/path?q=1#frag",
+                                 "https://user@example.org:8443/", "http://127.0.0.1:8000/x", "https://[::1]/"])
+def test_good_urls(url):
+    assert parse_watchlist(f"targets:\n  - name: t\n    url: {url}\n").targets[0].url == url
+
+
+def test_bad_duration_lists_valid_forms():
+    line, target, message = only_problem("""\
+        targets:
+          - name: vendor-press
+            url: https://v.example/
+            every: 6 hours
+        """)
+    assert (line, target) == (4, "vendor-press")
+    assert message.startswith("every: invalid duration '6 hours'")
+    assert "6h" in message and "1h30m" in message
+
+
+@pytest.mark.parametrize("key, value", [("every", "0s"), ("timeout", "0"), ("every", "-5m"), ("timeout", "-1")])
+def test_zero_or_negative_durations(key, value):
+    line, _, message = only_problem(f"settings:\n  {key}: {value}\ntargets: []\n")
+    assert line == 2 and message.startswith(f"{key}:")
+    assert "zero" in message or "negative" in message
+
+
+def test_bad_size():
+    line, _, message = only_problem("settings:\n  max_body: 5 megabytes\ntargets: []\n")
+    assert line == 2 and message.startswith("max_body: invalid size") and "5MB" in message
+    line, _, message = only_problem("settings:\n  max_body: 0\ntargets: []\n")
+    assert line == 2 and "larger than zero" in message
+
+
+def test_invalid_css_selectors():
+    found = problems("""\
+        targets:
+          - name: a
+            url: https://a.example/
+            select: "main >"
+            ignore:
+              - ".ok"
+              - "#"
+              - "div:contains(x)"
+        """)
+    assert [(line, target) for line, target, _ in found] == [(4, "a"), (7, "a"), (8, "a")]
+    assert found[0][2].startswith("select: invalid CSS selector 'main >':")
+    assert "Malformed id selector" in found[1][2]
+    assert ":-soup-contains" in found[2][2]
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ('""', "must not be empty"),
+    ('"tab\\there"', "control characters"),
+    ("x" * 201, "200 at most"),
+    ("null", "needs a value"),
+])
+def test_bad_names(name, fragment):
+    line, _, message = only_problem(f"targets:\n  - name: {name}\n    url: https://a.example/\n")
+    assert line == 2 and fragment in message
+
+
+def test_name_of_200_characters_is_fine():
+    name = "x" * 200
+    assert parse_watchlist(f"targets:\n  - name: {name}\n    url: https://a.example/\n").targets[0].name == name
+
+
+def test_unsupported_yaml_tag():
+    line, target, message = only_problem("targets:\n  - name: a\n    url: !env URL\n")
+    assert (line, target) == (3, "a") and "unsupported YAML tag '!env'" in message
+
+
+def test_unsafe_tags_are_refused():
+    line, _, message = only_problem("targets:\n  - name: !!python/object/apply:os.system [echo hi]\n"
+                                    "    url: https://a.example/\n")
+    assert line == 2 and "unsupported YAML tag" in message
+
+
+def test_several_problems_at_once_sorted_by_line():
+    text = textwrap.dedent("""\
+        settings:
+          concurrency: 0
+          max_body: lots
+        alerts: "json://x"
+        targets:
+          - name: a
+            url: ftp://a.example/
+            every: 6 hours
+          - name: a
+            url: https://b.example/
+            selector: main
+        """)
+    with pytest.raises(WatchlistError) as info:
+        parse_watchlist(text, "w.yaml")
+    err = info.value
+    assert [p.line for p in err.problems] == [2, 3, 4, 7, 8, 9, 11]
+    rendered = str(err).splitlines()
+    assert rendered[0] == "w.yaml: 7 problem(s):"
+    assert rendered[1] == "w.yaml:2: concurrency: must be >= 1, got 0"
+    assert rendered[4].startswith("w.yaml:7: target 'a': url:")
+    assert rendered[7] == "w.yaml:11: target 'a': unknown key 'selector' in a target; did you mean 'select'?"
+
+
+# --------------------------------------------------------------------------- durations and sizes
+
+
+@pytest.mark.parametrize("value, seconds", [
+    ("30s", 30.0), ("500ms", 0.5), ("15m", 900.0), ("6h", 21600.0), ("1d", 86400.0), ("2w", 1209600.0),
+    ("1h30m", 5400.0), ("1d12h", 129600.0), ("1m30s250ms", 90.25), ("1.5h", 5400.0), (" 10s ", 10.0),
+    ("90", 90.0), ("2.5", 2.5), ("0s", 0.0), (0, 0.0), (45, 45.0), (1.25, 1.25),
+])
+def test_parse_duration(value, seconds):
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", [
+    "6 hours", "6 h", "six hours", "1H", "h", "", "1.5.2s", "-5s", "1h-30m", ".5s", "1y", "PT6H",
+    -1, float("inf"), float("nan"), True, None, [1], "1e3s",
+])
+def test_parse_duration_rejects(value):
+    with pytest.raises(ValueError) as info:
+        parse_duration(value)
+    assert "30s" in str(info.value) or "too large" in str(info.value)
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (0, "0s"), (0.5, "500ms"), (30, "30s"), (90, "1m30s"), (5400, "1h30m"), (86400, "1d"), (1209600, "2w"),
+    (1e-05, "0.00001s"),
+])
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("value, size", [
+    (0, 0), (1024, 1024), ("1024", 1024), ("10KB", 10240), ("5MB", 5 * 2**20), ("1GB", 2**30),
+    ("50mb", 50 * 2**20), ("2K", 2048), ("3KiB", 3072), ("1TB", 2**40), ("1.5MB", 3 * 2**19), ("12b", 12),
+    (4096.0, 4096),
+])
+def test_parse_size(value, size):
+    assert parse_size(value) == size
+
+
+@pytest.mark.parametrize("value", ["5 MB", "5 megabytes", "MB", "-1", -1, "1.5B", 1.5, "5XB", "", True, None])
+def test_parse_size_rejects(value):
+    with pytest.raises(ValueError, match="5MB|1GB"):
+        parse_size(value)
+
+
+@pytest.mark.parametrize("size, text", [(0, "0"), (1000, "1000"), (1024, "1KB"), (50 * 2**20, "50MB"),
+                                        (2**30, "1GB"), (1536, "1536")])
+def test_format_size(size, text):
+    assert format_size(size) == text
+    assert parse_size(text) == size
+
+
+@settings(database=None)
+@given(st.floats(min_value=0, max_value=1e12, allow_nan=False, allow_infinity=False))
+def test_duration_format_round_trips(seconds):
+    assert parse_duration(format_duration(seconds)) == seconds
+
+
+@settings(database=None)
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(["w", "d", "h", "m", "s", "ms"])),
+                min_size=1, max_size=6))
+def test_parse_duration_of_a_formatted_duration(parts):
+    unit = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+    text = "".join(f"{n}{u}" for n, u in parts)
+    expected_ms = sum(n if u == "ms" else n * unit[u] * 1000 for n, u in parts)
+    assert parse_duration(text) == expected_ms / 1000
+
+
+# --------------------------------------------------------------------------- schema and docs
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_schema_validates_the_shipped_example_and_a_full_file():
+    validator = _validator()
+    validator.validate(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")))
+    validator.validate(yaml.safe_load(FULL))
+    validator.validate({"targets": []})
+
+
+@pytest.mark.parametrize("document", [
+    {"targets": [{"name": "a", "url": "https://a.example/", "selector": "main"}]},
+    {"settings": {"concurency": 4}, "targets": []},
+    {"targets": [], "extra": 1},
+    {"targets": [{"url": "https://a.example/"}]},
+    {"targets": [{"name": "a", "url": "file:///etc/passwd"}]},
+    {"targets": [{"name": "a", "url": "https://a.example/", "every": "6 hours"}]},
+    {"settings": {"max_body": "5 MB"}, "targets": []},
+    {"settings": {"concurrency": 0}, "targets": []},
+    {"targets": "vendor"},
+    {"settings": {}},
+])
+def test_schema_rejects(document):
+    assert not _validator().is_valid(document)
+
+
+def test_shipped_schema_file_is_in_sync():
+    assert json.loads(SCHEMA_PATH.read_text(encoding="utf-8")) == json_schema(), (
+        "crawler/watchlist.schema.json is stale: run `python -m crawler.watchlist`")
+
+
+def test_write_schema(tmp_path):
+    path = tmp_path / "schema.json"
+    write_schema(path)
+    assert json.loads(path.read_text(encoding="utf-8")) == json_schema()
+    assert path.read_text(encoding="utf-8") == SCHEMA_PATH.read_text(encoding="utf-8")
+
+
+def test_reference_documents_every_key():
+    reference = reference_markdown()
+    for field in (*SETTINGS_FIELDS, *TARGET_FIELDS):
+        assert f"| `{field.name}` |" in reference
+    for key in ("settings", "alerts", "targets"):
+        assert f"## `{key}`" in reference
+
+
+def test_reference_examples_parse():
+    blocks = reference_markdown().split("```yaml\n")[1:]
+    docs = [block.split("```")[0] for block in blocks]
+    assert len(docs) == 2
+    parse_watchlist(docs[0] + "targets: []\n")
+    (target,) = parse_watchlist(docs[1]).targets
+    assert target.select == "main" and target.every == 21600.0
