@@ -120,7 +120,11 @@ def extract(
             fingerprint=hashlib.sha256(body).hexdigest(),
         )
 
-    prescan = _prescan_meta if kind == "html" else (_prescan_xml if _is_xml(mime) else None)
+    prescan: Callable[[bytes], str | None] | None = None
+    if kind == "html":
+        prescan = _prescan_xhtml if mime == "application/xhtml+xml" else _prescan_meta
+    elif _is_xml(mime):
+        prescan = _prescan_xml
     decoded, charset, source = _decode(body, params.get("charset"), prescan)
 
     if kind == "html":
@@ -443,6 +447,10 @@ def _prescan_xml(body: bytes) -> str | None:
     return found.group(1).decode("ascii") if found else None
 
 
+def _prescan_xhtml(body: bytes) -> str | None:
+    return _prescan_xml(body) or _prescan_meta(body)
+
+
 def _detect(body: bytes) -> str | None:
     """Guess the codec of ``body`` with charset_normalizer; None if it cannot."""
     sample = body
@@ -475,8 +483,8 @@ def _decode(
     codec, source = resolve_charset(header_label), "header"
     if codec is None and prescan is not None:
         codec, source = resolve_charset(prescan(body)), "meta"
-        if codec is not None and prescan is _prescan_meta and codec.startswith(("utf-16", "utf-32")):
-            codec = "utf-8"  # a <meta> readable as ASCII is not UTF-16
+        if codec is not None and codec.startswith(("utf-16", "utf-32")):
+            codec = "utf-8"  # a declaration readable as ASCII is not in UTF-16
     if codec is not None:
         text = _strict_decode(body, codec)
         if text is not None:

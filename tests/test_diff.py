@@ -249,7 +249,7 @@ def test_fallback_round_trips_through_json():
 
 
 def test_zero_timeout_means_no_limit():
-    old, new = _really_different(1500)
+    old, new = _really_different(800)
     diff = diff_texts(old, new, timeout=0)
     assert diff.fallback is False and diff.unit == "word"
     assert _old(diff) == old and _new(diff) == new

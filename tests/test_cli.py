@@ -1,0 +1,142 @@
+"""The command line: exit statuses, --only, --json on stdout only, the lock, report --since."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+
+from .helpers import lastseen, write_watchlist
+from .site import Site
+
+
+def _site_with(n=2):
+    site = Site()
+    for i in range(n):
+        site.set(f"/p{i}", f"<html><body><p>page {i}</p></body></html>")
+    return site
+
+
+def test_check_valid_and_invalid(tmp_path):
+    good = write_watchlist(tmp_path / "good.yaml", [{"name": "a", "url": "https://example.org/a"}])
+    ran = lastseen(tmp_path, "check", str(good))
+    assert ran.exit_code == 0 and "OK, 1 target" in ran.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("targets:\n  - name: a\n    url: file:///etc/passwd\n  - name: a\n    url: https://example.org\n    selector: main\n")
+    ran = lastseen(tmp_path, "check", str(bad))
+    assert ran.exit_code == 2
+    assert "bad.yaml:3" in ran.stderr and "'a'" in ran.stderr and "http" in ran.stderr
+    assert "selector" in ran.stderr and "select" in ran.stderr  # unknown key, with a suggestion
+    assert "duplicate" in ran.stderr.lower()
+
+
+def test_run_refuses_an_invalid_watchlist_and_writes_nothing(tmp_path):
+    bad = tmp_path / "watchlist.yaml"
+    bad.write_text("targets:\n  - name: a\n    url: https://example.org\n    every: 6 hours\n")
+    ran = lastseen(tmp_path, "run", "--json")
+    assert ran.exit_code == 2 and ran.stdout == ""
+    assert "watchlist.yaml:4" in ran.stderr
+    assert not (tmp_path / "archive").exists() and not (tmp_path / "reports").exists()
+
+
+def test_missing_watchlist_is_a_clear_error(tmp_path):
+    ran = lastseen(tmp_path, "run", "--watchlist", "nope.yaml")
+    assert ran.exit_code == 2 and "nope.yaml" in ran.stderr
+
+
+def test_only_selects_by_name_and_tag_and_rejects_unknown(tmp_path):
+    site = _site_with(3)
+    try:
+        write_watchlist(tmp_path / "watchlist.yaml", [
+            {"name": "p0", "url": site.url("/p0"), "tags": ["vendor"]},
+            {"name": "p1", "url": site.url("/p1"), "tags": ["press"]},
+            {"name": "p2", "url": site.url("/p2"), "tags": ["vendor"]},
+        ])
+        ran = lastseen(tmp_path, "run", "--json", "--only", "vendor")
+        assert ran.exit_code == 0
+        assert [e["target"] for e in ran.json["events"]] == ["p0", "p2"]
+        ran = lastseen(tmp_path, "run", "--json", "--only", "p1", "--only", "p0")
+        assert [e["target"] for e in ran.json["events"]] == ["p0", "p1"]  # watchlist order
+        ran = lastseen(tmp_path, "run", "--json", "--only", "nosuch")
+        assert ran.exit_code == 2 and "nosuch" in ran.stderr and ran.stdout == ""
+        assert site.hits("/p1") == 1
+    finally:
+        site.close()
+
+
+def test_nothing_due_writes_no_report(tmp_path):
+    site = _site_with(1)
+    try:
+        write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0"), "every": "1d"}])
+        first = lastseen(tmp_path, "run", "--json")
+        assert first.json["run"]["report"] is not None
+        second = lastseen(tmp_path, "run", "--json")
+        assert second.exit_code == 0 and second.json["events"] == [] and second.json["run"]["report"] is None
+        forced = lastseen(tmp_path, "run", "--json", "--force")
+        assert [e["verdict"] for e in forced.json["events"]] == ["unchanged"]
+        assert site.hits("/p0") == 2
+    finally:
+        site.close()
+
+
+def test_lock_held_exits_3(tmp_path):
+    site = _site_with(1)
+    try:
+        write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
+        (tmp_path / "archive").mkdir()
+        fd = os.open(tmp_path / "archive" / "lastseen.lock", os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            ran = lastseen(tmp_path, "run", "--json")
+        finally:
+            os.close(fd)
+        assert ran.exit_code == 3 and "another lastseen run" in ran.stderr and ran.stdout == ""
+        assert site.hits("/p0") == 0
+        assert lastseen(tmp_path, "run", "--json").exit_code == 0  # released: runs again
+    finally:
+        site.close()
+
+
+def test_unwritable_archive_exits_1(tmp_path):
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": "http://127.0.0.1:9/"}])
+    (tmp_path / "afile").write_text("not a directory")
+    ran = lastseen(tmp_path, "run", "--archive", "afile/sub")
+    assert ran.exit_code == 1 and "afile" in ran.stderr and "not writable" in ran.stderr
+
+
+def test_json_stdout_is_one_object_even_through_a_pipe(tmp_path):
+    site = _site_with(2)
+    try:
+        write_watchlist(tmp_path / "watchlist.yaml", [
+            {"name": "p0", "url": site.url("/p0")}, {"name": "p1", "url": site.url("/p1")}])
+        proc = subprocess.run([sys.executable, "-m", "crawler", "run", "--json"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)  # exactly one object, nothing else
+        assert [e["verdict"] for e in doc["events"]] == ["new", "new"]
+        assert (tmp_path / doc["run"]["report"]).is_file()
+        assert (tmp_path / doc["events"][0]["warc"]["file"]).is_file()
+        assert not doc["events"][0]["warc"]["file"].endswith(".open")
+    finally:
+        site.close()
+
+
+def test_report_since_builds_a_window_report(tmp_path):
+    site = _site_with(1)
+    try:
+        write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
+        lastseen(tmp_path, "run", "--json")
+        site.set("/p0", "<html><body><p>page zero rewritten</p></body></html>")
+        lastseen(tmp_path, "run", "--json")
+        ran = lastseen(tmp_path, "report", "--since", "7d", "--out", "weekly")
+        assert ran.exit_code == 0
+        index = (tmp_path / "weekly" / "index.html").read_text()
+        assert "p0" in index and "changed" in index and "new" in index
+        detail = "".join(p.read_text() for p in (tmp_path / "weekly").glob("*.html") if p.name != "index.html")
+        assert "rewritten" in detail
+        bad = lastseen(tmp_path, "report", "--since", "soon", "--out", "x")
+        assert bad.exit_code == 2
+    finally:
+        site.close()
