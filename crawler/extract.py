@@ -44,7 +44,13 @@ from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import soupsieve
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import (
+    BeautifulSoup,
+    MarkupResemblesLocatorWarning,
+    NavigableString,
+    Tag,
+    XMLParsedAsHTMLWarning,
+)
 from bs4.element import RubyTextString
 from charset_normalizer import from_bytes
 
@@ -569,7 +575,8 @@ def _parse_html(text: str) -> BeautifulSoup:
     # bs4 warns about markup that looks like a URL, a file name or XML; all are
     # legitimate bodies here (and pytest turns warnings into errors).
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         return BeautifulSoup(text, "lxml")
 
 

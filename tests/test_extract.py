@@ -391,7 +391,7 @@ def test_extract_never_raises_on_arbitrary_bytes(body, content_type):
         assert result.text == result.text.strip()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     markup=html_fragments,
     encoding=st.sampled_from(["utf-8", "utf-16", "cp1251", "gb18030"]),
