@@ -408,7 +408,10 @@ def run(
                     store.update_run(run_id, status=status, finished=iso(now()))
         result.events = [recorder.events[t.name] for t in due if t.name in recorder.events]
         if due:
-            result.report = _relpath(write_run_report(store, run_id, reports_dir / run_id, started=started, finished=now()))
+            result.report = _relpath(write_run_report(
+                store, run_id, reports_dir / run_id, started=started, finished=now(),
+                order={t.name: i for i, t in enumerate(due)},
+            ))
         result.alerts = send_run_alerts(watchlist, result)
         result.finished = now()
         store.update_run(
@@ -459,10 +462,15 @@ def report_events(store: CaptureStore, rows: Iterable[dict]):
         )
 
 
-def write_run_report(store: CaptureStore, run_id: str, out_dir: Path, *, started: datetime, finished: datetime) -> Path:
+def write_run_report(
+    store: CaptureStore, run_id: str, out_dir: Path, *, started: datetime, finished: datetime,
+    order: dict[str, int] | None = None,
+) -> Path:
     from .report import write_report
 
     events = list(report_events(store, store.events(run_id=run_id)))
+    if order:
+        events.sort(key=lambda e: order.get(e.target, len(order)))
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
         events=events, generated=utcnow(),

@@ -308,6 +308,9 @@ def test_report_shows_diff_and_escapes_hostile_text(scenario):
         doc = lxml.html.fromstring(text)
         assert not doc.xpath("//script")
         assert not [a for el in doc.iter() if isinstance(el.tag, str) for a in el.attrib if a.lower().startswith("on")]
+    rows = lxml.html.fromstring(html).xpath("//tbody/tr/td[1]")
+    listed = [td.text.strip() for td in rows]
+    assert listed == [e["target"] for e in r2["events"]]  # watchlist order
     gone = next(v for k, v in details.items() if "gone404" in k)
     assert "Here today." in gone  # the vanished page's report still shows what it said
 

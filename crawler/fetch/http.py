@@ -211,7 +211,7 @@ def _message(exc) -> str:
     for e in _walk(exc):
         text = str(e).strip()
         if text and not text.startswith("[<twisted.python.failure"):
-            return f"{type(e).__name__}: {text}"[:500]
+            return text[:500]
     return type(exc).__name__
 
 
