@@ -111,13 +111,14 @@ class Event:
     diff: dict | None
     capture_id: int | None = None
     warc: dict | None = None
+    flags: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
             "target": self.target, "url": self.url, "final_url": self.final_url, "status": self.status,
             "status_chain": self.status_chain, "verdict": self.verdict, "reason": self.reason,
             "alert": self.alert, "summary": self.summary, "diff": self.diff,
-            "capture_id": self.capture_id, "warc": self.warc,
+            "capture_id": self.capture_id, "warc": self.warc, "flags": self.flags,
         }
 
 
@@ -218,6 +219,8 @@ class _Recorder:
         text_row = None
         new_text = None
         fingerprint = None
+        flags: list[str] = []
+        error_kind = result.error_kind
         if final is not None:
             final_row = exchanges[-1]
             capture.update({
@@ -232,13 +235,23 @@ class _Recorder:
                     "refers_to_record_id": revisit.record_id, "refers_to_uri": revisit.target_uri,
                     "refers_to_date": revisit.date,
                 })
-            if 200 <= final.status < 300:
-                text_row, new_text, fingerprint = self._extract(target, final, capture, history)
+            if final.truncated == "length":
+                flags.append("truncated")
+            if final.truncated == "disconnect":
+                # The connection dropped mid-body: what arrived is kept in the WARC
+                # (WARC-Truncated: disconnect), but a partial page is not compared.
+                flags.append("disconnected")
+                error_kind = "reset"
+                capture["error"] = "the connection was dropped before the body was complete"
+            elif 200 <= final.status < 300:
+                text_row, new_text, fingerprint = self._extract(target, final, capture, history, flags)
+        capture["error_kind"] = error_kind
+        response_ok = final is not None and error_kind is None
 
         verdict = classify(
             Observation(
-                url=target.url, status=final.status if final else None,
-                final_url=final.url if final else None, error_kind=result.error_kind,
+                url=target.url, status=final.status if response_ok else None,
+                final_url=final.url if response_ok else None, error_kind=error_kind,
                 fingerprint=fingerprint,
             ),
             Previous(
@@ -248,6 +261,7 @@ class _Recorder:
             ),
         )
         capture["good"] = int(verdict.good)
+        capture["flags"] = json.dumps(flags) if flags else None
         diff = None
         if verdict.verdict in ("changed", "restored") and history.good is not None:
             old_text = self.store.text(history.good.text_sha256)
@@ -268,6 +282,7 @@ class _Recorder:
             status_chain=[e.status for e in result.exchanges], verdict=verdict.verdict,
             reason=verdict.reason, alert=verdict.alert, summary=summary,
             diff=diff.to_json() if diff else None,
+            flags=flags,
             warc=(
                 {"file": _relpath(self.archive.root / warc_file), "offset": response_ref.offset,
                  "record_id": response_ref.record_id}
@@ -279,7 +294,7 @@ class _Recorder:
         if len(self.pending) >= COMMIT_EVERY or time.monotonic() - self.last_commit >= COMMIT_SECONDS:
             self.commit()
 
-    def _extract(self, target: Target, final, capture: dict, history: History):
+    def _extract(self, target: Target, final, capture: dict, history: History, flags: list[str]):
         key = extract_key(target)
         capture["extract_key"] = key
         good = history.good
@@ -291,11 +306,14 @@ class _Recorder:
             })
             return None, None, good.fingerprint
         try:
-            body, _ = decode_content(final.body, final.header("Content-Encoding"), max_size=self.max_body)
+            body, cut = decode_content(final.body, final.header("Content-Encoding"), max_size=self.max_body)
+            if cut:
+                flags.append("decoded-truncated")
             extracted = extract(
                 body, final.header("Content-Type"), final.url, select=target.select, ignore=target.ignore
             )
         except ExtractError as exc:
+            flags.append("extract-error")
             capture.update({
                 "kind": "binary", "extract_error": str(exc),
                 "fingerprint": hashlib.sha256(final.body).hexdigest(),

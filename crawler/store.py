@@ -26,8 +26,6 @@ import sqlite_utils
 
 from .errors import ArchiveError
 
-SCHEMA_VERSION = 1
-
 
 def _migration_1(db: sqlite_utils.Database) -> None:
     db["runs"].create(
@@ -93,7 +91,12 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_migration_1]
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Capture flags (truncated, disconnected, tls-unverified...) as a JSON list."""
+    db["captures"].add_column("flags", str)
+
+
+MIGRATIONS = [_migration_1, _migration_2]
 
 
 @dataclass(frozen=True)
