@@ -27,6 +27,7 @@ from .diff import Diff, diff_texts
 from .errors import ExtractError, LastseenError, UsageError
 from .extract import extract
 from .fetch import FetchResult, fetch_http
+from .schedule import is_due, last_run_starts
 from .store import CaptureStore, History
 from .warc import RevisitOf, WarcFileSet, sha1_digest
 from .watchlist import Target, Watchlist
@@ -80,19 +81,6 @@ def select_targets(watchlist: Watchlist, only: Sequence[str]) -> list[Target]:
             f"`lastseen check {watchlist.path}` lists what is there"
         )
     return [t for t in watchlist.targets if any(t.matches(v) for v in only)]
-
-
-def is_due(target: Target, default_every: float | None, last: str | None, now: datetime) -> bool:
-    """Due when never attempted, or ``every`` has passed since the last run that attempted it.
-
-    Measured from run start to run start with a tolerance (1 % of ``every`` plus
-    a minute), so ``every: 6h`` under a six-hourly cron is never skipped.
-    """
-    every = target.every if target.every is not None else default_every
-    if not every or not last:
-        return True
-    last_dt = datetime.fromisoformat(last.replace("Z", "+00:00"))
-    return (now - last_dt).total_seconds() >= every - (every * 0.01 + 60)
 
 
 @dataclass
@@ -375,16 +363,20 @@ def run(
     force: bool = False,
     only: Sequence[str] = (),
     now: Callable[[], datetime] = utcnow,
+    wait: float = 0.0,
+    on_start: Callable[[int], None] | None = None,
     on_event: Callable[[Event], None] | None = None,
 ) -> RunResult:
     """Run the monitor once. Raises :class:`LastseenError` only for tool failures."""
     selected = select_targets(watchlist, only)
     started = now()
     run_id = make_run_id(started)
-    with Archive.open(archive_dir) as archive:
+    with Archive.open(archive_dir, wait=wait) as archive:
         store = archive.store
-        last = store.last_attempts()
-        due = [t for t in selected if force or is_due(t, watchlist.settings.every, last.get(t.name), started)]
+        last = last_run_starts(store.conn)
+        due = [t for t in selected if force or is_due(t, watchlist, last.get(t.name), started)]
+        if on_start is not None:
+            on_start(len(due))
         store.begin_run({
             "id": run_id, "started": iso(started), "status": "running", "watchlist": str(watchlist.path),
             "watchlist_sha256": watchlist.sha256, "targets_due": len(due),

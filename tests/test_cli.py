@@ -140,3 +140,67 @@ def test_report_since_builds_a_window_report(tmp_path):
         assert bad.exit_code == 2
     finally:
         site.close()
+
+
+def test_cron_is_silent_unless_something_needs_attention(tmp_path):
+    site = _site_with(1)
+    try:
+        write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
+        first = lastseen(tmp_path, "run")  # CliRunner: not a terminal, like cron
+        assert first.exit_code == 0 and first.stdout == "" and first.stderr == ""
+        site.set("/p0", "<html><body><p>page zero edited</p></body></html>")
+        second = lastseen(tmp_path, "run")
+        # no `alerts:` sink configured: the alert goes to cron's mail instead
+        assert second.stdout == "" and "p0: changed" in second.stderr and "report:" in second.stderr
+        quiet = lastseen(tmp_path, "run", "--summary")
+        assert quiet.stdout.startswith("lastseen run ") and "1 unchanged" in quiet.stdout and quiet.stderr == ""
+        both = lastseen(tmp_path, "run", "--json", "--summary")
+        assert json.loads(both.stdout)["events"][0]["verdict"] == "unchanged"
+        assert "1 unchanged" in both.stderr
+    finally:
+        site.close()
+
+
+def test_failed_alert_delivery_is_reported_to_cron(tmp_path):
+    from .site import closed_port
+
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "gone", "url": f"http://127.0.0.1:{closed_port()}/x"}],
+                    alerts=[f"json://127.0.0.1:{closed_port()}/hook"])
+    ran = lastseen(tmp_path, "run")
+    assert ran.exit_code == 0 and ran.stdout == ""
+    assert "alert to json://127.0.0.1" in ran.stderr and "failed" in ran.stderr
+
+
+def test_status_shows_last_verdict_next_due_and_failures(tmp_path):
+    from .site import closed_port
+
+    site = _site_with(1)
+    try:
+        write_watchlist(tmp_path / "watchlist.yaml", [
+            {"name": "p0", "url": site.url("/p0"), "every": "6h"},
+            {"name": "down", "url": f"http://127.0.0.1:{closed_port()}/"},
+            {"name": "later", "url": site.url("/p0"), "tags": ["x"]},
+        ])
+        before = lastseen(tmp_path, "status", "--json")
+        assert before.exit_code == 0 and before.json["targets"][0]["last_capture"] is None
+        lastseen(tmp_path, "run", "--only", "p0", "--only", "down")
+        lastseen(tmp_path, "run", "--only", "down")
+        ran = lastseen(tmp_path, "status", "--json")
+        rows = {r["target"]: r for r in ran.json["targets"]}
+        assert [r["target"] for r in ran.json["targets"]] == ["p0", "down", "later"]
+        assert rows["p0"]["last_verdict"] == "new" and rows["p0"]["last_status"] == 200
+        assert rows["p0"]["next_due"] is not None and rows["p0"]["consecutive_failures"] == 0
+        assert rows["down"]["last_verdict"] == "unreachable" and rows["down"]["consecutive_failures"] == 2
+        assert rows["down"]["next_due"] is None  # no `every`: due on the next run
+        assert rows["later"]["captures"] == 0 and rows["later"]["last_capture"] is None
+        human = lastseen(tmp_path, "status")
+        assert human.exit_code == 0 and "p0" in human.stdout
+    finally:
+        site.close()
+
+
+def test_cron_prints_an_absolute_crontab_line(tmp_path):
+    ran = lastseen(tmp_path, "cron", "--interval", "10")
+    line = ran.stdout.strip()
+    assert ran.exit_code == 0 and line.startswith("*/10 * * * * cd ")
+    assert f"--watchlist {tmp_path.resolve()}/watchlist.yaml" in line and " run " in line

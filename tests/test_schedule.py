@@ -1,0 +1,53 @@
+"""Due times (pure): tolerance, jitter, defaults."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from crawler.schedule import is_due, jitter_offset, next_due
+from crawler.watchlist import parse_watchlist
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+
+
+def wl(text: str):
+    return parse_watchlist(text, "w.yaml")
+
+
+BASE = wl("""
+settings: {every: 1d}
+targets:
+  - {name: six, url: "https://a.example/six", every: 6h}
+  - {name: daily, url: "https://a.example/daily"}
+""")
+
+
+def test_never_attempted_is_due():
+    assert is_due(BASE.targets[0], BASE, None, NOW)
+
+
+def test_six_hourly_cron_never_skips_a_six_hour_target():
+    six = BASE.targets[0]
+    # the last run started a few seconds later in its cron slot than this one
+    last = NOW - timedelta(hours=6) + timedelta(seconds=20)
+    assert is_due(six, BASE, last, NOW)
+    assert not is_due(six, BASE, NOW - timedelta(hours=3), NOW)
+
+
+def test_settings_every_is_the_default():
+    daily = BASE.targets[1]
+    assert not is_due(daily, BASE, NOW - timedelta(hours=12), NOW)
+    assert is_due(daily, BASE, NOW - timedelta(hours=24), NOW)
+    assert next_due(daily, BASE, NOW) > NOW + timedelta(hours=23)
+
+
+def test_no_every_means_every_run():
+    plain = wl('targets: [{name: p, url: "https://a.example/"}]')
+    assert is_due(plain.targets[0], plain, NOW - timedelta(seconds=1), NOW)
+
+
+def test_jitter_is_stable_and_bounded():
+    t = BASE.targets[0]
+    a = jitter_offset(t, 3600)
+    assert a == jitter_offset(t, 3600) and 0 <= a < 3600
+    assert jitter_offset(t, 0) == 0
