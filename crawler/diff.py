@@ -24,6 +24,7 @@ therefore takes about twice ``timeout``.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import sys
 import time
@@ -127,7 +128,9 @@ def _word_re() -> re.Pattern[str]:
     # Python's \w misses combining marks that are not alphanumeric (Devanagari
     # vowel signs, Arabic harakat...). Add every mark so such words stay whole.
     ranges: list[tuple[int, int]] = []
-    for cp in range(sys.maxunicode + 1):
+    # Marks live in planes 0 and 1 and in the variation selectors of plane 14;
+    # scanning only those keeps start-up cheap (a full scan costs ~0.4 s).
+    for cp in itertools.chain(range(0x20000), range(0xE0000, 0xE1000)):
         ch = chr(cp)
         if unicodedata.category(ch)[0] == "M" and not ch.isalnum() and ch != "_":
             if ranges and ranges[-1][1] == cp - 1:

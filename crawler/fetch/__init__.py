@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
-import queue
 import struct
 import subprocess
 import sys
@@ -18,11 +16,9 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import FetchError
 from .model import ERROR_KINDS, Exchange, FetchResult
+from .spool import END, FrameSpool
 
 __all__ = ["ERROR_KINDS", "Exchange", "FetchResult", "fetch_http"]
-
-_END = object()
-
 
 def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]:
     """Fetch ``targets`` (dicts with ``name`` and ``url``) over plain HTTP(S).
@@ -53,7 +49,7 @@ def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]
         except (BrokenPipeError, OSError):
             pass
 
-    inbox: queue.Queue = queue.Queue()
+    inbox = FrameSpool()
 
     def read():
         stream = proc.stdout
@@ -66,9 +62,9 @@ def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]
                 data = stream.read(size)
                 if len(data) < size:
                     break
-                inbox.put(pickle.loads(data))
+                inbox.put(data)
         finally:
-            inbox.put(_END)
+            inbox.close()
 
     threading.Thread(target=feed, name="lastseen-feed", daemon=True).start()
     threading.Thread(target=read, name="lastseen-read", daemon=True).start()
@@ -77,7 +73,7 @@ def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]
     try:
         while True:
             item = inbox.get()
-            if item is _END:
+            if item is END:
                 break
             if isinstance(item, dict) and item.get("done"):
                 done = True
@@ -88,6 +84,7 @@ def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]
         if proc.poll() is None and not done:
             proc.kill()
         proc.wait()
+        inbox.discard()
         for stream in (proc.stdin, proc.stdout):
             try:
                 stream.close()

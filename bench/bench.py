@@ -1,0 +1,852 @@
+"""lastseen's benchmark: throughput against bare Scrapy and urlwatch, and peak memory.
+
+Run with ``make bench`` (``.venv/bin/python bench/bench.py``); see bench/README.md.
+
+Three scenarios, all against page servers run by this script in their own process:
+
+cpu       N pages of ~10 KB HTML on 127.0.0.1, no latency. Cycle 1 fetches all;
+          then 10 % of the pages get a few words changed and cycle 2 is timed.
+latency   N pages over 20 loopback hosts 127.0.0.2-21, each response held 200 ms.
+memory    peak RSS of the lastseen process and of its fetcher child, cycle 1,
+          at N and at 5N targets.
+
+Contenders: ``lastseen run`` (the whole CLI), a bare Scrapy crawl of the same URLs
+(a spider whose callback does nothing) and urlwatch (its own virtualenv under
+bench/out/urlwatch-venv, created on first use). Every timed run is checked: a run
+that did not fetch every page, or whose verdicts are not "10 % changed, the rest
+unchanged", makes the benchmark fail instead of reporting a number.
+
+The same file is also the helper processes, chosen by a hidden first argument:
+``_serve`` (the page server), ``_load`` (the server's capacity probe), ``_scrapy``
+(the bare Scrapy crawl) and ``_rss`` (lastseen under a peak-memory wrapper).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+OUT = HERE / "out"
+
+SEED = 20261122
+EDIT_SHARE = 0.10
+LATENCY_HOSTS = [f"127.0.0.{i}" for i in range(2, 22)]
+LATENCY_DELAY = 0.2
+CPU_TARGET = 0.5        # lastseen >= 0.5x bare Scrapy, cpu scenario
+LATENCY_TARGET = 3.0    # lastseen >= 3x urlwatch, latency scenario
+FLAT_TARGET = 1.25      # peak RSS at 5N targets <= 1.25x peak RSS at N targets
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# =========================================================================== pages
+
+_COMMON = (
+    "the of and to in a is that for it as was with be by on not he this are or his from at which "
+    "but have an they you were her she there been one all we their has would when if so no will "
+    "more out up into do any your what about can than them only other new some could time these "
+    "two may first then its now over such our man also after did many before must through back "
+    "years where much your way well down should because each just those people how too little "
+    "state good very make world still own see men work long get here between both life being "
+    "under never day same another know while last might us great old year off come since against "
+    "go came right used take three police ministry contract system camera vendor data public "
+    "surveillance procurement tender notice press release case study deployment city council "
+    "agency biometric facial recognition platform solution partner security smart analytics"
+).split()
+_SYLLABLES = "ka lo mi ne ru ta sen dor vel qui bra ton lis mar pen sar cor fel gan hul".split()
+
+
+def _vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
+    words = list(dict.fromkeys(_COMMON))
+    while len(words) < 3000:
+        w = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if w not in words:
+            words.append(w)
+    cum, total = [], 0.0
+    for rank in range(len(words)):
+        total += 1.0 / (rank + 1) ** 0.9   # Zipf-like: a few words everywhere, many rare ones
+        cum.append(total)
+    return words, cum
+
+
+class PageMaker:
+    """Deterministic ~10 KB HTML pages; ``render(i, edited=True)`` has a few words changed."""
+
+    def __init__(self, seed: int = SEED):
+        self.seed = seed
+        self.words, self.cum = _vocabulary(random.Random(seed))
+
+    def _sentence(self, rng: random.Random, n: int) -> list[str]:
+        return rng.choices(self.words, cum_weights=self.cum, k=n)
+
+    def _content(self, i: int) -> dict:
+        rng = random.Random(self.seed * 1_000_003 + i)
+        title = " ".join(w.capitalize() for w in self._sentence(rng, 5))
+        sections = []
+        for _ in range(6):
+            heading = " ".join(self._sentence(rng, rng.randint(3, 6))).capitalize()
+            paras = [self._sentence(rng, rng.randint(45, 80)) for _ in range(3)]
+            items = [" ".join(self._sentence(rng, rng.randint(3, 8))) for _ in range(rng.randint(0, 3))]
+            sections.append((heading, paras, items))
+        nav = [rng.randrange(100_000) for _ in range(12)]
+        inline = [rng.randrange(100_000) for _ in range(8)]
+        return {"title": title, "sections": sections, "nav": nav, "inline": inline}
+
+    def render(self, i: int, edited: bool = False) -> bytes:
+        c = self._content(i)
+        if edited:
+            erng = random.Random(self.seed * 7_919 + i)
+            heading, paras, items = c["sections"][erng.randrange(len(c["sections"]))]
+            para = paras[erng.randrange(len(paras))]
+            for pos in erng.sample(range(len(para)), 3):
+                old = para[pos]
+                while para[pos] == old:
+                    para[pos] = erng.choice(self.words)
+        out = [
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
+            f"<title>{c['title']}</title>\n",
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
+            '<link rel="stylesheet" href="/static/site.css">\n',
+            "<style>body{font-family:sans-serif;max-width:48em;margin:auto}nav a{margin-right:1em}</style>\n",
+            '</head>\n<body>\n<header class="site-header"><a class="logo" href="/">Example Agency</a>\n<nav>',
+        ]
+        out += [f'<a href="/p/{n:05d}.html">Item {n}</a>' for n in c["nav"]]
+        out.append(f'</nav></header>\n<main id="content">\n<article>\n<h1>{c["title"]}</h1>\n')
+        out.append(f'<p class="meta">Published <time datetime="2026-01-{i % 28 + 1:02d}">'
+                   f"{i % 28 + 1} January 2026</time> by the press office</p>\n")
+        links = iter(c["inline"])
+        for s, (heading, paras, items) in enumerate(c["sections"]):
+            out.append(f'<section id="s{s}">\n<h2>{heading}</h2>\n')
+            for p, words in enumerate(paras):
+                words = list(words)
+                if p == 1:
+                    n = next(links, 1)
+                    k = len(words) // 2
+                    words[k] = f'<a href="/p/{n:05d}.html">{words[k]}</a>'
+                if p == 2:
+                    words[3] = f"<em>{words[3]}</em>"
+                out.append("<p>" + " ".join(words).capitalize() + ".</p>\n")
+            if items:
+                out.append("<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>\n")
+            out.append("</section>\n")
+        out.append('</article>\n</main>\n<footer><p>&copy; 2026 Example Agency. '
+                   '<a href="/privacy">Privacy</a> <a href="/contact">Contact</a></p></footer>\n')
+        out.append('<script>document.documentElement.className="js";</script>\n</body>\n</html>\n')
+        return "".join(out).encode("utf-8")
+
+
+def edited_pages(n: int, seed: int = SEED) -> list[int]:
+    """The pages changed between cycle 1 and cycle 2: 10 %, chosen with the seed."""
+    return sorted(random.Random(seed + 1).sample(range(n), max(1, round(n * EDIT_SHARE))))
+
+
+def page_path(i: int) -> str:
+    return f"/p/{i:05d}.html"
+
+
+def page_urls(n: int, hosts: list[str], port: int) -> list[str]:
+    # Page i lives on hosts[i % len(hosts)]: the list interleaves hosts, so no
+    # contender is helped or hurt by the order of its input.
+    return [f"http://{hosts[i % len(hosts)]}:{port}{page_path(i)}" for i in range(n)]
+
+
+# =========================================================================== page server (_serve)
+
+def _response(body: bytes, status: str = "200 OK") -> bytes:
+    head = (f"HTTP/1.1 {status}\r\nServer: bench\r\nContent-Type: text/html; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode("ascii") + body
+
+
+class _Page(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive; GET and HEAD of pre-rendered responses, nothing else."""
+
+    def __init__(self, server):
+        self.server = server
+        self.buf = b""
+        self.transport = None
+        self.closed = False
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.server.connections += 1
+
+    def connection_lost(self, exc):
+        self.closed = True
+
+    def data_received(self, data):
+        self.buf += data
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buf) > 65536:
+                    self.transport.close()
+                return
+            head, self.buf = self.buf[:end], self.buf[end + 4:]
+            line_end = head.find(b"\r\n")
+            request_line = head if line_end < 0 else head[:line_end]
+            try:
+                method, path, version = request_line.split(b" ", 2)
+            except ValueError:
+                self.transport.close()
+                return
+            lower = head.lower()
+            close = b"connection: close" in lower or version == b"HTTP/1.0" and b"keep-alive" not in lower
+            resp = self.server.pages.get(path)
+            status = 200
+            if resp is None:
+                resp, status = self.server.not_found, 404
+            if method == b"HEAD":
+                resp = resp[: resp.find(b"\r\n\r\n") + 4]
+            self.server.requests[status] += 1
+            if self.server.delay:
+                asyncio.get_running_loop().call_later(self.server.delay, self._send, resp, close)
+            else:
+                self._send(resp, close)
+
+    def _send(self, resp, close):
+        if self.closed:
+            return
+        self.transport.write(resp)
+        if close:
+            self.transport.close()
+
+
+class _Server:
+    def __init__(self, n: int, delay: float, seed: int):
+        maker = PageMaker(seed)
+        self.delay = delay
+        self.pages = {page_path(i).encode(): _response(maker.render(i)) for i in range(n)}
+        self.cycle2 = {page_path(i).encode(): _response(maker.render(i, edited=True)) for i in edited_pages(n, seed)}
+        self.not_found = _response(b"<!DOCTYPE html><title>Not found</title><p>Not found</p>", "404 Not Found")
+        self.requests: Counter = Counter()
+        self.connections = 0
+        self.sizes = [len(v) - v.find(b"\r\n\r\n") - 4 for v in self.pages.values()]
+
+    def command(self, line: str) -> dict:
+        if line == "cycle2":
+            self.pages.update(self.cycle2)
+            return {"ok": True, "edited": len(self.cycle2)}
+        if line == "stats":
+            return {"requests": {str(k): v for k, v in self.requests.items()}, "connections": self.connections,
+                    "cpu": _cpu_seconds(os.getpid())}
+        if line == "reset":
+            self.requests.clear()
+            self.connections = 0
+            return {"ok": True}
+        return {"error": f"unknown command {line!r}"}
+
+
+def serve_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="bench.py _serve")
+    ap.add_argument("--pages", type=int, required=True)
+    ap.add_argument("--hosts", default="127.0.0.1")
+    ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--seed", type=int, default=SEED)
+    args = ap.parse_args(argv)
+    hosts = args.hosts.split(",")
+    t0 = time.perf_counter()
+    server = _Server(args.pages, args.delay, args.seed)
+    render_s = time.perf_counter() - t0
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        socks = _bind_same_port(hosts)
+        for s in socks:
+            await loop.create_server(lambda: _Page(server), sock=s, backlog=1024)
+        port = socks[0].getsockname()[1]
+        done = loop.create_future()
+
+        def on_stdin():
+            line = sys.stdin.readline()
+            if not line:
+                if not done.done():
+                    done.set_result(None)
+                return
+            line = line.strip()
+            if line == "quit":
+                done.set_result(None)
+                return
+            sys.stdout.write(json.dumps(server.command(line)) + "\n")
+            sys.stdout.flush()
+
+        loop.add_reader(sys.stdin.fileno(), on_stdin)
+        sizes = sorted(server.sizes)
+        sys.stdout.write(json.dumps({
+            "ready": True, "port": port, "render_seconds": round(render_s, 2),
+            "body_bytes": {"min": sizes[0], "median": sizes[len(sizes) // 2], "max": sizes[-1]},
+        }) + "\n")
+        sys.stdout.flush()
+        await done
+
+    asyncio.run(main())
+    return 0
+
+
+def _bind_same_port(hosts: list[str]) -> list[socket.socket]:
+    """One listening socket per host address, all on one free port."""
+    for _ in range(50):
+        socks = []
+        try:
+            port = 0
+            for h in hosts:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                socks.append(s)
+                s.bind((h, port))
+                port = s.getsockname()[1]
+            return socks
+        except OSError:
+            for s in socks:
+                s.close()
+    raise SystemExit(f"cannot bind one port on all of {hosts}")
+
+
+def check_bindable(hosts: list[str]) -> None:
+    for h in hosts:
+        try:
+            with socket.socket() as s:
+                s.bind((h, 0))
+        except OSError as exc:
+            raise SystemExit(
+                f"cannot bind {h} ({exc}); the latency scenario needs 127.0.0.2-21 "
+                "(all of 127/8 is loopback on Linux); run with --only cpu or --only memory"
+            ) from exc
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+class PageServer:
+    """The page server process, driven over its stdin/stdout."""
+
+    def __init__(self, n: int, hosts: list[str], delay: float, seed: int = SEED):
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "_serve", "--pages", str(n), "--hosts", ",".join(hosts),
+             "--delay", str(delay), "--seed", str(seed)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+        )
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit("the page server did not start")
+        self.info = json.loads(line)
+        self.port = self.info["port"]
+
+    def ask(self, command: str) -> dict:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=5)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# =========================================================================== capacity probe (_load)
+
+def load_main(argv: list[str]) -> int:
+    """Hammer one server with keep-alive GETs for a while; print responses/s."""
+    ap = argparse.ArgumentParser(prog="bench.py _load")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--pages", type=int, required=True)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    args = ap.parse_args(argv)
+
+    async def worker(stop_at, counts, k):
+        reader, writer = await asyncio.open_connection("127.0.0.1", args.port)
+        i = k
+        while time.perf_counter() < stop_at:
+            writer.write(f"GET {page_path(i % args.pages)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            counts[0] += 1
+            counts[1] += length
+            i += args.connections
+        writer.close()
+
+    async def main():
+        counts = [0, 0]
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(t0 + args.seconds, counts, k) for k in range(args.connections)))
+        return counts, time.perf_counter() - t0
+
+    (n, nbytes), secs = asyncio.run(main())
+    print(json.dumps({"responses": n, "seconds": secs, "bytes": nbytes}))
+    return 0
+
+
+def measure_server(n: int) -> dict:
+    with PageServer(n, ["127.0.0.1"], 0.0) as server:
+        before = server.ask("stats")["cpu"]
+        out = subprocess.run([sys.executable, __file__, "_load", "--port", str(server.port), "--pages", str(n)],
+                             capture_output=True, text=True, check=True)
+        stats = server.ask("stats")
+        load = json.loads(out.stdout)
+    cpu = stats["cpu"] - before
+    per_req = cpu / max(1, load["responses"])
+    return {
+        "probe_responses_per_s": round(load["responses"] / load["seconds"]),
+        "probe_mb_per_s": round(load["bytes"] / load["seconds"] / 1e6, 1),
+        "server_cpu_us_per_response": round(per_req * 1e6, 1),
+        "server_capacity_per_core": round(1 / per_req) if per_req else None,
+        "body_bytes": server.info["body_bytes"],
+        "render_seconds": server.info["render_seconds"],
+    }
+
+
+# =========================================================================== bare Scrapy (_scrapy)
+
+def scrapy_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="bench.py _scrapy")
+    ap.add_argument("urls")
+    ap.add_argument("--concurrency", type=int, required=True)
+    ap.add_argument("--per-host", type=int, required=True)
+    args = ap.parse_args(argv)
+
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    urls = Path(args.urls).read_text().split()
+
+    class Bare(scrapy.Spider):
+        name = "bare"
+
+        async def start(self):
+            for url in urls:
+                yield scrapy.Request(url, callback=self.parse, dont_filter=True)
+
+        def parse(self, response):
+            pass
+
+    process = CrawlerProcess({
+        "CONCURRENT_REQUESTS": args.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": args.per_host,
+        "DOWNLOAD_DELAY": 0,
+        "RETRY_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "LOG_LEVEL": "ERROR",
+    })
+    crawler = process.create_crawler(Bare)
+    process.crawl(crawler)
+    process.start()
+    stats = crawler.stats.get_stats()
+    print(json.dumps({
+        "responses": stats.get("response_received_count", 0),
+        "status_200": stats.get("downloader/response_status_count/200", 0),
+        "errors": stats.get("downloader/exception_count", 0),
+        "bytes": stats.get("downloader/response_bytes", 0),
+    }))
+    return 0
+
+
+# =========================================================================== peak memory (_rss)
+
+def rss_main(argv: list[str]) -> int:
+    """Run the lastseen CLI in this process; on exit write its peak RSS and its child's.
+
+    RUSAGE_SELF is the lastseen process itself; RUSAGE_CHILDREN is the largest
+    waited-for child, and the fetcher is its only child.
+    """
+    import atexit
+    import resource
+
+    out = os.environ["BENCH_RSS_OUT"]
+
+    def report():
+        Path(out).write_text(json.dumps({
+            "parent_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "fetcher_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        }))
+
+    atexit.register(report)
+    sys.argv = ["lastseen", *argv]
+    sys.path.insert(0, str(REPO))
+    from crawler.cli import main
+
+    main()
+    return 0
+
+
+# =========================================================================== contenders
+
+class BenchError(Exception):
+    pass
+
+
+def _run(cmd: list[str], *, cwd: Path, env: dict | None = None, timeout: float = 3600) -> tuple[float, subprocess.CompletedProcess]:
+    os.sync()  # earlier runs' dirty pages are not this run's cost
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return time.perf_counter() - t0, proc
+
+
+def _tail(text: str, n: int = 1500) -> str:
+    return text[-n:] if text else ""
+
+
+def write_watchlist(path: Path, urls: list[str], per_host: int) -> None:
+    lines = [
+        "settings:",
+        "  concurrency: 64",
+        f"  per_host_concurrency: {per_host}",
+        "  per_host_delay: 0s",
+        "  retries: 0",
+        "targets:",
+    ]
+    for i, url in enumerate(urls):
+        lines.append(f"  - name: p{i:05d}")
+        lines.append(f'    url: "{url}"')
+    path.write_text("\n".join(lines) + "\n")
+
+
+class Lastseen:
+    name = "lastseen"
+
+    def __init__(self, work: Path, urls: list[str], per_host: int):
+        self.work = work
+        self.urls = urls
+        work.mkdir(parents=True, exist_ok=True)
+        self.watchlist = work / "watchlist.yaml"
+        write_watchlist(self.watchlist, urls, per_host)
+
+    def args(self) -> list[str]:
+        return ["run", "--watchlist", str(self.watchlist), "--archive", str(self.work / "archive"),
+                "--reports", str(self.work / "reports"), "--force", "--json"]
+
+    def run(self, expect_changed: set[str] | None) -> dict:
+        secs, proc = _run([sys.executable, "-m", "crawler", *self.args()], cwd=self.work)
+        return {"seconds": secs, **self.check(proc, expect_changed)}
+
+    def check(self, proc, expect_changed: set[str] | None) -> dict:
+        if proc.returncode != 0:
+            raise BenchError(f"lastseen exited {proc.returncode}: {_tail(proc.stderr)}")
+        result = json.loads(proc.stdout)
+        events = result["events"]
+        verdicts = Counter(e["verdict"] for e in events)
+        statuses = Counter(e["status"] for e in events)
+        problems = []
+        if len(events) != len(self.urls):
+            problems.append(f"{len(events)} events for {len(self.urls)} targets")
+        if statuses.get(200, 0) != len(self.urls):
+            problems.append(f"statuses {dict(statuses)}")
+        if expect_changed is None:
+            if verdicts.get("new", 0) != len(self.urls):
+                problems.append(f"cycle 1 verdicts {dict(verdicts)}")
+        else:
+            changed = {e["target"] for e in events if e["verdict"] == "changed"}
+            if changed != expect_changed or verdicts.get("unchanged", 0) != len(self.urls) - len(expect_changed):
+                problems.append(f"cycle 2 verdicts {dict(verdicts)}; changed targets match the edits: "
+                                f"{changed == expect_changed}")
+        if problems:
+            raise BenchError("lastseen: " + "; ".join(problems))
+        return {"fetched": statuses.get(200, 0), "verdicts": dict(verdicts)}
+
+    def run_rss(self) -> dict:
+        rss_file = self.work / "rss.json"
+        env = dict(os.environ, BENCH_RSS_OUT=str(rss_file))
+        secs, proc = _run([sys.executable, __file__, "_rss", *self.args()], cwd=self.work, env=env)
+        checked = self.check(proc, None)
+        rss = json.loads(rss_file.read_text())
+        return {"seconds": secs, **checked, **rss}
+
+
+class BareScrapy:
+    name = "scrapy"
+
+    def __init__(self, work: Path, urls: list[str], per_host: int):
+        self.work = work
+        self.urls = urls
+        self.per_host = per_host
+        work.mkdir(parents=True, exist_ok=True)
+        self.url_file = work / "urls.txt"
+        self.url_file.write_text("\n".join(urls) + "\n")
+
+    def run(self, expect_changed) -> dict:
+        secs, proc = _run([sys.executable, __file__, "_scrapy", str(self.url_file), "--concurrency", "64",
+                           "--per-host", str(self.per_host)], cwd=self.work)
+        if proc.returncode != 0:
+            raise BenchError(f"bare Scrapy exited {proc.returncode}: {_tail(proc.stderr)}")
+        stats = json.loads(proc.stdout.strip().splitlines()[-1])
+        if stats["status_200"] != len(self.urls) or stats["errors"]:
+            raise BenchError(f"bare Scrapy fetched {stats} of {len(self.urls)} pages")
+        return {"seconds": secs, "fetched": stats["status_200"]}
+
+
+def urlwatch_binary(explicit: str | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    venv = OUT / "urlwatch-venv"
+    binary = venv / "bin" / "urlwatch"
+    if binary.exists():
+        return binary
+    print(f"creating {venv} and installing urlwatch into it ...", flush=True)
+    for cmd in ([sys.executable, "-m", "venv", "--clear", str(venv)],
+                [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                 "urlwatch"]):
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"cannot install urlwatch ({' '.join(cmd)}):\n{_tail(proc.stdout + proc.stderr)}\n"
+                             "pass --urlwatch PATH to use an urlwatch you already have")
+    return binary
+
+
+class Urlwatch:
+    name = "urlwatch"
+
+    def __init__(self, work: Path, urls: list[str], binary: Path):
+        self.work = work
+        self.urls = urls
+        self.binary = binary
+        work.mkdir(parents=True, exist_ok=True)
+        self.urls_file = work / "urls.yaml"
+        self.urls_file.write_text("".join(
+            f"---\nname: p{i:05d}\nurl: \"{url}\"\n" for i, url in enumerate(urls)
+        ))
+        os.chmod(self.urls_file, 0o600)  # urlwatch refuses group/world-writable job files
+        self.config = work / "urlwatch.yaml"
+        self.config.write_text(
+            "display:\n  new: true\n  error: true\n  unchanged: true\n  empty-diff: true\n"
+            "report:\n  text:\n    details: true\n    footer: false\n    minimal: false\n"
+            "  stdout:\n    enabled: true\n    color: false\n"
+        )
+        self.cache = work / "cache.db"
+        self.env = dict(os.environ, HOME=str(work), XDG_CONFIG_HOME=str(work / "xdg-config"),
+                        XDG_CACHE_HOME=str(work / "xdg-cache"))
+
+    def run(self, expect_changed: set[str] | None) -> dict:
+        secs, proc = _run([str(self.binary), "--urls", str(self.urls_file), "--config", str(self.config),
+                           "--cache", str(self.cache), "--hooks", str(self.work / "hooks.py")],
+                          cwd=self.work, env=self.env)
+        if proc.returncode != 0:
+            raise BenchError(f"urlwatch exited {proc.returncode}: {_tail(proc.stderr)}")
+        # Summary lines: "0001. CHANGED: p00042" (one per job, display.unchanged on).
+        verdicts: Counter = Counter()
+        changed = set()
+        for line in proc.stdout.splitlines():
+            head, _, rest = line.partition(". ")
+            if head.isdigit() and ":" in rest:
+                kind, _, name = rest.partition(": ")
+                verdicts[kind] += 1
+                if kind == "CHANGED":
+                    changed.add(name.strip())
+        problems = []
+        if sum(verdicts.values()) != len(self.urls) or verdicts.get("ERROR"):
+            problems.append(f"report lines {dict(verdicts)} for {len(self.urls)} jobs")
+        if expect_changed is None:
+            if verdicts.get("NEW", 0) != len(self.urls):
+                problems.append(f"cycle 1 verdicts {dict(verdicts)}")
+        elif changed != expect_changed:
+            problems.append(f"cycle 2 verdicts {dict(verdicts)}; changed jobs match the edits: "
+                            f"{changed == expect_changed}")
+        if problems:
+            raise BenchError("urlwatch: " + "; ".join(problems) + "\n" + _tail(proc.stdout, 600))
+        return {"seconds": secs, "fetched": len(self.urls) - verdicts.get("ERROR", 0),
+                "verdicts": {k.lower(): v for k, v in verdicts.items()}}
+
+
+# =========================================================================== scenarios
+
+def throughput(scenario: str, n: int, hosts: list[str], delay: float, per_host: int,
+               uw_binary: Path, work: Path) -> list[dict]:
+    edited = edited_pages(n)
+    expect = {f"p{i:05d}" for i in edited}
+    print(f"\n== {scenario}: {n} pages on {len(hosts)} host(s), {delay * 1000:.0f} ms per response; "
+          f"{len(edited)} edited for cycle 2", flush=True)
+    with PageServer(n, hosts, delay) as server:
+        print(f"   page server ready on port {server.port} ({server.info['render_seconds']} s to render; "
+              f"bodies {server.info['body_bytes']})", flush=True)
+        urls = page_urls(n, hosts, server.port)
+        contenders = [
+            Lastseen(work / "lastseen", urls, per_host),
+            BareScrapy(work / "scrapy", urls, per_host),
+            Urlwatch(work / "urlwatch", urls, uw_binary),
+        ]
+        cycle1 = {}
+        for c in contenders:
+            server.ask("reset")
+            r = c.run(None)
+            _check_server(server, n, c.name, 1)
+            cycle1[c.name] = r
+            print(f"   cycle 1  {c.name:9s} {r['seconds']:7.2f} s", flush=True)
+        server.ask("cycle2")
+        rows = []
+        for c in contenders:
+            server.ask("reset")
+            cpu0 = server.ask("stats")["cpu"]
+            r = c.run(expect)
+            stats = _check_server(server, n, c.name, 2)
+            r["server_cpu_seconds"] = round(stats["cpu"] - cpu0, 2)
+            r["server_connections"] = stats["connections"]
+            r["cycle1_seconds"] = round(cycle1[c.name]["seconds"], 3)
+            print(f"   cycle 2  {c.name:9s} {r['seconds']:7.2f} s  {n / r['seconds']:7.1f} pages/s  "
+                  f"(server CPU {r['server_cpu_seconds']} s, {stats['connections']} connections)", flush=True)
+            rows.append({"scenario": scenario, "contender": c.name, "pages": n, **r,
+                         "pages_per_s": n / r["seconds"]})
+    by = {r["contender"]: r for r in rows}
+    for r in rows:
+        r["vs_scrapy"] = r["pages_per_s"] / by["scrapy"]["pages_per_s"]
+        r["vs_urlwatch"] = r["pages_per_s"] / by["urlwatch"]["pages_per_s"]
+    ls = by["lastseen"]
+    if scenario == "cpu":
+        ls["target"] = f">= {CPU_TARGET}x scrapy"
+        ls["target_met"] = ls["vs_scrapy"] >= CPU_TARGET
+    else:
+        ls["target"] = f">= {LATENCY_TARGET}x urlwatch"
+        ls["target_met"] = ls["vs_urlwatch"] >= LATENCY_TARGET
+    return rows
+
+
+def _check_server(server: PageServer, n: int, who: str, cycle: int) -> dict:
+    stats = server.ask("stats")
+    served = stats["requests"].get("200", 0)
+    if served != n or set(stats["requests"]) - {"200"}:
+        raise BenchError(f"{who}, cycle {cycle}: the server answered {stats['requests']} for {n} pages")
+    return stats
+
+
+def memory(n: int, work: Path) -> list[dict]:
+    sizes = [n, 5 * n]
+    print(f"\n== memory: peak RSS of lastseen (cycle 1, no latency) at {sizes[0]} and {sizes[1]} targets",
+          flush=True)
+    rows = []
+    with PageServer(sizes[-1], ["127.0.0.1"], 0.0) as server:
+        for size in sizes:
+            urls = page_urls(size, ["127.0.0.1"], server.port)
+            server.ask("reset")
+            r = Lastseen(work / f"lastseen-{size}", urls, 64).run_rss()
+            _check_server(server, size, "lastseen (memory)", 1)
+            total = r["parent_kb"] + r["fetcher_kb"]
+            print(f"   {size:6d} targets  parent {r['parent_kb'] / 1024:6.1f} MB  fetcher "
+                  f"{r['fetcher_kb'] / 1024:6.1f} MB  ({r['seconds']:.1f} s, {size / r['seconds']:.0f} pages/s)",
+                  flush=True)
+            rows.append({"scenario": "memory", "contender": "lastseen", "pages": size, "seconds": r["seconds"],
+                         "pages_per_s": size / r["seconds"], "parent_mb": r["parent_kb"] / 1024,
+                         "fetcher_mb": r["fetcher_kb"] / 1024, "total_mb": total / 1024})
+            shutil.rmtree(work / f"lastseen-{size}", ignore_errors=True)
+    growth = rows[-1]["total_mb"] / rows[0]["total_mb"]
+    rows[-1]["growth"] = growth
+    rows[-1]["target"] = f"peak at {sizes[1]} <= {FLAT_TARGET}x peak at {sizes[0]}"
+    rows[-1]["target_met"] = growth <= FLAT_TARGET
+    return rows
+
+
+# =========================================================================== output
+
+def _fmt(x, spec):
+    return "-" if x is None else format(x, spec)
+
+
+def print_table(rows: list[dict], server: dict | None) -> None:
+    print()
+    if server:
+        print(f"page server: {server['server_cpu_us_per_response']} us CPU per response, so about "
+              f"{server['server_capacity_per_core']} responses/s per core; the probe client reached "
+              f"{server['probe_responses_per_s']} responses/s ({server['probe_mb_per_s']} MB/s)")
+    head = f"{'scenario':9s} {'contender':9s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
+           f"{'vs urlwatch':>11s}  target"
+    tput = [r for r in rows if r["scenario"] != "memory"]
+    if tput:
+        print(head)
+        print("-" * len(head) + "-" * 24)
+        for r in tput:
+            target = f"{r['target']}: {'yes' if r['target_met'] else 'NO'}" if "target" in r else ""
+            print(f"{r['scenario']:9s} {r['contender']:9s} {r['pages']:6d} {r['seconds']:8.2f} "
+                  f"{r['pages_per_s']:8.1f} {r['vs_scrapy']:8.2f}x {r['vs_urlwatch']:10.2f}x  {target}")
+    mem = [r for r in rows if r["scenario"] == "memory"]
+    if mem:
+        print()
+        h2 = f"{'memory':9s} {'targets':>7s} {'parent MB':>9s} {'fetcher MB':>10s} {'total MB':>8s} {'seconds':>8s}  target"
+        print(h2)
+        print("-" * len(h2) + "-" * 30)
+        for r in mem:
+            target = (f"{r['target']} ({r['growth']:.2f}x): {'yes' if r['target_met'] else 'NO'}"
+                      if "target" in r else "")
+            print(f"{'lastseen':9s} {r['pages']:7d} {r['parent_mb']:9.1f} {r['fetcher_mb']:10.1f} "
+                  f"{r['total_mb']:8.1f} {r['seconds']:8.1f}  {target}")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description="lastseen benchmark (see bench/README.md)")
+    ap.add_argument("--pages", type=int, default=2000, help="pages per scenario (default 2000)")
+    ap.add_argument("--quick", action="store_true", help="200 pages: a smoke run")
+    ap.add_argument("--only", choices=["cpu", "latency", "memory"], action="append",
+                    help="run only this scenario (repeatable)")
+    ap.add_argument("--urlwatch", metavar="PATH", help="an urlwatch executable to use instead of "
+                    "bench/out/urlwatch-venv (created on first use)")
+    ap.add_argument("--keep", action="store_true", help="keep the work directories under bench/out/work")
+    args = ap.parse_args(argv)
+    n = 200 if args.quick else args.pages
+    only = args.only or ["cpu", "latency", "memory"]
+    if "latency" in only:
+        check_bindable(LATENCY_HOSTS)
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = OUT / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    uw = urlwatch_binary(args.urlwatch) if {"cpu", "latency"} & set(only) else None
+    print(f"lastseen benchmark: {n} pages, scenarios {', '.join(only)}; "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}", flush=True)
+
+    server = measure_server(n) if {"cpu", "latency"} & set(only) else None
+    rows: list[dict] = []
+    try:
+        if "cpu" in only:
+            rows += throughput("cpu", n, ["127.0.0.1"], 0.0, 64, uw, work / "cpu")
+        if "latency" in only:
+            rows += throughput("latency", n, LATENCY_HOSTS, LATENCY_DELAY, 4, uw, work / "latency")
+        if "memory" in only:
+            rows += memory(n, work / "memory")
+    except BenchError as exc:
+        print(f"\nBENCHMARK INVALID: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    print_table(rows, server)
+    results = {
+        "pages": n, "seed": SEED, "edited_share": EDIT_SHARE, "cpus": os.cpu_count(),
+        "python": platform.python_version(), "platform": platform.platform(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "page_server": server, "rows": rows,
+        "targets_met": all(r["target_met"] for r in rows if "target_met" in r),
+    }
+    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nresults: {(OUT / 'results.json').relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    helpers = {"_serve": serve_main, "_load": load_main, "_scrapy": scrapy_main, "_rss": rss_main}
+    if len(sys.argv) > 1 and sys.argv[1] in helpers:
+        sys.exit(helpers[sys.argv[1]](sys.argv[2:]))
+    sys.exit(main(sys.argv[1:]))
