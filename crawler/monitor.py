@@ -144,6 +144,10 @@ def fetch_options(watchlist: Watchlist) -> dict:
         "concurrency": s.concurrency, "per_host_concurrency": s.per_host_concurrency,
         "per_host_delay": s.per_host_delay, "timeout": s.timeout, "user_agent": s.user_agent,
         "retries": s.retries, "max_redirects": s.max_redirects, "max_body": s.max_body,
+        "deadline": s.deadline, "retry_after_max": s.retry_after_max, "obey_robots": s.obey_robots,
+        "ca_certs": s.ca_certs, "contact": s.contact,
+        "hosts": {h.host: {"per_host_delay": h.per_host_delay, "per_host_concurrency": h.per_host_concurrency}
+                  for h in watchlist.hosts},
     }
 
 
@@ -202,7 +206,7 @@ class _Recorder:
             "started": iso_precise(result.started), "finished": iso_precise(result.finished),
             "duration_ms": int((result.finished - result.started) * 1000),
             "error_kind": result.error_kind, "error": result.error,
-            "ip": final.ip if final else None,
+            "ip": final.ip if final else None, "robots": result.robots,
         }
         text_row = None
         new_text = None
@@ -217,7 +221,11 @@ class _Recorder:
                 "warc_record_id": response_ref.record_id, "record_type": response_ref.record_type,
                 "payload_sha1": final_row["payload_sha1"], "payload_sha256": final_row["payload_sha256"],
                 "payload_length": final_row["payload_length"], "truncated": final.truncated,
+                "tls_verified": None if final.tls_verified is None else int(final.tls_verified),
+                "tls_error": final.tls_error,
             })
+            if final.tls_verified is False:
+                flags.append("tls-unverified")
             if revisit is not None:
                 capture.update({
                     "refers_to_record_id": revisit.record_id, "refers_to_uri": revisit.target_uri,
@@ -230,9 +238,16 @@ class _Recorder:
                 # (WARC-Truncated: disconnect), but a partial page is not compared.
                 flags.append("disconnected")
                 error_kind = "reset"
-                capture["error"] = "the connection was dropped before the body was complete"
+                announced = final.header("Content-Length")
+                capture["error"] = (
+                    f"the connection was dropped after {len(final.body)} bytes of the body"
+                    + (f" ({announced} announced)" if announced and announced.isdigit() else "")
+                    + "; what arrived is archived, not compared"
+                )
             elif 200 <= final.status < 300:
                 text_row, new_text, fingerprint = self._extract(target, final, capture, history, flags)
+        if result.error_kind == "robots":
+            flags.append("robots-disallowed")
         capture["error_kind"] = error_kind
         response_ok = final is not None and error_kind is None
 
@@ -256,6 +271,8 @@ class _Recorder:
             if old_text is not None and new_text is not None:
                 diff = diff_texts(old_text, new_text, timeout=DIFF_TIMEOUT)
         summary = _summary(verdict, result, diff, capture, history)
+        if "disconnected" in flags:
+            summary = capture["error"]  # "HTTP 200 OK" would hide that the body is incomplete
         event_row = {
             "run_id": self.run_id, "target": target.name,
             "compared_capture_id": history.good.id if history.good else None,
@@ -478,9 +495,11 @@ def write_run_report(
 ) -> Path:
     from .report import write_report
 
-    events = list(report_events(store, store.events(run_id=run_id)))
+    rows = store.events(run_id=run_id)
     if order:
-        events.sort(key=lambda e: order.get(e.target, len(order)))
+        # Sort the light index rows (no texts) first; texts load one event at a time.
+        rows = sorted(rows, key=lambda r: order.get(r["target"], len(order)))
+    events = report_events(store, rows)
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
         events=events, generated=utcnow(),
@@ -498,7 +517,7 @@ def build_report(archive_dir: Path, out_dir: Path, *, since: timedelta, now: Cal
         raise LastseenError(f"no archive index at {root / 'lastseen.db'}; run `lastseen run` first or pass --archive")
     store = CaptureStore(root / "lastseen.db")
     try:
-        events = list(report_events(store, store.events(since=iso(start))))
+        events = report_events(store, store.events(since=iso(start)))
         return write_report(
             Path(out_dir), title=f"lastseen report {iso(start)} to {iso(end)}", run_id=None,
             started=start, finished=end, events=events, generated=end,

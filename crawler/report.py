@@ -26,8 +26,8 @@ import re
 import tempfile
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -106,17 +106,19 @@ def write_report(
     run_id: str | None,
     started: datetime,
     finished: datetime | None,
-    events: Sequence[ReportEvent],
+    events: Iterable[ReportEvent],
     generated: datetime,
 ) -> Path:
     """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
 
+    ``events`` may be a generator: each evidence page is written as its event
+    arrives and only a slim copy (no texts, no diff) is kept for the index, so
+    memory does not grow with the texts of a large run.
     Files are written atomically (temporary file, then ``os.replace``).
     Raises :class:`~crawler.errors.ArchiveError` when the directory cannot be written.
     """
     out_dir = Path(out_dir)
     env = _environment()
-    pages = _page_names(events)
     common = {
         "report_title": title,
         "run_id": run_id,
@@ -127,15 +129,20 @@ def write_report(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         detail = env.get_template("detail.html")
-        for event, page in zip(events, pages):
+        used = {"index"}
+        rows: list[tuple[ReportEvent, str | None]] = []
+        for event in events:
+            page = _page_name(event, used)
             if page is not None:
                 html = detail.render(common, event=event, **_detail_context(event))
                 _write_atomic(out_dir / page, html)
+            rows.append((replace(event, diff=None, old_text=None, new_text=None), page))
+        slim = [event for event, _ in rows]
         index = env.get_template("index.html").render(
             common,
-            rows=list(zip(events, pages)),
-            counts=_counts(events),
-            alerts=sum(1 for e in events if e.alert),
+            rows=rows,
+            counts=_counts(slim),
+            alerts=sum(1 for e in slim if e.alert),
         )
         index_path = out_dir / "index.html"
         _write_atomic(index_path, index)
@@ -173,18 +180,19 @@ def _needs_page(event: ReportEvent) -> bool:
 def _page_names(events: Sequence[ReportEvent]) -> list[str | None]:
     """One unique ``<slug>.html`` per event that gets a page, else None."""
     used = {"index"}
-    names: list[str | None] = []
-    for event in events:
-        if not _needs_page(event):
-            names.append(None)
-            continue
-        base = _slug(event.target)
-        stem, n = base, 2
-        while stem in used:
-            stem, n = f"{base}-{n}", n + 1
-        used.add(stem)
-        names.append(f"{stem}.html")
-    return names
+    return [_page_name(event, used) for event in events]
+
+
+def _page_name(event: ReportEvent, used: set[str]) -> str | None:
+    """A ``<slug>.html`` not in ``used`` (then added) if the event gets a page, else None."""
+    if not _needs_page(event):
+        return None
+    base = _slug(event.target)
+    stem, n = base, 2
+    while stem in used:
+        stem, n = f"{base}-{n}", n + 1
+    used.add(stem)
+    return f"{stem}.html"
 
 
 # -- view data ----------------------------------------------------------------------------------
