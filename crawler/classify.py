@@ -35,8 +35,10 @@ VERDICTS: dict[str, VerdictKind] = {
         ),
         VerdictKind(
             "unreachable",
-            "no usable answer: DNS, connection, timeout, TLS failures, server errors, other client errors",
-            ("dns", "refused", "timeout", "reset", "tls", "redirects", "protocol", "http-5xx", "http-4xx", "http-3xx"),
+            "no usable answer: DNS, connection, timeout, TLS failures, server errors, other client errors, "
+            "or robots.txt forbids the fetch",
+            ("dns", "refused", "timeout", "reset", "tls", "redirects", "robots", "protocol",
+             "http-5xx", "http-4xx", "http-3xx"),
         ),
         VerdictKind("restored", "back after being vanished or unreachable (diffed against the last good capture)"),
     )

@@ -12,7 +12,8 @@ The CLI turns any of them into a one-line ``Error: ...`` and an exit status::
     ├── FetchError                 exit 1: the fetcher itself failed (not a target: targets' errors are captures)
     ├── ExtractError               a body cannot be decoded (stored on the capture, never raised out of a run)
     ├── BrowserNotFoundError       exit 1: no Chromium to drive (says how to install one)
-    └── AlertError                 an alert sink failed (recorded in run.alerts, never raised out of a run)
+    ├── AlertError                 an alert sink failed (recorded in run.alerts, never raised out of a run)
+    └── RunInterrupted             exit 130 (SIGINT) / 143 (SIGTERM): a run stopped cleanly on a signal
 """
 
 from __future__ import annotations
@@ -90,3 +91,16 @@ class BrowserNotFoundError(LastseenError):
 
 class AlertError(LastseenError):
     exit_code = 1
+
+
+class RunInterrupted(LastseenError):
+    """A run stopped on SIGINT or SIGTERM after committing what it had fetched.
+
+    The exit status is the shell's convention for death by that signal
+    (128 + its number): 130 for SIGINT, 143 for SIGTERM.
+    """
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum

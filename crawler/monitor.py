@@ -27,6 +27,7 @@ from .diff import Diff, diff_texts
 from .errors import ExtractError, LastseenError, UsageError
 from .extract import extract
 from .fetch import FetchResult, fetch_http
+from .interrupts import Interrupts
 from .schedule import is_due, last_run_starts
 from .store import CaptureStore, History
 from .warc import RevisitOf, WarcFileSet, sha1_digest
@@ -388,7 +389,11 @@ def run(
     selected = select_targets(watchlist, only)
     started = now()
     run_id = make_run_id(started)
-    with Archive.open(archive_dir, wait=wait) as archive:
+    with Interrupts() as interrupts, Archive.open(
+        archive_dir, wait=wait,
+        check=lambda: interrupts.check(" while waiting for the archive's lock; this run did nothing"),
+    ) as archive:
+        interrupts.check(" while opening the archive; this run fetched nothing")
         store = archive.store
         last = last_run_starts(store.conn)
         due = [t for t in selected if force or is_due(t, watchlist, last.get(t.name), started)]
@@ -417,28 +422,46 @@ def run(
             },
         )
         recorder = _Recorder(archive, files, run_id, {t.name: t for t in due}, watchlist.settings.max_body)
-        status = "failed"
+        # A signal stops the fetcher at once (interrupts.stop); results already
+        # sent are still recorded, then the loop ends.
+        fetches = fetch_http(
+            ({"name": t.name, "url": t.url} for t in due), fetch_options(watchlist), stop=interrupts.stop
+        )
         try:
-            for fetched in fetch_http(({"name": t.name, "url": t.url} for t in due), fetch_options(watchlist)):
-                recorder.record(fetched)
-                if on_event is not None:
-                    on_event(recorder.events[fetched.target])
-            recorder.commit()
-            status = "completed"
-        finally:
             try:
-                recorder.commit()
+                for fetched in fetches:
+                    recorder.record(fetched)
+                    if on_event is not None:
+                        on_event(recorder.events[fetched.target])
             finally:
-                files.close()
-                # Closed files renamed: events now point at final names already.
-                if status != "completed":
-                    store.update_run(run_id, status=status, finished=iso(now()))
+                fetches.close()  # the fetcher process is gone before anything else happens
+            recorder.commit()
+            files.close()
+        except BaseException:
+            _salvage(recorder, files)
+            _end_run(store, run_id, "failed", now)
+            raise
+        # Closed files renamed: events now point at final names already.
         result.events = [recorder.events[t.name] for t in due if t.name in recorder.events]
+        if interrupts.received:
+            # No report: it would present a partial run as the run. The captures
+            # are committed (`lastseen report --since` shows them); the rest are due again.
+            _end_run(store, run_id, "interrupted", now)
+            interrupts.check(
+                f": {_plural(len(result.events), 'target')} of {len(due)} captured and committed "
+                f"(run {run_id}, marked interrupted; no report written); the others are due again next run"
+            )
         if due:
             result.report = _relpath(write_run_report(
                 store, run_id, reports_dir / run_id, started=started, finished=now(),
                 order={t.name: i for i, t in enumerate(due)},
             ))
+        if interrupts.received:
+            _end_run(store, run_id, "interrupted", now, report=result.report)
+            interrupts.check(
+                f" while writing the report: all {len(due)} due targets were captured and committed and "
+                f"the report written (run {run_id}, marked interrupted); no alerts were sent"
+            )
         result.alerts = send_run_alerts(watchlist, result)
         result.finished = now()
         store.update_run(
@@ -446,6 +469,31 @@ def run(
             alerts=json.dumps([a.to_json() for a in result.alerts]),
         )
     return result
+
+
+def _salvage(recorder: _Recorder, files: WarcFileSet) -> None:
+    """After a failure: commit the captures whose records are whole, close the WARC file.
+
+    Best effort, never masking the failure: a commit that fails too leaves its
+    records unindexed (the targets are due again); a file whose torn last record
+    could not be cut back keeps its ``.open`` name for recovery at the next start.
+    """
+    try:
+        recorder.commit()
+    except Exception:
+        recorder.pending.clear()
+    try:
+        files.close()
+    except Exception:
+        pass
+
+
+def _end_run(store: CaptureStore, run_id: str, status: str, now: Callable[[], datetime], **values) -> None:
+    """Mark how a run ended; if even that cannot be written, the next start marks it aborted."""
+    try:
+        store.update_run(run_id, status=status, finished=iso(now()), **values)
+    except LastseenError:
+        pass
 
 
 # -- reports and alerts -------------------------------------------------------
@@ -462,6 +510,8 @@ def _capture_view(row: dict | None):
         warc_file=row["warc_file"], warc_offset=row["warc_offset"], warc_record_id=row["warc_record_id"],
         record_type=row["record_type"], payload_sha256=row["payload_sha256"], title=row["title"],
         error=row["error"],
+        tls_verified=None if row.get("tls_verified") is None else bool(row["tls_verified"]),
+        tls_error=row.get("tls_error"), flags=tuple(json.loads(row.get("flags") or "[]")),
     )
 
 

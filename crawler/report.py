@@ -79,6 +79,9 @@ class CaptureView:
     payload_sha256: str | None
     title: str | None
     error: str | None  # human message when there was no response
+    tls_verified: bool | None = None  # None: plain HTTP or no response
+    tls_error: str | None = None
+    flags: tuple[str, ...] = ()  # truncated, disconnected, tls-unverified...
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,8 @@ _EVIDENCE_LABELS = (
     ("WARC record ID", True),
     ("Record type", True),
     ("Payload SHA-256", True),
+    ("TLS certificate", False),
+    ("Flags", True),
     ("Page title", False),
     ("Error", False),
 )
@@ -265,9 +270,19 @@ def _evidence_values(c: CaptureView | None) -> list[str | None]:
         c.warc_record_id,
         c.record_type,
         c.payload_sha256,
+        _tls(c),
+        ", ".join(c.flags) or None,
         c.title,
         c.error,
     ]
+
+
+def _tls(c: CaptureView) -> str | None:
+    if c.tls_verified is None:
+        return None
+    if c.tls_verified:
+        return "verified"
+    return "NOT verified" + (f": {c.tls_error}" if c.tls_error else "")
 
 
 def _evidence_rows(before: CaptureView | None, after: CaptureView) -> list[tuple]:

@@ -49,8 +49,7 @@ def next_due(target: Target, watchlist: Watchlist, last_run_start: datetime | No
     every = effective_every(target, watchlist)
     if not every or last_run_start is None:
         return None
-    jitter = getattr(watchlist.settings, "jitter", 0.0) or 0.0
-    wait = every + jitter_offset(target, jitter) - tolerance(every)
+    wait = every + jitter_offset(target, watchlist.settings.jitter) - tolerance(every)
     return last_run_start + timedelta(seconds=max(0.0, wait))
 
 

@@ -96,7 +96,14 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["captures"].add_column("flags", str)
 
 
-MIGRATIONS = [_migration_1, _migration_2]
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """TLS verification of the final response (1, 0, or null over plain HTTP) and the robots.txt decision."""
+    db["captures"].add_column("tls_verified", int)
+    db["captures"].add_column("tls_error", str)
+    db["captures"].add_column("robots", str)
+
+
+MIGRATIONS = [_migration_1, _migration_2, _migration_3]
 
 
 @dataclass(frozen=True)
@@ -138,17 +145,22 @@ class CaptureStore:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        conn = None
         try:
             conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
-        except sqlite3.Error as exc:
-            raise ArchiveError(f"cannot open the index {self.path}: {exc}") from exc
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-        self.migrate()
+            self.conn = conn
+            self.db = sqlite_utils.Database(conn)
+            self.migrate()
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise ArchiveError(index_error_message(self.path, exc, "open")) from exc
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -167,7 +179,7 @@ class CaptureStore:
                 self.conn.execute(f"PRAGMA user_version={number + 1}")
 
     def transaction(self):
-        return _Transaction(self.conn)
+        return _Transaction(self.conn, self.path)
 
     # -- runs -----------------------------------------------------------
     def begin_run(self, row: dict) -> None:
@@ -301,23 +313,57 @@ class CaptureStore:
 
 
 class _Transaction:
-    def __init__(self, conn: sqlite3.Connection):
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; any SQLite error becomes an :class:`ArchiveError`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None = None):
         self.conn = conn
+        self.path = path
 
     def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as err:
+            raise ArchiveError(index_error_message(self.path, err)) from err
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
             try:
                 self.conn.execute("COMMIT")
+                return False
             except sqlite3.Error as err:
-                self.conn.execute("ROLLBACK")
-                raise ArchiveError(f"cannot write the index: {err}") from err
-        else:
-            self.conn.execute("ROLLBACK")
+                self._rollback()
+                raise ArchiveError(index_error_message(self.path, err)) from err
+        self._rollback()
+        if isinstance(exc, sqlite3.Error):
+            raise ArchiveError(index_error_message(self.path, exc)) from exc
         return False
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back (a full disk, an I/O error).
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+
+def index_error_message(path: Path | None, err: sqlite3.Error, verb: str = "write") -> str:
+    """One line: which index could not be written, why, and what to do about it."""
+    where = path or "the index"
+    name = getattr(err, "sqlite_errorname", "")
+    if name == "SQLITE_FULL":
+        return (
+            f"cannot {verb} the index {where}: the disk is full ({err}); free some space on the disk "
+            f"holding the archive (or move it and pass --archive) and run again: what was committed "
+            f"is kept, the rest is due again"
+        )
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return (
+            f"cannot {verb} the index {where}: it is not writable ({err}); fix the permissions or mount "
+            f"of the archive, or choose another with --archive, and run again"
+        )
+    return f"cannot {verb} the index {where}: {err}; check the disk holding the archive and run again"
 
 
 def _insert(conn: sqlite3.Connection, table: str, row: dict) -> int:

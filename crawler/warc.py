@@ -6,7 +6,8 @@ is given; :class:`WarcFileSet` owns the files under ``archive/warcs/``: it opens
 fsyncs on :meth:`WarcFileSet.sync`, and renames to the final name on close
 (as Heritrix and warcprox do). :func:`recover_open_files` runs at the next start
 (under the archive lock) and cuts a crashed ``.open`` file back to its last
-complete record before giving it its final name.
+complete record before giving it its final name. A failed write (a full disk)
+is cut back at once, so a file is never finalised with a torn record in it.
 
 Digests follow the convention replay and dedup tools expect: ``sha1:`` in
 base32, the payload digest over the payload exactly as stored (content-coding
@@ -16,6 +17,7 @@ kept, transfer-coding removed, so never over chunked bytes: warcio#74).
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import os
 import socket
@@ -40,6 +42,32 @@ OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 10**9
 # Headers that describe the bytes on the wire rather than the stored payload.
 _HOP_HEADERS = {"transfer-encoding"}
+
+
+def write_error_message(path, exc: OSError) -> str:
+    """One line that says what could not be written, why, and what to do about it."""
+    why = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"cannot write {path}: the disk is full ({why}); free some space on the disk holding the "
+            f"archive (or move it and pass --archive) and run again: what was committed is kept, "
+            f"the rest is due again"
+        )
+    if exc.errno == errno.EFBIG:
+        return (
+            f"cannot write {path}: the file size limit was reached ({why}); raise the limit "
+            f"(ulimit -f) or move the archive (--archive) and run again"
+        )
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return (
+            f"cannot write {path}: the archive is not writable ({why}); fix its permissions or "
+            f"mount, or choose another with --archive, and run again"
+        )
+    return f"cannot write {path}: {why}; check the disk holding the archive and run again"
+
+
+def _name(fileobj) -> str:
+    return str(getattr(fileobj, "name", "the WARC file"))
 
 
 def sha1_digest(data: bytes) -> str:
@@ -98,25 +126,50 @@ class WarcWriter:
 
     Ids are made by ``make_id`` so tests can fix them; dates come from the
     exchanges themselves (when each fetch began), never from a clock read here.
+
+    Each record is built in memory and handed to ``fileobj`` whole, so a
+    failed write (a full disk) is cut back to where the record began and the
+    file ends with a complete record again; ``good_end`` is that boundary and
+    ``torn`` says the cut itself failed (the file must then not be finalised).
     """
 
     def __init__(self, fileobj, *, make_id: Callable[[], str] = make_record_id):
         self.out = fileobj
         self.make_id = make_id
-        self._writer = WARCWriter(fileobj, gzip=True, warc_version="1.1")
+        self._buf = BytesIO()
+        self._writer = WARCWriter(self._buf, gzip=True, warc_version="1.1")
+        self.good_end = fileobj.tell()
+        self.torn = False
 
     def _write(self, record: ArcWarcRecord) -> RecordRef:
+        if self.torn:
+            raise ArchiveError(f"cannot write to {_name(self.out)}: an earlier write failed part-way")
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._writer.write_record(record)
+        data = memoryview(self._buf.getvalue())
         start = self.out.tell()
         try:
-            self._writer.write_record(record)
-        except OSError as exc:
-            raise ArchiveError(f"cannot write to the WARC file: {exc}") from exc
-        return RecordRef(
-            record.rec_headers.get_header("WARC-Record-ID"),
-            start,
-            self.out.tell() - start,
-            record.rec_type,
-        )
+            while data:
+                n = self.out.write(data)
+                if n is None:  # a non-blocking raw stream; files never do this
+                    raise BlockingIOError(0, "write would block")
+                data = data[n:]
+        except BaseException as exc:
+            self._cut_back(start)
+            if isinstance(exc, OSError):
+                raise ArchiveError(write_error_message(_name(self.out), exc)) from exc
+            raise
+        self.good_end = self.out.tell()
+        return RecordRef(record.rec_headers.get_header("WARC-Record-ID"), start, self.good_end - start, record.rec_type)
+
+    def _cut_back(self, end: int) -> None:
+        """Drop a partly written record so the file ends with a complete one."""
+        try:
+            self.out.seek(end)
+            self.out.truncate(end)
+        except Exception:
+            self.torn = True
 
     def _headers(self, record_type: str, uri: str | None, date: str, extra: dict) -> StatusAndHeaders:
         headers = [("WARC-Type", record_type), ("WARC-Record-ID", self.make_id()), ("WARC-Date", date)]
@@ -216,7 +269,10 @@ class WarcFileSet:
         self._file = None
         self._writer: WarcWriter | None = None
         self.name: str | None = None
+        self._synced = True
+        self._abandoned: list[str] = []
         self.closed_files: list[str] = []
+        self.left_open: list[str] = []
 
     def writer(self) -> tuple[WarcWriter, str]:
         """The writer to use for the next records, and its file's final name."""
@@ -235,39 +291,97 @@ class WarcFileSet:
                 final = self.directory / name
                 if not final.exists() and not (self.directory / (name + OPEN_SUFFIX)).exists():
                     break
-            self._file = open(self.directory / (name + OPEN_SUFFIX), "xb")
+            # Unbuffered: each record reaches the file in one piece or is cut back (see WarcWriter).
+            self._file = open(self.directory / (name + OPEN_SUFFIX), "xb", buffering=0)
         except OSError as exc:
-            raise ArchiveError(f"cannot create a WARC file in {self.directory}: {exc}") from exc
+            raise ArchiveError(write_error_message(self.directory, exc)) from exc
         self.name = name
+        self._synced = True
         self._writer = WarcWriter(self._file, make_id=self.make_id)
         fields = dict(self.warcinfo_fields)
         fields.setdefault("hostname", socket.gethostname())
         fields.setdefault("format", "WARC File Format 1.1")
         fields.setdefault("conformsTo", "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/")
-        self._writer.warcinfo(self.started, name, fields)
+        try:
+            self._writer.warcinfo(self.started, name, fields)
+        except BaseException:
+            self._abandon()
+            raise
+        _fsync_dir(self.directory)  # the new name survives a power loss before the first row is committed
+
+    @property
+    def open_path(self) -> Path | None:
+        return self.directory / (self.name + OPEN_SUFFIX) if self._file is not None else None
 
     def sync(self) -> None:
         """Make everything written so far durable (flush + fsync)."""
+        if self._abandoned:
+            # Rows may point into the file left ``.open``: they must not be committed now.
+            raise ArchiveError(
+                f"cannot make {self.directory / self._abandoned[-1]} durable after a failed write; "
+                f"it is left for recovery at the next start"
+            )
         if self._file is None:
             return
         try:
             self._file.flush()
             os.fsync(self._file.fileno())
         except OSError as exc:
-            raise ArchiveError(f"cannot write {self.directory / (self.name + OPEN_SUFFIX)}: {exc}") from exc
+            # After a failed fsync nobody knows what reached the disk: never
+            # finalise this file; recovery checks every record at the next start.
+            self._synced = False
+            raise ArchiveError(write_error_message(self.open_path, exc)) from exc
+
+    def _abandon(self) -> None:
+        """Close the current file without finalising it (an empty one is removed)."""
+        path = self.open_path
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        self._file = None
+        self._writer = None
+        self._abandoned.append(path.name)
+        try:
+            if path.stat().st_size == 0:
+                path.unlink()
+            else:
+                self.left_open.append(path.name)
+        except OSError:
+            pass
 
     def _close_current(self) -> None:
         if self._file is None:
             return
-        self.sync()
+        if self._writer.torn or not self._synced:
+            # A record could not be cut back, or an fsync failed: leave ``.open``
+            # so the next start keeps only complete records before renaming it.
+            self._abandon()
+            return
+        try:
+            self.sync()
+        except BaseException:
+            self._abandon()
+            raise
+        open_path = self.open_path
         self._file.close()
-        os.replace(self.directory / (self.name + OPEN_SUFFIX), self.directory / self.name)
-        _fsync_dir(self.directory)
-        self.closed_files.append(self.name)
         self._file = None
         self._writer = None
+        try:
+            os.replace(open_path, self.directory / self.name)
+        except OSError as exc:
+            self.left_open.append(open_path.name)
+            raise ArchiveError(write_error_message(open_path, exc)) from exc
+        _fsync_dir(self.directory)
+        self.closed_files.append(self.name)
 
     def close(self) -> None:
+        """Finalise the current file: fsync, rename ``.open`` → final name.
+
+        A file whose last record could not be cut back after a failed write, or
+        whose fsync failed, keeps its ``.open`` name (listed in ``left_open``)
+        and is finished by :func:`recover_open_files` at the next start.
+        """
         self._close_current()
 
 
@@ -327,9 +441,14 @@ class Recovered:
     removed: bool        # True when not even one record was complete (file deleted)
 
 
-def recover_open_files(directory: Path) -> list[Recovered]:
+def recover_open_files(
+    directory: Path, *, forget: Callable[[str, int], object] | None = None
+) -> list[Recovered]:
     """Finish ``.open`` files a killed run left: keep complete records, rename.
 
+    ``forget(final_name, kept_bytes)`` is called before a file is cut or
+    renamed, so index rows pointing past the cut go first: a kill at any point
+    of recovery leaves an ``.open`` file the next start finishes the same way.
     Must run under the archive lock so that no live run's file is touched.
     """
     directory = Path(directory)
@@ -340,13 +459,15 @@ def recover_open_files(directory: Path) -> list[Recovered]:
         final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
         size = open_path.stat().st_size
         end = complete_members_end(open_path)
+        if forget is not None:
+            forget(final.name, end)
         if end == 0:
             open_path.unlink()
             out.append(Recovered(final.name, 0, size, True))
             continue
         with open(open_path, "r+b") as fh:
-            fh.truncate(end)
-            fh.flush()
+            if end < size:
+                fh.truncate(end)
             os.fsync(fh.fileno())
         os.replace(open_path, final)
         out.append(Recovered(final.name, end, size - end, False))

@@ -27,6 +27,9 @@ GOOD = Previous(last_verdict="unchanged", good_fingerprint="f1", has_good=True)
     (Observation(URL, None, error_kind="dns"), GOOD, ("unreachable", "dns", True)),
     (Observation(URL, None, error_kind="timeout"), Previous("unreachable", "f1", True), ("unreachable", "timeout", False)),
     (Observation(URL, 503, URL), GOOD, ("unreachable", "http-5xx", True)),
+    (Observation(URL, None, error_kind="robots"), GOOD, ("unreachable", "robots", True)),
+    (Observation(URL, None, error_kind="robots"), Previous("unreachable", "f1", True), ("unreachable", "robots", False)),
+    (Observation(URL, None, error_kind="redirects"), Previous(), ("unreachable", "redirects", True)),
     (Observation(URL, 403, URL), GOOD, ("unreachable", "http-4xx", True)),
     (Observation(URL, 200, URL, fingerprint="f1"), Previous("vanished", "f1", True), ("restored", None, True)),
     (Observation(URL, 200, URL, fingerprint="f9"), Previous("unreachable", "f1", True), ("restored", None, True)),
@@ -52,7 +55,7 @@ def test_same_fingerprint_as_last_good_is_unchanged(fp, last):
     assert (v.verdict, v.alert) == ("unchanged", False)
 
 
-@given(st.one_of(st.none(), st.integers(100, 599)), st.sampled_from(["dns", "refused", "timeout", "reset", "tls", None]),
+@given(st.one_of(st.none(), st.integers(100, 599)), st.sampled_from(["dns", "refused", "timeout", "reset", "tls", "redirects", "robots", "protocol", None]),
        verdict_names, st.booleans(), fingerprints)
 def test_classify_is_total_and_speaks_the_vocabulary(status, kind, last, has_good, fp):
     v = classify(Observation(URL, status, URL, error_kind=kind, fingerprint=fp), Previous(last, "x" if has_good else None, has_good))
@@ -60,3 +63,12 @@ def test_classify_is_total_and_speaks_the_vocabulary(status, kind, last, has_goo
     assert v.reason is None or v.reason in VERDICTS[v.verdict].reasons
     if v.verdict in ("vanished", "unreachable") and last == v.verdict:
         assert not v.alert
+
+
+def test_every_fetch_error_kind_is_a_reason_of_unreachable():
+    from crawler.fetch.model import ERROR_KINDS
+
+    assert set(ERROR_KINDS) <= set(VERDICTS["unreachable"].reasons)
+    for kind in ERROR_KINDS:
+        v = classify(Observation(URL, None, error_kind=kind), GOOD)
+        assert (v.verdict, v.reason, v.alert) == ("unreachable", kind, True)

@@ -39,3 +39,17 @@ def test_every_verdict_and_reason_is_documented():
         assert f"`{verdict.name}`" in doc
         for reason in verdict.reasons:
             assert f"`{reason}`" in doc, f"docs/verdicts.md lacks reason {reason}"
+
+
+def test_readme_watchlist_example_is_valid():
+    from crawler.watchlist import parse_watchlist
+
+    block = README.split("## A watchlist", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    wl = parse_watchlist(block, "README.md")
+    assert wl.targets and wl.targets[0].name == "vendor-safe-city-case-study"
+
+
+def test_shipped_watchlist_is_valid():
+    from crawler.watchlist import load_watchlist
+
+    assert len(load_watchlist(ROOT / "watchlist.yaml").targets) >= 3

@@ -49,7 +49,7 @@ def paragraphs(start, n):
 
 def capture(id, url, *, at, status=200, chain=None, final_url=None, title="Press releases",
             error=None, record_type="response", sha="a" * 64, warc="lastseen-20240501-000001.warc.gz",
-            offset=1234):
+            offset=1234, tls=None, flags=()):
     no_response = status is None
     return CaptureView(
         id=id,
@@ -65,6 +65,9 @@ def capture(id, url, *, at, status=200, chain=None, final_url=None, title="Press
         payload_sha256=None if no_response else sha,
         title=None if no_response else title,
         error=error,
+        tls_verified=None if tls is None else tls[0],
+        tls_error=None if tls is None else tls[1],
+        flags=flags,
     )
 
 
@@ -112,9 +115,10 @@ def sample_events():
             tags=("gov", "detention"),
             alert=True,
             summary="4 insertions, 3 deletions",
-            compared=capture(7, press, at=T0, sha="b" * 64, title=f"Press {HOSTILE_SVG}"),
+            compared=capture(7, press, at=T0, sha="b" * 64, title=f"Press {HOSTILE_SVG}", tls=(True, None)),
             current=capture(12, press, at=T1, chain=(301, 200), final_url=HOSTILE_URL,
-                            title=f"Press {HOSTILE_SCRIPT}", offset=98765),
+                            title=f"Press {HOSTILE_SCRIPT}", offset=98765,
+                            tls=(False, "certificate <b>expired</b>"), flags=("tls-unverified", "truncated")),
             diff=changed_diff(),
             old_text=old,
             new_text=new,

@@ -51,3 +51,19 @@ def test_jitter_is_stable_and_bounded():
     a = jitter_offset(t, 3600)
     assert a == jitter_offset(t, 3600) and 0 <= a < 3600
     assert jitter_offset(t, 0) == 0
+
+
+def test_jitter_setting_delays_a_target_by_its_fixed_share():
+    jittered = wl("""
+settings: {every: 1d, jitter: 6h}
+targets:
+  - {name: a, url: "https://a.example/a"}
+""")
+    t = jittered.targets[0]
+    share = jitter_offset(t, 6 * 3600)
+    assert 0 < share < 6 * 3600
+    last = NOW - timedelta(days=2)
+    expected = last + timedelta(seconds=86400 + share - (864 + 60))
+    assert next_due(t, jittered, last) == expected
+    assert not is_due(t, jittered, last, expected - timedelta(seconds=1))
+    assert is_due(t, jittered, last, expected)

@@ -593,7 +593,148 @@ def test_reference_documents_every_key():
 def test_reference_examples_parse():
     blocks = reference_markdown().split("```yaml\n")[1:]
     docs = [block.split("```")[0] for block in blocks]
-    assert len(docs) == 2
-    parse_watchlist(docs[0] + "targets: []\n")
-    (target,) = parse_watchlist(docs[1]).targets
+    assert len(docs) == 3
+    hosts = parse_watchlist(docs[0] + "targets: []\n").hosts
+    assert [(h.host, h.per_host_delay, h.per_host_concurrency) for h in hosts] == [("www.example.org", 5.0, 1)]
+    parse_watchlist(docs[1] + "targets: []\n")
+    (target,) = parse_watchlist(docs[2]).targets
     assert target.select == "main" and target.every == 21600.0
+
+
+# --------------------------------------------------------------------------- limits, politeness, TLS (#3)
+
+
+def test_limits_and_politeness_defaults_are_safe_and_gentle():
+    settings = parse_watchlist("targets: []\n").settings
+    assert settings.per_host_concurrency == 1 and settings.per_host_delay == 1.0
+    assert (settings.deadline, settings.retry_after_max, settings.max_body) == (120.0, 60.0, 50 * 2**20)
+    assert settings.obey_robots is False and settings.contact is None and settings.ca_certs is None
+
+
+def test_new_settings_and_hosts_parse(tmp_path):
+    from .hostile import make_ca
+
+    (tmp_path / "certs").mkdir()
+    make_ca(tmp_path / "certs")
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(textwrap.dedent("""\
+        settings:
+          deadline: 90s
+          retry_after_max: 0
+          obey_robots: true
+          contact: desk@example.org
+          ca_certs: certs/ca.pem
+        hosts:
+          Vendor.Example:
+            per_host_delay: 5s
+            per_host_concurrency: 1
+          "[::1]":
+            per_host_concurrency: 3
+          127.0.0.1:
+          bücher.example:
+            per_host_delay: null
+        targets: []
+        """))
+    watchlist = load_watchlist(path)
+    s = watchlist.settings
+    assert (s.deadline, s.retry_after_max, s.obey_robots, s.contact) == (90.0, 0.0, True, "desk@example.org")
+    assert s.ca_certs == str((tmp_path / "certs" / "ca.pem").resolve())  # relative to the watchlist's folder
+    assert [(h.host, h.per_host_delay, h.per_host_concurrency, h.line) for h in watchlist.hosts] == [
+        ("vendor.example", 5.0, 1, 8), ("::1", None, 3, 11), ("127.0.0.1", None, None, 13),
+        ("xn--bcher-kva.example", None, None, 14)]
+    assert watchlist.host("VENDOR.example").per_host_delay == 5.0 and watchlist.host("[::1]") is not None
+    assert watchlist.host("other.example") is None
+    _validator().validate(yaml.safe_load(path.read_text()))
+
+
+def test_contact_may_be_a_url():
+    s = parse_watchlist("settings:\n  contact: https://newsroom.example/contact\ntargets: []\n").settings
+    assert s.contact == "https://newsroom.example/contact"
+
+
+def test_hosts_problems_have_lines_and_say_how_to_fix():
+    found = problems("""\
+        hosts:
+          https://vendor.example/press:
+            per_host_delay: 5s
+          vendor.example:8443:
+            per_host_delay: 5s
+          a.example:
+            per_host_dealy: 5s
+            timeout: 3s
+          b.example:
+            per_host_concurrency: 0
+          B.example:
+            per_host_delay: 1s
+          c.example: fast
+        targets: []
+        """)
+    assert [line for line, _, _ in found] == [2, 4, 7, 8, 10, 11, 13]
+    messages = [m for _, _, m in found]
+    assert "is a URL; write only its host name, e.g. vendor.example" in messages[0]
+    assert "without scheme, port or path" in messages[1]
+    assert messages[2] == "unknown key 'per_host_dealy' in hosts: a.example; did you mean 'per_host_delay'?"
+    assert messages[3] == ("unknown key 'timeout' in hosts: a.example; only per_host_delay and "
+                           "per_host_concurrency can be set per host")
+    assert messages[4] == "per_host_concurrency: must be >= 1, got 0"
+    assert "same host as the entry on line 9" in messages[5]
+    assert "hosts: a.example" not in messages[6] and "must be a mapping" in messages[6]
+
+
+def test_hosts_must_be_a_mapping_and_not_under_settings():
+    line, _, message = only_problem("hosts: [a.example]\ntargets: []\n")
+    assert line == 1 and message == "hosts must be a mapping of keys to values, got a list"
+    line, _, message = only_problem("settings:\n  hosts:\n    a.example: {per_host_delay: 5s}\ntargets: []\n")
+    assert line == 2 and "top-level key" in message and "move it out of 'settings:'" in message
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("desk", "e-mail address"), ('"desk @example.org"', "e-mail address"), ("ftp://example.org", "e-mail address"),
+    ("true", "must be a string"), ('""', "e-mail address"),
+])
+def test_bad_contact(value, fragment):
+    line, _, message = only_problem(f"settings:\n  contact: {value}\ntargets: []\n")
+    assert line == 2 and message.startswith("contact:") and fragment in message
+
+
+def test_obey_robots_must_be_a_boolean():
+    line, _, message = only_problem("settings:\n  obey_robots: sometimes\ntargets: []\n")
+    assert line == 2 and message == "obey_robots: must be true or false, got a string ('sometimes')"
+
+
+def test_ca_certs_must_be_a_pem_file(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text("settings:\n  ca_certs: missing.pem\ntargets: []\n")
+    with pytest.raises(WatchlistError) as info:
+        load_watchlist(path)
+    (problem,) = info.value.problems
+    assert problem.line == 2 and "cannot read" in problem.message and str(tmp_path / "missing.pem") in problem.message
+    (tmp_path / "missing.pem").write_text("not a certificate\n")
+    with pytest.raises(WatchlistError) as info:
+        load_watchlist(path)
+    (problem,) = info.value.problems
+    assert problem.line == 2 and "holds no PEM certificate" in problem.message
+
+
+@pytest.mark.parametrize("key, value", [("deadline", "0s"), ("deadline", "soon"), ("retry_after_max", "-1")])
+def test_bad_deadline_and_retry_after_max(key, value):
+    line, _, message = only_problem(f"settings:\n  {key}: {value}\ntargets: []\n")
+    assert line == 2 and message.startswith(f"{key}:")
+
+
+@pytest.mark.parametrize("document", [
+    {"hosts": {"https://a.example/": {}}, "targets": []},
+    {"hosts": {"a.example:8443": {}}, "targets": []},
+    {"hosts": {"a.example": {"timeout": 3}}, "targets": []},
+    {"hosts": {"a.example": {"per_host_concurrency": 0}}, "targets": []},
+    {"hosts": ["a.example"], "targets": []},
+    {"settings": {"obey_robots": "yes"}, "targets": []},
+    {"settings": {"contact": "nobody"}, "targets": []},
+])
+def test_schema_rejects_bad_politeness(document):
+    assert not _validator().is_valid(document)
+
+
+def test_schema_accepts_hosts():
+    _validator().validate({"hosts": {"a.example": {"per_host_delay": "5s", "per_host_concurrency": 1},
+                                     "[::1]": None, "10.0.0.1": {"per_host_delay": 0}}, "targets": []})

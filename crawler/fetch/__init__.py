@@ -20,11 +20,21 @@ from .spool import END, FrameSpool
 
 __all__ = ["ERROR_KINDS", "Exchange", "FetchResult", "fetch_http"]
 
-def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]:
+PARENT_ENV = "LASTSEEN_MONITOR_PID"   # the worker exits if its parent is already gone
+
+
+def fetch_http(
+    targets: Iterable[dict], settings: dict, *, stop: threading.Event | None = None
+) -> Iterator[FetchResult]:
     """Fetch ``targets`` (dicts with ``name`` and ``url``) over plain HTTP(S).
 
     Yields one :class:`FetchResult` per target as fetches complete. Raises
     :class:`FetchError` if the fetcher process dies before reporting them all.
+
+    When ``stop`` is set the fetcher process is killed at once; the results it
+    had already sent are still yielded, then the iteration ends (no error).
+    The process runs in its own session, so a terminal's Ctrl-C reaches only
+    the monitor, which decides; and it dies with the monitor (PR_SET_PDEATHSIG).
     """
     targets = list(targets)
     if not targets:
@@ -32,12 +42,14 @@ def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]
     job = json.dumps({"settings": settings, "targets": targets}).encode()
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env[PARENT_ENV] = str(os.getpid())
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "crawler.fetch.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
+            start_new_session=True,
         )
     except OSError as exc:
         raise FetchError(f"cannot start the fetcher process: {exc}") from exc
@@ -66,8 +78,21 @@ def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]
         finally:
             inbox.close()
 
+    finished = threading.Event()
+
+    def watch():
+        # Stop the fetcher the moment the monitor is asked to stop; what it
+        # already sent is still read (the pipe drains to EOF) and yielded.
+        while not finished.is_set():
+            if stop.wait(0.05):
+                if proc.poll() is None:
+                    proc.kill()
+                return
+
     threading.Thread(target=feed, name="lastseen-feed", daemon=True).start()
     threading.Thread(target=read, name="lastseen-read", daemon=True).start()
+    if stop is not None:
+        threading.Thread(target=watch, name="lastseen-stop", daemon=True).start()
     done = False
     seen = 0
     try:
@@ -81,6 +106,7 @@ def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]
             seen += 1
             yield item
     finally:
+        finished.set()
         if proc.poll() is None and not done:
             proc.kill()
         proc.wait()
@@ -90,6 +116,8 @@ def fetch_http(targets: Iterable[dict], settings: dict) -> Iterator[FetchResult]
                 stream.close()
             except OSError:
                 pass
+    if stop is not None and stop.is_set():
+        return
     if not done or seen != len(targets):
         raise FetchError(
             f"the fetcher process stopped (exit status {proc.returncode}) after reporting "

@@ -8,6 +8,15 @@ before any redirect, retry or decompression logic. Scrapy's own
 ``HttpCompressionMiddleware`` is switched off: the monitor decodes bodies
 itself, bounded, off Scrapy's thread (and Scrapy would otherwise spend time
 guessing the charset of compressed bytes).
+
+The rest of the fetcher: :mod:`~crawler.fetch.handler` (the download handler:
+the deadline per fetch, recorded TLS verification), :mod:`~crawler.fetch.tls`
+and :mod:`~crawler.fetch.politeness` (Retry-After, robots.txt). Limits, all
+from the watchlist's settings: ``max_body`` (the body is cut there and kept),
+``max_redirects``, ``timeout`` per exchange, ``deadline`` per fetch,
+``per_host_concurrency`` / ``per_host_delay`` (and per-host overrides, as
+``DOWNLOAD_SLOTS``), ``retry_after_max``. No telnet console, no remote control:
+nothing listens on a port.
 """
 
 from __future__ import annotations
@@ -20,24 +29,67 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 
+from .handler import META_DEADLINE, META_RX, META_T0, META_TARGET, META_TLS, DeadlineExceeded
 from .model import Exchange, FetchResult
+from .politeness import META_ROBOTS, RobotsDisallowed
 
 ACCEPT_ENCODING = "gzip, deflate, br"
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
-_META_TARGET = "lastseen_target"
+_META_TARGET = META_TARGET
 _META_EXCHANGES = "lastseen_exchanges"
-_META_STARTED = "lastseen_started"       # when the fetch of the target began
-_META_T0 = "lastseen_t0"                 # when the current exchange reached the downloader
-_META_RX = "lastseen_rx"                 # bytes received in the current exchange
+_META_STARTED = "lastseen_started"       # when the fetch of the target was scheduled
+_META_T0 = META_T0                       # when the current exchange started (set by the handler)
+_META_RX = META_RX                       # bytes received in the current exchange
+
+#: Defaults of the options added after the first release (older jobs lack them).
+OPTION_DEFAULTS = {
+    "deadline": 120.0, "retry_after_max": 60.0, "obey_robots": False, "ca_certs": None, "contact": None,
+    "hosts": {},
+}
+
+
+def user_agent(agent: str, contact: str | None) -> str:
+    """The User-Agent sent: ``agent``, with ``contact`` added to its comment unless already there."""
+    if not contact or contact in agent:
+        return agent
+    ref = contact if "://" in contact else f"mailto:{contact}"
+    if agent.endswith(")"):
+        return f"{agent[:-1]}; +{ref})"
+    return f"{agent} (+{ref})"
+
+
+def download_slots(hosts: dict) -> dict:
+    """Per-host overrides (``{host: {"per_host_delay": s, "per_host_concurrency": n}}``) as DOWNLOAD_SLOTS."""
+    slots = {}
+    for host, values in (hosts or {}).items():
+        slot = {}
+        if values.get("per_host_delay") is not None:
+            slot["delay"] = float(values["per_host_delay"])
+        if values.get("per_host_concurrency") is not None:
+            slot["concurrency"] = int(values["per_host_concurrency"])
+        if slot:
+            slots[host] = slot
+    return slots
 
 
 def scrapy_settings(options: dict) -> dict:
     """Scrapy settings for a lastseen fetch, from the watchlist's settings.
 
     ``options`` holds plain values: concurrency, per_host_concurrency,
-    per_host_delay, timeout, user_agent, retries, max_redirects, max_body.
+    per_host_delay, timeout, user_agent, retries, max_redirects, max_body,
+    deadline, retry_after_max, obey_robots, ca_certs, contact, and hosts
+    (host name -> per_host_delay / per_host_concurrency overrides).
     """
+    options = {**OPTION_DEFAULTS, **options}
+    contact = options["contact"]
+    headers = {
+        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "Accept-Language": "en",
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
+    if contact and "@" in contact and "://" not in contact:
+        headers["From"] = contact  # RFC 9110 §10.1.2: who runs this robot
     return {
         # Nothing may listen on a port during a run.
         "TELNETCONSOLE_ENABLED": False,
@@ -51,12 +103,12 @@ def scrapy_settings(options: dict) -> dict:
         "LOG_LEVEL": "ERROR",
         "LOGSTATS_INTERVAL": 0,
         "STATS_DUMP": False,
-        "ROBOTSTXT_OBEY": False,
         "COOKIES_ENABLED": True,
         "CONCURRENT_REQUESTS": int(options["concurrency"]),
         "CONCURRENT_REQUESTS_PER_DOMAIN": int(options["per_host_concurrency"]),
         "DOWNLOAD_DELAY": float(options["per_host_delay"]),
-        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "DOWNLOAD_DELAY_JITTER": 0,
+        "DOWNLOAD_SLOTS": download_slots(options["hosts"]),
         "DOWNLOAD_TIMEOUT": float(options["timeout"]),
         "DNS_TIMEOUT": float(options["timeout"]),
         "DNSCACHE_ENABLED": True,
@@ -64,6 +116,13 @@ def scrapy_settings(options: dict) -> dict:
         "RETRY_ENABLED": int(options["retries"]) > 0,
         "RETRY_TIMES": int(options["retries"]),
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
+        # A retry goes ahead of targets not yet started, so it is not starved
+        # of its deadline behind them in the host's queue.
+        "RETRY_PRIORITY_ADJUST": 1,
+        "LASTSEEN_RETRY_AFTER_MAX": float(options["retry_after_max"]),
+        "LASTSEEN_DEADLINE": float(options["deadline"]),
+        "LASTSEEN_CA_CERTS": options["ca_certs"],
+        "ROBOTSTXT_OBEY": bool(options["obey_robots"]),
         "REDIRECT_ENABLED": True,
         "REDIRECT_MAX_TIMES": int(options["max_redirects"]),
         "HTTPERROR_ALLOW_ALL": True,
@@ -72,17 +131,25 @@ def scrapy_settings(options: dict) -> dict:
         "DOWNLOAD_WARNSIZE": 0,
         "DOWNLOAD_FAIL_ON_DATALOSS": False,
         "LASTSEEN_MAX_BODY": int(options["max_body"]),
-        "USER_AGENT": options["user_agent"],
-        "DEFAULT_REQUEST_HEADERS": {
-            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-            "Accept-Language": "en",
-            "Accept-Encoding": ACCEPT_ENCODING,
-        },
+        "USER_AGENT": user_agent(options["user_agent"], contact),
+        "DEFAULT_REQUEST_HEADERS": headers,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        "DOWNLOADER": "crawler.fetch.politeness.PoliteDownloader",
+        # http(s) only, through the handler that keeps deadlines and records TLS;
+        # a redirect to file:, data:, ftp: or s3: is never followed.
+        "DOWNLOAD_HANDLERS": {
+            "http": "crawler.fetch.handler.FetchHandler",
+            "https": "crawler.fetch.handler.FetchHandler",
+            "file": None, "data": None, "ftp": None, "s3": None,
+        },
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.fetch.politeness.RobotsMiddleware": 100,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.fetch.politeness.RetryAfterMiddleware": 550,
             "crawler.fetch.http.RecorderMiddleware": 950,
         },
         "SPIDER_MIDDLEWARES": {
@@ -96,7 +163,8 @@ class RecorderMiddleware:
     """Records every exchange as received into the request's exchange list.
 
     Built the Scrapy way: ``from_crawler`` reads ``LASTSEEN_MAX_BODY`` and
-    connects the signals that time each exchange and bound its body.
+    connects the signal that bounds each body. The download handler stamps
+    when each exchange starts and how its certificate verified.
     """
 
     def __init__(self, max_body: int):
@@ -105,26 +173,22 @@ class RecorderMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         mw = cls(crawler.settings.getint("LASTSEEN_MAX_BODY", 50 * 2**20))
-        crawler.signals.connect(mw.request_reached_downloader, signal=signals.request_reached_downloader)
         crawler.signals.connect(mw.bytes_received, signal=signals.bytes_received)
         return mw
 
-    def request_reached_downloader(self, request, spider):
-        request.meta[_META_T0] = time.time()
-        request.meta[_META_RX] = 0
-
-    def bytes_received(self, data, request, spider):
+    def bytes_received(self, data, request, spider=None):
         received = request.meta.get(_META_RX, 0) + len(data)
         request.meta[_META_RX] = received
         if self.max_body and received > self.max_body:
             raise StopDownload(fail=False)
 
-    def process_response(self, request, response, spider):
-        exchanges = request.meta.get(_META_EXCHANGES)
+    def process_response(self, request, response, spider=None):
+        meta = request.meta
+        exchanges = meta.get(_META_EXCHANGES)
         if exchanges is None:
             return response
         now = time.time()
-        started = request.meta.get(_META_T0, now)
+        started = meta.get(_META_T0, now)
         body = response.body
         truncated = None
         if "download_stopped" in response.flags:
@@ -136,6 +200,7 @@ class RecorderMiddleware:
             reason = http.HTTPStatus(response.status).phrase
         except ValueError:
             reason = ""
+        tls = meta.get(META_TLS)
         exchanges.append(
             Exchange(
                 url=request.url,
@@ -151,6 +216,8 @@ class RecorderMiddleware:
                 body=body,
                 ip=str(response.ip_address) if response.ip_address is not None else None,
                 truncated=truncated,
+                tls_verified=tls.verified if tls is not None else None,
+                tls_error=tls.error if tls is not None else None,
             )
         )
         return response
@@ -181,6 +248,10 @@ def classify_failure(failure) -> tuple[str, str]:
     names = {type(e).__name__ for e in chain}
     modules = {type(e).__module__ for e in chain}
     message = _message(exc)
+    if isinstance(exc, RobotsDisallowed):
+        return "robots", str(exc)
+    if isinstance(exc, DeadlineExceeded):
+        return "timeout", str(exc)
     if isinstance(exc, IgnoreRequest) and "redirect" in str(exc).lower():
         return "redirects", message or "too many redirects"
     if names & {"DNSLookupError", "CannotResolveHostError", "NoAddressError"}:
@@ -191,11 +262,27 @@ def classify_failure(failure) -> tuple[str, str]:
         return "refused", message or "connection refused"
     if names & {"TimeoutError", "TCPTimedOutError", "DownloadTimeoutError", "UserTimeoutError", "CancelledError"}:
         return "timeout", message or "timed out"
+    if "ResponseFailed" in names:
+        bad = next((e for e in chain if type(e).__name__ in ("ParseError", "BadHeaders", "ValueError")), None)
+        if bad is not None:
+            return "protocol", f"the server's answer is not valid HTTP: {_parse_error_text(bad)}"
+        if names & {"ConnectionDone", "ConnectionLost", "ConnectionResetError"}:
+            return "reset", ("the connection closed before the response head was complete "
+                             "(headers too long, or not HTTP)")
+    if "ResponseNeverReceived" in names and "ConnectionDone" in names:
+        return "reset", "the server closed the connection without answering"
     if names & {"ConnectionLost", "ConnectionDone", "ConnectionResetError", "ResponseFailed",
                 "ResponseNeverReceived", "ResponseDataLossError", "ConnectError", "DownloadFailedError",
                 "PotentialDataLoss", "_DataLoss"}:
         return "reset", message or "connection dropped"
     return "protocol", message or type(exc).__name__
+
+
+def _parse_error_text(exc) -> str:
+    args = getattr(exc, "args", ())
+    if len(args) == 2 and isinstance(args[1], bytes):
+        return f"{args[0]}: {args[1][:80]!r}"
+    return (str(exc) or type(exc).__name__)[:200]
 
 
 def _walk(exc, depth=0):
@@ -247,6 +334,10 @@ class TargetSpider(scrapy.Spider):
     def failed(self, failure):
         meta = failure.request.meta
         kind, message = classify_failure(failure)
+        end = meta.get(META_DEADLINE)
+        if kind == "timeout" and end is not None and time.monotonic() >= end - 0.05:
+            deadline = self.crawler.settings.getfloat("LASTSEEN_DEADLINE", 120.0)
+            message = f"gave up: the fetch took longer than its deadline of {deadline:g}s (settings.deadline)"
         self.emit(self._result(meta, kind, message))
 
     @staticmethod
@@ -260,4 +351,5 @@ class TargetSpider(scrapy.Spider):
             exchanges=meta[_META_EXCHANGES],
             error_kind=error_kind,
             error=error,
+            robots=meta.get(META_ROBOTS),
         )

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 ERROR_KINDS = (
     "dns",        # the host name does not resolve
     "refused",    # the connection was refused
-    "timeout",    # DNS, connect or the exchange took longer than `timeout`
+    "timeout",    # DNS, connect or the exchange took longer than `timeout`, or the fetch than `deadline`
     "reset",      # the connection was dropped mid-exchange
     "tls",        # the TLS handshake failed
     "redirects",  # too many redirects (or a loop)
+    "robots",     # robots.txt disallows the URL (settings.obey_robots)
     "protocol",   # anything else: malformed response, unsupported scheme...
 )
 
@@ -48,6 +49,8 @@ class Exchange:
     ip: str | None = None
     truncated: str | None = None        # None, "length" (max_body reached) or "disconnect"
     request_body: bytes = b""
+    tls_verified: bool | None = None    # None over plain HTTP; False: the certificate did not verify
+    tls_error: str | None = None        # why it did not ("self-signed certificate", "hostname mismatch: ...")
 
     def header(self, name: str) -> str | None:
         """The first response header called ``name`` (case-insensitive)."""
@@ -70,6 +73,7 @@ class FetchResult:
     error_kind: str | None = None       # one of ERROR_KINDS when no final response arrived
     error: str | None = None            # a human-readable message for that error
     extra: dict = field(default_factory=dict)
+    robots: str | None = None           # robots.txt decision: None (not asked), "allowed", "disallowed", "unavailable"
 
     @property
     def final(self) -> Exchange | None:

@@ -19,7 +19,12 @@ import sys
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to kill this process when the monitor dies (SIGKILL included)."""
+    """Ask Linux to kill this process when the monitor dies (SIGKILL included).
+
+    The request only covers a parent that dies after it is made: if the
+    monitor was killed while this process was starting, its parent is already
+    someone else (init or a subreaper), and it exits at once.
+    """
     try:
         import ctypes
 
@@ -27,6 +32,11 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    from . import PARENT_ENV
+
+    expected = os.environ.get(PARENT_ENV)
+    if expected and expected.isdigit() and os.getppid() != int(expected):
+        os._exit(1)
 
 
 class FrameWriter:

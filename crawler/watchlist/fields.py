@@ -1,0 +1,192 @@
+"""The registry: one :class:`Field` row per watchlist key, grouped by section.
+
+``SETTINGS_FIELDS``, ``ALERTS_FIELD``, ``HOST_FIELDS`` and ``TARGET_FIELDS`` are what the loader
+validates against, what the JSON Schema describes and what the reference docs list (urlwatch's
+habit: one table, three uses). Add a key by adding a row here and the matching attribute to the
+dataclass in :mod:`crawler.watchlist.model`; the assertions at the end keep the two in step.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .kinds import (
+    ALERT,
+    BOOLEAN,
+    CONTACT,
+    COUNT_0,
+    COUNT_1,
+    DURATION_ANY,
+    DURATION_POSITIVE,
+    MAX_NAME_LENGTH,
+    NAME,
+    PATH,
+    SELECTOR,
+    SIZE,
+    TAG,
+    TEXT,
+    URL,
+    Kind,
+)
+from .model import HostSettings, Settings, Target
+
+__all__ = [
+    "ALERTS_FIELD",
+    "EXTENSION_PREFIX",
+    "HOST_BY_NAME",
+    "HOST_FIELDS",
+    "SETTINGS_BY_NAME",
+    "SETTINGS_FIELDS",
+    "TARGET_BY_NAME",
+    "TARGET_FIELDS",
+    "TOP_LEVEL",
+    "Field",
+]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of the watchlist: a row of the registry."""
+
+    name: str
+    kind: Kind
+    description: str
+    default: Any = None
+    required: bool = False
+    nullable: bool = False  # `key: null` (an empty value) is allowed; lists treat it as empty
+    many: bool = False  # a YAML list of `kind`, stored as a tuple
+    example: Any = None
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = copy.deepcopy(dict(self.kind.schema))
+        if self.many:
+            schema = {"type": "array", "items": schema}
+        if self.nullable:
+            schema = {"anyOf": [schema, {"type": "null"}]}
+        out: dict[str, Any] = {"description": self.description, **schema}
+        if not self.required:
+            out["default"] = self.spelled_default()
+        return out
+
+    def spelled_default(self) -> Any:
+        if self.default is None:
+            return None
+        if self.many:
+            return [self.kind.spell(item) for item in self.default]
+        return self.kind.spell(self.default)
+
+    def type_label(self) -> str:
+        label = f"list of {self.kind.label}s" if self.many else self.kind.label
+        return f"{label} or null" if self.nullable and not self.many else label
+
+
+def _default(cls: type, name: str) -> Any:
+    return cls.__dataclass_fields__[name].default
+
+
+SETTINGS_FIELDS: tuple[Field, ...] = (
+    Field("concurrency", COUNT_1,
+          "Requests in flight at once, across all hosts.", _default(Settings, "concurrency")),
+    Field("per_host_concurrency", COUNT_1,
+          "Requests in flight at once to any one host. Keep it low: the sites watched are "
+          "often small and a monitor should be unnoticeable.", _default(Settings, "per_host_concurrency")),
+    Field("per_host_delay", DURATION_ANY,
+          "Pause between two requests to the same host (may be 0).", _default(Settings, "per_host_delay")),
+    Field("timeout", DURATION_POSITIVE,
+          "Upper bound on one exchange, including DNS lookup, connecting and reading the body.",
+          _default(Settings, "timeout")),
+    Field("deadline", DURATION_POSITIVE,
+          "Upper bound on the whole fetch of one target: every attempt, redirect hop and wait "
+          "between them, from its first exchange. Past it the capture is `unreachable` / `timeout`.",
+          _default(Settings, "deadline")),
+    Field("user_agent", TEXT,
+          "User-Agent header sent with every request. Say who you are and how to reach you.",
+          _default(Settings, "user_agent")),
+    Field("contact", CONTACT,
+          "Where site operators can reach you: added to the User-Agent, and sent as the `From` "
+          "header when it is an e-mail address.",
+          _default(Settings, "contact"), nullable=True),
+    Field("retries", COUNT_0,
+          "Retries, within one run, of transient failures: timeouts, connection resets, 5xx and 429.",
+          _default(Settings, "retries")),
+    Field("retry_after_max", DURATION_ANY,
+          "Longest `Retry-After` (on 429 and 503) waited for before a retry; a longer one, or one "
+          "past the `deadline`, is not waited for and the response stands.",
+          _default(Settings, "retry_after_max")),
+    Field("max_redirects", COUNT_0,
+          "Redirects followed for one capture before giving up on it.", _default(Settings, "max_redirects")),
+    Field("max_body", SIZE,
+          "Largest response body downloaded for one capture; a longer one is cut there, kept and "
+          "flagged `truncated`. Also bounds decompression.",
+          _default(Settings, "max_body")),
+    Field("obey_robots", BOOLEAN,
+          "Obey robots.txt. A disallowed target is not fetched: `unreachable` / `robots`. The "
+          "decision is stored on every capture either way.",
+          _default(Settings, "obey_robots")),
+    Field("ca_certs", PATH,
+          "PEM file of extra certificate authorities to trust, besides the system's (e.g. a "
+          "national root CA); relative to the watchlist's folder. Certificates that do not verify "
+          "are still captured, flagged `tls-unverified`.",
+          _default(Settings, "ca_certs"), nullable=True),
+    Field("every", DURATION_POSITIVE,
+          "Default for targets' `every`: how often a target is checked. Null means on every run.",
+          _default(Settings, "every"), nullable=True),
+    Field("jitter", DURATION_ANY,
+          "Spreads targets that share an `every` over different runs: each target waits a fixed extra "
+          "share of this, derived from its name (0 = none). E.g. `every: 1d` with `jitter: 6h`.",
+          _default(Settings, "jitter")),
+)
+
+ALERTS_FIELD = Field(
+    "alerts", ALERT,
+    "Apprise URLs (https://github.com/caronc/apprise/wiki) notified when a run finds changes.",
+    (), nullable=True, many=True, example=["json://127.0.0.1:8999/hook"])
+
+TARGET_FIELDS: tuple[Field, ...] = (
+    Field("name", NAME,
+          f"Unique name of the target, used in reports and with `--only`; at most {MAX_NAME_LENGTH} "
+          "characters, no control characters.", required=True, example="vendor-press"),
+    Field("url", URL, "The page to watch: an http:// or https:// URL.", required=True,
+          example="https://vendor.example/press"),
+    Field("tags", TAG, "Labels for grouping and selecting targets (`--only TAG`).",
+          (), nullable=True, many=True, example=["vendor", "press"]),
+    Field("every", DURATION_POSITIVE,
+          "How often to check this target, at most. Left out or null: `settings.every`.",
+          None, nullable=True, example="6h"),
+    Field("select", SELECTOR,
+          "CSS selector of the part of the page that is compared; the rest is archived but ignored.",
+          None, nullable=True, example="main"),
+    Field("ignore", SELECTOR,
+          "CSS selectors of elements removed before comparison (clocks, cookie banners, counters).",
+          (), nullable=True, many=True, example=[".cookie-banner", "#clock"]),
+)
+
+HOST_FIELDS: tuple[Field, ...] = (
+    Field("per_host_delay", DURATION_ANY,
+          "Pause between two requests to this host. Left out or null: `settings.per_host_delay`.",
+          None, nullable=True, example="5s"),
+    Field("per_host_concurrency", COUNT_1,
+          "Requests in flight at once to this host. Left out or null: `settings.per_host_concurrency`.",
+          None, nullable=True, example=1),
+)
+
+TOP_LEVEL: dict[str, str] = {
+    "settings": "Run-wide settings; every key is optional.",
+    "hosts": "Politeness per host: a mapping of host names (as in the URLs, without port) to "
+             "`per_host_delay` / `per_host_concurrency` overrides. Optional.",
+    "alerts": ALERTS_FIELD.description,
+    "targets": "The pages to watch, a list of mappings (may be empty). Required.",
+}
+EXTENSION_PREFIX = "x-"  # top-level keys starting with this are ignored: a place for YAML anchors
+
+SETTINGS_BY_NAME = {f.name: f for f in SETTINGS_FIELDS}
+TARGET_BY_NAME = {f.name: f for f in TARGET_FIELDS}
+HOST_BY_NAME = {f.name: f for f in HOST_FIELDS}
+
+assert set(SETTINGS_BY_NAME) == {f.name for f in dataclasses.fields(Settings)}, "SETTINGS_FIELDS != Settings"
+assert set(TARGET_BY_NAME) | {"line"} == {f.name for f in dataclasses.fields(Target)}, "TARGET_FIELDS != Target"
+assert set(HOST_BY_NAME) | {"host", "line"} == {f.name for f in dataclasses.fields(HostSettings)}, \
+    "HOST_FIELDS != HostSettings"

@@ -1,0 +1,75 @@
+"""The watchlist as frozen dataclasses: what :func:`crawler.watchlist.parse_watchlist` returns.
+
+Every attribute here has a row in the registry (:mod:`crawler.watchlist.fields`), which checks
+at import time that the two agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+__all__ = ["HostSettings", "Settings", "Target", "Watchlist"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run-wide settings; every attribute has a default (see ``SETTINGS_FIELDS``)."""
+
+    concurrency: int = 16
+    per_host_concurrency: int = 1
+    per_host_delay: float = 1.0
+    timeout: float = 30.0
+    deadline: float = 120.0
+    user_agent: str = "lastseen/0.1 (+https://github.com/lastseen/lastseen)"
+    contact: str | None = None
+    retries: int = 2
+    retry_after_max: float = 60.0
+    max_redirects: int = 10
+    max_body: int = 50 * 2**20
+    obey_robots: bool = False
+    ca_certs: str | None = None
+    every: float | None = None
+    jitter: float = 0.0
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    """Politeness overrides for one host (the ``hosts:`` section); None means "as in settings"."""
+
+    host: str
+    per_host_delay: float | None = None
+    per_host_concurrency: int | None = None
+    line: int | None = dataclasses.field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One page to watch. ``every`` is already resolved: a target without one gets ``settings.every``."""
+
+    name: str
+    url: str
+    tags: tuple[str, ...] = ()
+    every: float | None = None
+    select: str | None = None
+    ignore: tuple[str, ...] = ()
+    line: int | None = dataclasses.field(default=None, compare=False)
+
+    def matches(self, value: str) -> bool:
+        """True when ``value`` is this target's name or one of its tags (for ``--only``)."""
+        return value == self.name or value in self.tags
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    path: str
+    settings: Settings
+    alerts: tuple[str, ...]
+    targets: tuple[Target, ...]
+    sha256: str  # hex digest of the file's bytes: which watchlist a run used
+    hosts: tuple[HostSettings, ...] = ()
+
+    def host(self, name: str) -> HostSettings | None:
+        """The overrides for host ``name`` (as in a URL), if the watchlist has any."""
+        key = name.lower().strip("[]")
+        return next((h for h in self.hosts if h.host == key), None)

@@ -1,0 +1,151 @@
+"""The watchlist's JSON Schema and Markdown reference, both generated from the registry.
+
+The schema is shipped as ``crawler/watchlist.schema.json`` for editors; regenerate it after
+changing a table with ``python -m crawler.watchlist``. The reference is ``docs/watchlist.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .fields import (
+    ALERTS_FIELD,
+    EXTENSION_PREFIX,
+    HOST_FIELDS,
+    SETTINGS_FIELDS,
+    TARGET_FIELDS,
+    TOP_LEVEL,
+    Field,
+)
+from .kinds import HOST_NAME_PATTERN, spell_yaml
+from .units import DURATION_FORMS, SIZE_FORMS
+
+__all__ = ["SCHEMA_PATH", "json_schema", "reference_markdown", "write_schema"]
+
+# beside the package, not in it: crawler/watchlist.schema.json (shipped via package-data "*.json")
+SCHEMA_PATH = Path(__file__).parent.with_name("watchlist.schema.json")
+
+
+def _mapping_schema(fields: tuple[Field, ...], description: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "description": description,
+        "type": "object",
+        "properties": {f.name: f.schema() for f in fields},
+        "additionalProperties": False,
+    }
+    required = [f.name for f in fields if f.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of the watchlist file, built from the registry.
+
+    It checks shapes, types and formats; what it can't express (unique target names, valid CSS,
+    zero durations written as text) is still caught by :func:`parse_watchlist`.
+    """
+    settings = _mapping_schema(SETTINGS_FIELDS, TOP_LEVEL["settings"])
+    host = _mapping_schema(HOST_FIELDS, "Politeness overrides for one host.")
+    hosts = {"type": "object", "propertyNames": {"pattern": HOST_NAME_PATTERN},
+             "additionalProperties": {"anyOf": [host, {"type": "null"}]}}
+    target = _mapping_schema(TARGET_FIELDS, "One page to watch.")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/lastseen/lastseen/blob/main/crawler/watchlist.schema.json",
+        "title": "lastseen watchlist",
+        "description": "The pages lastseen archives and watches for changes. Generated from "
+                       "crawler/watchlist.py; do not edit by hand.",
+        "type": "object",
+        "properties": {
+            "settings": {"anyOf": [settings, {"type": "null"}], "description": TOP_LEVEL["settings"]},
+            "hosts": {"anyOf": [hosts, {"type": "null"}], "description": TOP_LEVEL["hosts"]},
+            "alerts": ALERTS_FIELD.schema(),
+            "targets": {"anyOf": [{"type": "array", "items": target}, {"type": "null"}],
+                        "description": TOP_LEVEL["targets"]},
+        },
+        "patternProperties": {f"^{EXTENSION_PREFIX}": {"description": "Ignored; a place for YAML anchors."}},
+        "required": ["targets"],
+        "additionalProperties": False,
+    }
+
+
+def write_schema(path: str | os.PathLike[str] = SCHEMA_PATH) -> None:
+    """Write :func:`json_schema` to ``path`` (by default the copy shipped in the package)."""
+    Path(path).write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _table(fields: tuple[Field, ...]) -> list[str]:
+    rows = ["| key | type | default | description |", "|---|---|---|---|"]
+    for f in fields:
+        default = "*required*" if f.required else f"`{spell_yaml(f.spelled_default())}`"
+        description = f.description.replace("|", "\\|")
+        rows.append(f"| `{f.name}` | {f.type_label()} | {default} | {description} |")
+    return rows
+
+
+def reference_markdown() -> str:
+    """The watchlist reference in Markdown, generated from the registry (for ``docs/``)."""
+    lines = [
+        "# Watchlist reference",
+        "",
+        "A watchlist is a YAML file with four top-level keys. Unknown keys are errors (with a",
+        "suggestion), except top-level keys starting with `x-`, which are ignored and can hold",
+        "YAML anchors. Every problem is reported at once, with its line number.",
+        "",
+        "| key | description |",
+        "|---|---|",
+        *(f"| `{key}` | {text} |" for key, text in TOP_LEVEL.items()),
+        "",
+        "## `settings`",
+        "",
+        *_table(SETTINGS_FIELDS),
+        "",
+        "## `hosts`",
+        "",
+        f"{TOP_LEVEL['hosts']} Each value is a mapping:",
+        "",
+        *_table(HOST_FIELDS),
+        "",
+        "```yaml",
+        "hosts:",
+        "  www.example.org:",
+        *(f"    {f.name}: {spell_yaml(f.example)}" for f in HOST_FIELDS),
+        "```",
+        "",
+        "## `alerts`",
+        "",
+        f"{ALERTS_FIELD.description} A list of strings, e.g.:",
+        "",
+        "```yaml",
+        "alerts:",
+        *(f"  - {spell_yaml(url)}" for url in ALERTS_FIELD.example),
+        "```",
+        "",
+        "## `targets`",
+        "",
+        "Each entry is a mapping:",
+        "",
+        *_table(TARGET_FIELDS),
+        "",
+        "```yaml",
+        "targets:",
+        *(f"  {'- ' if i == 0 else '  '}{f.name}: {spell_yaml(f.example)}"
+          for i, f in enumerate(TARGET_FIELDS)),
+        "```",
+        "",
+        "## Durations",
+        "",
+        f"A number and a unit with no space: {DURATION_FORMS}. Units: `ms`, `s`, `m` (minutes), `h`, `d`, `w`.",
+        "`every`, `timeout` and `deadline` must be longer than zero; `per_host_delay` and `retry_after_max` "
+        "may be `0`.",
+        "",
+        "## Sizes",
+        "",
+        f"Either {SIZE_FORMS}. Units are case-insensitive; `K`, `KB` and `KiB` all mean 1024 bytes.",
+        "",
+    ]
+    return "\n".join(lines)
