@@ -55,7 +55,8 @@ class AlertItem:
 
 
 def compose_message(
-    items: Sequence[AlertItem], *, run_id: str, report_path: str | None
+    items: Sequence[AlertItem], *, run_id: str, report_path: str | None,
+    carried: Sequence[tuple[str, AlertItem]] = (),
 ) -> tuple[str, str]:
     """Build ``(title, body)`` for a run's alerts.
 
@@ -64,22 +65,28 @@ def compose_message(
     Every field is flattened to a single line, so captured text cannot forge
     extra lines in the message.
     """
-    count = len(items)
+    count = len(items) + len(carried)
     noun = "alert" if count == 1 else "alerts"
     title = f"lastseen: {count} {noun} in run {_one_line(run_id)}"
-    lines = []
-    for item in items:
-        line = f"{_one_line(item.target)} — {_one_line(item.verdict)}"
-        if item.reason:
-            line += f" ({_one_line(item.reason)})"
-        if item.summary:
-            line += f": {_one_line(item.summary)}"
-        line += f" — {_one_line(item.url)}"
-        lines.append(line)
+    lines = [_item_line(item) for item in items]
+    if carried:
+        if lines:
+            lines.append("")
+        lines.append("Found by earlier runs that did not finish (killed or interrupted), not alerted then:")
+        lines.extend(f"[run {_one_line(run)}] {_item_line(item)}" for run, item in carried)
     if report_path:
         lines.append("")
         lines.append(f"Report: {_one_line(report_path)}")
     return title, "\n".join(lines)
+
+
+def _item_line(item: AlertItem) -> str:
+    line = f"{_one_line(item.target)} — {_one_line(item.verdict)}"
+    if item.reason:
+        line += f" ({_one_line(item.reason)})"
+    if item.summary:
+        line += f": {_one_line(item.summary)}"
+    return line + f" — {_one_line(item.url)}"
 
 
 def send_alerts(

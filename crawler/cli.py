@@ -152,11 +152,16 @@ def _print_problems(result, watchlist, *, interactive: bool) -> None:
     if interactive or watchlist.alerts:
         return
     alerting = [e for e in result.events if e.alert]
-    if alerting:
-        click.echo(f"lastseen run {result.run_id}: {len(alerting)} alert(s) (no `alerts:` sink configured)", err=True)
+    if alerting or result.carried:
+        total = len(alerting) + len(result.carried)
+        click.echo(f"lastseen run {result.run_id}: {total} alert(s) (no `alerts:` sink configured)", err=True)
         for e in alerting:
             reason = f" ({e.reason})" if e.reason else ""
             click.echo(f"  {e.target}: {e.verdict}{reason}: {e.summary} <{e.url}>", err=True)
+        for c in result.carried:
+            reason = f" ({c['reason']})" if c["reason"] else ""
+            click.echo(f"  [earlier run {c['run']}, not finished] {c['target']}: {c['verdict']}{reason}: "
+                       f"{c['summary']} <{c['url']}>", err=True)
         if result.report:
             click.echo(f"  report: {result.report}", err=True)
 

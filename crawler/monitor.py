@@ -120,6 +120,7 @@ class RunResult:
     alerts: list = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     recovered: list = field(default_factory=list)
+    carried: list[dict] = field(default_factory=list)  # alerts owed by runs that never finished
 
     def to_json(self) -> dict:
         return {
@@ -127,6 +128,7 @@ class RunResult:
             "run": {
                 "id": self.run_id, "started": iso(self.started), "finished": iso(self.finished),
                 "report": self.report, "alerts": [a.to_json() for a in self.alerts],
+                "carried_alerts": self.carried,
             },
             "events": [e.to_json() for e in self.events],
         }
@@ -462,7 +464,7 @@ def run(
                 f" while writing the report: all {len(due)} due targets were captured and committed and "
                 f"the report written (run {run_id}, marked interrupted); no alerts were sent"
             )
-        result.alerts = send_run_alerts(watchlist, result)
+        result.alerts = send_run_alerts(watchlist, result, store)
         result.finished = now()
         store.update_run(
             run_id, status="completed", finished=iso(result.finished), report=result.report,
@@ -576,14 +578,38 @@ def build_report(archive_dir: Path, out_dir: Path, *, since: timedelta, now: Cal
         store.close()
 
 
-def send_run_alerts(watchlist: Watchlist, result: RunResult) -> list:
+def send_run_alerts(watchlist: Watchlist, result: RunResult, store: CaptureStore) -> list:
+    """Send the run's alert message, with alerts owed by earlier runs that never finished.
+
+    A run killed or interrupted after recording a change never alerted it, and
+    the next run compares with that capture (so it would not alert either):
+    such events are carried into this message until one delivery succeeds.
+    """
     from .alerts import AlertItem, compose_message, send_alerts
 
     items = [
         AlertItem(target=e.target, verdict=e.verdict, reason=e.reason, summary=e.summary, url=e.url)
         for e in result.events if e.alert
     ]
-    if not items or not watchlist.alerts:
+    owed = store.owed_alerts(exclude_run=result.run_id)
+    result.carried = [
+        {"run": o["run_id"], "target": o["target"], "verdict": o["verdict"], "reason": o["reason"],
+         "summary": o["summary"] or "", "url": o["url"]}
+        for o in owed
+    ]
+    if not items and not owed:
         return []
-    title, body = compose_message(items, run_id=result.run_id, report_path=result.report)
-    return send_alerts(list(watchlist.alerts), title, body)
+    results = []
+    if watchlist.alerts:
+        carried = [
+            (c["run"], AlertItem(target=c["target"], verdict=c["verdict"], reason=c["reason"],
+                                 summary=c["summary"], url=c["url"]))
+            for c in result.carried
+        ]
+        title, body = compose_message(items, run_id=result.run_id, report_path=result.report, carried=carried)
+        results = send_alerts(list(watchlist.alerts), title, body)
+        if not any(r.ok for r in results):
+            return results  # still owed: the next run tries again
+    # Delivered, or shown (no sink: the --json output and cron's mail carry them).
+    store.mark_delivered(run_id=result.run_id, event_ids=[o["id"] for o in owed])
+    return results

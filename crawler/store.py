@@ -103,7 +103,12 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db["captures"].add_column("robots", str)
 
 
-MIGRATIONS = [_migration_1, _migration_2, _migration_3]
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """events.delivered: 1 once an alerting event was included in a delivered alert (or shown)."""
+    db["events"].add_column("delivered", int)
+
+
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4]
 
 
 @dataclass(frozen=True)
@@ -209,10 +214,6 @@ class CaptureStore:
                 )
 
     # -- history --------------------------------------------------------
-    def last_attempts(self) -> dict[str, str]:
-        """The start time of each target's last capture (successful or not)."""
-        return dict(self.conn.execute("select target, max(started) from captures group by target"))
-
     def history(self, target: str) -> History:
         row = self.conn.execute(
             "select verdict from events where target = ? order by id desc limit 1", (target,)
@@ -287,6 +288,27 @@ class CaptureStore:
                 self.conn.execute("delete from exchanges where capture_id = ?", (cid,))
                 self.conn.execute("delete from captures where id = ?", (cid,))
         return len(ids)
+
+    # -- alerts owed ----------------------------------------------------
+    def owed_alerts(self, exclude_run: str) -> list[dict]:
+        """Alerting events of runs that never finished (killed, interrupted, failed), not yet delivered."""
+        cur = self.conn.execute(
+            "select events.id, events.run_id, events.target, events.verdict, events.reason, events.summary, "
+            "captures.url from events join runs on runs.id = events.run_id "
+            "join captures on captures.id = events.capture_id "
+            "where events.alert = 1 and events.delivered is null and events.run_id != ? "
+            "and runs.status in ('interrupted', 'aborted', 'failed') order by events.id",
+            (exclude_run,),
+        )
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    def mark_delivered(self, *, run_id: str | None = None, event_ids: list[int] = ()) -> None:
+        with self.transaction():
+            if run_id is not None:
+                self.conn.execute("update events set delivered = 1 where run_id = ? and alert = 1", (run_id,))
+            for eid in event_ids:
+                self.conn.execute("update events set delivered = 1 where id = ?", (eid,))
 
     # -- reads for reports ----------------------------------------------
     def capture(self, capture_id: int | None) -> dict | None:

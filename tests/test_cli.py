@@ -204,3 +204,37 @@ def test_cron_prints_an_absolute_crontab_line(tmp_path):
     line = ran.stdout.strip()
     assert ran.exit_code == 0 and line.startswith("*/10 * * * * cd ")
     assert f"--watchlist {tmp_path.resolve()}/watchlist.yaml" in line and " run " in line
+
+
+def test_alerts_of_a_run_killed_before_alerting_are_carried_into_the_next(tmp_path):
+    import sqlite3
+
+    from .test_monitor import AlertSink
+
+    site = _site_with(2)
+    sink = AlertSink()
+    try:
+        write_watchlist(tmp_path / "watchlist.yaml", [
+            {"name": "p0", "url": site.url("/p0")}, {"name": "p1", "url": site.url("/p1")}], alerts=[sink.url])
+        lastseen(tmp_path, "run", "--json")
+        site.set("/p0", "<html><body><p>page zero quietly rewritten</p></body></html>")
+        second = lastseen(tmp_path, "run", "--json")
+        assert second.event("p0")["verdict"] == "changed"
+        # The window a SIGKILL can hit: the change is committed, the alert never left.
+        db = sqlite3.connect(tmp_path / "archive" / "lastseen.db")
+        with db:
+            db.execute("update runs set status = 'aborted' where id = ?", (second.json["run"]["id"],))
+            db.execute("update events set delivered = null")
+        db.close()
+        sink.posts.clear()
+        third = lastseen(tmp_path, "run", "--json")
+        assert third.event("p0")["verdict"] == "unchanged" and third.event("p0")["alert"] is False
+        carried = third.json["run"]["carried_alerts"]
+        assert [(c["target"], c["verdict"], c["run"]) for c in carried] == [("p0", "changed", second.json["run"]["id"])]
+        assert len(sink.posts) == 1 and "p0" in json.dumps(sink.posts[0]) and "did not finish" in json.dumps(sink.posts[0])
+        fourth = lastseen(tmp_path, "run", "--json")
+        assert fourth.json["run"]["carried_alerts"] == [] and len(sink.posts) == 1  # delivered once
+    finally:
+        site.close()
+        sink.server.shutdown()
+        sink.server.server_close()
