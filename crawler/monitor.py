@@ -172,35 +172,8 @@ class _Recorder:
     def record(self, result: FetchResult) -> None:
         target = self.targets[result.target]
         history = self.store.history(target.name)
-        writer, warc_name = self.files.writer()
-        warc_file = f"{WARC_DIR}/{warc_name}"
         final = result.final
-        exchanges = []
-        response_ref = None
-        revisit = None
-        for seq, ex in enumerate(result.exchanges):
-            is_final = ex is final
-            sha1 = sha1_digest(ex.body)
-            revisit = None
-            if (
-                is_final and history.payload is not None and not ex.truncated
-                and history.payload.payload_sha1 == sha1 and history.payload.status == ex.status
-            ):
-                p = history.payload
-                revisit = RevisitOf(p.record_id, p.uri, p.date)
-            req_ref, resp_ref = writer.exchange(ex, revisit=revisit)
-            if is_final:
-                response_ref = resp_ref
-            exchanges.append({
-                "seq": seq, "url": ex.url, "method": ex.method, "status": ex.status,
-                "started": iso_precise(ex.started), "duration_ms": int(ex.duration * 1000), "ip": ex.ip,
-                "warc_file": warc_file, "request_offset": req_ref.offset, "request_length": req_ref.length,
-                "request_record_id": req_ref.record_id, "response_offset": resp_ref.offset,
-                "response_length": resp_ref.length, "response_record_id": resp_ref.record_id,
-                "record_type": resp_ref.record_type, "payload_sha1": sha1,
-                "payload_sha256": hashlib.sha256(ex.body).hexdigest(), "payload_length": len(ex.body),
-                "truncated": ex.truncated,
-            })
+        warc_file, exchanges, response_ref, revisit = self._write_exchanges(result, history)
 
         capture = {
             "run_id": self.run_id, "target": target.name, "url": target.url,
@@ -301,6 +274,38 @@ class _Recorder:
         self.pending.append((capture, exchanges, text_row, event_row, event))
         if len(self.pending) >= COMMIT_EVERY or time.monotonic() - self.last_commit >= COMMIT_SECONDS:
             self.commit()
+
+    def _write_exchanges(self, result: FetchResult, history: History):
+        """Write every exchange's records; return the file, exchange rows, final ref and revisit.
+
+        The final response becomes a revisit record when its payload is the one
+        the target's last stored response had (same digest, same status).
+        """
+        writer, warc_name = self.files.writer()
+        warc_file = f"{WARC_DIR}/{warc_name}"
+        final = result.final
+        rows = []
+        response_ref = revisit = None
+        for seq, ex in enumerate(result.exchanges):
+            sha1 = sha1_digest(ex.body)
+            this_revisit = None
+            p = history.payload
+            if ex is final and p is not None and not ex.truncated and p.payload_sha1 == sha1 and p.status == ex.status:
+                this_revisit = RevisitOf(p.record_id, p.uri, p.date)
+            req_ref, resp_ref = writer.exchange(ex, revisit=this_revisit)
+            if ex is final:
+                response_ref, revisit = resp_ref, this_revisit
+            rows.append({
+                "seq": seq, "url": ex.url, "method": ex.method, "status": ex.status,
+                "started": iso_precise(ex.started), "duration_ms": int(ex.duration * 1000), "ip": ex.ip,
+                "warc_file": warc_file, "request_offset": req_ref.offset, "request_length": req_ref.length,
+                "request_record_id": req_ref.record_id, "response_offset": resp_ref.offset,
+                "response_length": resp_ref.length, "response_record_id": resp_ref.record_id,
+                "record_type": resp_ref.record_type, "payload_sha1": sha1,
+                "payload_sha256": hashlib.sha256(ex.body).hexdigest(), "payload_length": len(ex.body),
+                "truncated": ex.truncated,
+            })
+        return warc_file, rows, response_ref, revisit
 
     def _extract(self, target: Target, final, capture: dict, history: History, flags: list[str]):
         key = extract_key(target)
