@@ -74,6 +74,7 @@ def scenario(tmp_path_factory):
     s("/slash/", page("Slash", "<p>Trailing slash page.</p>"))
     s("/cyr", CYR.format(meta="").encode("cp1251"), content_type="text/html; charset=windows-1251")
     s("/back", page("Comes back", "<p>Original words.</p>"))
+    site.redirect("/old-notice", "/missing-notice")  # 301 → 404 from the very first attempt
     s("/err500", "<p>oops</p>", status=500)
     s("/slow", page("Slow", "<p>slow</p>"), delay=4)
     s("/hostile", page("Hostile", HOSTILE.format(x="first")))
@@ -93,6 +94,7 @@ def scenario(tmp_path_factory):
         {"name": "slash", "url": site.url("/slash")},
         {"name": "cyr", "url": site.url("/cyr")},
         {"name": "back", "url": site.url("/back")},
+        {"name": "old-notice", "url": site.url("/old-notice")},
         {"name": "err500", "url": site.url("/err500")},
         {"name": "slow", "url": site.url("/slow")},
         {"name": "dns", "url": "http://lastseen-fixture.invalid/page"},
@@ -150,6 +152,9 @@ def test_first_run_new_and_failures(scenario):
     e500 = r1.event("err500")
     assert (e500["verdict"], e500["reason"], e500["alert"]) == ("unreachable", "http-5xx", True)
     assert e500["status_chain"] == [500, 500]  # retried once, the verdict is the last attempt's
+    redirected_404 = r1.event("old-notice")  # the final status decides; a first attempt can vanish
+    assert (redirected_404["verdict"], redirected_404["reason"], redirected_404["alert"]) == ("vanished", "http-404", True)
+    assert redirected_404["status_chain"] == [301, 404] and redirected_404["final_url"].endswith("/missing-notice")
     for name in ("dns", "refused", "slow"):
         e = r1.event(name)
         assert e["status"] is None and e["warc"] is None and e["final_url"] is None
@@ -325,6 +330,22 @@ def test_alerts_delivered_once_per_run_listing_transitions(scenario):
         alerts = ran.json["run"]["alerts"]
         assert len(alerts) == 1 and alerts[0]["ok"] is True
         assert alerts[0]["sink"].startswith("json://127.0.0.1")
+
+
+def test_datasette_opens_the_index(scenario):
+    import asyncio
+
+    from datasette.app import Datasette
+
+    async def query():
+        ds = Datasette([str(scenario["tmp"] / "archive" / "lastseen.db")])
+        resp = await ds.client.get("/lastseen/events.json?_shape=array&verdict=changed")
+        view = await ds.client.get("/lastseen/capture_texts.json?_shape=array&_size=1")
+        return resp.status_code, resp.json(), view.status_code, view.json()
+
+    status, rows, view_status, texts = asyncio.run(query())
+    assert status == 200 and {r["target"] for r in rows} >= {"edit", "hostile"}
+    assert view_status == 200 and texts and "text" in texts[0]
 
 
 def test_https_self_signed_is_captured(scenario):
