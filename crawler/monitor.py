@@ -38,6 +38,7 @@ COMMIT_EVERY = 64          # captures per fsync + commit
 COMMIT_SECONDS = 1.0       # ... or this long, whichever comes first
 DIFF_TIMEOUT = 5.0
 DETAIL_VERDICTS = ("changed", "vanished", "restored")
+EMPTY_TEXT_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def utcnow() -> datetime:
@@ -224,6 +225,10 @@ class _Recorder:
                 text_row, new_text, fingerprint = self._extract(target, final, capture, history, flags)
         if result.error_kind == "robots":
             flags.append("robots-disallowed")
+        if target.select and fingerprint == EMPTY_TEXT_SHA256:
+            # The page was probably restructured: a selector that finds nothing
+            # would otherwise make every later change invisible.
+            flags.append("select-empty")
         capture["error_kind"] = error_kind
         response_ok = final is not None and error_kind is None
 

@@ -75,6 +75,7 @@ def scenario(tmp_path_factory):
     s("/cyr", CYR.format(meta="").encode("cp1251"), content_type="text/html; charset=windows-1251")
     s("/back", page("Comes back", "<p>Original words.</p>"))
     site.redirect("/old-notice", "/missing-notice")  # 301 → 404 from the very first attempt
+    s("/restructured", page("Tender", "<p>Tender 17/2026 for 400 cameras.</p>"))
     s("/err500", "<p>oops</p>", status=500)
     s("/slow", page("Slow", "<p>slow</p>"), delay=4)
     s("/hostile", page("Hostile", HOSTILE.format(x="first")))
@@ -95,6 +96,7 @@ def scenario(tmp_path_factory):
         {"name": "cyr", "url": site.url("/cyr")},
         {"name": "back", "url": site.url("/back")},
         {"name": "old-notice", "url": site.url("/old-notice")},
+        {"name": "restructured", "url": site.url("/restructured"), "select": "main"},
         {"name": "err500", "url": site.url("/err500")},
         {"name": "slow", "url": site.url("/slow")},
         {"name": "dns", "url": "http://lastseen-fixture.invalid/page"},
@@ -117,6 +119,7 @@ def scenario(tmp_path_factory):
     s("/cyr", CYR.format(meta='<meta charset="utf-8">'), content_type="text/html")
     site.remove("/back")
     s("/hostile", page("Hostile", HOSTILE.format(x="second <b>bold</b>")))
+    s("/restructured", "<html><body><div id='content'><p>Tender 17/2026 cancelled.</p></div></body></html>")
     runs.append(lastseen(tmp, "run", "--json"))
 
     # Run 3: /back returns.
@@ -179,6 +182,9 @@ def test_second_run_verdicts(scenario):
     slash = r2.event("slash")
     assert slash["verdict"] == "unchanged" and slash["final_url"].endswith("/slash/")
     assert r2.event("back")["verdict"] == "vanished"
+    restructured = r2.event("restructured")  # `select: main` now finds nothing: say so
+    assert restructured["verdict"] == "changed" and restructured["flags"] == ["select-empty"]
+    assert r2.event("edit")["flags"] == []
     assert r2.event("err500")["alert"] is False  # still unreachable: no new alert
     assert r2.event("dns")["alert"] is False
 
