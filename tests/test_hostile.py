@@ -295,7 +295,7 @@ def test_retry_after_parsing():
 
 def test_scrapy_settings_are_safe_and_polite():
     options = {"concurrency": 8, "per_host_concurrency": 1, "per_host_delay": 2.0, "timeout": 10.0,
-               "user_agent": "lastseen/0.1 (+https://github.com/lastseen/lastseen)", "retries": 2,
+               "user_agent": "lastseen/0.1 (+https://lastseen.example.org)", "retries": 2,
                "max_redirects": 5, "max_body": 1024, "contact": "desk@example.org",
                "hosts": {"slow.example": {"per_host_delay": 5.0, "per_host_concurrency": None},
                          "fast.example": {"per_host_delay": None, "per_host_concurrency": 3},
@@ -306,7 +306,7 @@ def test_scrapy_settings_are_safe_and_polite():
     assert s["DOWNLOAD_SLOTS"] == {"slow.example": {"delay": 5.0}, "fast.example": {"concurrency": 3}}
     assert s["CONCURRENT_REQUESTS_PER_DOMAIN"] == 1 and s["DOWNLOAD_DELAY"] == 2.0
     assert s["DOWNLOAD_DELAY_JITTER"] == 0 and "RANDOMIZE_DOWNLOAD_DELAY" not in s
-    assert s["USER_AGENT"] == "lastseen/0.1 (+https://github.com/lastseen/lastseen; +mailto:desk@example.org)"
+    assert s["USER_AGENT"] == "lastseen/0.1 (+https://lastseen.example.org; +mailto:desk@example.org)"
     assert s["DEFAULT_REQUEST_HEADERS"]["From"] == "desk@example.org"
     assert s["LASTSEEN_DEADLINE"] == 120.0 and s["LASTSEEN_RETRY_AFTER_MAX"] == 60.0
     assert s["ROBOTSTXT_OBEY"] is False
@@ -357,7 +357,7 @@ def test_robots_txt_obeyed_and_the_decision_recorded(tmp_path):
         h.route("/private/report", respond(PAGE))
         write_watchlist(tmp_path / "watchlist.yaml", targets, settings={
             "obey_robots": True, "contact": "desk@example.org", "retries": 0,
-            "user_agent": "lastseen/0.1 (+https://github.com/lastseen/lastseen; newsroom monitor)"})
+            "user_agent": "lastseen/0.1 (+https://lastseen.example.org; newsroom monitor)"})
         ran = lastseen(tmp_path, "run", "--json")
         assert ran.exit_code == 0, ran.stderr
         jsonschema.validate(ran.json, SCHEMA)
@@ -372,7 +372,7 @@ def test_robots_txt_obeyed_and_the_decision_recorded(tmp_path):
                                                         "public-2": "allowed", "public-3": "allowed",
                                                         "no-robots": "unavailable"}
         # A descriptive User-Agent with the contact, on robots.txt and page requests alike.
-        agent = "lastseen/0.1 (+https://github.com/lastseen/lastseen; newsroom monitor; +mailto:desk@example.org)"
+        agent = "lastseen/0.1 (+https://lastseen.example.org; newsroom monitor; +mailto:desk@example.org)"
         for request in (*h.hits("/robots.txt"), *h.hits("/public")):
             assert request.header("User-Agent") == agent
         assert h.hits("/public")[0].header("From") == "desk@example.org"
