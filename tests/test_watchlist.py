@@ -738,3 +738,16 @@ def test_schema_rejects_bad_politeness(document):
 def test_schema_accepts_hosts():
     _validator().validate({"hosts": {"a.example": {"per_host_delay": "5s", "per_host_concurrency": 1},
                                      "[::1]": None, "10.0.0.1": {"per_host_delay": 0}}, "targets": []})
+
+
+def test_libyaml_fast_path_gives_the_same_watchlist_and_lines(monkeypatch):
+    from crawler.watchlist import loader
+
+    text = (Path(__file__).resolve().parent.parent / "watchlist.yaml").read_text()
+    fast = parse_watchlist(text, "watchlist.yaml")
+    assert loader.FastLoader is not None  # PyYAML wheels ship libyaml
+    monkeypatch.setattr(loader, "FastLoader", None)
+    slow = parse_watchlist(text, "watchlist.yaml")
+    assert fast == slow
+    assert [t.line for t in fast.targets] == [t.line for t in slow.targets]
+    assert fast.settings == slow.settings
