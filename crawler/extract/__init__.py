@@ -1,0 +1,171 @@
+"""Response bodies turned into comparable text, a title and outgoing links (pure).
+
+``extract(body, content_type, url)`` is the one entry point; it never reads a
+clock, a file or the network. Its output is what lastseen compares between two
+captures, so it aims to be *stable*: the same page served in windows-1251 or in
+UTF-8, with a different CSRF token, with another script or comment, yields the
+same text and fingerprint.
+
+The steps, in order:
+
+1. **Kind** (:func:`sniff_kind`): ``html``, ``text`` or ``binary``, from the
+   Content-Type, with a sniff of the first bytes when it is missing and a
+   veto when a body claimed as text is plainly binary (NUL bytes, a PDF or
+   image signature). Binary bodies are compared by digest only.
+2. **Charset**, in the HTML standard's order: byte order mark, ``charset=`` of
+   the Content-Type, a ``<meta>`` prescan of the first 1024 bytes (or the
+   ``<?xml encoding=...?>`` declaration of XML), detection with
+   ``charset_normalizer``, UTF-8. WHATWG label rules apply (``latin1`` and
+   ``ascii`` mean windows-1252, a ``<meta>`` claiming UTF-16 means UTF-8). A
+   declared charset Python does not know, or one the bytes do not decode in,
+   hands over to detection.
+3. **HTML** is parsed with BeautifulSoup + lxml. Never text: ``script``,
+   ``style``, ``noscript``, ``template``, the ``head`` (the title is reported
+   apart), comments, CDATA, processing instructions, form values, elements
+   with the ``hidden`` attribute or an inline ``display:none`` /
+   ``visibility:hidden`` style. ``ignore`` selectors are removed, then
+   ``select`` keeps only its matches.
+4. **Text** in reading order: block elements start lines, table cells are
+   joined by ``" | "``. Each line is NFC-normalised, zero-width characters and
+   soft hyphens are dropped, every run of Unicode whitespace becomes one
+   space; lines are stripped, empty ones dropped, and joined with ``"\\n"``.
+
+The package is split by concern: :mod:`~crawler.extract.decoding` (content
+type, kind and charset: steps 1 and 2), :mod:`~crawler.extract.html` (step 3
+and the one tree walk that gathers text and links),
+:mod:`~crawler.extract.links` (``<base>``, link resolution, the title) and
+:mod:`~crawler.extract.text` (the line normalisation of step 4). This module
+holds the entry point and re-exports the public names.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import soupsieve
+
+from crawler.errors import ExtractError
+
+from .decoding import (
+    _decode,
+    _is_xml,
+    _parse_content_type,
+    _prescan_meta,
+    _prescan_xhtml,
+    _prescan_xml,
+    _sniff,
+    resolve_charset,
+    sniff_kind,
+)
+from .html import _extract_html
+from .links import MAX_LINKS
+from .text import normalise_text
+
+__all__ = [
+    "MAX_LINKS",
+    "Extracted",
+    "compile_selector",
+    "extract",
+    "normalise_text",
+    "resolve_charset",
+    "sniff_kind",
+]
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What :func:`extract` found in one body."""
+
+    kind: str  #: "html" | "text" | "binary"
+    text: str | None  #: normalised visible text; None for binary
+    title: str | None  #: normalised <title>, None when absent (always None unless html)
+    links: tuple[str, ...]  #: absolute http(s) links, fragment-free, de-duplicated, document order
+    charset: str | None  #: Python codec name used to decode; None for binary
+    charset_source: str | None  #: "bom" | "header" | "meta" | "detected" | "default" | None
+    fingerprint: str  #: sha256 hex of text.encode("utf-8"), or of the body for binary
+    heading: str | None = None  #: the main heading (first non-empty <h1>), normalised; None unless html
+
+
+# --- public API --------------------------------------------------------------------
+
+
+def extract(
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    *,
+    select: str | None = None,
+    ignore: Sequence[str] = (),
+) -> Extracted:
+    """Turn a decoded (content-coding removed) body into an :class:`Extracted`.
+
+    ``url`` is the address the body was served from, the base for relative
+    links. ``select`` and ``ignore`` are CSS selectors applied to HTML only:
+    matches of ``ignore`` are removed, then only matches of ``select`` are kept
+    (no match gives the empty text, which is not an error). An invalid
+    selector raises :class:`~crawler.errors.ExtractError`; nothing else does.
+    """
+    body = bytes(body)
+    # Compile first so a bad selector fails the same way whatever the body is.
+    select_pattern = compile_selector(select) if select is not None else None
+    ignore_patterns = [compile_selector(sel) for sel in ignore]
+
+    mime, params = _parse_content_type(content_type)
+    kind = _sniff(body, mime, params)
+    if kind == "binary":
+        return Extracted(
+            kind="binary",
+            text=None,
+            title=None,
+            links=(),
+            charset=None,
+            charset_source=None,
+            fingerprint=hashlib.sha256(body).hexdigest(),
+        )
+
+    prescan: Callable[[bytes], str | None] | None = None
+    if kind == "html":
+        prescan = _prescan_xhtml if mime == "application/xhtml+xml" else _prescan_meta
+    elif _is_xml(mime):
+        prescan = _prescan_xml
+    decoded, charset, source = _decode(body, params.get("charset"), prescan)
+
+    if kind == "html":
+        # MAX_LINKS is read here, from this package, so that patching
+        # crawler.extract.MAX_LINKS (as the tests do) takes effect.
+        text, title, heading, links = _extract_html(decoded, url, select_pattern, ignore_patterns, MAX_LINKS)
+    else:
+        text, title, heading, links = normalise_text(decoded), None, None, ()
+    return Extracted(
+        kind=kind,
+        text=text,
+        title=title,
+        links=links,
+        charset=charset,
+        charset_source=source,
+        fingerprint=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        heading=heading,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def compile_selector(selector: str) -> soupsieve.SoupSieve:
+    """Compile a CSS selector, raising :class:`ExtractError` if it is invalid.
+
+    The watchlist loader can call this to reject a bad ``select``/``ignore``
+    before any fetch.
+    """
+    if not isinstance(selector, str) or not selector.strip():
+        raise ExtractError(f"invalid CSS selector {selector!r}: it is empty")
+    try:
+        return soupsieve.compile(selector)
+    except soupsieve.SelectorSyntaxError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExtractError(
+            f"invalid CSS selector {selector!r}: {first_line} "
+            "(check the select/ignore entries of the watchlist)"
+        ) from exc
+
