@@ -5,6 +5,10 @@ message; :func:`send_alerts` sends it to every configured Apprise URL
 (``json://``, ``mailto://``, ``slack://``, ``tgram://`` …) *separately*, so a broken
 sink never hides another sink's result, and returns one :class:`AlertResult` per URL.
 
+:func:`deliver_run_alerts` is the bookkeeping of one run: which events alert,
+which alerts earlier runs still owe (found by a run that was killed or
+interrupted before alerting), and marking them delivered once a sink took them.
+
 Nothing here raises and nothing prints: failures are results (the caller stores
 them on the run), Apprise's own log lines go to the ``apprise`` logger of the
 ``logging`` module only. Sink URLs carry tokens and passwords, so results only
@@ -23,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["AlertItem", "AlertResult", "compose_message", "mask_url", "send_alerts"]
+__all__ = ["AlertItem", "AlertResult", "compose_message", "deliver_run_alerts", "mask_url", "send_alerts"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,44 @@ def _item_line(item: AlertItem) -> str:
     if item.summary:
         line += f": {_one_line(item.summary)}"
     return line + f" — {_one_line(item.url)}"
+
+
+def deliver_run_alerts(sinks: Sequence[str], result, store) -> list[AlertResult]:
+    """Send a run's alert message, with alerts owed by earlier runs that never finished.
+
+    ``result`` is the run's :class:`~crawler.contract.RunResult` (its
+    ``carried`` list is filled here); ``store`` the archive's
+    :class:`~crawler.store.CaptureStore`. A run killed or interrupted after
+    recording a change never alerted it, and the next run compares with that
+    capture (so it would not alert either): such events are carried into this
+    message until one delivery succeeds. With no sink, the alerts are shown by
+    the CLI (and ``--json``) and count as delivered.
+    """
+    items = [
+        AlertItem(target=e.target, verdict=e.verdict, reason=e.reason, summary=e.summary, url=e.url)
+        for e in result.events if e.alert
+    ]
+    owed = store.owed_alerts(exclude_run=result.run_id)
+    result.carried = [
+        {"run": o["run_id"], "target": o["target"], "verdict": o["verdict"], "reason": o["reason"],
+         "summary": o["summary"] or "", "url": o["url"]}
+        for o in owed
+    ]
+    if not items and not owed:
+        return []
+    results: list[AlertResult] = []
+    if sinks:
+        carried = [
+            (c["run"], AlertItem(target=c["target"], verdict=c["verdict"], reason=c["reason"],
+                                 summary=c["summary"], url=c["url"]))
+            for c in result.carried
+        ]
+        title, body = compose_message(items, run_id=result.run_id, report_path=result.report, carried=carried)
+        results = send_alerts(list(sinks), title, body)
+        if not any(r.ok for r in results):
+            return results  # still owed: the next run tries again
+    store.mark_delivered(run_id=result.run_id, event_ids=[o["id"] for o in owed])
+    return results
 
 
 def send_alerts(

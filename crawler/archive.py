@@ -1,11 +1,18 @@
 """An archive directory: its lock, its WARC files and its index, opened together.
 
 ``archive/`` holds ``warcs/`` (the evidence), ``lastseen.db`` (the index) and
-``lastseen.lock``. Opening an archive takes the lock (one run at a time,
-optionally waiting for it; an ``flock``, so the kernel drops it when its holder
-dies, however it dies), checks the archive is writable, finishes WARC files a
-killed run left ``.open`` and makes the index agree with them, and marks runs
-that never finished as aborted.
+``lastseen.lock``. Two ways to open it:
+
+- :meth:`Archive.open`, for a run: takes the lock (one run at a time,
+  optionally waiting for it; an ``flock``, so the kernel drops it when its
+  holder dies, however it dies), checks the archive is writable, migrates the
+  index, finishes WARC files a killed run left ``.open`` and makes the index
+  agree with them (each such change is a :class:`Recovery`, kept in the index
+  and told on stderr), and marks runs that never finished as aborted.
+- :meth:`Archive.open_readonly`, for commands that only read (``status``,
+  ``report``): no lock (not even briefly: a run starting meanwhile would exit
+  3), no migration, no recovery, nothing written, so they work while a run
+  holds the lock and on a read-only copy. What a run would fix is a warning.
 """
 
 from __future__ import annotations
@@ -13,14 +20,17 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import ArchiveError, LockedError
+from .formatting import iso, plural
 from .store import CaptureStore
-from .warc import Recovered, recover_open_files
+from .warcfiles import OPEN_FILES, Recovered, recover_open_files
 
 WARC_DIR = "warcs"
 DB_NAME = "lastseen.db"
@@ -28,11 +38,96 @@ LOCK_NAME = "lastseen.lock"
 PROBE_NAME = ".write-test"
 
 
+# -- recoveries ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecoveryAction:
+    """One kind of recovery: the keys it shows (after ``action``) and its sentence for people."""
+
+    keys: tuple[str, ...]
+    describe: Callable[[Mapping[str, object]], str]
+
+
+def _describe_cut(facts: Mapping[str, object]) -> str:
+    removed, rows = facts.get("bytes_removed") or 0, facts.get("rows_deleted") or 0
+    if facts.get("cut_at"):
+        what = f"{facts.get('file')} cut at {facts.get('cut_at')} bytes ({plural(removed, 'byte')} removed"
+    else:
+        what = f"{facts.get('file')} deleted, it held no complete record ({plural(removed, 'byte')} removed"
+    run = f"run {facts['aborted_run']}" if facts.get("aborted_run") else "an unknown run"
+    return f"{what}, {plural(rows, 'capture')} deleted) from {run}"
+
+
+#: Every recovery action, one row each: ``--json``'s ``run.recovered``, ``status`` and docs/archive.md
+#: follow it. ``cut``: an ``.open`` WARC file cut back to its last complete record (deleted if none).
+RECOVERY_ACTIONS: dict[str, RecoveryAction] = {
+    "cut": RecoveryAction(("file", "cut_at", "bytes_removed", "rows_deleted", "aborted_run"), _describe_cut),
+}
+#: Facts that are paths: relative to the archive in the index, relative to the current directory when shown.
+PATH_FACTS = ("file", "moved_to")
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """One thing a run's start did to what an earlier run left (a row of the index's ``recoveries``)."""
+
+    action: str
+    facts: Mapping[str, object]    # the action's keys; paths as shown (relative to the current directory)
+    run: str | None = None          # the run that recovered
+    at: str | None = None           # when, ISO 8601 UTC
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        known = RECOVERY_ACTIONS.get(self.action)
+        if known is not None:
+            return known.keys
+        return tuple(k for k, v in self.facts.items() if v is not None)  # an action of a newer lastseen
+
+    def to_json(self) -> dict:
+        """``run.recovered`` of ``--json``: ``action`` and exactly the keys of its action."""
+        return {"action": self.action, **{k: self.facts.get(k) for k in self.keys}}
+
+    def status_json(self) -> dict:
+        """``recovered`` of ``status --json``: :meth:`to_json` plus when and by which run."""
+        return {**self.to_json(), "at": self.at, "run": self.run}
+
+    def describe(self) -> str:
+        known = RECOVERY_ACTIONS.get(self.action)
+        if known is not None:
+            return known.describe(self.facts)
+        return f"{self.action}: " + ", ".join(f"{k} {self.facts[k]}" for k in self.keys)
+
+
+def print_recovery(recovery: Recovery) -> None:
+    """Tell stderr (cron mails it): evidence files are never changed silently."""
+    print(f"lastseen run {recovery.run or '-'}: recovered {recovery.describe()}", file=sys.stderr, flush=True)
+
+
+def _shown(root: Path, facts: Mapping[str, object]) -> dict:
+    """``facts`` with archive-relative paths made relative to the current directory."""
+    return {k: _display(root / v) if k in PATH_FACTS and isinstance(v, str) else v for k, v in facts.items()}
+
+
+def _display(path: Path) -> str:
+    """As events show WARC files (``crawler.recorder.display_path``, which imports this module)."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _recovery_from_row(root: Path, row: Mapping[str, object]) -> Recovery:
+    facts = {k: v for k, v in row.items() if k not in ("id", "run_id", "at", "action")}
+    return Recovery(str(row["action"]), _shown(root, facts), run=row.get("run_id"), at=row.get("at"))
+
+
+# -- opening for a run -----------------------------------------------------------------------------
+
 @dataclass
 class Archive:
     root: Path
     store: CaptureStore
-    recovered: list[Recovered] = field(default_factory=list)
+    recovered: list[Recovery] = field(default_factory=list)
     aborted_runs: list[str] = field(default_factory=list)
     _lock_fd: int | None = None
 
@@ -42,14 +137,18 @@ class Archive:
 
     @classmethod
     def open(
-        cls, root: str | os.PathLike, *, wait: float = 0.0, check: Callable[[], None] | None = None
+        cls, root: str | os.PathLike, *, wait: float = 0.0, check: Callable[[], None] | None = None,
+        run_id: str | None = None, now: Callable[[], datetime] | None = None,
+        on_recovery: Callable[[Recovery], None] | None = print_recovery,
     ) -> "Archive":
         """Lock the archive (waiting up to ``wait`` seconds for another run), check it
         is writable, open the index and finish what a killed run left.
 
         ``check`` is called while waiting for the lock and may raise to give up
         (the monitor's signal handling). A run that cannot take the lock raises
-        :class:`LockedError` having written nothing.
+        :class:`LockedError` having written nothing. Each recovery is stored in
+        the index as done by ``run_id`` at ``now()``, listed in ``recovered``
+        and passed to ``on_recovery`` (by default a line on stderr).
         """
         root = Path(root)
         try:
@@ -71,7 +170,7 @@ class Archive:
                 raise ArchiveError(_not_writable(root, exc)) from exc
             store = CaptureStore(root / DB_NAME)
             archive = cls(root, store, _lock_fd=fd)
-            archive._recover()
+            archive._recover(run_id, now or _utcnow, on_recovery)
         except BaseException:
             if store is not None:
                 store.close()
@@ -79,12 +178,47 @@ class Archive:
             raise
         return archive
 
-    def _recover(self) -> None:
-        def forget(name: str, kept: int) -> None:
-            self.store.forget_beyond(f"{WARC_DIR}/{name}", kept)
+    @staticmethod
+    def open_readonly(root: str | os.PathLike) -> "ReadOnlyArchive":
+        """Open the archive for a command that only reads: no lock, no migration, no recovery.
 
-        # Rows past a cut are deleted before the file is cut and renamed (see recover_open_files).
-        self.recovered = recover_open_files(self.warc_dir, forget=forget)
+        The index is opened read-only (:meth:`CaptureStore.open_readonly`; an
+        index that needs a migration or is newer than this release raises
+        :class:`ArchiveError`); ``store`` is None when there is no index yet.
+        ``warnings`` has one line per ``.open`` WARC file a run left when no
+        run holds the lock: the next run recovers it.
+        """
+        root = Path(root)
+        db = root / DB_NAME
+        store = CaptureStore.open_readonly(db) if db.is_file() else None
+        return ReadOnlyArchive(root, store, unfinished_warnings(root))
+
+    def _recover(
+        self, run_id: str | None, now: Callable[[], datetime], on_recovery: Callable[[Recovery], None] | None
+    ) -> None:
+        def forget(found: Recovered) -> None:
+            # Rows past the cut are deleted, and the record of the cut stored, in one transaction
+            # before the file is cut or renamed: a kill at any point never loses the record (a
+            # kill before the cut repeats the recovery at the next start, recorded again).
+            file = f"{WARC_DIR}/{found.name}"
+            facts = {"file": file, "cut_at": found.kept_bytes, "bytes_removed": found.cut_bytes,
+                     "aborted_run": found.aborted_run}
+            at = iso(now())
+            facts["rows_deleted"] = self.store.forget_beyond(
+                file, found.kept_bytes, recovery={"run_id": run_id, "at": at, "action": "cut", **facts}
+            )
+            recovery = Recovery("cut", _shown(self.root, facts), run=run_id, at=at)
+            self.recovered.append(recovery)
+            if on_recovery is not None:
+                on_recovery(recovery)
+
+        try:
+            recover_open_files(self.warc_dir, forget=forget)
+        except OSError as exc:
+            raise ArchiveError(
+                f"cannot finish the WARC files a killed run left in {self.warc_dir} "
+                f"({exc.strerror or exc}: {exc.filename or ''}); fix the disk or permissions and run again"
+            ) from exc
         for stale in self.warc_dir.glob(PROBE_NAME + "-*"):  # probes of killed older versions
             stale.unlink(missing_ok=True)
         self.aborted_runs = self.store.abort_unfinished_runs()
@@ -103,6 +237,118 @@ class Archive:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+# -- opening to read only --------------------------------------------------------------------------
+
+@dataclass
+class ReadOnlyArchive:
+    """An archive opened by a command that only reads: its index (if any) and what a run would fix."""
+
+    root: Path
+    store: CaptureStore | None        # None: no index yet (no run ever)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / DB_NAME
+
+    def require_store(self) -> CaptureStore:
+        """The index, or an :class:`ArchiveError` saying there is none yet."""
+        if self.store is None:
+            raise ArchiveError(f"no archive index at {self.index_path}; run `lastseen run` first or pass --archive")
+        return self.store
+
+    def recoveries(self, *, since: datetime) -> tuple[list[Recovery], int]:
+        """Recoveries at or after ``since``, oldest first, and how many happened before it."""
+        if self.store is None:
+            return [], 0
+        cutoff = iso(since)
+        rows = self.store.recoveries(since=cutoff)
+        return [_recovery_from_row(self.root, r) for r in rows], self.store.count_recoveries(before=cutoff)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def unfinished_warnings(root: Path) -> list[str]:
+    """One warning per ``.open`` WARC file a run left, when no run holds the lock (else it is that run's)."""
+    try:
+        found = sorted((root / WARC_DIR).glob(OPEN_FILES))  # lastseen's names only: others are not ours
+    except OSError:
+        return []
+    if not found or lock_held(root / LOCK_NAME):
+        return []
+    return [
+        f"warning: {_display(p)} was left by a run that did not finish; the next `lastseen run` will recover it"
+        for p in found
+        if p.exists()  # not finished and renamed by a run that just ended
+    ]
+
+
+def lock_held(path: Path) -> bool:
+    """Whether a process holds the archive's lock, found without taking it.
+
+    Taking it, even for an instant, could make a run that starts at that
+    instant exit 3. On Linux ``/proc/locks`` lists every ``flock`` with the
+    device and inode of its file; elsewhere (or if that cannot be read) the
+    pid a run writes in the lock file is checked for being alive.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False  # no lock file: no run ever took it
+    pid = _lock_file_pid(path)
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as fh:
+            locks = fh.read().splitlines()
+    except OSError:
+        return pid is not None and _alive(pid)
+    wanted = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+    for line in locks:
+        # "1: FLOCK  ADVISORY  WRITE 1234 fe:00:5308521 0 EOF"; waiters carry "->" and hold nothing.
+        fields = line.split()
+        if len(fields) < 6 or fields[1] != "FLOCK":
+            continue
+        try:
+            major, minor, inode = fields[5].split(":")
+            where = (int(major, 16), int(minor, 16), int(inode))
+        except ValueError:
+            continue
+        # A stacked file system (overlayfs) may list the lower file's device and inode: the holder's pid tells.
+        if where == wanted or (pid is not None and fields[4] == str(pid) and where[2] == st.st_ino):
+            return True
+    return False
+
+
+def _lock_file_pid(path: Path) -> int | None:
+    try:
+        data = path.read_text(encoding="ascii", errors="replace").strip()
+    except OSError:
+        return None
+    return int(data) if data.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _not_writable(root: Path, exc: OSError) -> str:

@@ -1,8 +1,10 @@
 """Verdicts: what a capture says about a target, against its last good capture (pure).
 
-The vocabulary is a registry (:data:`VERDICTS`): the words users read in
-reports, alerts and the ``--json`` contract, each with the reasons it may
-carry. Later verdicts (soft-404, moved, blocked, ...) are added here.
+The vocabulary and the facts of each word (does it alert, persist, become the
+last good capture) live in the registry :mod:`crawler.verdicts`; this module
+decides which word a capture gets. It sees plain values only (an
+:class:`Observation` of this capture, a :class:`Previous` of the target's
+history), so it is pure and total.
 
 A verdict describes this capture against the target's *last good capture*
 (the last one whose final response was 2xx and not vanished). A state that
@@ -14,49 +16,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .verdicts import VERDICTS, Facts, facts
 
-@dataclass(frozen=True)
-class VerdictKind:
-    name: str
-    description: str
-    reasons: tuple[str, ...] = ()
+__all__ = ["CLASSIFY_HEADERS", "PERSISTENT", "VERDICTS", "Observation", "Previous", "Verdict", "classify",
+           "is_home_redirect"]
 
+#: Verdicts whose persistence is a state: repeated, they do not alert again (from the registry).
+PERSISTENT = frozenset(name for name, kind in VERDICTS.items() if kind.persists)
 
-VERDICTS: dict[str, VerdictKind] = {
-    v.name: v
-    for v in (
-        VerdictKind("new", "first successful capture of the target (no alert)"),
-        VerdictKind("unchanged", "compared text identical to the last good capture (no alert)"),
-        VerdictKind("changed", "compared text differs from the last good capture"),
-        VerdictKind(
-            "vanished",
-            "the page is gone: the final response is 404 or 410, or it redirects to the site's home page",
-            ("http-404", "http-410", "redirected"),
-        ),
-        VerdictKind(
-            "unreachable",
-            "no usable answer: DNS, connection, timeout, TLS failures, server errors, other client errors, "
-            "or robots.txt forbids the fetch",
-            ("dns", "refused", "timeout", "reset", "tls", "redirects", "robots", "protocol",
-             "http-5xx", "http-4xx", "http-3xx"),
-        ),
-        VerdictKind("restored", "back after being vanished or unreachable (diffed against the last good capture)"),
-    )
-}
-
-#: Verdicts whose persistence is a state: repeated, they do not alert again.
-PERSISTENT = frozenset({"vanished", "unreachable"})
+#: Response headers of the final response that classification sees (lower-case names).
+CLASSIFY_HEADERS = frozenset({
+    "content-type", "content-length", "location", "server", "retry-after", "www-authenticate",
+    "cf-ray", "cf-mitigated", "x-cache", "x-akamai-transformed", "x-amzn-waf-action", "x-sucuri-id",
+})
 
 
 @dataclass(frozen=True)
 class Observation:
-    """What this capture found."""
+    """What this capture found, as plain values."""
 
     url: str                       # the target's URL
     status: int | None             # final HTTP status, None when no response arrived
     final_url: str | None = None
     error_kind: str | None = None  # fetch error kind when no response arrived
     fingerprint: str | None = None # of the compared text (or body, for binary content)
+    title: str | None = None       # the page's <title>
+    heading: str | None = None     # its main heading (the first <h1>)
+    text: str | None = None        # the compared text; None for binary content, and when the payload
+                                   # equals the last good capture's (its text, and so its verdict, is the same)
+    headers: tuple[tuple[str, str], ...] = ()   # the final response's CLASSIFY_HEADERS, lower-case names
+    chain: tuple[tuple[int, str], ...] = ()     # (status, url) of the page's own exchanges, in order
+    flags: tuple[str, ...] = ()                 # flags already known (truncated, tls-unverified...)
+
+    @property
+    def text_length(self) -> int | None:
+        return None if self.text is None else len(self.text)
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k == name), None)
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,10 @@ class Previous:
     last_verdict: str | None = None        # the verdict of its last capture
     good_fingerprint: str | None = None    # fingerprint of the last good capture
     has_good: bool = False                 # is there a last good capture at all
+    recent_verdicts: tuple[str, ...] = ()  # verdicts of its last captures, newest first
+    good_title: str | None = None          # title of the last good capture
+    good_final_url: str | None = None      # where the last good capture ended up
+    good_text_length: int | None = None    # length of its compared text
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,13 @@ class Verdict:
     alert: bool
 
     @property
+    def facts(self) -> Facts:
+        return facts(self.verdict, self.reason)
+
+    @property
     def good(self) -> bool:
-        """Does this capture become the target's last good capture?"""
-        return self.verdict in ("new", "unchanged", "changed", "restored")
+        """Does this capture become the target's last good capture? (the registry says)"""
+        return self.facts.good
 
 
 def _host(netloc_host: str | None) -> str:
@@ -104,26 +110,26 @@ def is_home_redirect(url: str, final_url: str | None) -> bool:
 def classify(obs: Observation, prev: Previous) -> Verdict:
     """The verdict of ``obs`` given what came before. Pure and total."""
 
-    def persistent(verdict: str, reason: str) -> Verdict:
-        return Verdict(verdict, reason, prev.last_verdict != verdict)
+    def given(verdict: str, reason: str | None = None) -> Verdict:
+        return Verdict(verdict, reason, facts(verdict, reason).alert(prev.last_verdict))
 
     if obs.status is None:
-        return persistent("unreachable", obs.error_kind or "protocol")
+        return given("unreachable", obs.error_kind or "protocol")
     status = obs.status
     if status in (404, 410):
-        return persistent("vanished", f"http-{status}")
+        return given("vanished", f"http-{status}")
     if status >= 500:
-        return persistent("unreachable", "http-5xx")
+        return given("unreachable", "http-5xx")
     if status >= 400:
-        return persistent("unreachable", "http-4xx")
+        return given("unreachable", "http-4xx")
     if status >= 300 or status < 200:
-        return persistent("unreachable", "http-3xx")
+        return given("unreachable", "http-3xx")
     if is_home_redirect(obs.url, obs.final_url):
-        return persistent("vanished", "redirected")
+        return given("vanished", "redirected")
     if not prev.has_good:
-        return Verdict("new", None, False)
+        return given("new")
     if prev.last_verdict in PERSISTENT:
-        return Verdict("restored", None, True)
+        return given("restored")
     if obs.fingerprint == prev.good_fingerprint:
-        return Verdict("unchanged", None, False)
-    return Verdict("changed", None, True)
+        return given("unchanged")
+    return given("changed")

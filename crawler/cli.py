@@ -133,13 +133,14 @@ class _Progress:
 def _one_line(result) -> str:
     from collections import Counter
 
+    from .formatting import plural
+    from .verdicts import order
+
     counts = Counter(e.verdict for e in result.events)
-    order = ["changed", "vanished", "restored", "unreachable", "new", "unchanged"]
-    parts = [f"{counts[v]} {v}" for v in order if counts[v]]
-    parts += [f"{n} {v}" for v, n in counts.items() if v not in order]
+    parts = [f"{counts[v]} {v}" for v in sorted(counts, key=order)]
     alerts = sum(1 for e in result.events if e.alert)
     body = ", ".join(parts) if parts else "nothing due"
-    tail = f"; {alerts} alert{'s' if alerts != 1 else ''}" if alerts else ""
+    tail = f"; {plural(alerts, 'alert')}" if alerts else ""
     report = f"; report {result.report}" if result.report else ""
     return f"lastseen run {result.run_id}: {body}{tail}{report}"
 
@@ -170,6 +171,8 @@ def _print_table(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from .verdicts import facts
+
     console = Console()
     if not result.events:
         console.print(f"run {result.run_id}: nothing due")
@@ -177,10 +180,9 @@ def _print_table(result) -> None:
     table = Table(title=f"lastseen run {result.run_id}", title_justify="left")
     for col in ("target", "verdict", "status", "summary"):
         table.add_column(col, overflow="fold")
-    styles = {"changed": "yellow", "vanished": "red", "unreachable": "magenta", "restored": "green"}
     for e in result.events:
         verdict = e.verdict + (f" ({e.reason})" if e.reason else "")
-        style = styles.get(e.verdict)
+        style = facts(e.verdict, e.reason).colour
         table.add_row(e.target, f"[{style}]{verdict}[/]" if style else verdict,
                       str(e.status) if e.status is not None else "-", e.summary)
     console.print(table)
@@ -197,36 +199,34 @@ def _print_table(result) -> None:
               type=click.Path(file_okay=False), help="Where WARC files and the index live.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 def status(watchlist_path, archive_dir, as_json):
-    """Each target's last capture, last verdict, next due time and consecutive failures."""
-    import sqlite3
-    from datetime import datetime, timezone
+    """Each target's last capture, last verdict, next due time and consecutive failures.
 
+    Only reads: works while a run holds the archive's lock, and on a read-only copy.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from .formatting import iso, parse_iso
     from .schedule import target_status
     from .watchlist import load_watchlist
 
     wl = load_watchlist(watchlist_path)
-    db = Path(archive_dir) / "lastseen.db"
-    conn = None
-    if db.exists():
-        try:
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        except sqlite3.Error as exc:
-            raise LastseenError(f"cannot read the index {db}: {exc}") from exc
     now = datetime.now(timezone.utc)
-    try:
-        rows = target_status(wl, conn, now)
-    except sqlite3.Error as exc:
-        raise LastseenError(f"cannot read the index {db}: {exc}") from exc
-    finally:
-        if conn is not None:
-            conn.close()
+    with _open_to_read(archive_dir) as archive:
+        records = archive.store.target_records() if archive.store is not None else {}
+        recovered, older = archive.recoveries(since=now - timedelta(days=RECOVERIES_SHOWN_DAYS))
+    rows = target_status(wl, records, now)
     if as_json:
-        doc = {"schema": 1, "now": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "targets": [r.to_json() for r in rows]}
+        doc = {
+            "schema": 1, "now": iso(now), "targets": [r.to_json() for r in rows],
+            "recovered": [r.status_json() for r in recovered], "recovered_older": older,
+        }
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    db = archive.index_path
     table = Table(title=f"{watchlist_path} · {db}", title_justify="left")
     for col in ("target", "last capture (UTC)", "status", "last verdict", "next due (UTC)", "failures"):
         table.add_column(col, overflow="fold")
@@ -236,7 +236,28 @@ def status(watchlist_path, archive_dir, as_json):
             (r.last_verdict or "-") + (f" ({r.last_reason})" if r.last_reason else ""),
             _short(r.next_due) or "next run", str(r.consecutive_failures) if r.consecutive_failures else "",
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for rec in recovered:
+        when = _short(parse_iso(rec.at)) or "?"
+        console.print(escape(f"recovered {when} by run {rec.run or '?'}: {rec.describe()}"), soft_wrap=True)
+    if older:
+        console.print(f"{older} older {'recovery' if older == 1 else 'recoveries'} (more than {RECOVERIES_SHOWN_DAYS} "
+                      f"days ago) in the index's recoveries table", soft_wrap=True, markup=False)
+
+
+#: ``lastseen status`` lists the recoveries of this many days (and counts older ones).
+RECOVERIES_SHOWN_DAYS = 30
+
+
+def _open_to_read(archive_dir):
+    """The archive opened for a command that only reads; warnings (left ``.open`` files) go to stderr."""
+    from .archive import Archive
+
+    archive = Archive.open_readonly(Path(archive_dir))
+    for line in archive.warnings:
+        click.echo(line, err=True)
+    return archive
 
 
 def _short(t) -> str | None:
@@ -269,14 +290,24 @@ def cron(watchlist_path, archive_dir, reports_dir, interval):
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--archive", "archive_dir", default="archive", show_default=True, type=click.Path(file_okay=False))
 def report(since, out_dir, archive_dir):
-    """Write an HTML report of every event in a time window."""
+    """Write an HTML report of every event in a time window.
+
+    Only reads the archive: works while a run holds its lock, and on a read-only copy.
+    """
     from datetime import timedelta
 
-    from . import monitor
+    from .report import build_report
 
     seconds = _duration("--since", since)
-    path = monitor.build_report(Path(archive_dir), Path(out_dir), since=timedelta(seconds=seconds))
+    with _open_to_read(archive_dir) as archive:
+        path = build_report(archive.require_store(), Path(out_dir), since=timedelta(seconds=seconds), now=_utcnow)
     click.echo(str(path))
+
+
+def _utcnow():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
 
 
 @cli.command()

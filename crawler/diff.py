@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from diff_match_patch import diff_match_patch
 
 from crawler.errors import ArchiveError
+from crawler.formatting import plural
 
 __all__ = ["DELETE", "EQUAL", "INSERT", "Diff", "diff_texts", "tokenize_words", "tokenize_lines"]
 
@@ -72,7 +73,7 @@ class Diff:
         elif self.insertions == 0 and self.deletions == 0:
             text = "whitespace changes only"
         else:
-            text = f"{_plural(self.insertions, 'insertion')}, {_plural(self.deletions, 'deletion')}"
+            text = f"{plural(self.insertions, 'insertion')}, {plural(self.deletions, 'deletion')}"
         if self.fallback:
             text += " (line-level: word diff timed out)"
         return text
@@ -114,10 +115,6 @@ class Diff:
                 )
             rebuilt.append((item[0], item[1]))
         return _make_diff(rebuilt, unit, bool(fallback))
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 # --- tokenisation ----------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 Every error the tool raises on purpose derives from :class:`LastseenError`;
 third-party exceptions are translated where they enter (``raise X from exc``).
+An alert sink that fails is not an error: its failure is a result, recorded in
+``run.alerts`` (see :mod:`crawler.alerts`).
 The CLI turns any of them into a one-line ``Error: ...`` and an exit status::
 
     LastseenError                  exit 1 unless a subclass says otherwise
@@ -12,7 +14,6 @@ The CLI turns any of them into a one-line ``Error: ...`` and an exit status::
     ├── FetchError                 exit 1: the fetcher itself failed (not a target: targets' errors are captures)
     ├── ExtractError               a body cannot be decoded (stored on the capture, never raised out of a run)
     ├── BrowserNotFoundError       exit 1: no Chromium to drive (says how to install one)
-    ├── AlertError                 an alert sink failed (recorded in run.alerts, never raised out of a run)
     └── RunInterrupted             exit 130 (SIGINT) / 143 (SIGTERM): a run stopped cleanly on a signal
 """
 
@@ -86,10 +87,6 @@ class ExtractError(LastseenError):
 
 
 class BrowserNotFoundError(LastseenError):
-    exit_code = 1
-
-
-class AlertError(LastseenError):
     exit_code = 1
 
 

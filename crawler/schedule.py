@@ -4,23 +4,24 @@ A target's due time counts from the start of the last run that attempted it
 (successfully or not), so cron intervals compare run start with run start.
 A tolerance (1 % of ``every`` plus a minute) keeps a target with ``every: 6h``
 under a six-hourly cron from being skipped every other run because the last
-run started a few seconds late. Times are parameters, never read here.
+run started a few seconds late. Times are parameters, never read here, and
+what the index says comes in as plain values (:mod:`crawler.store` reads it).
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .watchlist import Target, Watchlist
 
+from .formatting import iso, parse_iso
 
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+if TYPE_CHECKING:
+    from .store import TargetRecord
 
 
 def tolerance(every: float) -> float:
@@ -58,13 +59,9 @@ def is_due(target: Target, watchlist: Watchlist, last_run_start: datetime | None
     return due is None or now >= due
 
 
-def last_run_starts(conn: sqlite3.Connection) -> dict[str, datetime]:
-    """For each target, the start of the last run that attempted it."""
-    rows = conn.execute(
-        "select captures.target, max(runs.started) from captures join runs on runs.id = captures.run_id "
-        "group by captures.target"
-    )
-    return {name: parse_time(started) for name, started in rows}
+def parse_times(stored: Mapping[str, str | None]) -> dict[str, datetime | None]:
+    """``{target: ISO time}`` as the index stores it (``CaptureStore.last_run_starts()``) → datetimes."""
+    return {name: parse_iso(value) for name, value in stored.items()}
 
 
 @dataclass(frozen=True)
@@ -82,9 +79,6 @@ class TargetStatus:
     captures: int
 
     def to_json(self) -> dict:
-        def iso(t):
-            return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
-
         return {
             "target": self.name, "url": self.url, "tags": list(self.tags),
             "last_capture": iso(self.last_capture), "last_status": self.last_status,
@@ -94,40 +88,28 @@ class TargetStatus:
         }
 
 
-def target_status(watchlist: Watchlist, conn: sqlite3.Connection | None, now: datetime) -> list[TargetStatus]:
-    """The state of every watchlist target, in watchlist order (``conn`` None: no archive yet)."""
-    last = {}
-    runs = {}
-    good = {}
-    counts = {}
-    failures = {}
-    if conn is not None:
-        for target, started, status, verdict, reason in conn.execute(
-            "select c.target, c.started, c.status, e.verdict, e.reason from captures c "
-            "join (select target, max(id) as id from captures group by target) m on m.id = c.id "
-            "left join events e on e.capture_id = c.id"
-        ):
-            last[target] = (parse_time(started), status, verdict, reason)
-        runs = last_run_starts(conn)
-        good = {t: parse_time(s) for t, s in conn.execute(
-            "select target, max(started) from captures where good = 1 group by target")}
-        counts = dict(conn.execute("select target, count(*) from captures group by target"))
-        failures = dict(conn.execute(
-            "select e.target, count(*) from events e where e.verdict = 'unreachable' and e.id > "
-            "coalesce((select max(o.id) from events o where o.target = e.target and o.verdict != 'unreachable'), 0) "
-            "group by e.target"
-        ))
+def target_status(watchlist: Watchlist, records: Mapping[str, "TargetRecord"], now: datetime) -> list[TargetStatus]:
+    """The state of every watchlist target, in watchlist order.
+
+    ``records`` is what the index holds about each target by name
+    (``CaptureStore.target_records()``; empty when there is no archive yet).
+    """
     out = []
     for t in watchlist.targets:
-        started, status, verdict, reason = last.get(t.name, (None, None, None, None))
-        due = next_due(t, watchlist, runs.get(t.name))
+        rec = records.get(t.name)
+        due = next_due(t, watchlist, parse_iso(rec.last_run_start) if rec else None)
         out.append(TargetStatus(
-            name=t.name, url=t.url, tags=tuple(t.tags), last_capture=started, last_status=status,
-            last_verdict=verdict, last_reason=reason, last_good=good.get(t.name),
+            name=t.name, url=t.url, tags=tuple(t.tags),
+            last_capture=parse_iso(rec.last_capture) if rec else None,
+            last_status=rec.last_status if rec else None,
+            last_verdict=rec.last_verdict if rec else None,
+            last_reason=rec.last_reason if rec else None,
+            last_good=parse_iso(rec.last_good) if rec else None,
             next_due=due if due is not None and due > now else None,
-            consecutive_failures=failures.get(t.name, 0), captures=counts.get(t.name, 0),
+            consecutive_failures=rec.consecutive_failures if rec else 0,
+            captures=rec.captures if rec else 0,
         ))
     return out
 
 
-__all__ = ["TargetStatus", "is_due", "jitter_offset", "last_run_starts", "next_due", "target_status"]
+__all__ = ["TargetStatus", "is_due", "jitter_offset", "next_due", "parse_times", "target_status"]

@@ -9,13 +9,21 @@ Tables (plural snake_case, Datasette-friendly, JSON in TEXT columns)::
     exchanges  every HTTP exchange of a capture (redirect hops, retries) and its WARC records
     texts      extracted text, content-addressed by SHA-256 (identical pages share a row)
     events     the verdict of each capture against the target's last good capture
+    recoveries what a run's start did to files an earlier run left (cut a torn WARC file...)
 
 Write order is the caller's contract: WARC records are fsynced before the rows
 pointing at them are committed (see :mod:`crawler.monitor`).
+
+Two ways in: ``CaptureStore(path)`` for a run (under the archive's lock:
+creates and migrates the index), :meth:`CaptureStore.open_readonly` for
+commands that only read (no lock, no migration, nothing written). All SQL of
+lastseen lives here; every SQLite error becomes an :class:`ArchiveError`
+naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -24,6 +32,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from . import __version__
 from .errors import ArchiveError
 
 
@@ -108,7 +117,26 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     db["events"].add_column("delivered", int)
 
 
-MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4]
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Exchange roles (page, redirect, subresource, resource...), captures' main heading, the record of recoveries."""
+    db["exchanges"].add_column("role", str)
+    db["captures"].add_column("heading", str)
+    db.execute("update exchanges set role = 'page'")
+    db.execute(
+        "update exchanges set role = 'redirect' where status between 300 and 399 and exists "
+        "(select 1 from exchanges later where later.capture_id = exchanges.capture_id and later.seq > exchanges.seq)"
+    )
+    db["recoveries"].create(
+        {
+            "id": int, "run_id": str, "at": str, "action": str, "file": str, "cut_at": int,
+            "bytes_removed": int, "rows_deleted": int, "aborted_run": str, "moved_to": str, "details": str,
+        },
+        pk="id",
+    )
+    db["recoveries"].create_index(["run_id"])
+
+
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5]
 
 
 @dataclass(frozen=True)
@@ -124,6 +152,8 @@ class GoodCapture:
     title: str | None
     links: str | None
     charset: str | None
+    final_url: str | None
+    heading: str | None
 
 
 @dataclass(frozen=True)
@@ -143,6 +173,28 @@ class History:
     last_verdict: str | None
     good: GoodCapture | None
     payload: StoredPayload | None
+    recent_verdicts: tuple[str, ...] = ()   # newest first, at most RECENT_VERDICTS
+
+
+RECENT_VERDICTS = 10
+
+
+@dataclass(frozen=True)
+class TargetRecord:
+    """What the index holds about one target, for ``lastseen status`` (times as stored: ISO 8601)."""
+
+    last_capture: str | None = None     # when its last capture (successful or not) began
+    last_status: int | None = None
+    last_verdict: str | None = None
+    last_reason: str | None = None
+    last_good: str | None = None        # when its last good capture began
+    last_run_start: str | None = None   # start of the last run that attempted it
+    captures: int = 0
+    consecutive_failures: int = 0       # unreachable verdicts since the last other verdict
+
+
+#: Facts of a recovery with a column of their own in ``recoveries``; others go to ``details`` (JSON).
+RECOVERY_COLUMNS = ("file", "cut_at", "bytes_removed", "rows_deleted", "aborted_run", "moved_to")
 
 
 class CaptureStore:
@@ -167,6 +219,38 @@ class CaptureStore:
                 raise ArchiveError(index_error_message(self.path, exc, "open")) from exc
             raise
 
+    @classmethod
+    def open_readonly(cls, path: Path) -> "CaptureStore":
+        """The index opened for reading only, for commands that only read (status, report).
+
+        Takes no lock, migrates nothing and writes nothing, so it works while a
+        run writes the index (WAL: readers and the writer do not block each
+        other) and on a read-only copy of the archive. An index whose schema is
+        older than this release's raises :class:`ArchiveError` saying that
+        ``lastseen run`` upgrades it; a newer one says to upgrade lastseen.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ArchiveError(f"no archive index at {path}; run `lastseen run` first or pass --archive")
+        conn, version = _connect_readonly(path)
+        try:
+            if version > len(MIGRATIONS):
+                raise ArchiveError(_newer_schema_message(path, version))
+            if version < len(MIGRATIONS):
+                raise ArchiveError(
+                    f"the index {path} has schema {version}, older than this lastseen's ({len(MIGRATIONS)}); "
+                    f"`lastseen run` upgrades it (commands that only read never change the archive), "
+                    f"then run this again"
+                )
+            store = cls.__new__(cls)
+            store.path = path
+            store.conn = conn
+            store.db = sqlite_utils.Database(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
     def close(self) -> None:
         self.conn.close()
 
@@ -174,10 +258,7 @@ class CaptureStore:
     def migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version > len(MIGRATIONS):
-            raise ArchiveError(
-                f"{self.path} was written by a newer lastseen (schema {version}, this one knows "
-                f"{len(MIGRATIONS)}); upgrade lastseen to read it"
-            )
+            raise ArchiveError(_newer_schema_message(self.path, version))
         for number in range(version, len(MIGRATIONS)):
             with self.transaction():
                 MIGRATIONS[number](self.db)
@@ -215,12 +296,13 @@ class CaptureStore:
 
     # -- history --------------------------------------------------------
     def history(self, target: str) -> History:
-        row = self.conn.execute(
-            "select verdict from events where target = ? order by id desc limit 1", (target,)
-        ).fetchone()
-        last_verdict = row[0] if row else None
+        recent = tuple(r[0] for r in self.conn.execute(
+            "select verdict from events where target = ? order by id desc limit ?", (target, RECENT_VERDICTS)
+        ))
+        last_verdict = recent[0] if recent else None
         good = self.conn.execute(
-            "select id, text_sha256, fingerprint, kind, payload_sha256, extract_key, title, links, charset "
+            "select id, text_sha256, fingerprint, kind, payload_sha256, extract_key, title, links, charset, "
+            "final_url, heading "
             "from captures where target = ? and good = 1 order by id desc limit 1",
             (target,),
         ).fetchone()
@@ -237,12 +319,13 @@ class CaptureStore:
                 stored = StoredPayload(cid, sha1, ref_id, ref_uri, ref_date, status)
             else:
                 stored = StoredPayload(cid, sha1, rid, final_url, started, status)
-        return History(last_verdict, GoodCapture(*good) if good else None, stored)
+        return History(last_verdict, GoodCapture(*good) if good else None, stored, recent)
 
     def text(self, sha256: str | None) -> str | None:
         if sha256 is None:
             return None
-        row = self.conn.execute("select text from texts where sha256 = ?", (sha256,)).fetchone()
+        with self._reading():
+            row = self.conn.execute("select text from texts where sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
     # -- writes ---------------------------------------------------------
@@ -258,36 +341,116 @@ class CaptureStore:
         _insert(self.conn, "events", event)
         return cid
 
-    def forget_beyond(self, warc_file: str, end: int) -> int:
+    def forget_beyond(self, warc_file: str, end: int, *, recovery: dict | None = None) -> int:
         """Delete captures (and their rows) whose records lie past ``end`` of ``warc_file``.
 
         Recovery calls this when a crashed ``.open`` file is cut back, so that no
-        row points at bytes that do not exist. Returns the number of captures removed.
+        row points at bytes that do not exist. With ``recovery`` (``run_id``,
+        ``at``, ``action`` and the action's facts), the record of what recovery
+        does is inserted in the same transaction, with ``rows_deleted`` set:
+        committed before the file is touched, so a kill never loses it.
+        Returns the number of captures removed.
         """
-        ids = [
-            r[0]
-            for r in self.conn.execute(
-                "select distinct capture_id from exchanges where warc_file = ? and "
-                "(response_offset + response_length > ? or request_offset + request_length > ?)",
-                (warc_file, end, end),
-            )
-        ]
-        ids += [
-            r[0]
-            for r in self.conn.execute(
-                "select id from captures where warc_file = ? and warc_offset + warc_length > ?",
-                (warc_file, end),
-            )
-        ]
-        ids = sorted(set(ids))
-        if not ids:
-            return 0
         with self.transaction():
+            ids = [
+                r[0]
+                for r in self.conn.execute(
+                    "select distinct capture_id from exchanges where warc_file = ? and "
+                    "(response_offset + response_length > ? or request_offset + request_length > ?)",
+                    (warc_file, end, end),
+                )
+            ]
+            ids += [
+                r[0]
+                for r in self.conn.execute(
+                    "select id from captures where warc_file = ? and warc_offset + warc_length > ?",
+                    (warc_file, end),
+                )
+            ]
+            ids = sorted(set(ids))
             for cid in ids:
                 self.conn.execute("delete from events where capture_id = ? or compared_capture_id = ?", (cid, cid))
                 self.conn.execute("delete from exchanges where capture_id = ?", (cid,))
                 self.conn.execute("delete from captures where id = ?", (cid,))
+            if recovery is not None:
+                self._insert_recovery({**recovery, "rows_deleted": len(ids)})
         return len(ids)
+
+    # -- recoveries -----------------------------------------------------
+    def record_recovery(self, recovery: dict) -> None:
+        """Store what a run's start did (``run_id``, ``at``, ``action`` and the action's facts)."""
+        with self.transaction():
+            self._insert_recovery(recovery)
+
+    def _insert_recovery(self, recovery: dict) -> None:
+        row = {k: recovery.get(k) for k in ("run_id", "at", "action")}
+        facts = {k: v for k, v in recovery.items() if k not in row}
+        row.update((k, facts.pop(k)) for k in RECOVERY_COLUMNS if k in facts)
+        row["details"] = json.dumps(facts, ensure_ascii=False) if facts else None
+        _insert(self.conn, "recoveries", row)
+
+    def recoveries(self, *, since: str | None = None, run_id: str | None = None) -> list[dict]:
+        """Recoveries at or after ``since`` (ISO 8601) or by one run, oldest first.
+
+        Each a dict of ``id``, ``run_id``, ``at``, ``action`` and the facts stored
+        for it (columns that are set, and ``details``).
+        """
+        sql = "select * from recoveries where at >= ? order by id"
+        args = (since or "",)
+        if run_id is not None:
+            sql, args = "select * from recoveries where run_id = ? order by id", (run_id,)
+        with self._reading():
+            cur = self.conn.execute(sql, args)
+            names = [c[0] for c in cur.description]
+            rows = cur.fetchall()
+        out = []
+        for row in rows:
+            stored = dict(zip(names, row))
+            details = stored.pop("details")
+            rec = {k: v for k, v in stored.items() if v is not None or k in ("run_id", "at", "action")}
+            rec.update(json.loads(details) if details else {})
+            out.append(rec)
+        return out
+
+    def count_recoveries(self, *, before: str) -> int:
+        """How many recoveries happened before ``before`` (ISO 8601)."""
+        with self._reading():
+            return self.conn.execute("select count(*) from recoveries where at < ?", (before,)).fetchone()[0]
+
+    # -- status ---------------------------------------------------------
+    def last_run_starts(self) -> dict[str, str]:
+        """For each target, the start (as stored) of the last run that attempted it."""
+        with self._reading():
+            return _last_run_starts(self.conn)
+
+    def target_records(self) -> dict[str, TargetRecord]:
+        """What the index holds about each target it has seen, by name."""
+        with self._reading():
+            last = {
+                target: (started, status, verdict, reason)
+                for target, started, status, verdict, reason in self.conn.execute(
+                    "select c.target, c.started, c.status, e.verdict, e.reason from captures c "
+                    "join (select target, max(id) as id from captures group by target) m on m.id = c.id "
+                    "left join events e on e.capture_id = c.id"
+                )
+            }
+            runs = _last_run_starts(self.conn)
+            good = dict(self.conn.execute("select target, max(started) from captures where good = 1 group by target"))
+            counts = dict(self.conn.execute("select target, count(*) from captures group by target"))
+            failures = dict(self.conn.execute(
+                "select e.target, count(*) from events e where e.verdict = 'unreachable' and e.id > "
+                "coalesce((select max(o.id) from events o where o.target = e.target "
+                "and o.verdict != 'unreachable'), 0) group by e.target"
+            ))
+        out = {}
+        for name in set(last) | set(runs) | set(counts):
+            started, status, verdict, reason = last.get(name, (None, None, None, None))
+            out[name] = TargetRecord(
+                last_capture=started, last_status=status, last_verdict=verdict, last_reason=reason,
+                last_good=good.get(name), last_run_start=runs.get(name), captures=counts.get(name, 0),
+                consecutive_failures=failures.get(name, 0),
+            )
+        return out
 
     # -- alerts owed ----------------------------------------------------
     def owed_alerts(self, exclude_run: str) -> list[dict]:
@@ -314,8 +477,9 @@ class CaptureStore:
     def capture(self, capture_id: int | None) -> dict | None:
         if capture_id is None:
             return None
-        cur = self.conn.execute("select * from captures where id = ?", (capture_id,))
-        row = cur.fetchone()
+        with self._reading():
+            cur = self.conn.execute("select * from captures where id = ?", (capture_id,))
+            row = cur.fetchone()
         return dict(zip([c[0] for c in cur.description], row)) if row else None
 
     def events(self, *, run_id: str | None = None, since: str | None = None) -> Iterator[dict]:
@@ -325,13 +489,87 @@ class CaptureStore:
             "from events join captures on captures.id = events.capture_id "
             "left join targets on targets.name = events.target "
         )
-        if run_id is not None:
-            cur = self.conn.execute(sql + "where events.run_id = ? order by events.id", (run_id,))
-        else:
-            cur = self.conn.execute(sql + "where captures.started >= ? order by events.id", (since or "",))
-        names = [c[0] for c in cur.description]
-        for row in cur:
-            yield dict(zip(names, row))
+        with self._reading():
+            if run_id is not None:
+                cur = self.conn.execute(sql + "where events.run_id = ? order by events.id", (run_id,))
+            else:
+                cur = self.conn.execute(sql + "where captures.started >= ? order by events.id", (since or "",))
+            names = [c[0] for c in cur.description]
+            for row in cur:
+                yield dict(zip(names, row))
+
+    @contextlib.contextmanager
+    def _reading(self):
+        """Translate SQLite errors of a read into a one-line :class:`ArchiveError` naming the file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise ArchiveError(index_error_message(self.path, exc, "read")) from exc
+
+
+def _last_run_starts(conn: sqlite3.Connection) -> dict[str, str]:
+    """For each target, the start (as stored) of the last run that attempted it."""
+    rows = conn.execute(
+        "select captures.target, max(runs.started) from captures join runs on runs.id = captures.run_id "
+        "group by captures.target"
+    )
+    return dict(rows)
+
+
+def _connect_readonly(path: Path) -> tuple[sqlite3.Connection, int]:
+    """A read-only connection to ``path`` and its ``user_version``.
+
+    ``mode=ro`` first: it reads a WAL index while a run writes it. But a
+    reader of a WAL database needs its ``-shm`` file (and a ``-wal``), and
+    SQLite creates them when they are missing, which it cannot in a directory
+    that is not writable (a read-only copy or mount of the archive): the first
+    read fails. A cleanly closed index has neither file (the last writer
+    checkpoints and deletes them), so everything is in the database file and
+    ``immutable=1`` (no locks, no WAL, the file trusted not to change) reads it
+    exactly; and nothing can change it while the directory is not writable. A
+    ``-wal`` with content but no way to read it is refused rather than ignored.
+    """
+    uri = path.absolute().as_uri()
+
+    def connect(query: str) -> tuple[sqlite3.Connection, int]:
+        conn = sqlite3.connect(f"{uri}?{query}", uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA query_only=1")
+            return conn, conn.execute("PRAGMA user_version").fetchone()[0]
+        except BaseException:
+            conn.close()
+            raise
+
+    try:
+        return connect("mode=ro")
+    except sqlite3.Error as exc:
+        first = exc
+        name = getattr(exc, "sqlite_errorname", "")
+        if not name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+            raise ArchiveError(index_error_message(path, exc, "read")) from exc
+    wal = path.with_name(path.name + "-wal")
+    try:
+        wal_size = wal.stat().st_size
+    except OSError:
+        wal_size = 0
+    if wal_size:
+        raise ArchiveError(
+            f"cannot read the index {path}: its write-ahead log {wal.name} holds changes that SQLite can only "
+            f"read with write access to {path.parent} or with its {path.name}-shm file ({first}); read a "
+            f"writable copy of the archive (pass --archive)"
+        ) from first
+    try:
+        return connect("immutable=1")
+    except sqlite3.Error as exc:
+        raise ArchiveError(index_error_message(path, first, "read")) from exc
+
+
+def _newer_schema_message(path: Path, version: int) -> str:
+    return (
+        f"the index {path} was written by a newer lastseen (schema {version}; this lastseen {__version__} "
+        f"knows schema {len(MIGRATIONS)} at most); upgrade lastseen to use this archive"
+    )
 
 
 class _Transaction:
@@ -371,8 +609,13 @@ class _Transaction:
 
 
 def index_error_message(path: Path | None, err: sqlite3.Error, verb: str = "write") -> str:
-    """One line: which index could not be written, why, and what to do about it."""
+    """One line: which index could not be written (or read), why, and what to do about it."""
     where = path or "the index"
+    if verb == "read":
+        return (
+            f"cannot read the index {where}: {err}; check that it is a lastseen index and readable "
+            f"(or pass --archive)"
+        )
     name = getattr(err, "sqlite_errorname", "")
     if name == "SQLITE_FULL":
         return (

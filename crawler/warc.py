@@ -1,13 +1,10 @@
-"""WARC 1.1 evidence files: records, rotation, the ``.open`` → final rename, recovery.
+"""WARC 1.1 records: request/response/revisit exchanges, warcinfo, resource and metadata records.
 
 :class:`WarcWriter` writes records (one gzip member each) to a file object it
-is given; :class:`WarcFileSet` owns the files under ``archive/warcs/``: it opens
-``lastseen-<UTC timestamp>-<serial>.warc.gz.open``, rotates at ``max_size``,
-fsyncs on :meth:`WarcFileSet.sync`, and renames to the final name on close
-(as Heritrix and warcprox do). :func:`recover_open_files` runs at the next start
-(under the archive lock) and cuts a crashed ``.open`` file back to its last
-complete record before giving it its final name. A failed write (a full disk)
-is cut back at once, so a file is never finalised with a torn record in it.
+is given; the caller owns paths, rotation and the ``.open`` → final rename
+(:mod:`crawler.warcfiles`). A failed write (a full disk) is cut back at once,
+so a file never ends with a torn record. Every header value is kept on one
+line: a value from a page can never forge another header.
 
 Digests follow the convention replay and dedup tools expect: ``sha1:`` in
 base32, the payload digest over the payload exactly as stored (content-coding
@@ -19,15 +16,12 @@ from __future__ import annotations
 import base64
 import errno
 import hashlib
-import os
-import socket
+import re
 import uuid
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from io import BytesIO
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from warcio.recordloader import ArcWarcRecord
@@ -35,13 +29,23 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from .errors import ArchiveError
+from .formatting import iso_precise
 from .fetch.model import Exchange
 
 WARC_VERSION = "WARC/1.1"
-OPEN_SUFFIX = ".open"
-DEFAULT_MAX_SIZE = 10**9
 # Headers that describe the bytes on the wire rather than the stored payload.
 _HOP_HEADERS = {"transfer-encoding"}
+# A field name as RFC 9110 spells a token; names are chosen by code, so anything else is a bug.
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+_URI_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+# WARC headers holding a URI: a CR/LF (or space) in them is percent-encoded rather than blanked.
+_URI_HEADERS = {"warc-target-uri", "warc-refers-to-target-uri"}
+# WARC headers resource() sets itself; ``extra`` may not replace them.
+_RESOURCE_OWN = {
+    "warc-type", "warc-record-id", "warc-date", "warc-target-uri", "warc-concurrent-to",
+    "content-type", "content-length", "warc-block-digest", "warc-payload-digest",
+}
 
 
 def write_error_message(path, exc: OSError) -> str:
@@ -77,13 +81,62 @@ def sha1_digest(data: bytes) -> str:
 
 def warc_date(ts: float | datetime) -> str:
     """A WARC 1.1 date: UTC, ISO 8601, microseconds, ``Z``."""
-    if not isinstance(ts, datetime):
-        ts = datetime.fromtimestamp(ts, timezone.utc)
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_precise(ts)
 
 
 def make_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def _one_line(value) -> str:
+    """``value`` as one header line's worth: each run of CR/LF becomes a space.
+
+    warcio joins ``name: value`` as given, so a value from a page holding
+    ``\\r\\nWARC-Type: response`` would otherwise add a header of its own.
+    """
+    return _LINE_BREAKS.sub(" ", str(value))
+
+
+def _one_line_uri(value) -> str:
+    """A URI header value with control characters and spaces percent-encoded (as WHATWG URLs have them)."""
+    return _URI_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", str(value))
+
+
+def _field_name(name: str) -> str:
+    if not isinstance(name, str) or not _FIELD_NAME.match(name):
+        raise ValueError(f"{name!r} is not a valid header or warc-fields name (letters, digits, '-' and the like)")
+    return name
+
+
+def warc_fields(fields: Iterable[tuple[str, object]]) -> bytes:
+    """An ``application/warc-fields`` block: ``name: value\\r\\n`` per pair, in order.
+
+    Repeated names are kept; a ``None`` value is left out; CR/LF in a value
+    becomes a space so that no value can add a field of its own.
+    """
+    return "".join(
+        f"{_field_name(name)}: {_one_line(value)}\r\n" for name, value in fields if value is not None
+    ).encode("utf-8")
+
+
+def _keep_headers_on_one_line(record: ArcWarcRecord) -> None:
+    """Make every header of ``record`` (WARC and HTTP) a single line before warcio writes it.
+
+    Clean values are left exactly as they are, so this changes no bytes of a
+    well-formed record.
+    """
+    rec = record.rec_headers
+    rec.headers = [
+        (_one_line(name), _one_line_uri(value) if name.lower() in _URI_HEADERS else _one_line(value))
+        for name, value in rec.headers
+    ]
+    if record.content_type is not None:
+        record.content_type = _one_line(record.content_type)
+    http = record.http_headers
+    if http:
+        http.protocol = _one_line(http.protocol)
+        http.statusline = _one_line(http.statusline)
+        http.headers = [(_one_line(name), _one_line(value)) for name, value in http.headers]
 
 
 @dataclass(frozen=True)
@@ -144,6 +197,7 @@ class WarcWriter:
     def _write(self, record: ArcWarcRecord) -> RecordRef:
         if self.torn:
             raise ArchiveError(f"cannot write to {_name(self.out)}: an earlier write failed part-way")
+        _keep_headers_on_one_line(record)
         self._buf.seek(0)
         self._buf.truncate()
         self._writer.write_record(record)
@@ -179,10 +233,72 @@ class WarcWriter:
         return StatusAndHeaders("", headers, protocol=WARC_VERSION)
 
     def warcinfo(self, date: float | datetime, filename: str, fields: dict) -> RecordRef:
-        body = "".join(f"{k}: {v}\r\n" for k, v in fields.items() if v is not None).encode("utf-8")
+        body = warc_fields(fields.items())
         rec_headers = self._headers("warcinfo", None, warc_date(date), {"WARC-Filename": filename})
         record = ArcWarcRecord(
             "warc", "warcinfo", rec_headers, BytesIO(body), None, "application/warc-fields", len(body),
+            payload_length=len(body),
+        )
+        return self._write(record)
+
+    def resource(
+        self,
+        uri: str,
+        date: float | datetime,
+        content_type: str,
+        body: bytes,
+        *,
+        concurrent_to: str | None = None,
+        extra: dict[str, str | None] | None = None,
+    ) -> RecordRef:
+        """Write a ``resource`` record: ``body`` as it is, with no HTTP envelope.
+
+        ``uri`` names what it is (``urn:screenshot:https://example.org/page``);
+        ``concurrent_to`` is the id of the record it was captured with (the
+        page's response); ``extra`` adds WARC headers (``None`` values left out)
+        but may not replace the ones this method sets.
+        """
+        extra = dict(extra or {})
+        for name in extra:
+            if _field_name(name).lower() in _RESOURCE_OWN:
+                raise ValueError(f"resource() sets {name} itself; pass it as an argument, not in extra")
+        digest = sha1_digest(body)
+        headers = {"WARC-Concurrent-To": concurrent_to, **extra}
+        headers.update({"WARC-Payload-Digest": digest, "WARC-Block-Digest": digest})
+        rec_headers = self._headers("resource", uri, warc_date(date), headers)
+        record = ArcWarcRecord(
+            "warc", "resource", rec_headers, BytesIO(body), None, content_type, len(body),
+            payload_length=len(body),
+        )
+        return self._write(record)
+
+    def metadata(
+        self,
+        uri: str,
+        date: float | datetime,
+        fields: Iterable[tuple[str, object]],
+        *,
+        concurrent_to: str | None = None,
+        refers_to: str | None = None,
+    ) -> RecordRef:
+        """Write a ``metadata`` record whose block is ``application/warc-fields``.
+
+        ``fields`` are (name, value) pairs, written in order, names may repeat
+        (``outlink`` once per link); see :func:`warc_fields`.
+        """
+        body = warc_fields(fields)
+        digest = sha1_digest(body)
+        rec_headers = self._headers(
+            "metadata", uri, warc_date(date),
+            {
+                "WARC-Concurrent-To": concurrent_to,
+                "WARC-Refers-To": refers_to,
+                "WARC-Payload-Digest": digest,
+                "WARC-Block-Digest": digest,
+            },
+        )
+        record = ArcWarcRecord(
+            "warc", "metadata", rec_headers, BytesIO(body), None, "application/warc-fields", len(body),
             payload_length=len(body),
         )
         return self._write(record)
@@ -237,240 +353,3 @@ class WarcWriter:
             payload_length=len(ex.request_body),
         )
         return self._write(request), response_ref
-
-
-def warc_filename(when: datetime, serial: int, prefix: str = "lastseen") -> str:
-    return f"{prefix}-{when.astimezone(timezone.utc).strftime('%Y%m%d%H%M%S%f')}-{serial:05d}.warc.gz"
-
-
-class WarcFileSet:
-    """The WARC files one run writes under ``directory``.
-
-    Files are written as ``<name>.open`` and renamed to ``<name>`` when closed;
-    the index rows name the final name from the start. :meth:`sync` flushes and
-    fsyncs, and must be called before committing rows that point at new records.
-    """
-
-    def __init__(
-        self,
-        directory: Path,
-        *,
-        started: datetime,
-        warcinfo: dict,
-        max_size: int = DEFAULT_MAX_SIZE,
-        make_id: Callable[[], str] = make_record_id,
-    ):
-        self.directory = Path(directory)
-        self.started = started
-        self.warcinfo_fields = warcinfo
-        self.max_size = max_size
-        self.make_id = make_id
-        self.serial = 0
-        self._file = None
-        self._writer: WarcWriter | None = None
-        self.name: str | None = None
-        self._synced = True
-        self._abandoned: list[str] = []
-        self.closed_files: list[str] = []
-        self.left_open: list[str] = []
-
-    def writer(self) -> tuple[WarcWriter, str]:
-        """The writer to use for the next records, and its file's final name."""
-        if self._file is not None and self._file.tell() >= self.max_size:
-            self._close_current()
-        if self._file is None:
-            self._open_next()
-        return self._writer, self.name
-
-    def _open_next(self) -> None:
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            while True:
-                name = warc_filename(self.started, self.serial)
-                self.serial += 1
-                final = self.directory / name
-                if not final.exists() and not (self.directory / (name + OPEN_SUFFIX)).exists():
-                    break
-            # Unbuffered: each record reaches the file in one piece or is cut back (see WarcWriter).
-            self._file = open(self.directory / (name + OPEN_SUFFIX), "xb", buffering=0)
-        except OSError as exc:
-            raise ArchiveError(write_error_message(self.directory, exc)) from exc
-        self.name = name
-        self._synced = True
-        self._writer = WarcWriter(self._file, make_id=self.make_id)
-        fields = dict(self.warcinfo_fields)
-        fields.setdefault("hostname", socket.gethostname())
-        fields.setdefault("format", "WARC File Format 1.1")
-        fields.setdefault("conformsTo", "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/")
-        try:
-            self._writer.warcinfo(self.started, name, fields)
-        except BaseException:
-            self._abandon()
-            raise
-        _fsync_dir(self.directory)  # the new name survives a power loss before the first row is committed
-
-    @property
-    def open_path(self) -> Path | None:
-        return self.directory / (self.name + OPEN_SUFFIX) if self._file is not None else None
-
-    def sync(self) -> None:
-        """Make everything written so far durable (flush + fsync)."""
-        if self._abandoned:
-            # Rows may point into the file left ``.open``: they must not be committed now.
-            raise ArchiveError(
-                f"cannot make {self.directory / self._abandoned[-1]} durable after a failed write; "
-                f"it is left for recovery at the next start"
-            )
-        if self._file is None:
-            return
-        try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-        except OSError as exc:
-            # After a failed fsync nobody knows what reached the disk: never
-            # finalise this file; recovery checks every record at the next start.
-            self._synced = False
-            raise ArchiveError(write_error_message(self.open_path, exc)) from exc
-
-    def _abandon(self) -> None:
-        """Close the current file without finalising it (an empty one is removed)."""
-        path = self.open_path
-        try:
-            self._file.close()
-        except OSError:
-            pass
-        self._file = None
-        self._writer = None
-        self._abandoned.append(path.name)
-        try:
-            if path.stat().st_size == 0:
-                path.unlink()
-            else:
-                self.left_open.append(path.name)
-        except OSError:
-            pass
-
-    def _close_current(self) -> None:
-        if self._file is None:
-            return
-        if self._writer.torn or not self._synced:
-            # A record could not be cut back, or an fsync failed: leave ``.open``
-            # so the next start keeps only complete records before renaming it.
-            self._abandon()
-            return
-        try:
-            self.sync()
-        except BaseException:
-            self._abandon()
-            raise
-        open_path = self.open_path
-        self._file.close()
-        self._file = None
-        self._writer = None
-        try:
-            os.replace(open_path, self.directory / self.name)
-        except OSError as exc:
-            self.left_open.append(open_path.name)
-            raise ArchiveError(write_error_message(open_path, exc)) from exc
-        _fsync_dir(self.directory)
-        self.closed_files.append(self.name)
-
-    def close(self) -> None:
-        """Finalise the current file: fsync, rename ``.open`` → final name.
-
-        A file whose last record could not be cut back after a failed write, or
-        whose fsync failed, keeps its ``.open`` name (listed in ``left_open``)
-        and is finished by :func:`recover_open_files` at the next start.
-        """
-        self._close_current()
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def complete_members_end(path: Path) -> int:
-    """Byte offset just after the last complete gzip member of ``path``.
-
-    lastseen writes one record per gzip member, so a complete member (its CRC
-    and length trailer verified by zlib) is a complete record.
-    """
-    end = 0
-    in_member = 0
-    decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    with open(path, "rb") as fh:
-        while True:
-            chunk = fh.read(1 << 20)
-            if not chunk:
-                break
-            data = chunk
-            while data:
-                try:
-                    decomp.decompress(data, 1 << 22)
-                    while decomp.unconsumed_tail:
-                        decomp.decompress(decomp.unconsumed_tail, 1 << 22)
-                except zlib.error:
-                    return end
-                if decomp.eof:
-                    rest = decomp.unused_data
-                    in_member += len(data) - len(rest)
-                    end += in_member
-                    in_member = 0
-                    data = rest
-                    decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                else:
-                    in_member += len(data)
-                    data = b""
-    return end
-
-
-@dataclass(frozen=True)
-class Recovered:
-    name: str            # the final file name
-    kept_bytes: int      # bytes of complete records kept
-    cut_bytes: int       # bytes of an incomplete trailing record removed
-    removed: bool        # True when not even one record was complete (file deleted)
-
-
-def recover_open_files(
-    directory: Path, *, forget: Callable[[str, int], object] | None = None
-) -> list[Recovered]:
-    """Finish ``.open`` files a killed run left: keep complete records, rename.
-
-    ``forget(final_name, kept_bytes)`` is called before a file is cut or
-    renamed, so index rows pointing past the cut go first: a kill at any point
-    of recovery leaves an ``.open`` file the next start finishes the same way.
-    Must run under the archive lock so that no live run's file is touched.
-    """
-    directory = Path(directory)
-    out = []
-    if not directory.is_dir():
-        return out
-    for open_path in sorted(directory.glob("*" + OPEN_SUFFIX)):
-        final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
-        size = open_path.stat().st_size
-        end = complete_members_end(open_path)
-        if forget is not None:
-            forget(final.name, end)
-        if end == 0:
-            open_path.unlink()
-            out.append(Recovered(final.name, 0, size, True))
-            continue
-        with open(open_path, "r+b") as fh:
-            if end < size:
-                fh.truncate(end)
-            os.fsync(fh.fileno())
-        os.replace(open_path, final)
-        out.append(Recovered(final.name, end, size - end, False))
-    if out:
-        _fsync_dir(directory)
-    return out

@@ -3,7 +3,7 @@
 # (the normal path on a workstation), or Debian's package (when running as root).
 set -eu
 BIN=${VENV_BIN:-.venv/bin}
-found() { "$BIN/python" -c 'from crawler.browser import find_chromium; print(find_chromium())' 2>/dev/null; }
+found() { "$BIN/python" -c 'from crawler.fetch.browser import find_chromium; print(find_chromium())' 2>/dev/null; }
 if path=$(found); then echo "chromium: $path"; exit 0; fi
 echo "no Chromium found; trying 'playwright install chromium'" >&2
 "$BIN/playwright" install chromium >/dev/null 2>&1 || true
@@ -13,4 +13,4 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 if path=$(found); then echo "chromium: $path"; exit 0; fi
-"$BIN/python" -c 'from crawler.browser import find_chromium; find_chromium()'
+"$BIN/python" -c 'from crawler.fetch.browser import find_chromium; find_chromium()'

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warc import complete_members_end
+from crawler.warcfiles import complete_members_end
 
 TAG_ENV = "LASTSEEN_TEST_TAG"
 
@@ -62,6 +62,31 @@ def open_file_growing(warcs: Path) -> bool:
     return False
 
 
+def _count_rows(archive: Path, table: str) -> int:
+    """Rows of ``table`` in the index of a (maybe running) run, read-only; 0 while there is no index yet."""
+    db_path = archive / "lastseen.db"
+    if not db_path.exists():
+        return 0
+    try:
+        db = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.execute(f"select count(*) from {table}").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.OperationalError:  # not created yet, or busy this instant: ask again
+        return 0
+
+
+def committed_captures(archive: Path) -> int:
+    """Captures committed to the index so far."""
+    return _count_rows(archive, "captures")
+
+
+def runs_begun(archive: Path) -> int:
+    """Runs recorded in the index so far (a run is recorded once it holds the lock)."""
+    return _count_rows(archive, "runs")
+
+
 # -- processes ---------------------------------------------------------------
 
 def _stat(pid: int) -> tuple[str, int] | None:
@@ -101,6 +126,11 @@ def tagged_processes(tag: str) -> list[tuple[int, str]]:
 
 
 def wait_until(predicate, timeout: float, step: float = 0.02) -> bool:
+    """Poll ``predicate`` every ``step`` s until it holds (True) or ``timeout`` s pass (False).
+
+    A bounded wait for a condition, never a fixed sleep that hopes something happened:
+    ``timeout`` only guards against a hang, the wait ends as soon as the condition holds.
+    """
     deadline = time.monotonic() + timeout
     while True:
         if predicate():

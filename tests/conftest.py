@@ -1,4 +1,13 @@
+"""Fixtures shared by the test modules (see tests/README.md).
+
+Module-scoped fixtures that build a whole scenario (three runs against a
+changing site, a run full of hostile servers) stay in their own modules.
+"""
+
 import pytest
+
+from .sinks import AlertSink
+from .site import Site
 
 
 def pytest_addoption(parser):
@@ -14,3 +23,20 @@ def pytest_addoption(parser):
 def update_golden(request) -> bool:
     """True when pytest runs with --update-golden."""
     return request.config.getoption("--update-golden")
+
+
+@pytest.fixture
+def site():
+    """A fresh fixture web site on 127.0.0.1 (:class:`tests.site.Site`), closed after the test."""
+    s = Site()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def alert_sink():
+    """A local ``json://`` alert endpoint (:class:`tests.sinks.AlertSink`), closed after the test."""
+    with AlertSink() as sink:
+        yield sink

@@ -83,3 +83,39 @@ def record_at(path: Path, offset: int):
         for record in ArchiveIterator(fh):
             return record.rec_type, record.rec_headers, record.http_headers, record.raw_stream.read()
     raise AssertionError(f"no record at {path}:{offset}")
+
+
+CONTRACT_SCHEMA = json.loads((Path(__file__).parent / "contract.schema.json").read_text())
+
+
+def _strict(schema):
+    """The contract schema, closed: known words only (``examples`` → ``enum``), no unknown fields.
+
+    The published contract is open (consumers ignore what they do not know);
+    lastseen's own output must use only what it documents.
+    """
+    if isinstance(schema, list):
+        return [_strict(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _strict(v) for k, v in schema.items()}
+    if out.get("type") == "string" and "examples" in out:
+        out["enum"] = list(out.pop("examples"))
+    if out.get("type") == "object" and "properties" in out:
+        out["additionalProperties"] = False
+    return out
+
+
+STRICT_CONTRACT_SCHEMA = _strict(CONTRACT_SCHEMA)
+
+
+def assert_contract(doc: dict) -> None:
+    """``doc`` is valid ``--json`` output: the open contract, and only documented fields and words."""
+    import jsonschema
+
+    from crawler.verdicts import VERDICTS
+
+    jsonschema.validate(doc, CONTRACT_SCHEMA)
+    jsonschema.validate(doc, STRICT_CONTRACT_SCHEMA)
+    for e in doc["events"]:
+        assert e["reason"] is None or e["reason"] in VERDICTS[e["verdict"]].reason_names, e

@@ -1,11 +1,13 @@
-import json
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+"""Alert messages, and their delivery through Apprise to a local sink (the ``alert_sink`` fixture)."""
 
+import json
+
+import apprise
 import pytest
 
 from crawler.alerts import AlertItem, AlertResult, compose_message, mask_url, send_alerts
+
+from .site import closed_port
 
 ITEMS = [
     AlertItem(target="Ministry press page", verdict="changed", reason=None,
@@ -15,44 +17,6 @@ ITEMS = [
     AlertItem(target="Ops blog", verdict="unreachable", reason="dns", summary="",
               url="https://ops.example/"),
 ]
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length)
-        self.server.requests.append((self.path, dict(self.headers), body))
-        status = 500 if self.path.startswith("/broken") else 200
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):  # keep the test output clean
-        pass
-
-
-@pytest.fixture
-def hook_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    server.requests = []
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def _refused_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_compose_message_lines():
@@ -74,13 +38,12 @@ def test_compose_message_flattens_newlines_and_handles_no_report():
     assert body == "evil Report: fake — changed: a b — https://x.example/"
 
 
-def test_json_sink_receives_one_message(hook_server):
-    port = hook_server.server_address[1]
+def test_json_sink_receives_one_message(alert_sink):
     title, body = compose_message(ITEMS, run_id="run-42", report_path="/archive/reports/run-42/index.html")
-    results = send_alerts([f"json://127.0.0.1:{port}/hook"], title, body, timeout=5)
+    results = send_alerts([alert_sink.json_url("/hook")], title, body, timeout=5)
     assert results == [AlertResult(sink=results[0].sink, ok=True, error=None)]
-    assert len(hook_server.requests) == 1
-    path, _headers, raw = hook_server.requests[0]
+    assert len(alert_sink.requests) == 1
+    path, _headers, raw = alert_sink.requests[0]
     assert path == "/hook"
     payload = json.loads(raw)
     assert payload["title"] == title
@@ -92,7 +55,7 @@ def test_json_sink_receives_one_message(hook_server):
 
 
 def test_refused_port_is_a_failed_result_not_an_exception(capsys):
-    port = _refused_port()
+    port = closed_port()
     [result] = send_alerts([f"json://127.0.0.1:{port}/hook"], "t", "b", timeout=2)
     assert result.ok is False
     assert result.error
@@ -101,12 +64,11 @@ def test_refused_port_is_a_failed_result_not_an_exception(capsys):
     assert out == "" and err == ""  # Apprise stays quiet on the console
 
 
-def test_server_error_is_a_failed_result(hook_server):
-    port = hook_server.server_address[1]
-    [result] = send_alerts([f"json://127.0.0.1:{port}/broken"], "t", "b", timeout=5)
+def test_server_error_is_a_failed_result(alert_sink):
+    [result] = send_alerts([alert_sink.json_url("/broken")], "t", "b", timeout=5)
     assert result.ok is False
     assert result.error
-    assert len(hook_server.requests) == 1
+    assert len(alert_sink.requests) == 1
 
 
 @pytest.mark.parametrize("url", ["garbage", "", "nosuchscheme://user:hunter2@host.example/x?token=hunter2", "json://"])
@@ -119,17 +81,15 @@ def test_invalid_url_is_a_clear_error(url, capsys):
     assert out == "" and err == ""
 
 
-def test_each_sink_is_notified_separately(hook_server):
-    port = hook_server.server_address[1]
-    urls = ["garbage", f"json://127.0.0.1:{_refused_port()}/hook", f"json://127.0.0.1:{port}/hook"]
+def test_each_sink_is_notified_separately(alert_sink):
+    urls = ["garbage", f"json://127.0.0.1:{closed_port()}/hook", alert_sink.json_url("/hook")]
     results = send_alerts(urls, "t", "body", timeout=2)
     assert [r.ok for r in results] == [False, False, True]
-    assert len(hook_server.requests) == 1
+    assert len(alert_sink.requests) == 1
 
 
-def test_masking_hides_password(hook_server):
-    port = hook_server.server_address[1]
-    url = f"json://user:s3cr3tpw@127.0.0.1:{port}/hook"
+def test_masking_hides_password(alert_sink):
+    url = alert_sink.json_url("/hook", userinfo="user:s3cr3tpw")
     [result] = send_alerts([url], "t", "b", timeout=5)
     assert result.ok
     assert "s3cr3tpw" not in result.sink
@@ -137,7 +97,7 @@ def test_masking_hides_password(hook_server):
     assert "127.0.0.1" in result.sink
     assert "s3cr3tpw" not in mask_url(url)
     # the password was still used for the request
-    _path, headers, _raw = hook_server.requests[0]
+    _path, headers, _raw = alert_sink.requests[0]
     assert headers.get("Authorization", "").startswith("Basic ")
 
 
@@ -149,10 +109,8 @@ def test_masking_hides_tokens_of_token_urls():
 
 
 def test_timeout_sets_connect_and_read_timeouts(monkeypatch):
-    from crawler import alerts
-
     seen = {}
-    plugin_cls = type(alerts._instantiate("json://127.0.0.1:9/x"))
+    plugin_cls = type(apprise.Apprise.instantiate("json://127.0.0.1:9/x"))  # the plugin send_alerts drives
 
     def fake_notify(self, **kwargs):
         seen["timeouts"] = (self.socket_connect_timeout, self.socket_read_timeout)
@@ -166,9 +124,7 @@ def test_timeout_sets_connect_and_read_timeouts(monkeypatch):
 
 
 def test_send_alerts_never_raises(monkeypatch):
-    from crawler import alerts
-
-    plugin_cls = type(alerts._instantiate("json://127.0.0.1:9/x"))
+    plugin_cls = type(apprise.Apprise.instantiate("json://127.0.0.1:9/x"))
 
     def explode(self, **kwargs):
         raise RuntimeError("plugin bug")

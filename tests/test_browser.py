@@ -3,8 +3,8 @@ import stat
 
 import pytest
 
-from crawler import browser
-from crawler.browser import CHROMIUM_ARGS, find_chromium
+from crawler.fetch import browser
+from crawler.fetch.browser import CHROMIUM_ARGS, find_chromium
 from crawler.errors import BrowserNotFoundError, LastseenError
 
 SYSTEM_CHROMIUM = "/usr/bin/chromium"

@@ -60,7 +60,7 @@ def test_same_fingerprint_as_last_good_is_unchanged(fp, last):
 def test_classify_is_total_and_speaks_the_vocabulary(status, kind, last, has_good, fp):
     v = classify(Observation(URL, status, URL, error_kind=kind, fingerprint=fp), Previous(last, "x" if has_good else None, has_good))
     assert v.verdict in VERDICTS
-    assert v.reason is None or v.reason in VERDICTS[v.verdict].reasons
+    assert v.reason is None or v.reason in VERDICTS[v.verdict].reason_names
     if v.verdict in ("vanished", "unreachable") and last == v.verdict:
         assert not v.alert
 
@@ -68,7 +68,7 @@ def test_classify_is_total_and_speaks_the_vocabulary(status, kind, last, has_goo
 def test_every_fetch_error_kind_is_a_reason_of_unreachable():
     from crawler.fetch.model import ERROR_KINDS
 
-    assert set(ERROR_KINDS) <= set(VERDICTS["unreachable"].reasons)
+    assert set(ERROR_KINDS) <= set(VERDICTS["unreachable"].reason_names)
     for kind in ERROR_KINDS:
         v = classify(Observation(URL, None, error_kind=kind), GOOD)
         assert (v.verdict, v.reason, v.alert) == ("unreachable", kind, True)

@@ -9,14 +9,13 @@ import subprocess
 import sys
 
 from .helpers import lastseen, write_watchlist
-from .site import Site
+from .site import closed_port
 
 
-def _site_with(n=2):
-    site = Site()
+def _pages(site, n=2):
+    """Serve ``/p0`` ... ``/p<n-1>`` on the fixture site."""
     for i in range(n):
         site.set(f"/p{i}", f"<html><body><p>page {i}</p></body></html>")
-    return site
 
 
 def test_check_valid_and_invalid(tmp_path):
@@ -46,57 +45,48 @@ def test_missing_watchlist_is_a_clear_error(tmp_path):
     assert ran.exit_code == 2 and "nope.yaml" in ran.stderr
 
 
-def test_only_selects_by_name_and_tag_and_rejects_unknown(tmp_path):
-    site = _site_with(3)
+def test_only_selects_by_name_and_tag_and_rejects_unknown(tmp_path, site):
+    _pages(site, 3)
+    write_watchlist(tmp_path / "watchlist.yaml", [
+        {"name": "p0", "url": site.url("/p0"), "tags": ["vendor"]},
+        {"name": "p1", "url": site.url("/p1"), "tags": ["press"]},
+        {"name": "p2", "url": site.url("/p2"), "tags": ["vendor"]},
+    ])
+    ran = lastseen(tmp_path, "run", "--json", "--only", "vendor")
+    assert ran.exit_code == 0
+    assert [e["target"] for e in ran.json["events"]] == ["p0", "p2"]
+    ran = lastseen(tmp_path, "run", "--json", "--only", "p1", "--only", "p0")
+    assert [e["target"] for e in ran.json["events"]] == ["p0", "p1"]  # watchlist order
+    ran = lastseen(tmp_path, "run", "--json", "--only", "nosuch")
+    assert ran.exit_code == 2 and "nosuch" in ran.stderr and ran.stdout == ""
+    assert site.hits("/p1") == 1
+
+
+def test_nothing_due_writes_no_report(tmp_path, site):
+    _pages(site, 1)
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0"), "every": "1d"}])
+    first = lastseen(tmp_path, "run", "--json")
+    assert first.json["run"]["report"] is not None
+    second = lastseen(tmp_path, "run", "--json")
+    assert second.exit_code == 0 and second.json["events"] == [] and second.json["run"]["report"] is None
+    forced = lastseen(tmp_path, "run", "--json", "--force")
+    assert [e["verdict"] for e in forced.json["events"]] == ["unchanged"]
+    assert site.hits("/p0") == 2
+
+
+def test_lock_held_exits_3(tmp_path, site):
+    _pages(site, 1)
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
+    (tmp_path / "archive").mkdir()
+    fd = os.open(tmp_path / "archive" / "lastseen.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
     try:
-        write_watchlist(tmp_path / "watchlist.yaml", [
-            {"name": "p0", "url": site.url("/p0"), "tags": ["vendor"]},
-            {"name": "p1", "url": site.url("/p1"), "tags": ["press"]},
-            {"name": "p2", "url": site.url("/p2"), "tags": ["vendor"]},
-        ])
-        ran = lastseen(tmp_path, "run", "--json", "--only", "vendor")
-        assert ran.exit_code == 0
-        assert [e["target"] for e in ran.json["events"]] == ["p0", "p2"]
-        ran = lastseen(tmp_path, "run", "--json", "--only", "p1", "--only", "p0")
-        assert [e["target"] for e in ran.json["events"]] == ["p0", "p1"]  # watchlist order
-        ran = lastseen(tmp_path, "run", "--json", "--only", "nosuch")
-        assert ran.exit_code == 2 and "nosuch" in ran.stderr and ran.stdout == ""
-        assert site.hits("/p1") == 1
+        ran = lastseen(tmp_path, "run", "--json")
     finally:
-        site.close()
-
-
-def test_nothing_due_writes_no_report(tmp_path):
-    site = _site_with(1)
-    try:
-        write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0"), "every": "1d"}])
-        first = lastseen(tmp_path, "run", "--json")
-        assert first.json["run"]["report"] is not None
-        second = lastseen(tmp_path, "run", "--json")
-        assert second.exit_code == 0 and second.json["events"] == [] and second.json["run"]["report"] is None
-        forced = lastseen(tmp_path, "run", "--json", "--force")
-        assert [e["verdict"] for e in forced.json["events"]] == ["unchanged"]
-        assert site.hits("/p0") == 2
-    finally:
-        site.close()
-
-
-def test_lock_held_exits_3(tmp_path):
-    site = _site_with(1)
-    try:
-        write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
-        (tmp_path / "archive").mkdir()
-        fd = os.open(tmp_path / "archive" / "lastseen.lock", os.O_RDWR | os.O_CREAT)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            ran = lastseen(tmp_path, "run", "--json")
-        finally:
-            os.close(fd)
-        assert ran.exit_code == 3 and "another lastseen run" in ran.stderr and ran.stdout == ""
-        assert site.hits("/p0") == 0
-        assert lastseen(tmp_path, "run", "--json").exit_code == 0  # released: runs again
-    finally:
-        site.close()
+        os.close(fd)
+    assert ran.exit_code == 3 and "another lastseen run" in ran.stderr and ran.stdout == ""
+    assert site.hits("/p0") == 0
+    assert lastseen(tmp_path, "run", "--json").exit_code == 0  # released: runs again
 
 
 def test_unwritable_archive_exits_1(tmp_path):
@@ -106,64 +96,53 @@ def test_unwritable_archive_exits_1(tmp_path):
     assert ran.exit_code == 1 and "afile" in ran.stderr and "not writable" in ran.stderr
 
 
-def test_json_stdout_is_one_object_even_through_a_pipe(tmp_path):
-    site = _site_with(2)
-    try:
-        write_watchlist(tmp_path / "watchlist.yaml", [
-            {"name": "p0", "url": site.url("/p0")}, {"name": "p1", "url": site.url("/p1")}])
-        proc = subprocess.run([sys.executable, "-m", "crawler", "run", "--json"], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        doc = json.loads(proc.stdout)  # exactly one object, nothing else
-        assert [e["verdict"] for e in doc["events"]] == ["new", "new"]
-        assert (tmp_path / doc["run"]["report"]).is_file()
-        assert (tmp_path / doc["events"][0]["warc"]["file"]).is_file()
-        assert not doc["events"][0]["warc"]["file"].endswith(".open")
-    finally:
-        site.close()
+def test_json_stdout_is_one_object_even_through_a_pipe(tmp_path, site):
+    _pages(site, 2)
+    write_watchlist(tmp_path / "watchlist.yaml", [
+        {"name": "p0", "url": site.url("/p0")}, {"name": "p1", "url": site.url("/p1")}])
+    proc = subprocess.run([sys.executable, "-m", "crawler", "run", "--json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)  # exactly one object, nothing else
+    assert [e["verdict"] for e in doc["events"]] == ["new", "new"]
+    assert (tmp_path / doc["run"]["report"]).is_file()
+    assert (tmp_path / doc["events"][0]["warc"]["file"]).is_file()
+    assert not doc["events"][0]["warc"]["file"].endswith(".open")
 
 
-def test_report_since_builds_a_window_report(tmp_path):
-    site = _site_with(1)
-    try:
-        write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
-        lastseen(tmp_path, "run", "--json")
-        site.set("/p0", "<html><body><p>page zero rewritten</p></body></html>")
-        lastseen(tmp_path, "run", "--json")
-        ran = lastseen(tmp_path, "report", "--since", "7d", "--out", "weekly")
-        assert ran.exit_code == 0
-        index = (tmp_path / "weekly" / "index.html").read_text()
-        assert "p0" in index and "changed" in index and "new" in index
-        detail = "".join(p.read_text() for p in (tmp_path / "weekly").glob("*.html") if p.name != "index.html")
-        assert "rewritten" in detail
-        bad = lastseen(tmp_path, "report", "--since", "soon", "--out", "x")
-        assert bad.exit_code == 2
-    finally:
-        site.close()
+def test_report_since_builds_a_window_report(tmp_path, site):
+    _pages(site, 1)
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
+    lastseen(tmp_path, "run", "--json")
+    site.set("/p0", "<html><body><p>page zero rewritten</p></body></html>")
+    lastseen(tmp_path, "run", "--json")
+    ran = lastseen(tmp_path, "report", "--since", "7d", "--out", "weekly")
+    assert ran.exit_code == 0
+    index = (tmp_path / "weekly" / "index.html").read_text()
+    assert "p0" in index and "changed" in index and "new" in index
+    detail = "".join(p.read_text() for p in (tmp_path / "weekly").glob("*.html") if p.name != "index.html")
+    assert "rewritten" in detail
+    bad = lastseen(tmp_path, "report", "--since", "soon", "--out", "x")
+    assert bad.exit_code == 2
 
 
-def test_cron_is_silent_unless_something_needs_attention(tmp_path):
-    site = _site_with(1)
-    try:
-        write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
-        first = lastseen(tmp_path, "run")  # CliRunner: not a terminal, like cron
-        assert first.exit_code == 0 and first.stdout == "" and first.stderr == ""
-        site.set("/p0", "<html><body><p>page zero edited</p></body></html>")
-        second = lastseen(tmp_path, "run")
-        # no `alerts:` sink configured: the alert goes to cron's mail instead
-        assert second.stdout == "" and "p0: changed" in second.stderr and "report:" in second.stderr
-        quiet = lastseen(tmp_path, "run", "--summary")
-        assert quiet.stdout.startswith("lastseen run ") and "1 unchanged" in quiet.stdout and quiet.stderr == ""
-        both = lastseen(tmp_path, "run", "--json", "--summary")
-        assert json.loads(both.stdout)["events"][0]["verdict"] == "unchanged"
-        assert "1 unchanged" in both.stderr
-    finally:
-        site.close()
+def test_cron_is_silent_unless_something_needs_attention(tmp_path, site):
+    _pages(site, 1)
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
+    first = lastseen(tmp_path, "run")  # CliRunner: not a terminal, like cron
+    assert first.exit_code == 0 and first.stdout == "" and first.stderr == ""
+    site.set("/p0", "<html><body><p>page zero edited</p></body></html>")
+    second = lastseen(tmp_path, "run")
+    # no `alerts:` sink configured: the alert goes to cron's mail instead
+    assert second.stdout == "" and "p0: changed" in second.stderr and "report:" in second.stderr
+    quiet = lastseen(tmp_path, "run", "--summary")
+    assert quiet.stdout.startswith("lastseen run ") and "1 unchanged" in quiet.stdout and quiet.stderr == ""
+    both = lastseen(tmp_path, "run", "--json", "--summary")
+    assert json.loads(both.stdout)["events"][0]["verdict"] == "unchanged"
+    assert "1 unchanged" in both.stderr
 
 
 def test_failed_alert_delivery_is_reported_to_cron(tmp_path):
-    from .site import closed_port
-
     write_watchlist(tmp_path / "watchlist.yaml", [{"name": "gone", "url": f"http://127.0.0.1:{closed_port()}/x"}],
                     alerts=[f"json://127.0.0.1:{closed_port()}/hook"])
     ran = lastseen(tmp_path, "run")
@@ -171,32 +150,27 @@ def test_failed_alert_delivery_is_reported_to_cron(tmp_path):
     assert "alert to json://127.0.0.1" in ran.stderr and "failed" in ran.stderr
 
 
-def test_status_shows_last_verdict_next_due_and_failures(tmp_path):
-    from .site import closed_port
-
-    site = _site_with(1)
-    try:
-        write_watchlist(tmp_path / "watchlist.yaml", [
-            {"name": "p0", "url": site.url("/p0"), "every": "6h"},
-            {"name": "down", "url": f"http://127.0.0.1:{closed_port()}/"},
-            {"name": "later", "url": site.url("/p0"), "tags": ["x"]},
-        ])
-        before = lastseen(tmp_path, "status", "--json")
-        assert before.exit_code == 0 and before.json["targets"][0]["last_capture"] is None
-        lastseen(tmp_path, "run", "--only", "p0", "--only", "down")
-        lastseen(tmp_path, "run", "--only", "down")
-        ran = lastseen(tmp_path, "status", "--json")
-        rows = {r["target"]: r for r in ran.json["targets"]}
-        assert [r["target"] for r in ran.json["targets"]] == ["p0", "down", "later"]
-        assert rows["p0"]["last_verdict"] == "new" and rows["p0"]["last_status"] == 200
-        assert rows["p0"]["next_due"] is not None and rows["p0"]["consecutive_failures"] == 0
-        assert rows["down"]["last_verdict"] == "unreachable" and rows["down"]["consecutive_failures"] == 2
-        assert rows["down"]["next_due"] is None  # no `every`: due on the next run
-        assert rows["later"]["captures"] == 0 and rows["later"]["last_capture"] is None
-        human = lastseen(tmp_path, "status")
-        assert human.exit_code == 0 and "p0" in human.stdout
-    finally:
-        site.close()
+def test_status_shows_last_verdict_next_due_and_failures(tmp_path, site):
+    _pages(site, 1)
+    write_watchlist(tmp_path / "watchlist.yaml", [
+        {"name": "p0", "url": site.url("/p0"), "every": "6h"},
+        {"name": "down", "url": f"http://127.0.0.1:{closed_port()}/"},
+        {"name": "later", "url": site.url("/p0"), "tags": ["x"]},
+    ])
+    before = lastseen(tmp_path, "status", "--json")
+    assert before.exit_code == 0 and before.json["targets"][0]["last_capture"] is None
+    lastseen(tmp_path, "run", "--only", "p0", "--only", "down")
+    lastseen(tmp_path, "run", "--only", "down")
+    ran = lastseen(tmp_path, "status", "--json")
+    rows = {r["target"]: r for r in ran.json["targets"]}
+    assert [r["target"] for r in ran.json["targets"]] == ["p0", "down", "later"]
+    assert rows["p0"]["last_verdict"] == "new" and rows["p0"]["last_status"] == 200
+    assert rows["p0"]["next_due"] is not None and rows["p0"]["consecutive_failures"] == 0
+    assert rows["down"]["last_verdict"] == "unreachable" and rows["down"]["consecutive_failures"] == 2
+    assert rows["down"]["next_due"] is None  # no `every`: due on the next run
+    assert rows["later"]["captures"] == 0 and rows["later"]["last_capture"] is None
+    human = lastseen(tmp_path, "status")
+    assert human.exit_code == 0 and "p0" in human.stdout
 
 
 def test_cron_prints_an_absolute_crontab_line(tmp_path):
@@ -206,35 +180,28 @@ def test_cron_prints_an_absolute_crontab_line(tmp_path):
     assert f"--watchlist {tmp_path.resolve()}/watchlist.yaml" in line and " run " in line
 
 
-def test_alerts_of_a_run_killed_before_alerting_are_carried_into_the_next(tmp_path):
+def test_alerts_of_a_run_killed_before_alerting_are_carried_into_the_next(tmp_path, site, alert_sink):
     import sqlite3
 
-    from .test_monitor import AlertSink
-
-    site = _site_with(2)
-    sink = AlertSink()
-    try:
-        write_watchlist(tmp_path / "watchlist.yaml", [
-            {"name": "p0", "url": site.url("/p0")}, {"name": "p1", "url": site.url("/p1")}], alerts=[sink.url])
-        lastseen(tmp_path, "run", "--json")
-        site.set("/p0", "<html><body><p>page zero quietly rewritten</p></body></html>")
-        second = lastseen(tmp_path, "run", "--json")
-        assert second.event("p0")["verdict"] == "changed"
-        # The window a SIGKILL can hit: the change is committed, the alert never left.
-        db = sqlite3.connect(tmp_path / "archive" / "lastseen.db")
-        with db:
-            db.execute("update runs set status = 'aborted' where id = ?", (second.json["run"]["id"],))
-            db.execute("update events set delivered = null")
-        db.close()
-        sink.posts.clear()
-        third = lastseen(tmp_path, "run", "--json")
-        assert third.event("p0")["verdict"] == "unchanged" and third.event("p0")["alert"] is False
-        carried = third.json["run"]["carried_alerts"]
-        assert [(c["target"], c["verdict"], c["run"]) for c in carried] == [("p0", "changed", second.json["run"]["id"])]
-        assert len(sink.posts) == 1 and "p0" in json.dumps(sink.posts[0]) and "did not finish" in json.dumps(sink.posts[0])
-        fourth = lastseen(tmp_path, "run", "--json")
-        assert fourth.json["run"]["carried_alerts"] == [] and len(sink.posts) == 1  # delivered once
-    finally:
-        site.close()
-        sink.server.shutdown()
-        sink.server.server_close()
+    _pages(site, 2)
+    write_watchlist(tmp_path / "watchlist.yaml", [
+        {"name": "p0", "url": site.url("/p0")}, {"name": "p1", "url": site.url("/p1")}], alerts=[alert_sink.url])
+    lastseen(tmp_path, "run", "--json")
+    site.set("/p0", "<html><body><p>page zero quietly rewritten</p></body></html>")
+    second = lastseen(tmp_path, "run", "--json")
+    assert second.event("p0")["verdict"] == "changed"
+    # The window a SIGKILL can hit: the change is committed, the alert never left.
+    db = sqlite3.connect(tmp_path / "archive" / "lastseen.db")
+    with db:
+        db.execute("update runs set status = 'aborted' where id = ?", (second.json["run"]["id"],))
+        db.execute("update events set delivered = null")
+    db.close()
+    alert_sink.clear()
+    third = lastseen(tmp_path, "run", "--json")
+    assert third.event("p0")["verdict"] == "unchanged" and third.event("p0")["alert"] is False
+    carried = third.json["run"]["carried_alerts"]
+    assert [(c["target"], c["verdict"], c["run"]) for c in carried] == [("p0", "changed", second.json["run"]["id"])]
+    posts = alert_sink.posts
+    assert len(posts) == 1 and "p0" in json.dumps(posts[0]) and "did not finish" in json.dumps(posts[0])
+    fourth = lastseen(tmp_path, "run", "--json")
+    assert fourth.json["run"]["carried_alerts"] == [] and len(alert_sink.posts) == 1  # delivered once

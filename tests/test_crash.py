@@ -17,23 +17,23 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from datetime import datetime, timezone
 
 import pytest
 
 from crawler.archive import Archive
-from crawler.fetch.model import Exchange
-from crawler.monitor import fetch_options
+from crawler.watchlist import fetch_options
 from crawler.watchlist import load_watchlist
-from crawler.warc import WarcFileSet, recover_open_files
+from crawler.warc import WarcWriter
+from crawler.warcfiles import OPEN_SUFFIX, recover_open_files, warc_filename
 
 from .archive_checks import (
-    TAG_ENV, children, open_file_growing, outputs, start_run, tagged_processes, verify_archive, wait_until,
+    TAG_ENV, children, open_file_growing, outputs, runs_begun, start_run, tagged_processes, verify_archive, wait_until,
 )
+from .factories import make_exchange
 from .helpers import write_watchlist
-from .site import Site, closed_port
+from .site import closed_port
 
 SEED = 20261122
 PAGES = 200
@@ -45,141 +45,134 @@ def _page(i: int, version: int, rng: random.Random) -> str:
     return f"<html><head><title>page {i}</title></head><body><h1>page {i} v{version}</h1><p>{words}</p></body></html>"
 
 
-def test_sigkill_at_random_points_loses_nothing(tmp_path):
+def test_sigkill_at_random_points_loses_nothing(tmp_path, site):
     rng = random.Random(SEED)
-    site = Site()
     tag = uuid.uuid4().hex
     env = dict(os.environ, **{TAG_ENV: tag})
-    try:
-        for i in range(PAGES):
-            # Mostly quick pages, a few slow ones: a run takes a second or three.
-            delay = 0.3 if i % 40 == 0 else rng.uniform(0.0, 0.03)
-            site.set(f"/p{i}", _page(i, 0, rng), delay=delay)
-        write_watchlist(
-            tmp_path / "watchlist.yaml",
-            [{"name": f"p{i}", "url": site.url(f"/p{i}")} for i in range(PAGES)],
-            settings={"concurrency": 8, "per_host_concurrency": 8},
-        )
-        warcs = tmp_path / "archive" / "warcs"
-        lock = tmp_path / "archive" / "lastseen.lock"
-        during_open = killed = ran_out = stale_pids = fetchers_seen = 0
-        started = time.monotonic()
-        for n in range(KILLS):
-            for i in rng.sample(range(PAGES), PAGES // 5):  # some pages change between runs
-                site.set(f"/p{i}", _page(i, n + 1, rng), delay=0.0)
-            delay = rng.uniform(0.2, 2.6)
-            proc = start_run(tmp_path, env=env, log=tmp_path / f"kill-{n}.log")
-            deadline = time.monotonic() + delay
-            while time.monotonic() < deadline and proc.poll() is None:
-                time.sleep(0.005)
-            if proc.poll() is not None:  # finished before its kill time
-                ran_out += 1
-                assert proc.returncode == 0, outputs(tmp_path, tmp_path / f"kill-{n}.log")[1]
-                continue
-            growing = open_file_growing(warcs)
-            fetchers = children(proc.pid)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-            killed += 1
-            during_open += growing
-            fetchers_seen += bool(fetchers)
-            # The fetcher dies with its monitor (PR_SET_PDEATHSIG): nothing tagged survives.
-            assert wait_until(lambda: not tagged_processes(tag), 5), tagged_processes(tag)
-            # The kernel dropped the killed run's flock: the lock is free at once,
-            # though the file still names the dead holder.
-            if lock.exists():
-                stale_pids += lock.read_text().strip() == str(proc.pid)
-                fd = os.open(lock, os.O_RDWR)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                finally:
-                    os.close(fd)
-        kill_phase = time.monotonic() - started
-
-        final_log = tmp_path / "final.log"
-        proc = start_run(tmp_path, env=env, log=final_log)
-        assert proc.wait(60) == 0, outputs(tmp_path, final_log)[1]
-        doc = json.loads(outputs(tmp_path, final_log)[0])
-        assert len(doc["events"]) == PAGES and all(e["capture_id"] for e in doc["events"])
-        assert not tagged_processes(tag)
-
-        stats = verify_archive(tmp_path / "archive")
-        print(
-            f"\n{killed} kills ({during_open} while a .open WARC was growing past its warcinfo, "
-            f"{fetchers_seen} with a live fetcher child, {stale_pids} leaving a stale pid in the lock file), "
-            f"{ran_out} runs finished before their kill time; kill phase {kill_phase:.1f}s; {stats['files']} WARC "
-            f"files, {stats['records']} records, {stats['captures']} captures, runs {stats['runs']}"
-        )
-        assert killed >= KILLS // 2
-        assert during_open > 0
-        assert fetchers_seen > 0
-        assert stale_pids > 0  # ... and the next run took the lock over regardless
-        assert stats["unfinished"] == 0
-        db = sqlite3.connect(tmp_path / "archive" / "lastseen.db")
+    for i in range(PAGES):
+        # Mostly quick pages, a few slow ones: a run takes a second or three.
+        delay = 0.3 if i % 40 == 0 else rng.uniform(0.0, 0.03)
+        site.set(f"/p{i}", _page(i, 0, rng), delay=delay)
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [{"name": f"p{i}", "url": site.url(f"/p{i}")} for i in range(PAGES)],
+        settings={"concurrency": 8, "per_host_concurrency": 8},
+    )
+    warcs = tmp_path / "archive" / "warcs"
+    lock = tmp_path / "archive" / "lastseen.lock"
+    during_open = killed = ran_out = stale_pids = fetchers_seen = 0
+    for n in range(KILLS):
+        for i in rng.sample(range(PAGES), PAGES // 5):  # some pages change between runs
+            site.set(f"/p{i}", _page(i, n + 1, rng), delay=0.0)
+        delay = rng.uniform(0.2, 2.6)
+        proc = start_run(tmp_path, env=env, log=tmp_path / f"kill-{n}.log")
         try:
-            statuses = [r[0] for r in db.execute("select status from runs order by rowid")]
-        finally:
-            db.close()
-        assert statuses[-1] == "completed"
-        assert set(statuses) <= {"aborted", "completed"}
-        assert statuses.count("completed") >= ran_out + 1
-        # Every run a kill interrupted after it began is marked aborted (a kill can
-        # also land before the run's row exists, or after it was marked completed).
-        assert statuses.count("aborted") >= during_open
-        assert statuses.count("aborted") + statuses.count("completed") == len(statuses)
-        assert stats["targets"] == {f"p{i}" for i in range(PAGES)}
-    finally:
-        site.close()
+            proc.wait(delay)  # the kill time, unless the run ends first
+        except subprocess.TimeoutExpired:
+            pass
+        if proc.poll() is not None:  # finished before its kill time
+            ran_out += 1
+            assert proc.returncode == 0, outputs(tmp_path, tmp_path / f"kill-{n}.log")[1]
+            continue
+        growing = open_file_growing(warcs)
+        fetchers = children(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        killed += 1
+        during_open += growing
+        fetchers_seen += bool(fetchers)
+        # The fetcher dies with its monitor (PR_SET_PDEATHSIG): nothing tagged survives.
+        assert wait_until(lambda: not tagged_processes(tag), 5), tagged_processes(tag)
+        # The kernel dropped the killed run's flock: the lock is free at once,
+        # though the file still names the dead holder.
+        if lock.exists():
+            stale_pids += lock.read_text().strip() == str(proc.pid)
+            fd = os.open(lock, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
 
+    final_log = tmp_path / "final.log"
+    proc = start_run(tmp_path, env=env, log=final_log)
+    assert proc.wait(60) == 0, outputs(tmp_path, final_log)[1]
+    doc = json.loads(outputs(tmp_path, final_log)[0])
+    assert len(doc["events"]) == PAGES and all(e["capture_id"] for e in doc["events"])
+    assert not tagged_processes(tag)
 
-def test_concurrent_runs_exit_3_or_wait_for_the_lock(tmp_path):
-    site = Site()
+    stats = verify_archive(tmp_path / "archive")
+    print(
+        f"\n{killed} kills ({during_open} while a .open WARC was growing past its warcinfo, "
+        f"{fetchers_seen} with a live fetcher child, {stale_pids} leaving a stale pid in the lock file), "
+        f"{ran_out} runs finished before their kill time; {stats['files']} WARC "
+        f"files, {stats['records']} records, {stats['captures']} captures, runs {stats['runs']}"
+    )
+    assert killed >= KILLS // 2
+    assert during_open > 0
+    assert fetchers_seen > 0
+    assert stale_pids > 0  # ... and the next run took the lock over regardless
+    assert stats["unfinished"] == 0
+    db = sqlite3.connect(tmp_path / "archive" / "lastseen.db")
     try:
-        site.set("/slow", "<html><body><p>slow page</p></body></html>", delay=4.0)
-        site.set("/quick", "<html><body><p>quick page</p></body></html>")
-        write_watchlist(tmp_path / "watchlist.yaml", [
-            {"name": "slow", "url": site.url("/slow")}, {"name": "quick", "url": site.url("/quick")},
-        ])
-        lock = tmp_path / "archive" / "lastseen.lock"
-        first = start_run(tmp_path, log=tmp_path / "first.log")
-        assert wait_until(lambda: lock.exists() and lock.read_text().strip() == str(first.pid), 30)
-        t0 = time.monotonic()
-        busy = start_run(tmp_path, log=tmp_path / "busy.log")
-        short = start_run(tmp_path, "--wait", "1s", log=tmp_path / "short.log")
-        stopped = start_run(tmp_path, "--wait", "30s", log=tmp_path / "stopped.log")
-        waiter = start_run(tmp_path, "--wait", "30s", log=tmp_path / "waiter.log")
-
-        assert busy.wait(30) == 3
-        out, err = outputs(tmp_path, tmp_path / "busy.log")
-        assert out == "" and err.count("\n") == 1
-        assert err.startswith(f"Error: another lastseen run (pid {first.pid}) is using the archive")
-        assert "--wait" in err
-        assert short.wait(30) == 3
-        assert "after waiting 1 s" in outputs(tmp_path, tmp_path / "short.log")[1]
-        assert first.poll() is None, "the first run ended too soon for this test"
-        os.kill(stopped.pid, signal.SIGTERM)
-        assert stopped.wait(30) == 143
-        out, err = outputs(tmp_path, tmp_path / "stopped.log")
-        assert out == "" and err == (
-            "Error: interrupted by SIGTERM while waiting for the archive's lock; this run did nothing\n"
-        )
-        assert first.poll() is None
-        assert lock.read_text().strip() == str(first.pid)  # the losers touched nothing, not even the lock file
-
-        assert first.wait(30) == 0, outputs(tmp_path, tmp_path / "first.log")[1]
-        assert waiter.wait(30) == 0, outputs(tmp_path, tmp_path / "waiter.log")[1]
-        assert time.monotonic() - t0 > 2
-        first_doc = json.loads(outputs(tmp_path, tmp_path / "first.log")[0])
-        waiter_doc = json.loads(outputs(tmp_path, tmp_path / "waiter.log")[0])
-        assert waiter_doc["run"]["finished"] >= first_doc["run"]["finished"]
-        assert [e["verdict"] for e in waiter_doc["events"]] == ["unchanged", "unchanged"]
-        assert site.hits("/slow") == 2 and site.hits("/quick") == 2
-        stats = verify_archive(tmp_path / "archive")
-        assert stats["runs"] == {"completed": 2}
-        assert len(list((tmp_path / "reports").iterdir())) == 2
+        statuses = [r[0] for r in db.execute("select status from runs order by rowid")]
     finally:
-        site.close()
+        db.close()
+    assert statuses[-1] == "completed"
+    assert set(statuses) <= {"aborted", "completed"}
+    assert statuses.count("completed") >= ran_out + 1
+    # Every run a kill interrupted after it began is marked aborted (a kill can
+    # also land before the run's row exists, or after it was marked completed).
+    assert statuses.count("aborted") >= during_open
+    assert statuses.count("aborted") + statuses.count("completed") == len(statuses)
+    assert stats["targets"] == {f"p{i}" for i in range(PAGES)}
+
+
+def test_concurrent_runs_exit_3_or_wait_for_the_lock(tmp_path, site):
+    site.set("/slow", "<html><body><p>slow page</p></body></html>", delay=4.0)
+    site.set("/quick", "<html><body><p>quick page</p></body></html>")
+    write_watchlist(tmp_path / "watchlist.yaml", [
+        {"name": "slow", "url": site.url("/slow")}, {"name": "quick", "url": site.url("/quick")},
+    ])
+    lock = tmp_path / "archive" / "lastseen.lock"
+    first = start_run(tmp_path, log=tmp_path / "first.log")
+    assert wait_until(lambda: lock.exists() and lock.read_text().strip() == str(first.pid), 30)
+    busy = start_run(tmp_path, log=tmp_path / "busy.log")
+    short = start_run(tmp_path, "--wait", "1s", log=tmp_path / "short.log")
+    stopped = start_run(tmp_path, "--wait", "30s", log=tmp_path / "stopped.log")
+    waiter = start_run(tmp_path, "--wait", "30s", log=tmp_path / "waiter.log")
+
+    assert busy.wait(30) == 3
+    out, err = outputs(tmp_path, tmp_path / "busy.log")
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith(f"Error: another lastseen run (pid {first.pid}) is using the archive")
+    assert "--wait" in err
+    assert short.wait(30) == 3
+    assert "after waiting 1 s" in outputs(tmp_path, tmp_path / "short.log")[1]
+    assert first.poll() is None, "the first run ended too soon for this test"
+    os.kill(stopped.pid, signal.SIGTERM)
+    assert stopped.wait(30) == 143
+    out, err = outputs(tmp_path, tmp_path / "stopped.log")
+    assert out == "" and err == (
+        "Error: interrupted by SIGTERM while waiting for the archive's lock; this run did nothing\n"
+    )
+    # While the first run holds the lock, the waiter waits: it has begun no run and fetched nothing...
+    assert waiter.poll() is None
+    assert runs_begun(tmp_path / "archive") == 1
+    assert site.hits("/slow") <= 1 and site.hits("/quick") <= 1
+    assert first.poll() is None  # ... and the first run did hold it while those were read
+    assert lock.read_text().strip() == str(first.pid)  # the losers touched nothing, not even the lock file
+
+    assert first.wait(30) == 0, outputs(tmp_path, tmp_path / "first.log")[1]
+    assert waiter.wait(30) == 0, outputs(tmp_path, tmp_path / "waiter.log")[1]  # ... then ran once it was free
+    first_doc = json.loads(outputs(tmp_path, tmp_path / "first.log")[0])
+    waiter_doc = json.loads(outputs(tmp_path, tmp_path / "waiter.log")[0])
+    assert waiter_doc["run"]["finished"] >= first_doc["run"]["finished"]
+    assert [e["verdict"] for e in waiter_doc["events"]] == ["unchanged", "unchanged"]
+    assert site.hits("/slow") == 2 and site.hits("/quick") == 2
+    stats = verify_archive(tmp_path / "archive")
+    assert stats["runs"] == {"completed": 2}
+    assert len(list((tmp_path / "reports").iterdir())) == 2
 
 
 def test_recovery_killed_half_way_is_finished_by_the_next_start(tmp_path):
@@ -189,14 +182,19 @@ def test_recovery_killed_half_way_is_finished_by_the_next_start(tmp_path):
     store = archive.store
     store.begin_run({"id": "r1", "started": "2026-11-22T10:15:00Z"})
     store.upsert_targets([{"name": "t", "url": "https://x.example/", "tags": "[]", "first_seen": "", "updated": ""}])
-    files = WarcFileSet(archive.warc_dir, started=t0, warcinfo={"software": "t"})
-    writer, name = files.writer()
+    # A run's WARC file as WarcFileSet writes it: ``<name>.open``, warcinfo first, each record synced.
+    name = warc_filename(t0, 0)
+    open_path = archive.warc_dir / (name + OPEN_SUFFIX)
+    archive.warc_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(open_path, "xb", buffering=0)
+    writer = WarcWriter(fh)
+    writer.warcinfo(t0, name, {"software": "t"})
     refs = []
     for body in (b"kept", b"lost" * 500):
-        ex = Exchange(url="https://x.example/", method="GET", request_headers=[], started=t0.timestamp(),
-                      duration=0.1, protocol="HTTP/1.1", status=200, reason="OK", response_headers=[], body=body)
+        ex = make_exchange(body, url="https://x.example/", request_headers=[], response_headers=[],
+                           started=t0.timestamp(), duration=0.1)
         refs.append(writer.exchange(ex)[1])
-        files.sync()
+        os.fsync(fh.fileno())
     with store.transaction():
         for ref in refs:
             store.insert_capture(
@@ -205,12 +203,11 @@ def test_recovery_killed_half_way_is_finished_by_the_next_start(tmp_path):
                  "warc_record_id": ref.record_id, "record_type": ref.record_type},
                 [], None, {"run_id": "r1", "target": "t", "verdict": "new"},
             )
-    files._file.close()  # killed: the file stays .open, and (power lost) its tail never reached the disk
-    open_path = archive.warc_dir / (name + ".open")
+    fh.close()  # killed: the file stays .open, and (power lost) its tail never reached the disk
     open_path.write_bytes(open_path.read_bytes()[: refs[1].offset + 20])
     archive.close()
 
-    def killed(name, kept):
+    def killed(found):
         raise KeyboardInterrupt  # the recovering process dies here
 
     with pytest.raises(KeyboardInterrupt):
@@ -221,7 +218,7 @@ def test_recovery_killed_half_way_is_finished_by_the_next_start(tmp_path):
     try:
         rows = again.store.conn.execute("select warc_offset from captures").fetchall()
         assert rows == [(refs[0].offset,)]
-        assert [r.name for r in again.recovered] == [name] and not open_path.exists()
+        assert [os.path.basename(r.facts["file"]) for r in again.recovered] == [name] and not open_path.exists()
     finally:
         again.close()
     assert verify_archive(tmp_path)["captures"] == 1

@@ -22,10 +22,11 @@ from pathlib import Path
 import pytest
 
 from crawler.errors import ArchiveError
-from crawler.fetch.model import Exchange
-from crawler.warc import WarcWriter, complete_members_end
+from crawler.warc import WarcWriter
+from crawler.warcfiles import complete_members_end
 
 from .archive_checks import TAG_ENV, outputs, start_run, tagged_processes, verify_archive
+from .factories import make_exchange
 from .helpers import warc_records, write_watchlist
 from .site import Site
 
@@ -67,13 +68,11 @@ def fill(path: Path) -> Path:
     return filler
 
 
-def _site() -> Site:
-    site = Site()
+def _serve_pages(site: Site) -> None:
     for i in range(PAGES):
         # Incompressible text: the WARC and the index grow by ~6-12 KB a page.
         site.set(f"/p{i}", f"<html><body><h1>page {i}</h1><p>{os.urandom(6000).hex()}</p></body></html>",
                  delay=0.03)
-    return site
 
 
 def _watchlist(tmp_path: Path, site: Site) -> set[str]:
@@ -105,78 +104,72 @@ def _statuses(archive: Path) -> list[str]:
         db.close()
 
 
-def test_warc_disk_full_mid_run(tmp_path):
-    site = _site()
+def test_warc_disk_full_mid_run(tmp_path, site):
+    _serve_pages(site)
     tag = uuid.uuid4().hex
     env = dict(os.environ, **{TAG_ENV: tag})
     archive = tmp_path / "archive"
-    try:
-        names = _watchlist(tmp_path, site)
-        with tmpfs(archive / "warcs", "256k") as warcs:
-            status, out, err = _run(tmp_path, env, "full")
-            assert status == 1 and out == ""
-            line = _one_error_line(err)
-            assert "archive/warcs/lastseen-" in line and "the disk is full" in line and "free some space" in line
-            assert not tagged_processes(tag)
-            # The file being written was cut back to its last complete record, then finalised.
-            stats = verify_archive(archive)
-            assert stats["files"] == 1 and stats["runs"] == {"failed": 1}
-            assert 0 < len(stats["targets"]) < PAGES
-            print(f"\nWARC disk full after {len(stats['targets'])}/{PAGES} captures: {line}")
+    names = _watchlist(tmp_path, site)
+    with tmpfs(archive / "warcs", "256k") as warcs:
+        status, out, err = _run(tmp_path, env, "full")
+        assert status == 1 and out == ""
+        line = _one_error_line(err)
+        assert "archive/warcs/lastseen-" in line and "the disk is full" in line and "free some space" in line
+        assert not tagged_processes(tag)
+        # The file being written was cut back to its last complete record, then finalised.
+        stats = verify_archive(archive)
+        assert stats["files"] == 1 and stats["runs"] == {"failed": 1}
+        assert 0 < len(stats["targets"]) < PAGES
+        print(f"\nWARC disk full after {len(stats['targets'])}/{PAGES} captures: {line}")
 
-            # Completely full: refused at the start, before anything is begun.
-            filler = fill(warcs)
-            status, out, err = _run(tmp_path, env, "refused")
-            line = _one_error_line(err)
-            assert status == 1 and "archive directory archive is not writable: the disk is full" in line
-            assert _statuses(archive) == ["failed"]
+        # Completely full: refused at the start, before anything is begun.
+        filler = fill(warcs)
+        status, out, err = _run(tmp_path, env, "refused")
+        line = _one_error_line(err)
+        assert status == 1 and "archive directory archive is not writable: the disk is full" in line
+        assert _statuses(archive) == ["failed"]
 
-            filler.unlink()
-            remount(warcs, "size=8m")
-            status, out, err = _run(tmp_path, env, "after")
-            assert status == 0, err
-            assert len(json.loads(out)["events"]) == PAGES
-            stats = verify_archive(archive)
-            assert stats["targets"] == names and stats["runs"] == {"failed": 1, "completed": 1}
-    finally:
-        site.close()
+        filler.unlink()
+        remount(warcs, "size=8m")
+        status, out, err = _run(tmp_path, env, "after")
+        assert status == 0, err
+        assert len(json.loads(out)["events"]) == PAGES
+        stats = verify_archive(archive)
+        assert stats["targets"] == names and stats["runs"] == {"failed": 1, "completed": 1}
 
 
-def test_index_disk_full_or_read_only(tmp_path):
-    site = _site()
+def test_index_disk_full_or_read_only(tmp_path, site):
+    _serve_pages(site)
     tag = uuid.uuid4().hex
     env = dict(os.environ, **{TAG_ENV: tag})
-    try:
-        names = _watchlist(tmp_path, site)
-        # The index on a small disk of its own; the WARC files on a roomy one.
-        with tmpfs(tmp_path / "archive", "384k") as archive, tmpfs(archive / "warcs", "16m"):
-            status, out, err = _run(tmp_path, env, "full")
-            assert status == 1 and out == ""
-            line = _one_error_line(err)
-            assert "the index archive/lastseen.db" in line and "the disk is full" in line, line
-            assert "free some space" in line
-            assert not tagged_processes(tag)
-            stats = verify_archive(archive)  # every committed row points at its record
-            captured = len(stats["targets"])
-            assert captured < PAGES
-            print(f"\nindex disk full after {captured}/{PAGES} committed captures: {line}")
+    names = _watchlist(tmp_path, site)
+    # The index on a small disk of its own; the WARC files on a roomy one.
+    with tmpfs(tmp_path / "archive", "384k") as archive, tmpfs(archive / "warcs", "16m"):
+        status, out, err = _run(tmp_path, env, "full")
+        assert status == 1 and out == ""
+        line = _one_error_line(err)
+        assert "the index archive/lastseen.db" in line and "the disk is full" in line, line
+        assert "free some space" in line
+        assert not tagged_processes(tag)
+        stats = verify_archive(archive)  # every committed row points at its record
+        captured = len(stats["targets"])
+        assert captured < PAGES
+        print(f"\nindex disk full after {captured}/{PAGES} committed captures: {line}")
 
-            remount(archive, "ro")
-            status, out, err = _run(tmp_path, env, "read-only")
-            line = _one_error_line(err)
-            assert status == 1 and "archive/lastseen.lock" in line and "Read-only file system" in line, line
+        remount(archive, "ro")
+        status, out, err = _run(tmp_path, env, "read-only")
+        line = _one_error_line(err)
+        assert status == 1 and "archive/lastseen.lock" in line and "Read-only file system" in line, line
 
-            remount(archive, "rw,size=16m")
-            status, out, err = _run(tmp_path, env, "after")
-            assert status == 0, err
-            assert len(json.loads(out)["events"]) == PAGES
-            stats = verify_archive(archive)
-            assert stats["targets"] == names
-            statuses = _statuses(archive)
-            # The failed run could not even record its failure; the next start marked it aborted.
-            assert statuses[-1] == "completed" and set(statuses[:-1]) <= {"failed", "aborted"}
-    finally:
-        site.close()
+        remount(archive, "rw,size=16m")
+        status, out, err = _run(tmp_path, env, "after")
+        assert status == 0, err
+        assert len(json.loads(out)["events"]) == PAGES
+        stats = verify_archive(archive)
+        assert stats["targets"] == names
+        statuses = _statuses(archive)
+        # The failed run could not even record its failure; the next start marked it aborted.
+        assert statuses[-1] == "completed" and set(statuses[:-1]) <= {"failed", "aborted"}
 
 
 class _Quota(io.FileIO):
@@ -192,23 +185,19 @@ class _Quota(io.FileIO):
 
 
 def test_a_failed_write_is_cut_back_to_the_last_complete_record(tmp_path):
-    def exchange(body: bytes) -> Exchange:
-        return Exchange(url="https://x.example/", method="GET", request_headers=[], started=0.0, duration=0.1,
-                        protocol="HTTP/1.1", status=200, reason="OK", response_headers=[], body=body)
-
     path = tmp_path / "f.warc.gz"
     with _Quota(path, "w") as fh:
         fh.room = 10**6
         writer = WarcWriter(fh)
         writer.warcinfo(datetime(2026, 11, 22, tzinfo=timezone.utc), path.name, {"software": "t"})
-        writer.exchange(exchange(b"fits"))
+        writer.exchange(make_exchange(b"fits"))
         complete = fh.tell()
         fh.room = complete + 300  # the next response record is larger than that
         with pytest.raises(ArchiveError, match="the disk is full"):
-            writer.exchange(exchange(os.urandom(2000)))
+            writer.exchange(make_exchange(os.urandom(2000)))
         assert fh.tell() == complete and path.stat().st_size == complete and not writer.torn
         fh.room = 10**6  # space freed: the writer carries on from the boundary
-        _, ref = writer.exchange(exchange(b"after"))
+        _, ref = writer.exchange(make_exchange(b"after"))
         assert ref.offset == complete
     assert complete_members_end(path) == path.stat().st_size
     assert [r[1] for r in warc_records(path)] == ["warcinfo", "response", "request", "response", "request"]

@@ -1,15 +1,39 @@
-"""Docs stay in step with the code: commands, options, watchlist keys, verdicts."""
+"""Docs stay in step with the code: commands, options, watchlist keys, verdicts, flags, the contract."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
-from crawler.classify import VERDICTS
+import pytest
+
+from crawler import verdicts
 from crawler.cli import cli
+from crawler.contract import FLAGS, run_json_schema
+from crawler.verdicts import REASONS, VERDICTS
 from crawler.watchlist import reference_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
+VERDICTS_DOC = (ROOT / "docs" / "verdicts.md").read_text()
+RUN_JSON_DOC = (ROOT / "docs" / "run-json.md").read_text()
+SCHEMA_PATH = ROOT / "tests" / "contract.schema.json"
+SCHEMA = json.loads(SCHEMA_PATH.read_text())
+
+BEGIN, END = "<!-- verdicts:begin -->", "<!-- verdicts:end -->"
+
+
+def _examples(*path: str | int) -> list[str]:
+    """The ``examples`` of the open string field at ``path`` in the checked-in contract schema."""
+    node = SCHEMA
+    for key in path:
+        node = node[key]
+    return node["examples"]
+
+
+EVENT = ("properties", "events", "items", "properties")
+CARRIED = ("properties", "run", "properties", "carried_alerts", "items", "properties")
 
 
 def test_readme_starts_with_the_two_commands():
@@ -17,13 +41,14 @@ def test_readme_starts_with_the_two_commands():
     assert "make run" in first_block and "make test" in first_block
 
 
-def test_every_command_and_option_is_documented():
-    for name, command in cli.commands.items():
-        assert f"lastseen {name}" in README, f"README does not document `lastseen {name}`"
-        for param in command.params:
-            for opt in getattr(param, "opts", []):
-                if opt.startswith("--") and opt != "--help":
-                    assert opt in README, f"README does not document {opt} of `lastseen {name}`"
+@pytest.mark.parametrize("name", list(cli.commands))
+def test_command_and_its_options_are_documented(name):
+    command = cli.commands[name]
+    assert f"lastseen {name}" in README, f"README does not document `lastseen {name}`"
+    for param in command.params:
+        for opt in getattr(param, "opts", []):
+            if opt.startswith("--") and opt != "--help":
+                assert opt in README, f"README does not document {opt} of `lastseen {name}`"
 
 
 def test_watchlist_reference_is_generated_from_the_registry():
@@ -33,12 +58,93 @@ def test_watchlist_reference_is_generated_from_the_registry():
     )
 
 
-def test_every_verdict_and_reason_is_documented():
-    doc = (ROOT / "docs" / "verdicts.md").read_text()
-    for verdict in VERDICTS.values():
-        assert f"`{verdict.name}`" in doc
-        for reason in verdict.reasons:
-            assert f"`{reason}`" in doc, f"docs/verdicts.md lacks reason {reason}"
+# -- verdicts and reasons: docs/verdicts.md reads the registry ---------------------------------------
+
+
+def test_verdict_table_is_generated_from_the_registry():
+    assert VERDICTS_DOC.count(BEGIN) == 1 and VERDICTS_DOC.count(END) == 1, (
+        f"docs/verdicts.md needs one {BEGIN} line and one {END} line around the verdict table"
+    )
+    generated = VERDICTS_DOC.split(BEGIN, 1)[1].split(END, 1)[0]
+    assert generated == "\n" + verdicts.reference_markdown(), (
+        "the verdict table of docs/verdicts.md is stale (or edited by hand): edit crawler/verdicts.py "
+        "and regenerate it with: python -m crawler.verdicts"
+    )
+
+
+def test_verdict_doc_keeps_its_prose():
+    before, after = VERDICTS_DOC.split(BEGIN, 1)[0], VERDICTS_DOC.split(END, 1)[1]
+    assert "**last good" in before and "on transition" in before
+    assert "A redirect that keeps the page" in after
+    assert "## Limits and hostile servers" in after
+
+
+@pytest.mark.parametrize("name", list(VERDICTS))
+def test_verdict_is_documented_and_in_the_contract(name):
+    assert f"| `{name}` |" in VERDICTS_DOC, f"docs/verdicts.md lacks verdict {name}"
+    assert name in _examples(*EVENT, "verdict"), f"the contract schema lacks verdict {name}"
+    assert name in _examples(*CARRIED, "verdict"), f"the contract schema lacks verdict {name} in carried_alerts"
+
+
+@pytest.mark.parametrize("name", list(REASONS))
+def test_reason_is_documented_and_in_the_contract(name):
+    verdict, _ = REASONS[name]
+    assert f"| `{verdict}` | `{name}` |" in VERDICTS_DOC, f"docs/verdicts.md lacks reason {verdict} / {name}"
+    assert name in _examples(*EVENT, "reason", "anyOf", 1), f"the contract schema lacks reason {name}"
+    assert name in _examples(*CARRIED, "reason", "anyOf", 1), (
+        f"the contract schema lacks reason {name} in carried_alerts"
+    )
+
+
+# -- the --json contract: docs/run-json.md and tests/contract.schema.json --------------------------
+
+
+def test_contract_schema_is_generated():
+    expected = json.dumps(run_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == expected, (
+        "tests/contract.schema.json is stale (or edited by hand): edit crawler/contract.py "
+        "and regenerate it with: python -m crawler.contract"
+    )
+
+
+def test_contract_schema_is_open():
+    assert '"additionalProperties": false' not in SCHEMA_PATH.read_text(), (
+        "the contract is open: consumers ignore unknown fields, so the schema must not forbid them"
+    )
+
+
+@pytest.mark.parametrize("name", list(FLAGS))
+def test_flag_is_documented_and_in_the_contract(name):
+    flat = re.sub(r"\s+", " ", RUN_JSON_DOC)
+    assert f"`{name}`: {FLAGS[name]}" in flat, (
+        f"docs/run-json.md does not document flag {name} as crawler/contract.py FLAGS does; "
+        f"add to its `flags` list: - `{name}`: {FLAGS[name]}"
+    )
+    assert name in _examples(*EVENT, "flags", "items"), f"the contract schema lacks flag {name}"
+
+
+def test_run_json_doc_describes_the_open_contract():
+    flat = re.sub(r"\s+", " ", RUN_JSON_DOC)
+    assert "must ignore fields and words (verdicts, reasons, flags, recovery actions, roles)" in flat
+    assert "`schema` stays `1` while changes only add fields and words" in flat
+    assert "CHANGELOG" in flat and "`examples`" in flat
+    assert "python -m crawler.contract" in flat
+
+
+@pytest.mark.parametrize("key", list(run_json_schema()["properties"]["run"]["properties"]))
+def test_run_field_is_in_the_example(key):
+    example = RUN_JSON_DOC.split("```json", 1)[1].split("```", 1)[0]
+    assert f'"{key}":' in example, f"the JSON example of docs/run-json.md lacks run.{key}"
+
+
+def test_recovered_is_documented():
+    flat = re.sub(r"\s+", " ", RUN_JSON_DOC)
+    assert "`run.recovered`" in flat
+    for key in SCHEMA["properties"]["run"]["properties"]["recovered"]["items"]["properties"]:
+        assert f"`{key}`" in flat or f'"{key}"' in flat, f"docs/run-json.md does not describe recovered {key}"
+
+
+# -- examples that must stay valid ----------------------------------------------------------------
 
 
 def test_readme_watchlist_example_is_valid():

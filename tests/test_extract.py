@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import pytest
@@ -299,14 +298,11 @@ def test_text_plain_in_windows_1251_equals_utf8():
 def test_page_with_ten_thousand_links():
     links = "".join(f'<li><a href="/item/{i}?ref=list#x">Item {i}</a></li>' for i in range(10_000))
     body = f"<html><body><ul>{links}</ul></body></html>".encode()
-    started = time.perf_counter()
-    result = extract(body, "text/html", "https://example.com/list/")
-    elapsed = time.perf_counter() - started
+    result = extract(body, "text/html", "https://example.com/list/")  # its speed: `make bench` (tests/README.md)
     assert len(result.links) == 10_000
     assert result.links[0] == "https://example.com/item/0?ref=list"
     assert result.links[-1] == "https://example.com/item/9999?ref=list"
     assert result.text.count("\n") == 9_999
-    assert elapsed < 10
 
 
 def test_links_are_capped(monkeypatch):
@@ -317,22 +313,32 @@ def test_links_are_capped(monkeypatch):
 
 
 def test_enormous_single_line_stays_reasonable():
-    line = ("word " * (5 * 2**20 // 5)).encode()  # 5 MiB, no newline
-    started = time.perf_counter()
+    line = ("word " * (5 * 2**20 // 5)).encode()  # 5 MiB, no newline; its speed: `make bench` (tests/README.md)
     as_text = extract(line, "text/plain", URL)
     as_html = extract(b"<p>" + line + b"</p>", "text/html", URL)
-    elapsed = time.perf_counter() - started
     assert as_text.text.count("\n") == 0 and len(as_text.text) == 5 * 2**20 - 1
     assert as_html.text == as_text.text
-    assert elapsed < 20
 
 
-def test_enormous_undeclared_legacy_body_stays_reasonable():
+def test_enormous_undeclared_legacy_body_stays_reasonable(monkeypatch):
+    from charset_normalizer import from_bytes
+
+    import crawler.extract.decoding
+
+    seen = []
+
+    def detect(sample, *args, **kwargs):
+        seen.append(len(sample))
+        return from_bytes(sample, *args, **kwargs)
+
+    # Bounded work: charset detection reads a sample of at most 256 KiB, whatever the body's size
+    # (its speed: `make bench`, tests/README.md); the whole body is still decoded with what it found.
+    monkeypatch.setattr(crawler.extract.decoding, "from_bytes", detect)
     body = ("Длинная строка без объявленной кодировки. " * 60_000).encode("cp1251")  # ~2.5 MB
-    started = time.perf_counter()
     result = extract(body, "text/plain", URL)
-    assert result.charset == "cp1251"
-    assert time.perf_counter() - started < 20
+    assert (result.charset, result.charset_source) == ("cp1251", "detected")
+    assert seen and max(seen) <= 256 * 1024 < len(body)
+    assert result.text == normalise_text(body.decode("cp1251"))
 
 
 def test_deeply_nested_page_does_not_hit_recursion_limit():

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
-import threading
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 from crawler.warc import sha1_digest
 
-from .helpers import lastseen, record_at, warc_records, write_watchlist
+from .helpers import assert_contract, lastseen, record_at, warc_records, write_watchlist
+from .sinks import AlertSink
 from .site import Site, closed_port
 
 PAGE = """<!doctype html><html><head><title>{title}</title></head>
@@ -28,28 +26,6 @@ def page(title, body, token="t0"):
 
 CYR = "<html><head><title>Сафе Сити</title>{meta}</head><body><p>Полиция Београда купила систем камер.</p></body></html>"
 HOSTILE = '<p>Quote: <script>window.__pwned=1</script> &lt;img src=x onerror=alert(1)&gt; {x}</p>'
-
-
-class AlertSink:
-    """A local HTTP endpoint recording what Apprise's json:// posts to it."""
-
-    def __init__(self):
-        posts = self.posts = []
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                posts.append(json.loads(self.rfile.read(n) or b"{}"))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
 
 
 @pytest.fixture(scope="module")
@@ -128,17 +104,18 @@ def scenario(tmp_path_factory):
     yield {"tmp": tmp, "site": site, "tls": tls, "runs": runs, "sink": sink, "wl": wl}
     site.close()
     tls.close()
-    sink.server.shutdown()
-    sink.server.server_close()
+    sink.close()
 
 
 def test_runs_exit_zero_and_match_the_contract(scenario):
-    schema = json.loads((Path(__file__).parent / "contract.schema.json").read_text())
+    from crawler.watchlist import load_watchlist
+
+    order = [t.name for t in load_watchlist(scenario["wl"]).targets]
     for ran in scenario["runs"]:
         assert ran.exit_code == 0, ran.stderr
-        jsonschema.validate(ran.json, schema)
+        assert_contract(ran.json)
         names = [e["target"] for e in ran.json["events"]]
-        assert names == [t for t in names]  # watchlist order
+        assert names == order  # every target is due each run, in watchlist order
     first = scenario["runs"][0].json
     assert [e["target"] for e in first["events"]][:3] == ["stable", "edit", "token"]
 

@@ -1,16 +1,20 @@
+"""The HTML report: golden pages, structure, hostile text kept inert, page file names, the rendered diff."""
+
 import re
-from dataclasses import dataclass
+import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import lxml.html
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from crawler import report
+from crawler.diff import diff_texts
 from crawler.errors import ArchiveError
-from crawler.report import CaptureView, ReportEvent, write_report
+from crawler.report import CONTEXT_CHARS, CaptureView, ReportEvent, write_report
+
+from .factories import make_diff
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -22,22 +26,6 @@ HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"
 HOSTILE_SVG = '"><svg onload=alert(1)>'
 HOSTILE_URL = "javascript:alert(document.domain)"
-
-
-@dataclass(frozen=True)
-class FakeDiff:
-    """Stand-in for crawler.diff.Diff: the report only reads these fields."""
-
-    ops: tuple
-    insertions: int
-    deletions: int
-    unit: str = "word"
-    fallback: bool = False
-
-    def summary(self) -> str:
-        ins = f"{self.insertions} insertion{'' if self.insertions == 1 else 's'}"
-        dels = f"{self.deletions} deletion{'' if self.deletions == 1 else 's'}"
-        return f"{ins}, {dels}"
 
 
 def paragraphs(start, n):
@@ -101,7 +89,8 @@ def changed_diff():
         (-1, HOSTILE_IMG),
         (0, "\n" + paragraphs(45, 15)),
     )
-    return FakeDiff(ops=ops, insertions=4, deletions=3)
+    # The golden pages show this diff's summary: its counts are pinned to what they always showed.
+    return make_diff(ops, insertions=4, deletions=3)
 
 
 def sample_events():
@@ -157,8 +146,7 @@ def sample_events():
             summary="1 insertion, 1 deletion",
             compared=capture(8, press, at=T0),
             current=capture(17, press, at=T1),
-            diff=FakeDiff(ops=((0, "Line one\n"), (-1, "Line two\n"), (1, "Line 2\n")),
-                          insertions=1, deletions=1, unit="line", fallback=True),
+            diff=make_diff(((0, "Line one\n"), (-1, "Line two\n"), (1, "Line 2\n")), unit="line", fallback=True),
         ),
         event("Soft page", "soft-404", url="https://soft.example/", reason="soft-404",
               summary="looks like an error page", current=capture(18, "https://soft.example/", at=T1)),
@@ -169,7 +157,7 @@ def sample_events():
             summary="page is back",
             compared=capture(5, "https://back.example/", at=T0),
             current=capture(19, "https://back.example/", at=T1),
-            diff=FakeDiff(ops=((0, "Same text.\n"),), insertions=0, deletions=0),
+            diff=diff_texts("Same text.\n", "Same text.\n"),
         ),
     ]
 
@@ -228,7 +216,7 @@ def test_writes_index_and_detail_pages(tmp_path):
 
 
 def test_other_verdict_with_a_diff_gets_a_page(tmp_path):
-    ev = event("Noise", "unchanged", diff=FakeDiff(ops=((0, "a"), (1, "b")), insertions=1, deletions=0))
+    ev = event("Noise", "unchanged", diff=diff_texts("a", "a b"))
     write_report(tmp_path, title="t", run_id=None, started=T1, finished=None, events=[ev], generated=T1)
     assert (tmp_path / "noise.html").exists()
     assert 'href="noise.html"' in (tmp_path / "index.html").read_text()
@@ -459,6 +447,18 @@ def test_rewrite_replaces_files(tmp_path):
 # -- page names -----------------------------------------------------------------------------------
 
 
+def written_pages(out_dir, events):
+    """Write a report of ``events``: the page each index row links to (None: no page), and the files written."""
+    index = write_report(out_dir, title="t", run_id=None, started=T1, finished=None, events=events, generated=T1)
+    doc = lxml.html.parse(str(index)).getroot()
+    links = []
+    for row in doc.cssselect("table.events tbody tr"):
+        anchors = row.cssselect("a[href]")
+        assert len(anchors) <= 1, lxml.html.tostring(row)
+        links.append(anchors[0].get("href") if anchors else None)
+    return links, {p.name for p in Path(out_dir).iterdir()}
+
+
 @pytest.mark.parametrize(
     "name, slug",
     [
@@ -473,8 +473,10 @@ def test_rewrite_replaces_files(tmp_path):
         ("a" * 200, "a" * 80),
     ],
 )
-def test_slug(name, slug):
-    assert report._slug(name) == slug
+def test_page_file_is_named_by_a_safe_slug_of_the_target(tmp_path, name, slug):
+    links, files = written_pages(tmp_path, [event(name, "changed")])
+    assert links == [f"{slug}.html"]
+    assert files == {"index.html", f"{slug}.html"}
 
 
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
@@ -484,7 +486,8 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)
 @given(st.lists(st.text(max_size=30), max_size=15))
 def test_page_names_are_unique_and_safe(names):
     events = [event(n, "changed") for n in names]
-    pages = report._page_names(events)
+    with tempfile.TemporaryDirectory() as out:
+        pages, files = written_pages(out, events)
     assert len(pages) == len(names)
     assert len(set(pages)) == len(pages)
     for page in pages:
@@ -492,40 +495,89 @@ def test_page_names_are_unique_and_safe(names):
         assert page != "index.html" and ".." not in page and "/" not in page
         assert page[: -len(".html")] not in _WINDOWS_RESERVED
         assert len(page) <= 120
+    assert files == {"index.html", *pages}  # each event's page was written, under the name the index links to
 
 
-def test_only_pages_for_detail_verdicts():
+def test_only_pages_for_detail_verdicts(tmp_path):
     events = [event("a", "new"), event("b", "unchanged"), event("c", "vanished"), event("d", "unreachable"),
               event("e", "restored"), event("f", "changed")]
-    assert report._page_names(events) == [None, None, "c.html", None, "e.html", "f.html"]
+    links, files = written_pages(tmp_path, events)
+    assert links == [None, None, "c.html", None, "e.html", "f.html"]
+    assert files == {"index.html", "c.html", "e.html", "f.html"}
 
 
-# -- segments -------------------------------------------------------------------------------------
+# -- diff segments --------------------------------------------------------------------------------
+# The rendered diff of a detail page, read back from the HTML: the collapsed view (``main > div.diff``,
+# long unchanged runs cut to CONTEXT_CHARS each side of a change) and, when it collapsed anything, the
+# full text one click away (``details div.diff``).
 
-ops_strategy = st.lists(
-    st.tuples(st.sampled_from([-1, 0, 1]), st.text(alphabet="ab \n", max_size=900)), max_size=8
+_ALPHABET = "ab \n"
+_op_texts = st.one_of(
+    st.text(alphabet=_ALPHABET, max_size=900),
+    # long runs, so that the collapsed view has something to collapse
+    st.builds(lambda piece, n: piece * n, st.text(alphabet=_ALPHABET, min_size=1, max_size=12), st.integers(1, 400)),
 )
+ops_strategy = st.lists(st.tuples(st.sampled_from([-1, 0, 1]), _op_texts), max_size=8)
+_LONG_RUN = [(0, "a b\n" * 400), (1, "b"), (0, "a " * 600), (-1, "a\n"), (0, "b a " * 300)]
+
+
+def _segments(div) -> list[tuple[str, str]]:
+    """(kind, text) pieces of a rendered ``div.diff``: ``equal``, ``ins``, ``del`` or ``skip``."""
+    out = [("equal", div.text)] if div.text else []
+    for child in div:
+        if child.tag == "span":
+            assert child.get("class") == "skip"
+            out.append(("skip", child.text_content()))
+        else:
+            assert child.tag in ("ins", "del"), child.tag
+            out.append((child.tag, child.text_content()))
+        if child.tail:
+            out.append(("equal", child.tail))
+    return out
+
+
+def rendered_diff(ops):
+    """The collapsed view and the full text (None when nothing was collapsed) of a report of ``ops``."""
+    with tempfile.TemporaryDirectory() as out:
+        ev = event("Diff", "changed", diff=make_diff(ops))
+        write_report(Path(out), title="t", run_id=None, started=T1, finished=None, events=[ev], generated=T1)
+        doc = lxml.html.parse(str(Path(out) / "diff.html")).getroot()
+    [shown] = doc.cssselect("main > div.diff")
+    full = doc.cssselect("details div.diff")
+    assert len(full) <= 1
+    return _segments(shown), (_segments(full[0]) if full else None)
 
 
 @settings(max_examples=200, deadline=None)
 @given(ops_strategy)
-def test_uncollapsed_segments_rebuild_both_texts(ops):
-    segments, collapsed = report._segments(ops, None)
-    assert not collapsed
-    old = "".join(s.text for s in segments if s.kind in ("equal", "del"))
-    new = "".join(s.text for s in segments if s.kind in ("equal", "ins"))
+@example(_LONG_RUN)
+def test_full_diff_rebuilds_both_texts(ops):
+    shown, full = rendered_diff(ops)
+    segments = shown if full is None else full
+    assert all(kind != "skip" for kind, _ in segments)
+    old = "".join(text for kind, text in segments if kind in ("equal", "del"))
+    new = "".join(text for kind, text in segments if kind in ("equal", "ins"))
     assert old == "".join(t for op, t in ops if op <= 0)
     assert new == "".join(t for op, t in ops if op >= 0)
 
 
 @settings(max_examples=200, deadline=None)
 @given(ops_strategy)
-def test_collapsed_segments_keep_every_change_and_account_for_hidden_text(ops):
-    segments, collapsed = report._segments(ops, 50)
+@example(_LONG_RUN)
+def test_collapsed_diff_keeps_every_change_and_accounts_for_hidden_text(ops):
+    segments, full = rendered_diff(ops)
     for kind, sign in (("ins", 1), ("del", -1)):
-        shown = "".join(s.text for s in segments if s.kind == kind)
+        shown = "".join(text for k, text in segments if k == kind)
         assert shown == "".join(t for op, t in ops if op == sign)
-    hidden = sum(int(s.text.split()[1].replace(",", "")) for s in segments if s.kind == "skip")
-    shown = sum(len(s.text) for s in segments if s.kind == "equal")
+    hidden = sum(int(text.split()[1].replace(",", "")) for kind, text in segments if kind == "skip")
+    shown = sum(len(text) for kind, text in segments if kind == "equal")
     assert shown + hidden == sum(len(t) for op, t in ops if op == 0)
-    assert collapsed == any(s.kind == "skip" for s in segments)
+    assert (full is not None) == any(kind == "skip" for kind, _ in segments)
+
+
+def test_long_unchanged_runs_collapse_to_the_context_around_changes():
+    segments, full = rendered_diff(_LONG_RUN)
+    assert full is not None and [kind for kind, _ in segments].count("skip") == 3
+    kept = [len(text) for kind, text in segments if kind == "equal"]
+    # the head before the first change and the tail after the last are cut; a run between changes keeps both sides
+    assert len(kept) == 4 and all(CONTEXT_CHARS <= n <= CONTEXT_CHARS + 160 for n in kept), kept

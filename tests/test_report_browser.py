@@ -4,14 +4,15 @@ Does not skip when no Chromium is found: it fails with find_chromium's message
 saying how to install one.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import pytest
 
-from crawler.browser import CHROMIUM_ARGS, find_chromium
+from crawler.fetch.browser import CHROMIUM_ARGS, find_chromium
 from crawler.errors import BrowserNotFoundError
 from crawler.report import CaptureView, ReportEvent, write_report
+
+from .factories import make_diff
 
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=timezone.utc)
 T1 = datetime(2024, 5, 2, 6, 0, tzinfo=timezone.utc)
@@ -27,18 +28,6 @@ HOSTILE = [
 ]
 HOSTILE_TEXT = "\n".join(HOSTILE)
 JS_URL = f"javascript:{PWN}"
-
-
-@dataclass(frozen=True)
-class FakeDiff:
-    ops: tuple
-    insertions: int
-    deletions: int
-    unit: str = "word"
-    fallback: bool = False
-
-    def summary(self) -> str:
-        return f"{self.insertions} insertions, {self.deletions} deletions"
 
 
 def _capture(id, at, title):
@@ -71,7 +60,7 @@ def report_dir(tmp_path_factory):
         ReportEvent(target=f"Press {HOSTILE[2]}", url=JS_URL, tags=(HOSTILE[0],), verdict="changed",
                     reason=HOSTILE[1], alert=True, summary=HOSTILE[4],
                     current=_capture(2, T1, HOSTILE[5]), compared=_capture(1, T0, HOSTILE[0]),
-                    diff=FakeDiff(ops=ops, insertions=2, deletions=1), old_text=None, new_text=None),
+                    diff=make_diff(ops), old_text=None, new_text=None),
         ReportEvent(target="Gone page", url="https://gone.example/", tags=(), verdict="vanished",
                     reason="http-410", alert=True, summary="gone",
                     current=_capture(4, T1, "Gone"), compared=_capture(3, T0, HOSTILE[3]),
@@ -101,7 +90,9 @@ def _open(browser, path):
     page.on("pageerror", lambda e: messages.append(str(e)))
     page.goto(path.as_uri())
     page.wait_for_load_state("load")
-    page.wait_for_timeout(200)  # let any (wrongly) scheduled handler fire
+    # Let every task the load queued (a wrongly scheduled handler, a meta refresh) run before looking:
+    # resolves after two more turns of the page's task queue, with no fixed wait.
+    page.evaluate("() => new Promise(done => setTimeout(() => setTimeout(done, 0), 0))")
     return page, messages
 
 

@@ -116,7 +116,17 @@ def test_defaults():
 def test_registry_defaults_are_the_dataclass_defaults():
     for field in SETTINGS_FIELDS:
         assert field.default == getattr(Settings(), field.name)
-    assert [f.name for f in TARGET_FIELDS] == ["name", "url", "tags", "every", "select", "ignore"]
+    assert [f.name for f in TARGET_FIELDS] == ["name", "url", "tags", "every", "select", "ignore", "fetch"]
+
+
+def test_fetch_mode_defaults_to_settings_and_unknown_modes_are_refused():
+    wl = parse_watchlist("settings:\n  fetch: http\ntargets:\n  - {name: a, url: 'https://example.org/a'}\n"
+                         "  - {name: b, url: 'https://example.org/b', fetch: http}\n")
+    assert [t.fetch for t in wl.targets] == ["http", "http"]
+    with pytest.raises(WatchlistError) as err:
+        parse_watchlist("targets:\n  - name: a\n    url: https://example.org/a\n    fetch: carrier-pigeon\n")
+    assert "watchlist.yaml:4: target 'a':" in str(err.value)
+    assert "unknown fetch mode 'carrier-pigeon'; use one of: http" in str(err.value)
 
 
 @pytest.mark.parametrize("text", ["targets: []\n", "targets:\n", "settings:\nalerts:\ntargets: []\n"])

@@ -1,70 +1,180 @@
-"""Fetchers: they turn targets into :class:`~crawler.fetch.model.FetchResult` objects.
+"""Fetchers: they turn :class:`FetchJob` objects into :class:`~crawler.fetch.model.FetchResult` objects.
 
-:func:`fetch_http` runs Scrapy in a child process (:mod:`crawler.fetch.worker`)
-and yields results as they arrive, in completion order.
+The seam between the monitor and fetching. A target says how it is fetched
+(its ``fetch`` mode, a key of :data:`FETCH_MODES`); the monitor hands every job,
+whatever its mode, to one :class:`Fetcher` and reads results back without
+knowing which mode produced them.
+
+One :class:`Fetcher` is one child process (:mod:`crawler.fetch.worker`) running
+Scrapy, in which every fetch mode runs: its download handler
+(:mod:`crawler.fetch.handler`) picks the mode of each request, and every mode's
+page loads go through the same per-host download slots, so fetches of one host
+share its politeness (``per_host_concurrency``, ``per_host_delay``) whichever
+mode makes them. Twisted's reactor stays out of the monitor, and the fetcher
+gets its own core.
+
+A :class:`Fetcher` takes jobs while it runs: :meth:`Fetcher.submit` may be
+called at any time, also while iterating :meth:`Fetcher.results` (to re-fetch
+a URL, probe a host, or add targets found mid-run); the iteration ends when
+every submitted job has its result.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 
 from ..errors import FetchError
-from .model import ERROR_KINDS, Exchange, FetchResult
+from .model import ERROR_KINDS, PAGE_CHAIN, ROLES, Exchange, FetchResult
 from .spool import END, FrameSpool
 
-__all__ = ["ERROR_KINDS", "Exchange", "FetchResult", "fetch_http"]
+__all__ = [
+    "ERROR_KINDS",
+    "FETCH_MODES",
+    "PAGE_CHAIN",
+    "ROLES",
+    "Exchange",
+    "FetchJob",
+    "FetchMode",
+    "FetchResult",
+    "Fetcher",
+]
 
 PARENT_ENV = "LASTSEEN_MONITOR_PID"   # the worker exits if its parent is already gone
 
 
-def fetch_http(
-    targets: Iterable[dict], settings: dict, *, stop: threading.Event | None = None
-) -> Iterator[FetchResult]:
-    """Fetch ``targets`` (dicts with ``name`` and ``url``) over plain HTTP(S).
+@dataclass(frozen=True)
+class FetchMode:
+    """A way of fetching a target: a row of :data:`FETCH_MODES` (and of the watchlist's ``fetch`` key)."""
 
-    Yields one :class:`FetchResult` per target as fetches complete. Raises
-    :class:`FetchError` if the fetcher process dies before reporting them all.
+    name: str
+    description: str
 
-    When ``stop`` is set the fetcher process is killed at once; the results it
-    had already sent are still yielded, then the iteration ends (no error).
-    The process runs in its own session, so a terminal's Ctrl-C reaches only
-    the monitor, which decides; and it dies with the monitor (PR_SET_PDEATHSIG).
+
+#: Every fetch mode, by the name a watchlist uses. The handler that runs each
+#: lives in :mod:`crawler.fetch.handler` (``MODE_HANDLERS``); the two tables are
+#: checked against each other when the fetcher starts.
+FETCH_MODES: dict[str, FetchMode] = {
+    m.name: m
+    for m in (
+        FetchMode("http", "a plain HTTP(S) request (Scrapy): redirects followed, every exchange archived as "
+                          "received"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class FetchJob:
+    """One fetch to make: a target's URL in a mode, for a role."""
+
+    id: str                 # unique within a run; results carry it back (FetchResult.job)
+    target: str             # the target's name
+    url: str
+    fetch: str = "http"     # a key of FETCH_MODES
+    role: str = "page"      # what the fetch is for (ROLES; later: refetch, probe...)
+
+    def __post_init__(self):
+        if self.fetch not in FETCH_MODES:
+            raise FetchError(f"unknown fetch mode {self.fetch!r} for target {self.target!r}; "
+                             f"known: {', '.join(FETCH_MODES)}")
+
+
+class Fetcher:
+    """One fetcher process for a run: takes jobs at any time, yields results as they complete.
+
+    ``options`` are plain values (see :func:`crawler.watchlist.fetch_options`).
+    When ``stop`` is set the process is killed at once; the results it had
+    already sent are still yielded, then the iteration ends (no error). The
+    process runs in its own session, so a terminal's Ctrl-C reaches only the
+    monitor, which decides; and it dies with the monitor (PR_SET_PDEATHSIG).
+    Use as a context manager, or call :meth:`close`.
     """
-    targets = list(targets)
-    if not targets:
-        return
-    job = json.dumps({"settings": settings, "targets": targets}).encode()
-    env = dict(os.environ)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    env[PARENT_ENV] = str(os.getpid())
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "crawler.fetch.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise FetchError(f"cannot start the fetcher process: {exc}") from exc
 
-    def feed():
+    def __init__(self, options: dict, *, stop: threading.Event | None = None):
+        self.options = options
+        self.stop = stop
+        self.proc: subprocess.Popen | None = None
+        self._outbox: queue.Queue = queue.Queue()
+        self._inbox = FrameSpool()
+        self._outstanding = 0
+        self._done = False           # the worker said it finished cleanly
+        self._finished = threading.Event()
+
+    # -- jobs -----------------------------------------------------------------------
+    def submit(self, job: FetchJob) -> None:
+        """Queue ``job``; its result comes out of :meth:`results`. Never blocks."""
+        if self.proc is None:
+            self._start()
+        self._outstanding += 1
+        self._outbox.put(json.dumps({"job": asdict(job)}))
+
+    @property
+    def outstanding(self) -> int:
+        """Jobs submitted whose results have not been yielded yet."""
+        return self._outstanding
+
+    def results(self) -> Iterator[FetchResult]:
+        """Results in completion order, until every submitted job has its result.
+
+        Raises :class:`FetchError` if the fetcher process dies first (unless
+        ``stop`` was set: then what arrived is yielded and the iteration ends).
+        """
+        while self._outstanding > 0:
+            item = self._inbox.get()
+            if item is END:
+                if self.stop is not None and self.stop.is_set():
+                    return
+                self._reap()
+                raise FetchError(
+                    f"the fetcher process stopped (exit status {self.proc.returncode}) with "
+                    f"{self._outstanding} fetch(es) unanswered; see the messages above"
+                )
+            if isinstance(item, dict) and item.get("done"):
+                self._done = True
+                continue
+            self._outstanding -= 1
+            yield item
+
+    # -- process ----------------------------------------------------------------------
+    def _start(self) -> None:
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        env[PARENT_ENV] = str(os.getpid())
         try:
-            proc.stdin.write(job)
-            proc.stdin.close()
-        except (BrokenPipeError, OSError):
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "crawler.fetch.worker"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True,
+            )
+        except OSError as exc:
+            raise FetchError(f"cannot start the fetcher process: {exc}") from exc
+        self._outbox.put(json.dumps({"settings": self.options}))
+        threading.Thread(target=self._feed, name="lastseen-feed", daemon=True).start()
+        threading.Thread(target=self._read, name="lastseen-read", daemon=True).start()
+        if self.stop is not None:
+            threading.Thread(target=self._watch, name="lastseen-stop", daemon=True).start()
+
+    def _feed(self) -> None:
+        stream = self.proc.stdin
+        try:
+            while True:
+                line = self._outbox.get()
+                if line is None:
+                    break
+                stream.write(line.encode() + b"\n")
+                stream.flush()
+            stream.close()
+        except (BrokenPipeError, OSError, ValueError):
             pass
 
-    inbox = FrameSpool()
-
-    def read():
-        stream = proc.stdout
+    def _read(self) -> None:
+        stream = self.proc.stdout
         try:
             while True:
                 head = stream.read(4)
@@ -74,52 +184,50 @@ def fetch_http(
                 data = stream.read(size)
                 if len(data) < size:
                     break
-                inbox.put(data)
+                self._inbox.put(data)
+        except (OSError, ValueError):
+            pass
         finally:
-            inbox.close()
+            self._inbox.close()
 
-    finished = threading.Event()
-
-    def watch():
+    def _watch(self) -> None:
         # Stop the fetcher the moment the monitor is asked to stop; what it
         # already sent is still read (the pipe drains to EOF) and yielded.
-        while not finished.is_set():
-            if stop.wait(0.05):
-                if proc.poll() is None:
-                    proc.kill()
+        while not self._finished.is_set():
+            if self.stop.wait(0.05):
+                if self.proc.poll() is None:
+                    self.proc.kill()
                 return
 
-    threading.Thread(target=feed, name="lastseen-feed", daemon=True).start()
-    threading.Thread(target=read, name="lastseen-read", daemon=True).start()
-    if stop is not None:
-        threading.Thread(target=watch, name="lastseen-stop", daemon=True).start()
-    done = False
-    seen = 0
-    try:
-        while True:
-            item = inbox.get()
-            if item is END:
-                break
-            if isinstance(item, dict) and item.get("done"):
-                done = True
-                continue
-            seen += 1
-            yield item
-    finally:
-        finished.set()
-        if proc.poll() is None and not done:
-            proc.kill()
-        proc.wait()
-        inbox.discard()
-        for stream in (proc.stdin, proc.stdout):
+    def _reap(self) -> None:
+        self._finished.set()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def close(self) -> None:
+        """No more jobs: let the worker finish (killing it if results are still owed), then clean up."""
+        if self.proc is None:
+            self._inbox.discard()
+            return
+        self._outbox.put(None)   # end of jobs: the worker closes its spider and exits
+        self._finished.set()
+        if self._outstanding > 0 and self.proc.poll() is None:
+            self.proc.kill()     # nobody will read what it still fetches
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._inbox.discard()
+        for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
-    if stop is not None and stop.is_set():
-        return
-    if not done or seen != len(targets):
-        raise FetchError(
-            f"the fetcher process stopped (exit status {proc.returncode}) after reporting "
-            f"{seen} of {len(targets)} targets; see the messages above"
-        )
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

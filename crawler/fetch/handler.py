@@ -13,6 +13,12 @@ host's download slot), which makes it the honest place for two things:
 - **TLS.** The handler connects with :class:`~crawler.fetch.tls.RecordingTLSPolicy`
   and stores on the request whether the certificate of the response verified.
 
+It is also where a request's fetch mode is chosen: ``lastseen_fetch`` in the
+request's meta names a row of :data:`crawler.fetch.FETCH_MODES`, and
+:data:`MODE_HANDLERS` says how this handler downloads it (``http``: Scrapy's
+own HTTP/1.1 download). Every mode is downloaded from here, after the host's
+download slot let the request through, so all modes share one per-host politeness.
+
 Only requests of targets (``lastseen_target`` in meta) are timed; robots.txt
 requests pass through untouched.
 """
@@ -31,6 +37,10 @@ META_DEADLINE = "lastseen_deadline"      # time.monotonic() by which the fetch m
 META_T0 = "lastseen_t0"                  # time.time() when the current exchange started
 META_RX = "lastseen_rx"                  # bytes received in the current exchange
 META_TLS = "lastseen_tls"                # Verification of the current exchange's certificate
+META_MODE = "lastseen_fetch"             # the request's fetch mode (a key of crawler.fetch.FETCH_MODES)
+
+#: How each fetch mode is downloaded: the name of a ``FetchHandler`` coroutine method.
+MODE_HANDLERS = {"http": "_download_http"}
 
 
 class DeadlineExceeded(Exception):
@@ -51,8 +61,16 @@ class FetchHandler(HTTP11DownloadHandler):
         # DOWNLOADER_CLIENTCONTEXTFACTORY is deprecated): replace the policy the
         # handler builds its agents with. tests/test_hostile.py fails if it moves.
         self._contextFactory = self.tls
+        from . import FETCH_MODES
+
+        if set(MODE_HANDLERS) != set(FETCH_MODES):
+            raise RuntimeError(f"fetch modes {sorted(FETCH_MODES)} and their handlers {sorted(MODE_HANDLERS)} differ")
 
     async def download_request(self, request):
+        mode = request.meta.get(META_MODE, "http")
+        return await getattr(self, MODE_HANDLERS[mode])(request)
+
+    async def _download_http(self, request):
         meta = request.meta
         if META_TARGET in meta:
             now = time.monotonic()
@@ -76,4 +94,4 @@ class FetchHandler(HTTP11DownloadHandler):
         return response
 
 
-__all__ = ["DeadlineExceeded", "FetchHandler", "Verification"]
+__all__ = ["MODE_HANDLERS", "DeadlineExceeded", "FetchHandler", "Verification"]

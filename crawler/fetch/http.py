@@ -21,15 +21,18 @@ nothing listens on a port.
 
 from __future__ import annotations
 
+import asyncio
 import http
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 
-from .handler import META_DEADLINE, META_RX, META_T0, META_TARGET, META_TLS, DeadlineExceeded
+from .handler import META_DEADLINE, META_MODE, META_RX, META_T0, META_TARGET, META_TLS, DeadlineExceeded
+from ..watchlist import fetch_defaults
 from .model import Exchange, FetchResult
 from .politeness import META_ROBOTS, RobotsDisallowed
 
@@ -42,11 +45,6 @@ _META_STARTED = "lastseen_started"       # when the fetch of the target was sche
 _META_T0 = META_T0                       # when the current exchange started (set by the handler)
 _META_RX = META_RX                       # bytes received in the current exchange
 
-#: Defaults of the options added after the first release (older jobs lack them).
-OPTION_DEFAULTS = {
-    "deadline": 120.0, "retry_after_max": 60.0, "obey_robots": False, "ca_certs": None, "contact": None,
-    "hosts": {},
-}
 
 
 def user_agent(agent: str, contact: str | None) -> str:
@@ -76,12 +74,11 @@ def download_slots(hosts: dict) -> dict:
 def scrapy_settings(options: dict) -> dict:
     """Scrapy settings for a lastseen fetch, from the watchlist's settings.
 
-    ``options`` holds plain values: concurrency, per_host_concurrency,
-    per_host_delay, timeout, user_agent, retries, max_redirects, max_body,
-    deadline, retry_after_max, obey_robots, ca_certs, contact, and hosts
-    (host name -> per_host_delay / per_host_concurrency overrides).
+    ``options`` holds plain values: the settings rows marked ``fetch`` in the
+    watchlist's field table, and ``hosts`` (host name -> per-host overrides);
+    see :func:`crawler.watchlist.fetch_options`. Missing ones take their defaults.
     """
-    options = {**OPTION_DEFAULTS, **options}
+    options = {**fetch_defaults(), **options}
     contact = options["contact"]
     headers = {
         "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
@@ -303,27 +300,50 @@ def _message(exc) -> str:
 
 
 class TargetSpider(scrapy.Spider):
-    """Fetches each target's URL once; reports each outcome through ``emit``."""
+    """Fetches each job's URL once, as jobs arrive; reports each outcome through ``emit``.
+
+    ``jobs`` is a blocking iterator of job dicts (``id``, ``target``, ``url``,
+    ``fetch``, ``role``), read on a thread; ``start()`` waits for the next one,
+    so the spider stays open, taking work, until the iterator ends.
+    """
 
     name = "lastseen"
 
-    def __init__(self, targets: list[dict], emit: Callable[[FetchResult], None], **kwargs):
+    def __init__(self, jobs: Iterable[dict], emit: Callable[[FetchResult], None], **kwargs):
         super().__init__(**kwargs)
-        self.targets = targets
+        self.jobs = jobs
         self.emit = emit
 
     async def start(self):
-        for target in self.targets:
+        loop = asyncio.get_running_loop()
+        inbox: asyncio.Queue = asyncio.Queue()
+
+        def hand_over(job) -> None:
+            try:
+                loop.call_soon_threadsafe(inbox.put_nowait, job)
+            except RuntimeError:  # the loop is gone: the crawl is over
+                pass
+
+        def pump() -> None:
+            try:
+                for job in self.jobs:
+                    hand_over(job)
+            finally:
+                hand_over(None)
+
+        threading.Thread(target=pump, name="lastseen-jobs", daemon=True).start()
+        while (job := await inbox.get()) is not None:
             yield scrapy.Request(
-                target["url"],
+                job["url"],
                 callback=self.parsed,
                 errback=self.failed,
                 dont_filter=True,
                 meta={
-                    _META_TARGET: target,
+                    _META_TARGET: job,
                     _META_EXCHANGES: [],
                     _META_STARTED: time.time(),
-                    "cookiejar": target["name"],
+                    META_MODE: job.get("fetch", "http"),
+                    "cookiejar": job["target"],
                 },
             )
 
@@ -342,14 +362,20 @@ class TargetSpider(scrapy.Spider):
 
     @staticmethod
     def _result(meta, error_kind=None, error=None) -> FetchResult:
-        target = meta[_META_TARGET]
+        job = meta[_META_TARGET]
+        exchanges = meta[_META_EXCHANGES]
+        for exchange, following in zip(exchanges, exchanges[1:]):
+            if 300 <= exchange.status < 400 and following.url != exchange.url:
+                exchange.role = "redirect"  # a hop that was followed; the rest are attempts at the page
         return FetchResult(
-            target=target["name"],
-            url=target["url"],
+            target=job["target"],
+            url=job["url"],
             started=meta[_META_STARTED],
             finished=time.time(),
-            exchanges=meta[_META_EXCHANGES],
+            exchanges=exchanges,
             error_kind=error_kind,
             error=error,
             robots=meta.get(META_ROBOTS),
+            fetch=job.get("fetch", "http"),
+            job=job.get("id"),
         )

@@ -25,6 +25,16 @@ ERROR_KINDS = (
     "protocol",   # anything else: malformed response, unsupported scheme...
 )
 
+#: What an exchange (or record) was for: an open list, stored in ``exchanges.role``.
+ROLES = {
+    "page": "an attempt at the target's own URL, or the answer the page's redirect chain ended on",
+    "redirect": "a redirect hop of the page's own chain that was followed",
+    "subresource": "something the page loaded (image, style, script, XHR)",
+    "resource": "a record lastseen made itself (screenshot, rendered DOM, extracted text)",
+}
+#: Roles of the page's own chain: ``final`` and ``status_chain`` speak of these only.
+PAGE_CHAIN = frozenset({"page", "redirect"})
+
 
 @dataclass
 class Exchange:
@@ -51,6 +61,7 @@ class Exchange:
     request_body: bytes = b""
     tls_verified: bool | None = None    # None over plain HTTP; False: the certificate did not verify
     tls_error: str | None = None        # why it did not ("self-signed certificate", "hostname mismatch: ...")
+    role: str = "page"                  # one of ROLES (an open list)
 
     def header(self, name: str) -> str | None:
         """The first response header called ``name`` (case-insensitive)."""
@@ -74,10 +85,18 @@ class FetchResult:
     error: str | None = None            # a human-readable message for that error
     extra: dict = field(default_factory=dict)
     robots: str | None = None           # robots.txt decision: None (not asked), "allowed", "disallowed", "unavailable"
+    fetch: str = "http"                 # the fetch mode that produced it (crawler.fetch.FETCH_MODES)
+    job: str | None = None              # the id of the job that asked for it (FetchJob.id)
+
+    @property
+    def chain(self) -> list[Exchange]:
+        """The page's own exchanges (attempts and redirect hops), in order."""
+        return [e for e in self.exchanges if e.role in PAGE_CHAIN]
 
     @property
     def final(self) -> Exchange | None:
-        """The exchange that ended the fetch, or None when it failed without one."""
-        if self.error_kind is not None or not self.exchanges:
+        """The exchange that ended the page's chain, or None when the fetch failed without one."""
+        if self.error_kind is not None:
             return None
-        return self.exchanges[-1]
+        chain = self.chain
+        return chain[-1] if chain else None

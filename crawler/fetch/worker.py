@@ -1,9 +1,11 @@
 """The fetcher process: ``python -m crawler.fetch.worker``.
 
-Reads one JSON job from stdin (``{"settings": {...}, "targets": [{"name", "url"}, ...]}``),
-runs Scrapy, and writes one frame per target to stdout: a 4-byte big-endian
-length and a pickled :class:`~crawler.fetch.model.FetchResult`; a final frame
-holds ``{"done": True, "count": N}``. Logs go to stderr. Running Scrapy in its
+Reads JSON lines from stdin: first ``{"settings": {...}}``, then any number of
+``{"job": {"id", "target", "url", "fetch", "role"}}``, at any time, while it
+runs; end of input means "no more jobs". Runs Scrapy, and writes one frame per
+job to stdout as each completes: a 4-byte big-endian length and a pickled
+:class:`~crawler.fetch.model.FetchResult`; a final frame holds
+``{"done": True, "count": N}``. Logs go to stderr. Running Scrapy in its
 own process keeps Twisted's reactor out of the monitor (it cannot restart in
 one process) and gives extraction and diffing the second core.
 """
@@ -57,7 +59,10 @@ class FrameWriter:
 
 def main() -> int:
     _die_with_parent()
-    job = json.load(sys.stdin.buffer)
+    first = sys.stdin.buffer.readline()
+    if not first.strip():
+        return 0  # the monitor had no job after all
+    settings_doc = json.loads(first)["settings"]
     # Keep the frame stream clean: anything printed goes to stderr.
     frames = FrameWriter(os.dup(1))
     os.dup2(2, 1)
@@ -72,16 +77,23 @@ def main() -> int:
 
     import logging
 
-    settings = scrapy_settings(job["settings"])
+    settings = scrapy_settings(settings_doc)
     process = CrawlerProcess(settings)
     # A target that fails is a capture with an error, reported by the monitor;
     # Scrapy's "Gave up retrying" lines would only repeat it on stderr (and cron mail).
     logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
-    process.crawl(TargetSpider, targets=job["targets"], emit=emit)
+    process.crawl(TargetSpider, jobs=_read_jobs(sys.stdin.buffer), emit=emit)
     process.start()
     frames.write({"done": True, "count": frames.count})
     frames.out.close()
     return 0
+
+
+def _read_jobs(stream):
+    """Jobs from the monitor, one JSON line each, until end of input (read on a thread by the spider)."""
+    for line in stream:
+        if line.strip():
+            yield json.loads(line)["job"]
 
 
 if __name__ == "__main__":

@@ -28,13 +28,16 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
 from crawler.errors import ArchiveError
+from crawler.formatting import iso
+from crawler.verdicts import VERDICTS, badge_css, facts
+from crawler.verdicts import order as verdict_order
 
 __all__ = [
     "CONTEXT_CHARS",
@@ -45,11 +48,11 @@ __all__ = [
     "write_report",
 ]
 
-#: Order of the per-verdict counts; verdicts not listed follow, alphabetically.
-VERDICT_ORDER = ("changed", "vanished", "restored", "unreachable", "new", "unchanged")
+#: Order of the per-verdict counts (the registry's); verdicts not listed follow, alphabetically.
+VERDICT_ORDER = tuple(VERDICTS)
 
 #: Verdicts that always get an evidence page (other events get one when they carry a diff).
-DETAIL_VERDICTS = frozenset({"changed", "vanished", "restored"})
+DETAIL_VERDICTS = frozenset(name for name, kind in VERDICTS.items() if kind.detail)
 
 #: Characters of unchanged text kept on each side of a change in the collapsed diff.
 CONTEXT_CHARS = 300
@@ -59,7 +62,7 @@ _SNAP_LINE = 160  # move a cut point up to this far to land on a line break
 _SNAP = 40  # ... or else this far to land on whitespace
 _MAX_SLUG = 80
 
-_TEMPLATES = Path(__file__).parent / "templates"
+_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -177,13 +180,7 @@ def _slug(name: str) -> str:
 
 
 def _needs_page(event: ReportEvent) -> bool:
-    return event.verdict in DETAIL_VERDICTS or event.diff is not None
-
-
-def _page_names(events: Sequence[ReportEvent]) -> list[str | None]:
-    """One unique ``<slug>.html`` per event that gets a page, else None."""
-    used = {"index"}
-    return [_page_name(event, used) for event in events]
+    return facts(event.verdict, event.reason).detail or event.diff is not None
 
 
 def _page_name(event: ReportEvent, used: set[str]) -> str | None:
@@ -212,9 +209,7 @@ class _Segment:
 
 def _counts(events: Sequence[ReportEvent]) -> list[tuple[str, int]]:
     counter = Counter(e.verdict for e in events)
-    known = [v for v in VERDICT_ORDER if v in counter]
-    others = sorted(v for v in counter if v not in VERDICT_ORDER)
-    return [(v, counter[v]) for v in known + others]
+    return [(v, counter[v]) for v in sorted(counter, key=verdict_order)]
 
 
 def _detail_context(event: ReportEvent) -> dict:
@@ -382,18 +377,11 @@ def _finalize(value: object) -> object:
 
 def _utc(value: datetime | None) -> str | None:
     """``2024-05-01T12:00:00Z``; a naive datetime is taken to be UTC already."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_BADGE_CLASSES = {v: f"v-{v}" for v in VERDICT_ORDER}
+    return iso(value)
 
 
 def _verdict_class(verdict: str) -> str:
-    return _BADGE_CLASSES.get(verdict, "v-other")
+    return f"v-{verdict}" if verdict in VERDICTS else "v-other"
 
 
 def _environment() -> jinja2.Environment:
@@ -408,6 +396,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["utc"] = _utc
     env.filters["verdict_class"] = _verdict_class
+    env.globals["badge_css"] = Markup(badge_css())
     return env
 
 

@@ -36,6 +36,7 @@ from ..errors import Problem, WatchlistError
 from .fields import (
     ALERTS_FIELD,
     EXTENSION_PREFIX,
+    FETCH_SETTINGS,
     HOST_FIELDS,
     SETTINGS_FIELDS,
     TARGET_FIELDS,
@@ -59,6 +60,8 @@ __all__ = [
     "Settings",
     "Target",
     "Watchlist",
+    "fetch_defaults",
+    "fetch_options",
     "format_duration",
     "format_size",
     "json_schema",
@@ -117,3 +120,15 @@ def load_watchlist(path: str | os.PathLike[str]) -> Watchlist:
     except OSError as exc:
         raise WatchlistError(name, [Problem(None, None, f"cannot read the file: {exc.strerror or exc}")]) from exc
     return parse_watchlist(data, name)
+
+
+def fetch_options(watchlist: Watchlist) -> dict:
+    """The plain values the fetcher needs: every settings row marked ``fetch``, and the ``hosts:`` overrides."""
+    options = {f.name: getattr(watchlist.settings, f.name) for f in FETCH_SETTINGS}
+    options["hosts"] = {h.host: {f.name: getattr(h, f.name) for f in HOST_FIELDS} for h in watchlist.hosts}
+    return options
+
+
+def fetch_defaults() -> dict:
+    """:func:`fetch_options` of a watchlist that sets nothing."""
+    return {**{f.name: f.default for f in FETCH_SETTINGS}, "hosts": {}}

@@ -21,6 +21,7 @@ from .kinds import (
     COUNT_1,
     DURATION_ANY,
     DURATION_POSITIVE,
+    FETCH,
     MAX_NAME_LENGTH,
     NAME,
     PATH,
@@ -36,6 +37,7 @@ from .model import HostSettings, Settings, Target
 __all__ = [
     "ALERTS_FIELD",
     "EXTENSION_PREFIX",
+    "FETCH_SETTINGS",
     "HOST_BY_NAME",
     "HOST_FIELDS",
     "SETTINGS_BY_NAME",
@@ -59,6 +61,7 @@ class Field:
     nullable: bool = False  # `key: null` (an empty value) is allowed; lists treat it as empty
     many: bool = False  # a YAML list of `kind`, stored as a tuple
     example: Any = None
+    fetch: bool = False  # a setting the fetcher needs: passed to it by `fetch_options()`
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = copy.deepcopy(dict(self.kind.schema))
@@ -89,48 +92,48 @@ def _default(cls: type, name: str) -> Any:
 
 SETTINGS_FIELDS: tuple[Field, ...] = (
     Field("concurrency", COUNT_1,
-          "Requests in flight at once, across all hosts.", _default(Settings, "concurrency")),
+          "Requests in flight at once, across all hosts.", _default(Settings, "concurrency"), fetch=True),
     Field("per_host_concurrency", COUNT_1,
           "Requests in flight at once to any one host. Keep it low: the sites watched are "
-          "often small and a monitor should be unnoticeable.", _default(Settings, "per_host_concurrency")),
+          "often small and a monitor should be unnoticeable.", _default(Settings, "per_host_concurrency"), fetch=True),
     Field("per_host_delay", DURATION_ANY,
-          "Pause between two requests to the same host (may be 0).", _default(Settings, "per_host_delay")),
+          "Pause between two requests to the same host (may be 0).", _default(Settings, "per_host_delay"), fetch=True),
     Field("timeout", DURATION_POSITIVE,
           "Upper bound on one exchange, including DNS lookup, connecting and reading the body.",
-          _default(Settings, "timeout")),
+          _default(Settings, "timeout"), fetch=True),
     Field("deadline", DURATION_POSITIVE,
           "Upper bound on the whole fetch of one target: every attempt, redirect hop and wait "
           "between them, from its first exchange. Past it the capture is `unreachable` / `timeout`.",
-          _default(Settings, "deadline")),
+          _default(Settings, "deadline"), fetch=True),
     Field("user_agent", TEXT,
           "User-Agent header sent with every request. Say who you are and how to reach you.",
-          _default(Settings, "user_agent")),
+          _default(Settings, "user_agent"), fetch=True),
     Field("contact", CONTACT,
           "Where site operators can reach you: added to the User-Agent, and sent as the `From` "
           "header when it is an e-mail address.",
-          _default(Settings, "contact"), nullable=True),
+          _default(Settings, "contact"), fetch=True, nullable=True),
     Field("retries", COUNT_0,
           "Retries, within one run, of transient failures: timeouts, connection resets, 5xx and 429.",
-          _default(Settings, "retries")),
+          _default(Settings, "retries"), fetch=True),
     Field("retry_after_max", DURATION_ANY,
           "Longest `Retry-After` (on 429 and 503) waited for before a retry; a longer one, or one "
           "past the `deadline`, is not waited for and the response stands.",
-          _default(Settings, "retry_after_max")),
+          _default(Settings, "retry_after_max"), fetch=True),
     Field("max_redirects", COUNT_0,
-          "Redirects followed for one capture before giving up on it.", _default(Settings, "max_redirects")),
+          "Redirects followed for one capture before giving up on it.", _default(Settings, "max_redirects"), fetch=True),
     Field("max_body", SIZE,
           "Largest response body downloaded for one capture; a longer one is cut there, kept and "
           "flagged `truncated`. Also bounds decompression.",
-          _default(Settings, "max_body")),
+          _default(Settings, "max_body"), fetch=True),
     Field("obey_robots", BOOLEAN,
           "Obey robots.txt. A disallowed target is not fetched: `unreachable` / `robots`. The "
           "decision is stored on every capture either way.",
-          _default(Settings, "obey_robots")),
+          _default(Settings, "obey_robots"), fetch=True),
     Field("ca_certs", PATH,
           "PEM file of extra certificate authorities to trust, besides the system's (e.g. a "
           "national root CA); relative to the watchlist's folder. Certificates that do not verify "
           "are still captured, flagged `tls-unverified`.",
-          _default(Settings, "ca_certs"), nullable=True),
+          _default(Settings, "ca_certs"), fetch=True, nullable=True),
     Field("every", DURATION_POSITIVE,
           "Default for targets' `every`: how often a target is checked. Null means on every run.",
           _default(Settings, "every"), nullable=True),
@@ -138,6 +141,8 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "Spreads targets that share an `every` over different runs: each target waits a fixed extra "
           "share of this, derived from its name (0 = none). E.g. `every: 1d` with `jitter: 6h`.",
           _default(Settings, "jitter")),
+    Field("fetch", FETCH,
+          "Default for targets' `fetch`: how a target is fetched.", _default(Settings, "fetch")),
 )
 
 ALERTS_FIELD = Field(
@@ -162,6 +167,10 @@ TARGET_FIELDS: tuple[Field, ...] = (
     Field("ignore", SELECTOR,
           "CSS selectors of elements removed before comparison (clocks, cookie banners, counters).",
           (), nullable=True, many=True, example=[".cookie-banner", "#clock"]),
+    Field("fetch", FETCH,
+          "How this target is fetched: `http`, a plain HTTP(S) request (redirects followed, every exchange "
+          "archived as received). Left out or null: `settings.fetch`.",
+          None, nullable=True, example="http"),
 )
 
 HOST_FIELDS: tuple[Field, ...] = (
@@ -183,6 +192,7 @@ TOP_LEVEL: dict[str, str] = {
 EXTENSION_PREFIX = "x-"  # top-level keys starting with this are ignored: a place for YAML anchors
 
 SETTINGS_BY_NAME = {f.name: f for f in SETTINGS_FIELDS}
+FETCH_SETTINGS = tuple(f for f in SETTINGS_FIELDS if f.fetch)
 TARGET_BY_NAME = {f.name: f for f in TARGET_FIELDS}
 HOST_BY_NAME = {f.name: f for f in HOST_FIELDS}
 

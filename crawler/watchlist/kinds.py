@@ -272,6 +272,24 @@ BOOLEAN = Kind("boolean", _bool_convert, {"type": "boolean"})
 CONTACT = Kind("contact address", _contact_convert,
                {"type": "string", "pattern": "^(?:[^@\\s]+@[^@\\s]+\\.[^@\\s]+|[hH][tT][tT][pP][sS]?://\\S+)$"})
 PATH = Kind("file path", _path_convert, {"type": "string", "pattern": _NO_CONTROL_PATTERN})
+
+
+def _fetch_convert(value: Any) -> str:
+    from ..fetch import FETCH_MODES
+
+    mode = _require_str(value, "http")
+    if mode not in FETCH_MODES:
+        raise ValueError(f"unknown fetch mode {mode!r}; use one of: {', '.join(FETCH_MODES)}")
+    return mode
+
+
+def _fetch_schema() -> dict:
+    from ..fetch import FETCH_MODES
+
+    return {"type": "string", "enum": list(FETCH_MODES)}
+
+
+FETCH = Kind("fetch mode", _fetch_convert, _fetch_schema())
 HOST_NAME_PATTERN = "^(?:[^\\s/:@?#\\[\\]]+|\\[?[0-9A-Fa-f:.]+\\]?)$"
 
 

@@ -356,7 +356,7 @@ class Reader:
         for problem in self.problems[before:]:
             problem.target = problem.target or name
         self.unknown_keys(entries, list(TARGET_BY_NAME), "a target", name)
-        values: dict[str, Any] = {"every": settings.every}
+        values: dict[str, Any] = {"every": settings.every, "fetch": settings.fetch}
         for spec in TARGET_FIELDS[1:]:
             if spec.name in entries:
                 ok, value = self.field(spec, *entries[spec.name], name)
@@ -368,6 +368,8 @@ class Reader:
             return None
         if values["every"] is None:
             values["every"] = settings.every
+        if values["fetch"] is None:
+            values["fetch"] = settings.fetch
         return Target(name=name, line=line, **values)
 
 

@@ -31,6 +31,7 @@ class Settings:
     ca_certs: str | None = None
     every: float | None = None
     jitter: float = 0.0
+    fetch: str = "http"
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class HostSettings:
 
 @dataclass(frozen=True)
 class Target:
-    """One page to watch. ``every`` is already resolved: a target without one gets ``settings.every``."""
+    """One page to watch. ``every`` and ``fetch`` are already resolved: a target without them gets
+    ``settings.every`` and ``settings.fetch``."""
 
     name: str
     url: str
@@ -53,6 +55,7 @@ class Target:
     every: float | None = None
     select: str | None = None
     ignore: tuple[str, ...] = ()
+    fetch: str = "http"
     line: int | None = dataclasses.field(default=None, compare=False)
 
     def matches(self, value: str) -> bool:

@@ -1,0 +1,242 @@
+"""One capture judged: a fetch result plus the target's history → rows, flags, verdict, summary (pure).
+
+:func:`assess` is where a capture's meaning is decided, apart from any IO: it
+takes the :class:`~crawler.fetch.model.FetchResult`, the target's
+:class:`~crawler.store.History`, where the recorder wrote the records
+(:class:`Written`) and a function that loads a stored text, and returns an
+:class:`Assessment`: the ``captures`` row, the ``exchanges`` rows, the text to
+store, the ``events`` row and the ``--json`` :class:`~crawler.contract.Event`.
+The recorder (:mod:`crawler.recorder`) writes the WARC records first and the
+rows afterwards; tests call :func:`assess` with no database at all.
+
+Add a flag here (and describe it in :data:`crawler.contract.FLAGS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .classify import CLASSIFY_HEADERS, Observation, Previous, Verdict, classify
+from .codings import decode_content
+from .contract import Event
+from .diff import Diff, diff_texts
+from .errors import ExtractError
+from .extract import extract
+from .formatting import iso_precise
+
+if TYPE_CHECKING:  # types only: this module does no IO and imports no IO module
+    from .fetch.model import FetchResult
+    from .store import History
+    from .warc import RecordRef, RevisitOf
+    from .watchlist import Target
+
+__all__ = ["DIFF_TIMEOUT", "EXTRACT_VERSION", "Assessment", "Written", "assess", "extract_key"]
+
+EXTRACT_VERSION = 1
+DIFF_TIMEOUT = 5.0
+EMPTY_TEXT_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where the recorder wrote a fetch's records."""
+
+    warc_file: str                      # relative to the archive root, e.g. ``warcs/lastseen-….warc.gz``
+    warc_path: str                      # as shown to the user (relative to the current directory)
+    exchanges: list[dict]               # one ``exchanges`` row per exchange, in order
+    response: RecordRef | None          # the final response (or revisit) record
+    revisit: RevisitOf | None           # what the final response record refers to, when a revisit
+
+
+@dataclass
+class Assessment:
+    capture: dict
+    exchanges: list[dict]
+    text_row: tuple[str, str] | None
+    event_row: dict
+    event: Event
+
+
+def extract_key(target: Target) -> str:
+    """Identifies the extraction settings; equal keys and payloads give equal text."""
+    blob = json.dumps([EXTRACT_VERSION, target.select, list(target.ignore)])
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def assess(
+    target: Target,
+    result: FetchResult,
+    history: History,
+    written: Written,
+    *,
+    run_id: str,
+    max_body: int,
+    load_text: Callable[[str | None], str | None],
+) -> Assessment:
+    """Judge one fetch of ``target`` against its history. Pure but for ``load_text`` (a read)."""
+    final = result.final
+    chain = result.chain
+    capture = {
+        "run_id": run_id, "target": target.name, "url": target.url,
+        "final_url": final.url if final else None, "status": final.status if final else None,
+        "status_chain": json.dumps([e.status for e in chain]),
+        "started": iso_precise(result.started), "finished": iso_precise(result.finished),
+        "duration_ms": int((result.finished - result.started) * 1000),
+        "error_kind": result.error_kind, "error": result.error,
+        "ip": final.ip if final else None, "robots": result.robots,
+    }
+    text_row = new_text = fingerprint = None
+    flags: list[str] = []
+    error_kind = result.error_kind
+    ref = written.response
+    if final is not None:
+        final_row = next(row for row in reversed(written.exchanges) if row["response_record_id"] == ref.record_id)
+        capture.update({
+            "content_type": final.header("Content-Type"), "warc_file": written.warc_file,
+            "warc_offset": ref.offset, "warc_length": ref.length,
+            "warc_record_id": ref.record_id, "record_type": ref.record_type,
+            "payload_sha1": final_row["payload_sha1"], "payload_sha256": final_row["payload_sha256"],
+            "payload_length": final_row["payload_length"], "truncated": final.truncated,
+            "tls_verified": None if final.tls_verified is None else int(final.tls_verified),
+            "tls_error": final.tls_error,
+        })
+        if final.tls_verified is False:
+            flags.append("tls-unverified")
+        if written.revisit is not None:
+            capture.update({
+                "refers_to_record_id": written.revisit.record_id, "refers_to_uri": written.revisit.target_uri,
+                "refers_to_date": written.revisit.date,
+            })
+        if final.truncated == "length":
+            flags.append("truncated")
+        if final.truncated == "disconnect":
+            # The connection dropped mid-body: what arrived is kept in the WARC
+            # (WARC-Truncated: disconnect), but a partial page is not compared.
+            flags.append("disconnected")
+            error_kind = "reset"
+            announced = final.header("Content-Length")
+            capture["error"] = (
+                f"the connection was dropped after {len(final.body)} bytes of the body"
+                + (f" ({announced} announced)" if announced and announced.isdigit() else "")
+                + "; what arrived is archived, not compared"
+            )
+        elif 200 <= final.status < 300:
+            text_row, new_text, fingerprint = _extract(target, final, capture, history, flags, max_body)
+    if result.error_kind == "robots":
+        flags.append("robots-disallowed")
+    if target.select and fingerprint == EMPTY_TEXT_SHA256:
+        # The page was probably restructured: a selector that finds nothing
+        # would otherwise make every later change invisible.
+        flags.append("select-empty")
+    capture["error_kind"] = error_kind
+    response_ok = final is not None and error_kind is None
+
+    good = history.good
+    verdict = classify(
+        Observation(
+            url=target.url, status=final.status if response_ok else None,
+            final_url=final.url if response_ok else None, error_kind=error_kind,
+            fingerprint=fingerprint, title=capture.get("title"), heading=capture.get("heading"), text=new_text,
+            headers=tuple((k.lower(), v) for k, v in final.response_headers if k.lower() in CLASSIFY_HEADERS)
+            if final is not None else (),
+            chain=tuple((e.status, e.url) for e in chain), flags=tuple(flags),
+        ),
+        Previous(
+            last_verdict=history.last_verdict,
+            good_fingerprint=good.fingerprint if good else None,
+            has_good=good is not None,
+            recent_verdicts=history.recent_verdicts,
+            good_title=good.title if good else None,
+            good_final_url=good.final_url if good else None,
+        ),
+    )
+    capture["good"] = int(verdict.good)
+    capture["flags"] = json.dumps(flags) if flags else None
+    diff = None
+    if verdict.verdict in ("changed", "restored") and good is not None and new_text is not None:
+        old_text = load_text(good.text_sha256)
+        if old_text is not None:
+            diff = diff_texts(old_text, new_text, timeout=DIFF_TIMEOUT)
+    summary = summarise(verdict, result, diff, capture, history)
+    event_row = {
+        "run_id": run_id, "target": target.name,
+        "compared_capture_id": good.id if good else None,
+        "verdict": verdict.verdict, "reason": verdict.reason, "alert": int(verdict.alert),
+        "summary": summary,
+        "insertions": diff.insertions if diff else None, "deletions": diff.deletions if diff else None,
+        "unit": diff.unit if diff else None, "fallback": int(diff.fallback) if diff else None,
+        "diff_ops": json.dumps(diff.ops_to_json()) if diff else None,
+    }
+    event = Event(
+        target=target.name, url=target.url, final_url=capture["final_url"], status=capture["status"],
+        status_chain=[e.status for e in chain], verdict=verdict.verdict,
+        reason=verdict.reason, alert=verdict.alert, summary=summary,
+        diff=diff.to_json() if diff else None, flags=flags,
+        warc=({"file": written.warc_path, "offset": ref.offset, "record_id": ref.record_id} if ref else None),
+    )
+    return Assessment(capture, written.exchanges, text_row, event_row, event)
+
+
+def _extract(target: Target, final, capture: dict, history: History, flags: list[str], max_body: int):
+    key = extract_key(target)
+    capture["extract_key"] = key
+    good = history.good
+    if good is not None and good.payload_sha256 == capture["payload_sha256"] and good.extract_key == key:
+        # Same bytes, same extraction settings: same text. Skip the work.
+        capture.update({
+            "kind": good.kind, "text_sha256": good.text_sha256, "fingerprint": good.fingerprint,
+            "title": good.title, "heading": good.heading, "links": good.links, "charset": good.charset,
+        })
+        return None, None, good.fingerprint
+    try:
+        body, cut = decode_content(final.body, final.header("Content-Encoding"), max_size=max_body)
+        if cut:
+            flags.append("decoded-truncated")
+        extracted = extract(body, final.header("Content-Type"), final.url, select=target.select, ignore=target.ignore)
+    except ExtractError as exc:
+        flags.append("extract-error")
+        capture.update({
+            "kind": "binary", "extract_error": str(exc),
+            "fingerprint": hashlib.sha256(final.body).hexdigest(),
+        })
+        return None, None, capture["fingerprint"]
+    capture.update({
+        "kind": extracted.kind, "fingerprint": extracted.fingerprint, "title": extracted.title,
+        "heading": extracted.heading, "links": json.dumps(list(extracted.links)), "charset": extracted.charset,
+    })
+    if extracted.text is None:
+        return None, None, extracted.fingerprint
+    text_sha = hashlib.sha256(extracted.text.encode("utf-8")).hexdigest()
+    capture["text_sha256"] = text_sha
+    return (text_sha, extracted.text), extracted.text, extracted.fingerprint
+
+
+def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture: dict, history: History) -> str:
+    """The one-line summary users read in the table, the alert and the report."""
+    if capture.get("error") and result.final is not None and result.final.truncated == "disconnect":
+        return capture["error"]  # "HTTP 200 OK" would hide that the body is incomplete
+    v = verdict.verdict
+    final = result.final
+    if v == "unreachable":
+        if final is not None:
+            return f"HTTP {final.status} {final.reason}".strip()
+        return result.error or f"fetch failed ({verdict.reason})"
+    if v == "vanished":
+        if verdict.reason == "redirected":
+            return f"redirected to the site's home page {capture['final_url']}"
+        return f"HTTP {final.status} {final.reason}".strip()
+    if v == "new":
+        title = capture.get("title")
+        return f"first capture: {title}" if title else "first capture"
+    if v == "unchanged":
+        return "no change"
+    base = diff.summary() if diff is not None else "content differs (compared by digest)"
+    if v == "restored":
+        if diff is None or diff.changed:
+            return f"back after {history.last_verdict}; {base}"
+        return f"back after {history.last_verdict}; text unchanged"
+    return base

@@ -1,0 +1,220 @@
+"""The ``lastseen run --json`` contract: a run's result and its events, as plain data.
+
+``RunResult.to_json()`` is exactly what ``--json`` prints (documented in
+``docs/run-json.md``, described by :func:`run_json_schema`, which
+``tests/contract.schema.json`` must equal). The contract is *open*: fields and
+words (verdicts, reasons, flags) may be added without changing ``schema``;
+consumers ignore what they do not know. ``schema`` stays 1 while changes only
+add fields and words, or move captures from an old word to a new one.
+
+Add a field to the JSON here (the dataclass, ``to_json`` and the schema), and
+document it in ``docs/run-json.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .formatting import iso
+from .verdicts import REASONS, VERDICTS
+
+__all__ = ["FLAGS", "SCHEMA_VERSION", "Event", "RunResult", "run_json_schema"]
+
+SCHEMA_VERSION = 1
+
+#: Flags a capture may carry: facts worth knowing when weighing it as evidence (docs/run-json.md).
+FLAGS: dict[str, str] = {
+    "truncated": "the body hit `max_body`; the WARC record says `WARC-Truncated: length`",
+    "decoded-truncated": "decompressing the body hit `max_body`: a compression bomb is bounded",
+    "disconnected": "the connection dropped mid-body: what arrived is archived with `WARC-Truncated: disconnect`, "
+                    "and the verdict is `unreachable` / `reset`",
+    "extract-error": "the body could not be decoded; it is compared by digest",
+    "tls-unverified": "the TLS certificate did not verify (self-signed, expired, unknown CA or issued for another "
+                      "host name); the capture was made anyway and `captures.tls_error` in the index says why",
+    "robots-disallowed": "robots.txt disallowed the fetch, with `obey_robots` on; the verdict is `unreachable` / "
+                         "`robots` and nothing was fetched",
+    "select-empty": "the target's `select` found no text: the page was probably restructured, and until the "
+                    "selector is fixed later edits would go unseen",
+}
+
+
+@dataclass
+class Event:
+    """One target's outcome in a run: an item of ``events``."""
+
+    target: str
+    url: str
+    final_url: str | None
+    status: int | None
+    status_chain: list[int]
+    verdict: str
+    reason: str | None
+    alert: bool
+    summary: str
+    diff: dict | None
+    capture_id: int | None = None
+    warc: dict | None = None
+    flags: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "target": self.target, "url": self.url, "final_url": self.final_url, "status": self.status,
+            "status_chain": self.status_chain, "verdict": self.verdict, "reason": self.reason,
+            "alert": self.alert, "summary": self.summary, "diff": self.diff,
+            "capture_id": self.capture_id, "warc": self.warc, "flags": self.flags,
+        }
+
+
+@dataclass
+class RunResult:
+    """What one ``lastseen run`` did: the whole ``--json`` document."""
+
+    run_id: str
+    started: datetime
+    finished: datetime | None
+    report: str | None
+    alerts: list = field(default_factory=list)             # AlertResult, one per sink
+    events: list[Event] = field(default_factory=list)
+    recovered: list = field(default_factory=list)          # recovery records (``to_json()``) of this run's start
+    carried: list[dict] = field(default_factory=list)      # alerts owed by runs that never finished
+
+    def to_json(self) -> dict:
+        return {
+            "schema": SCHEMA_VERSION,
+            "run": {
+                "id": self.run_id, "started": iso(self.started), "finished": iso(self.finished),
+                "report": self.report, "alerts": [a.to_json() for a in self.alerts],
+                "carried_alerts": self.carried,
+                "recovered": [r.to_json() for r in self.recovered],
+            },
+            "events": [e.to_json() for e in self.events],
+        }
+
+
+# -- the JSON Schema -------------------------------------------------------------------------------
+
+_TIME = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"}
+
+
+def _open_word(description: str, known) -> dict:
+    """An open string field: any string, the known values listed (consumers ignore others)."""
+    return {"type": "string", "description": description, "examples": list(known)}
+
+
+def run_json_schema() -> dict:
+    """The JSON Schema of ``lastseen run --json`` (open: unknown fields and words are allowed)."""
+    nullable_reason = {"anyOf": [{"type": "null"}, _open_word("why; see docs/verdicts.md", REASONS)]}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"lastseen run --json output (schema {SCHEMA_VERSION})",
+        "description": "Open contract: consumers must ignore fields, verdicts, reasons and flags they do not know.",
+        "type": "object",
+        "required": ["schema", "run", "events"],
+        "properties": {
+            "schema": {"const": SCHEMA_VERSION},
+            "run": {
+                "type": "object",
+                "required": ["id", "started", "finished", "report", "alerts", "carried_alerts", "recovered"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}$"},
+                    "started": _TIME,
+                    "finished": _TIME,
+                    "report": {"type": ["string", "null"], "pattern": "index\\.html$"},
+                    "alerts": {
+                        "type": "array",
+                        "items": {
+                            "type": "object", "required": ["sink", "ok", "error"],
+                            "properties": {"sink": {"type": "string"}, "ok": {"type": "boolean"},
+                                           "error": {"type": ["string", "null"]}},
+                        },
+                    },
+                    "carried_alerts": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["run", "target", "verdict", "reason", "summary", "url"],
+                            "properties": {
+                                "run": {"type": "string"}, "target": {"type": "string"},
+                                "verdict": _open_word("see docs/verdicts.md", VERDICTS),
+                                "reason": nullable_reason, "summary": {"type": "string"}, "url": {"type": "string"},
+                            },
+                        },
+                    },
+                    "recovered": {
+                        "type": "array",
+                        "items": {
+                            "type": "object", "required": ["action", "file"],
+                            "properties": {
+                                "action": _open_word("what recovery did", ["cut"]),
+                                "file": {"type": "string"},
+                                "cut_at": {"type": "integer", "minimum": 0},
+                                "bytes_removed": {"type": "integer", "minimum": 0},
+                                "rows_deleted": {"type": "integer", "minimum": 0},
+                                "aborted_run": {"type": ["string", "null"]},
+                            },
+                        },
+                    },
+                },
+            },
+            "events": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["target", "url", "final_url", "status", "status_chain", "verdict", "reason",
+                                 "alert", "summary", "diff", "capture_id", "warc", "flags"],
+                    "properties": {
+                        "target": {"type": "string"},
+                        "url": {"type": "string", "pattern": "^https?://"},
+                        "final_url": {"type": ["string", "null"]},
+                        "status": {"type": ["integer", "null"]},
+                        "status_chain": {"type": "array", "items": {"type": "integer"}},
+                        "verdict": _open_word("see docs/verdicts.md", VERDICTS),
+                        "reason": nullable_reason,
+                        "alert": {"type": "boolean"},
+                        "summary": {"type": "string"},
+                        "diff": {
+                            "oneOf": [
+                                {"type": "null"},
+                                {"type": "object", "required": ["insertions", "deletions", "unit", "fallback"],
+                                 "properties": {"insertions": {"type": "integer", "minimum": 0},
+                                                "deletions": {"type": "integer", "minimum": 0},
+                                                "unit": _open_word("what was counted", ["word", "line"]),
+                                                "fallback": {"type": "boolean"}}},
+                            ]
+                        },
+                        "capture_id": {"type": "integer"},
+                        "flags": {"type": "array", "uniqueItems": True,
+                                  "items": _open_word("see docs/run-json.md", FLAGS)},
+                        "warc": {
+                            "oneOf": [
+                                {"type": "null"},
+                                {"type": "object", "required": ["file", "offset", "record_id"],
+                                 "properties": {"file": {"type": "string", "pattern": "\\.warc\\.gz$"},
+                                                "offset": {"type": "integer", "minimum": 0},
+                                                "record_id": {"type": "string",
+                                                              "pattern": "^<urn:uuid:[0-9a-f-]{36}>$"}}},
+                            ]
+                        },
+                    },
+                },
+            },
+        },
+    }
+
+
+def _write_schema(path=None) -> str:
+    """``python -m crawler.contract [PATH]``: write :func:`run_json_schema` to
+    ``tests/contract.schema.json`` (or ``PATH``); returns the path written."""
+    import json
+    from pathlib import Path
+
+    path = Path(path) if path else Path(__file__).resolve().parent.parent / "tests" / "contract.schema.json"
+    path.write_text(json.dumps(run_json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return str(path)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(f"wrote {_write_schema(*sys.argv[1:2])}")

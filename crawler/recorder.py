@@ -1,0 +1,126 @@
+"""Recording captures, in crash-safe order: WARC records first, then index rows.
+
+:class:`Recorder` takes each :class:`~crawler.fetch.model.FetchResult` of a run,
+writes every exchange's records to the run's WARC files, has
+:func:`crawler.capture.assess` judge it, and commits the rows in batches. The
+write order is what makes a crash harmless: records are written, the WARC file
+is flushed and fsynced, and only then are the rows that point at them
+committed (in batches, so fsync costs little).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .archive import WARC_DIR, Archive
+from .capture import Written, assess
+from .contract import Event
+from .fetch.model import FetchResult
+from .formatting import iso_precise
+from .store import History
+from .warc import RevisitOf, sha1_digest
+from .warcfiles import WarcFileSet
+from .watchlist import Target
+
+__all__ = ["COMMIT_EVERY", "COMMIT_SECONDS", "Recorder", "display_path"]
+
+COMMIT_EVERY = 64          # captures per fsync + commit
+COMMIT_SECONDS = 1.0       # ... or this long, whichever comes first
+
+
+def display_path(path: Path | str) -> str:
+    """``path`` as shown to the user: relative to the current directory when possible."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+class Recorder:
+    """Turns fetch results into WARC records, index rows and events, in crash-safe order."""
+
+    def __init__(self, archive: Archive, files: WarcFileSet, run_id: str, targets: dict[str, Target], max_body: int,
+                 *, clock: Callable[[], float] = time.monotonic):
+        self.archive = archive
+        self.store = archive.store
+        self.files = files
+        self.run_id = run_id
+        self.targets = targets
+        self.max_body = max_body
+        self.clock = clock
+        self.pending: list[tuple] = []
+        self.last_commit = clock()
+        self.events: dict[str, Event] = {}
+
+    def record(self, result: FetchResult) -> Event:
+        """Write ``result``'s records, judge it, queue its rows (committed in batches); return its event."""
+        target = self.targets[result.target]
+        history = self.store.history(target.name)
+        written = self._write(result, history)
+        judged = assess(target, result, history, written, run_id=self.run_id, max_body=self.max_body,
+                        load_text=self.store.text)
+        self.events[target.name] = judged.event
+        self.pending.append((judged.capture, judged.exchanges, judged.text_row, judged.event_row, judged.event))
+        if len(self.pending) >= COMMIT_EVERY or self.clock() - self.last_commit >= COMMIT_SECONDS:
+            self.commit()
+        return judged.event
+
+    def _write(self, result: FetchResult, history: History) -> Written:
+        """Write every exchange's records; the final response becomes a revisit record when its
+        payload is the one the target's last stored response had (same digest, same status)."""
+        writer, warc_name = self.files.writer()
+        warc_file = f"{WARC_DIR}/{warc_name}"
+        final = result.final
+        rows = []
+        response_ref = revisit = None
+        for seq, ex in enumerate(result.exchanges):
+            sha1 = sha1_digest(ex.body)
+            this_revisit = None
+            p = history.payload
+            if ex is final and p is not None and not ex.truncated and p.payload_sha1 == sha1 and p.status == ex.status:
+                this_revisit = RevisitOf(p.record_id, p.uri, p.date)
+            req_ref, resp_ref = writer.exchange(ex, revisit=this_revisit)
+            if ex is final:
+                response_ref, revisit = resp_ref, this_revisit
+            rows.append({
+                "seq": seq, "role": ex.role, "url": ex.url, "method": ex.method, "status": ex.status,
+                "started": iso_precise(ex.started), "duration_ms": int(ex.duration * 1000), "ip": ex.ip,
+                "warc_file": warc_file, "request_offset": req_ref.offset, "request_length": req_ref.length,
+                "request_record_id": req_ref.record_id, "response_offset": resp_ref.offset,
+                "response_length": resp_ref.length, "response_record_id": resp_ref.record_id,
+                "record_type": resp_ref.record_type, "payload_sha1": sha1,
+                "payload_sha256": hashlib.sha256(ex.body).hexdigest(), "payload_length": len(ex.body),
+                "truncated": ex.truncated,
+            })
+        return Written(warc_file, display_path(self.archive.root / warc_file), rows, response_ref, revisit)
+
+    def commit(self) -> None:
+        """Make the queued captures' records durable, then commit their rows."""
+        if not self.pending:
+            return
+        self.files.sync()  # records on disk before any row points at them
+        with self.store.transaction():
+            for capture, exchanges, text_row, event_row, event in self.pending:
+                event.capture_id = self.store.insert_capture(capture, exchanges, text_row, event_row)
+        self.pending.clear()
+        self.last_commit = self.clock()
+
+    def salvage(self) -> None:
+        """After a failure: commit the captures whose records are whole, close the WARC file.
+
+        Best effort, never masking the failure: a commit that fails too leaves its
+        records unindexed (the targets are due again); a file whose torn last record
+        could not be cut back keeps its ``.open`` name for recovery at the next start.
+        """
+        try:
+            self.commit()
+        except Exception:
+            self.pending.clear()
+        try:
+            self.files.close()
+        except Exception:
+            pass

@@ -1,0 +1,297 @@
+"""WARC files on disk: naming, rotation, fsync, the ``.open`` → final rename, recovery.
+
+:class:`WarcFileSet` owns the files a run writes under ``archive/warcs/``: it
+opens ``lastseen-<UTC timestamp>-<serial>.warc.gz.open``, rotates at
+``max_size``, fsyncs on :meth:`WarcFileSet.sync`, and renames to the final name
+on close (as Heritrix and warcprox do). :func:`recover_open_files` runs at the
+next start (under the archive lock) and cuts a crashed ``.open`` file back to
+its last complete record before giving it its final name. A failed write (a
+full disk) is cut back at once by :class:`~crawler.warc.WarcWriter`, so a file
+is never finalised with a torn record in it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import ArchiveError
+from .warc import WarcWriter, make_record_id, write_error_message
+
+OPEN_SUFFIX = ".open"
+DEFAULT_MAX_SIZE = 10**9
+
+
+def warc_filename(when: datetime, serial: int, prefix: str = "lastseen") -> str:
+    return f"{prefix}-{when.astimezone(timezone.utc).strftime('%Y%m%d%H%M%S%f')}-{serial:05d}.warc.gz"
+
+
+class WarcFileSet:
+    """The WARC files one run writes under ``directory``.
+
+    Files are written as ``<name>.open`` and renamed to ``<name>`` when closed;
+    the index rows name the final name from the start. :meth:`sync` flushes and
+    fsyncs, and must be called before committing rows that point at new records.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        started: datetime,
+        warcinfo: dict,
+        max_size: int = DEFAULT_MAX_SIZE,
+        make_id: Callable[[], str] = make_record_id,
+    ):
+        self.directory = Path(directory)
+        self.started = started
+        self.warcinfo_fields = warcinfo
+        self.max_size = max_size
+        self.make_id = make_id
+        self.serial = 0
+        self._file = None
+        self._writer: WarcWriter | None = None
+        self.name: str | None = None
+        self._synced = True
+        self._abandoned: list[str] = []
+        self.closed_files: list[str] = []
+        self.left_open: list[str] = []
+
+    def writer(self) -> tuple[WarcWriter, str]:
+        """The writer to use for the next records, and its file's final name."""
+        if self._file is not None and self._file.tell() >= self.max_size:
+            self._close_current()
+        if self._file is None:
+            self._open_next()
+        return self._writer, self.name
+
+    def _open_next(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            while True:
+                name = warc_filename(self.started, self.serial)
+                self.serial += 1
+                final = self.directory / name
+                if not final.exists() and not (self.directory / (name + OPEN_SUFFIX)).exists():
+                    break
+            # Unbuffered: each record reaches the file in one piece or is cut back (see WarcWriter).
+            self._file = open(self.directory / (name + OPEN_SUFFIX), "xb", buffering=0)
+        except OSError as exc:
+            raise ArchiveError(write_error_message(self.directory, exc)) from exc
+        self.name = name
+        self._synced = True
+        self._writer = WarcWriter(self._file, make_id=self.make_id)
+        fields = dict(self.warcinfo_fields)
+        fields.setdefault("hostname", socket.gethostname())
+        fields.setdefault("format", "WARC File Format 1.1")
+        fields.setdefault("conformsTo", "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/")
+        try:
+            self._writer.warcinfo(self.started, name, fields)
+        except BaseException:
+            self._abandon()
+            raise
+        _fsync_dir(self.directory)  # the new name survives a power loss before the first row is committed
+
+    @property
+    def open_path(self) -> Path | None:
+        return self.directory / (self.name + OPEN_SUFFIX) if self._file is not None else None
+
+    def sync(self) -> None:
+        """Make everything written so far durable (flush + fsync)."""
+        if self._abandoned:
+            # Rows may point into the file left ``.open``: they must not be committed now.
+            raise ArchiveError(
+                f"cannot make {self.directory / self._abandoned[-1]} durable after a failed write; "
+                f"it is left for recovery at the next start"
+            )
+        if self._file is None:
+            return
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            # After a failed fsync nobody knows what reached the disk: never
+            # finalise this file; recovery checks every record at the next start.
+            self._synced = False
+            raise ArchiveError(write_error_message(self.open_path, exc)) from exc
+
+    def _abandon(self) -> None:
+        """Close the current file without finalising it (an empty one is removed)."""
+        path = self.open_path
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        self._file = None
+        self._writer = None
+        self._abandoned.append(path.name)
+        try:
+            if path.stat().st_size == 0:
+                path.unlink()
+            else:
+                self.left_open.append(path.name)
+        except OSError:
+            pass
+
+    def _close_current(self) -> None:
+        if self._file is None:
+            return
+        if self._writer.torn or not self._synced:
+            # A record could not be cut back, or an fsync failed: leave ``.open``
+            # so the next start keeps only complete records before renaming it.
+            self._abandon()
+            return
+        try:
+            self.sync()
+        except BaseException:
+            self._abandon()
+            raise
+        open_path = self.open_path
+        self._file.close()
+        self._file = None
+        self._writer = None
+        try:
+            os.replace(open_path, self.directory / self.name)
+        except OSError as exc:
+            self.left_open.append(open_path.name)
+            raise ArchiveError(write_error_message(open_path, exc)) from exc
+        _fsync_dir(self.directory)
+        self.closed_files.append(self.name)
+
+    def close(self) -> None:
+        """Finalise the current file: fsync, rename ``.open`` → final name.
+
+        A file whose last record could not be cut back after a failed write, or
+        whose fsync failed, keeps its ``.open`` name (listed in ``left_open``)
+        and is finished by :func:`recover_open_files` at the next start.
+        """
+        self._close_current()
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def complete_members_end(path: Path) -> int:
+    """Byte offset just after the last complete gzip member of ``path``.
+
+    lastseen writes one record per gzip member, so a complete member (its CRC
+    and length trailer verified by zlib) is a complete record.
+    """
+    end = 0
+    in_member = 0
+    decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            data = chunk
+            while data:
+                try:
+                    decomp.decompress(data, 1 << 22)
+                    while decomp.unconsumed_tail:
+                        decomp.decompress(decomp.unconsumed_tail, 1 << 22)
+                except zlib.error:
+                    return end
+                if decomp.eof:
+                    rest = decomp.unused_data
+                    in_member += len(data) - len(rest)
+                    end += in_member
+                    in_member = 0
+                    data = rest
+                    decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                else:
+                    in_member += len(data)
+                    data = b""
+    return end
+
+
+#: The unfinished files recovery finishes: lastseen's own names only (others in ``warcs/`` are left alone).
+OPEN_FILES = "lastseen-*.warc.gz" + OPEN_SUFFIX
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What recovery finds in (and then does to) one ``.open`` file a killed run left."""
+
+    name: str                        # the final file name
+    kept_bytes: int                  # bytes of complete records kept (the offset it is cut at)
+    cut_bytes: int                   # bytes of an incomplete trailing record removed
+    removed: bool                    # True when not even one record was complete (file deleted)
+    aborted_run: str | None = None   # ``isPartOf`` of its warcinfo record: the run that wrote it
+
+
+def recover_open_files(
+    directory: Path, *, forget: Callable[[Recovered], object] | None = None
+) -> list[Recovered]:
+    """Finish ``.open`` files a killed run left: keep complete records, rename.
+
+    Only lastseen's own names (:data:`OPEN_FILES`): other files are not its to change.
+
+    ``forget(recovered)`` is called with what will be done to a file before it
+    is cut, renamed or deleted, so index rows pointing past the cut go first
+    (and the record of the recovery with them): a kill at any point of
+    recovery leaves an ``.open`` file the next start finishes the same way.
+    Must run under the archive lock so that no live run's file is touched.
+    """
+    directory = Path(directory)
+    out = []
+    if not directory.is_dir():
+        return out
+    for open_path in sorted(directory.glob(OPEN_FILES)):
+        final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
+        size = open_path.stat().st_size
+        end = complete_members_end(open_path)
+        found = Recovered(final.name, end, size - end, end == 0, warcinfo_field(open_path, "isPartOf"))
+        if forget is not None:
+            forget(found)
+        if end == 0:
+            open_path.unlink()
+        else:
+            with open(open_path, "r+b") as fh:
+                if end < size:
+                    fh.truncate(end)
+                os.fsync(fh.fileno())
+            os.replace(open_path, final)
+        out.append(found)
+    if out:
+        _fsync_dir(directory)
+    return out
+
+
+def warcinfo_field(path: Path, name: str, *, limit: int = 1 << 16) -> str | None:
+    """The value of field ``name`` in the ``warcinfo`` record that starts ``path`` (None if unreadable).
+
+    Reads the first gzip member only (at most ``limit`` bytes of it), so a
+    torn file whose warcinfo record is complete still answers.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit)
+        record = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data, limit)
+    except (OSError, zlib.error):
+        return None
+    head, sep, block = record.partition(b"\r\n\r\n")
+    if not sep or not head.startswith(b"WARC/") or b"\r\nWARC-Type: warcinfo" not in head:
+        return None
+    wanted = name.lower().encode("ascii") + b":"
+    for line in block.split(b"\r\n")[:-1]:  # whole lines only: the member may be torn
+        if line.lower().startswith(wanted):
+            value = line[len(wanted):].strip().decode("utf-8", "replace")
+            return value or None
+    return None
