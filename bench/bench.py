@@ -760,6 +760,91 @@ def memory(n: int, work: Path) -> list[dict]:
     return rows
 
 
+WORST_TARGET_MB = 400   # peak RSS, monitor + fetcher, on the worst pages (max_body: 100MB)
+
+
+def _worst_pages(edit: bool) -> dict[str, bytes]:
+    """An 8 MB page of a million elements, and a page of 15 million words (cycle 2: a few words edited)."""
+    rng = random.Random(SEED)
+    words, _ = _vocabulary(rng)
+    first = "grant" if edit else "award"
+    many = ("<!doctype html><html><head><title>A million elements</title></head><body><div>"
+            f"<p>Contract {first} notice.</p>" + "<i>x</i>" * 1_000_000 + "</div></body></html>")
+    short = [w for w in words if len(w) <= 2]     # "a", "of", "to"...: many words in few bytes
+    block = " ".join(rng.choices(short, k=100_000))
+    blocks = [f"<p>Part {i}. " + (f"Contract {first} of {i}. " if i == 0 else "") + block + "</p>\n"
+              for i in range(150)]
+    long = "<!doctype html><html><head><title>Fifteen million words</title></head><body>" + "".join(blocks) + \
+           "</body></html>"
+    return {"/elements": many.encode(), "/words": long.encode()}
+
+
+def worst(work: Path) -> list[dict]:
+    """Peak memory of one run on the worst pages: shipped defaults but max_body: 100MB."""
+    import http.server
+    import threading
+
+    pages = {"current": _worst_pages(False)}
+    sizes = {k: len(v) for k, v in pages["current"].items()}
+    print(f"\n== worst: peak RSS on two hostile pages ({', '.join(f'{k} {v / 2**20:.1f} MB' for k, v in sizes.items())});"
+          f" settings: shipped defaults (per_host_concurrency 1, per_host_delay 1s, max_text 2MB, "
+          f"max_report_page 5MB) but max_body 100MB; cycle 1 then an edited cycle 2", flush=True)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            body = pages["current"].get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rows = []
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+        wl = work / "watchlist.yaml"
+        wl.write_text("settings:\n  max_body: 100MB\ntargets:\n" + "".join(
+            f"  - name: {p.strip('/')}\n    url: http://127.0.0.1:{server.server_address[1]}{p}\n" for p in sizes))
+        for cycle, expect in ((1, "new"), (2, "changed")):
+            if cycle == 2:
+                pages["current"] = _worst_pages(True)
+            rss_file = work / f"rss-{cycle}.json"
+            env = dict(os.environ, BENCH_RSS_OUT=str(rss_file))
+            args = ["run", "--watchlist", str(wl), "--archive", str(work / "archive"), "--reports",
+                    str(work / "reports"), "--force", "--json"]
+            secs, proc = _run([sys.executable, __file__, "_rss", *args], cwd=work, env=env)
+            if proc.returncode != 0:
+                raise BenchError(f"lastseen (worst) exited {proc.returncode}: {_tail(proc.stderr)}")
+            events = json.loads(proc.stdout)["events"]
+            got = {e["target"]: (e["verdict"], e["flags"]) for e in events}
+            if any(v != expect or "text-truncated" not in flags for v, flags in got.values()):
+                raise BenchError(f"lastseen (worst) cycle {cycle}: {got}")
+            rss = json.loads(rss_file.read_text())
+            total = (rss["parent_kb"] + rss["fetcher_kb"]) / 1024
+            pages_dir = work / "reports" / json.loads(proc.stdout)["run"]["id"]
+            biggest = max(p.stat().st_size for p in pages_dir.glob("*.html"))
+            print(f"   cycle {cycle}  parent {rss['parent_kb'] / 1024:6.1f} MB  fetcher {rss['fetcher_kb'] / 1024:6.1f} MB"
+                  f"  total {total:6.1f} MB  ({secs:.1f} s; largest report page {biggest / 2**20:.2f} MB)", flush=True)
+            rows.append({"scenario": "worst", "contender": "lastseen", "pages": len(sizes), "cycle": cycle,
+                         "seconds": secs, "parent_mb": rss["parent_kb"] / 1024, "fetcher_mb": rss["fetcher_kb"] / 1024,
+                         "total_mb": total, "largest_report_page_mb": biggest / 2**20,
+                         "target": f"peak <= {WORST_TARGET_MB} MB", "target_met": total <= WORST_TARGET_MB})
+    finally:
+        server.shutdown()
+        server.server_close()
+    return rows
+
+
 # =========================================================================== output
 
 def _fmt(x, spec):
@@ -774,7 +859,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
               f"{server['probe_responses_per_s']} responses/s ({server['probe_mb_per_s']} MB/s)")
     head = f"{'scenario':9s} {'contender':9s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
-    tput = [r for r in rows if r["scenario"] != "memory"]
+    tput = [r for r in rows if r["scenario"] not in ("memory", "worst")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
@@ -793,20 +878,29 @@ def print_table(rows: list[dict], server: dict | None) -> None:
                       if "target" in r else "")
             print(f"{'lastseen':9s} {r['pages']:7d} {r['parent_mb']:9.1f} {r['fetcher_mb']:10.1f} "
                   f"{r['total_mb']:8.1f} {r['seconds']:8.1f}  {target}")
+    worst_rows = [r for r in rows if r["scenario"] == "worst"]
+    if worst_rows:
+        print()
+        h3 = f"{'worst':9s} {'cycle':>7s} {'parent MB':>9s} {'fetcher MB':>10s} {'total MB':>8s} {'seconds':>8s}  target"
+        print(h3)
+        print("-" * len(h3) + "-" * 30)
+        for r in worst_rows:
+            print(f"{'lastseen':9s} {r['cycle']:7d} {r['parent_mb']:9.1f} {r['fetcher_mb']:10.1f} "
+                  f"{r['total_mb']:8.1f} {r['seconds']:8.1f}  {r['target']}: {'yes' if r['target_met'] else 'NO'}")
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="lastseen benchmark (see bench/README.md)")
     ap.add_argument("--pages", type=int, default=2000, help="pages per scenario (default 2000)")
     ap.add_argument("--quick", action="store_true", help="200 pages: a smoke run")
-    ap.add_argument("--only", choices=["cpu", "latency", "memory"], action="append",
+    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst"], action="append",
                     help="run only this scenario (repeatable)")
     ap.add_argument("--urlwatch", metavar="PATH", help="an urlwatch executable to use instead of "
                     "bench/out/urlwatch-venv (created on first use)")
     ap.add_argument("--keep", action="store_true", help="keep the work directories under bench/out/work")
     args = ap.parse_args(argv)
     n = 200 if args.quick else args.pages
-    only = args.only or ["cpu", "latency", "memory"]
+    only = args.only or ["cpu", "latency", "memory", "worst"]
     if "latency" in only:
         check_bindable(LATENCY_HOSTS)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -825,6 +919,8 @@ def main(argv: list[str]) -> int:
             rows += throughput("latency", n, LATENCY_HOSTS, LATENCY_DELAY, 4, uw, work / "latency")
         if "memory" in only:
             rows += memory(n, work / "memory")
+        if "worst" in only:
+            rows += worst(work / "worst")
     except BenchError as exc:
         print(f"\nBENCHMARK INVALID: {exc}", file=sys.stderr)
         return 1

@@ -27,6 +27,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from .formatting import one_line
+
 __all__ = ["AlertItem", "AlertResult", "compose_message", "deliver_run_alerts", "mask_url", "send_alerts"]
 
 
@@ -67,7 +69,9 @@ def compose_message(
     The body has one line per item, ``target — verdict (reason): summary — url``
     (``(reason)`` and ``: summary`` left out when empty), then the report path.
     Every field is flattened to a single line, so captured text cannot forge
-    extra lines in the message.
+    extra lines in the message, and its control and bidi characters are written
+    as visible ``\\uXXXX`` (:func:`crawler.formatting.one_line`), so it cannot act on
+    the terminal or mail reader that shows the message, nor reorder its text.
     """
     count = len(items) + len(carried)
     noun = "alert" if count == 1 else "alerts"
@@ -159,11 +163,8 @@ def mask_url(url: str) -> str:
 
 # -- internals -------------------------------------------------------------------------------
 
-_WHITESPACE = re.compile(r"\s+")
-
-
 def _one_line(text: str) -> str:
-    return _WHITESPACE.sub(" ", str(text)).strip()
+    return one_line(text)
 
 
 @functools.cache

@@ -6,9 +6,11 @@
 - :meth:`Archive.open`, for a run: takes the lock (one run at a time,
   optionally waiting for it; an ``flock``, so the kernel drops it when its
   holder dies, however it dies), checks the archive is writable, migrates the
-  index, finishes WARC files a killed run left ``.open`` and makes the index
-  agree with them (each such change is a :class:`Recovery`, kept in the index
-  and told on stderr), and marks runs that never finished as aborted.
+  index, finishes WARC files a killed run left ``.open`` (a stale copy of a
+  closed file is set aside) and makes the index agree with them, sets run
+  starts recorded in the future to now (each such change is a
+  :class:`Recovery`, kept in the index and told on stderr), and marks runs
+  that never finished as aborted.
 - :meth:`Archive.open_readonly`, for commands that only read (``status``,
   ``report``): no lock (not even briefly: a run starting meanwhile would exit
   3), no migration, no recovery, nothing written, so they work while a run
@@ -30,7 +32,7 @@ from pathlib import Path
 from .errors import ArchiveError, LockedError
 from .formatting import iso, plural
 from .store import CaptureStore
-from .warcfiles import OPEN_FILES, Recovered, recover_open_files
+from .warcfiles import OPEN_FILES, OPEN_SUFFIX, SET_ASIDE_DIR, Recovered, lastseen_warc_files, recover_open_files
 
 WARC_DIR = "warcs"
 DB_NAME = "lastseen.db"
@@ -58,10 +60,27 @@ def _describe_cut(facts: Mapping[str, object]) -> str:
     return f"{what}, {plural(rows, 'capture')} deleted) from {run}"
 
 
+def _describe_set_aside(facts: Mapping[str, object]) -> str:
+    file = str(facts.get("file"))
+    return (f"{file} set aside as {facts.get('moved_to')}: {file.removesuffix(OPEN_SUFFIX)} is already closed "
+            f"and was left as it is (a stale copy, e.g. from a backup restored over the archive)")
+
+
+def _describe_clock(facts: Mapping[str, object]) -> str:
+    return (
+        f"run {facts.get('run')} recorded as started at {facts.get('recorded')}, later than now (the clock "
+        f"was wrong): its start set to {facts.get('set_to')}, so targets are due again in their `every`"
+    )
+
+
 #: Every recovery action, one row each: ``--json``'s ``run.recovered``, ``status`` and docs/archive.md
 #: follow it. ``cut``: an ``.open`` WARC file cut back to its last complete record (deleted if none).
+#: ``set-aside``: an ``.open`` file whose final name already exists, moved whole to ``warcs/set-aside/``.
+#: ``clock``: a run whose recorded start is later than now, set to this run's start.
 RECOVERY_ACTIONS: dict[str, RecoveryAction] = {
     "cut": RecoveryAction(("file", "cut_at", "bytes_removed", "rows_deleted", "aborted_run"), _describe_cut),
+    "set-aside": RecoveryAction(("file", "moved_to"), _describe_set_aside),
+    "clock": RecoveryAction(("run", "recorded", "set_to"), _describe_clock),
 }
 #: Facts that are paths: relative to the archive in the index, relative to the current directory when shown.
 PATH_FACTS = ("file", "moved_to")
@@ -88,8 +107,9 @@ class Recovery:
         return {"action": self.action, **{k: self.facts.get(k) for k in self.keys}}
 
     def status_json(self) -> dict:
-        """``recovered`` of ``status --json``: :meth:`to_json` plus when and by which run."""
-        return {**self.to_json(), "at": self.at, "run": self.run}
+        """``recovered`` of ``status --json``: :meth:`to_json` plus when (``at``) and by which run
+        (``recovered_by``: ``run`` is a key of the ``clock`` action, the run it repaired)."""
+        return {**self.to_json(), "at": self.at, "recovered_by": self.run}
 
     def describe(self) -> str:
         known = RECOVERY_ACTIONS.get(self.action)
@@ -138,7 +158,7 @@ class Archive:
     @classmethod
     def open(
         cls, root: str | os.PathLike, *, wait: float = 0.0, check: Callable[[], None] | None = None,
-        run_id: str | None = None, now: Callable[[], datetime] | None = None,
+        run_id: str | None = None, now: Callable[[], datetime] | None = None, started: datetime | None = None,
         on_recovery: Callable[[Recovery], None] | None = print_recovery,
     ) -> "Archive":
         """Lock the archive (waiting up to ``wait`` seconds for another run), check it
@@ -148,14 +168,16 @@ class Archive:
         (the monitor's signal handling). A run that cannot take the lock raises
         :class:`LockedError` having written nothing. Each recovery is stored in
         the index as done by ``run_id`` at ``now()``, listed in ``recovered``
-        and passed to ``on_recovery`` (by default a line on stderr).
+        and passed to ``on_recovery`` (by default a line on stderr). A run
+        recorded as starting later than ``now()`` gets ``started`` (the opening
+        run's start; ``now()`` by default) as its start.
         """
         root = Path(root)
         try:
             (root / WARC_DIR).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ArchiveError(_not_writable(root, exc)) from exc
-        fd = _take_lock(root / LOCK_NAME, wait, check)
+        fd = take_lock(root / LOCK_NAME, wait, check)
         store = None
         try:
             # Under the lock, so one fixed name will do and a killed run's probe is simply reused.
@@ -168,9 +190,10 @@ class Archive:
                 probe.unlink()
             except OSError as exc:
                 raise ArchiveError(_not_writable(root, exc)) from exc
+            _empty_index(root)  # raises beside earlier WARC files; else SQLite makes it a new index
             store = CaptureStore(root / DB_NAME)
             archive = cls(root, store, _lock_fd=fd)
-            archive._recover(run_id, now or _utcnow, on_recovery)
+            archive._recover(run_id, now or _utcnow, on_recovery, started)
         except BaseException:
             if store is not None:
                 store.close()
@@ -190,27 +213,38 @@ class Archive:
         """
         root = Path(root)
         db = root / DB_NAME
-        store = CaptureStore.open_readonly(db) if db.is_file() else None
+        # An empty index with no WARC file beside it is no index yet; beside WARC files, it is refused.
+        store = CaptureStore.open_readonly(db) if db.is_file() and not _empty_index(root) else None
         return ReadOnlyArchive(root, store, unfinished_warnings(root))
 
     def _recover(
-        self, run_id: str | None, now: Callable[[], datetime], on_recovery: Callable[[Recovery], None] | None
+        self, run_id: str | None, now: Callable[[], datetime], on_recovery: Callable[[Recovery], None] | None,
+        started: datetime | None = None,
     ) -> None:
+        def told(action: str, facts: dict, at: str) -> None:
+            recovery = Recovery(action, _shown(self.root, facts), run=run_id, at=at)
+            self.recovered.append(recovery)
+            if on_recovery is not None:
+                on_recovery(recovery)
+
         def forget(found: Recovered) -> None:
             # Rows past the cut are deleted, and the record of the cut stored, in one transaction
             # before the file is cut or renamed: a kill at any point never loses the record (a
             # kill before the cut repeats the recovery at the next start, recorded again).
+            at = iso(now())
+            if found.set_aside is not None:
+                # The closed file is evidence: its rows stay, the stale copy is moved whole.
+                facts = {"file": f"{WARC_DIR}/{found.open_name}", "moved_to": f"{WARC_DIR}/{found.set_aside}"}
+                self.store.record_recovery({"run_id": run_id, "at": at, "action": "set-aside", **facts})
+                told("set-aside", facts, at)
+                return
             file = f"{WARC_DIR}/{found.name}"
             facts = {"file": file, "cut_at": found.kept_bytes, "bytes_removed": found.cut_bytes,
                      "aborted_run": found.aborted_run}
-            at = iso(now())
             facts["rows_deleted"] = self.store.forget_beyond(
                 file, found.kept_bytes, recovery={"run_id": run_id, "at": at, "action": "cut", **facts}
             )
-            recovery = Recovery("cut", _shown(self.root, facts), run=run_id, at=at)
-            self.recovered.append(recovery)
-            if on_recovery is not None:
-                on_recovery(recovery)
+            told("cut", facts, at)
 
         try:
             recover_open_files(self.warc_dir, forget=forget)
@@ -222,6 +256,17 @@ class Archive:
         for stale in self.warc_dir.glob(PROBE_NAME + "-*"):  # probes of killed older versions
             stale.unlink(missing_ok=True)
         self.aborted_runs = self.store.abort_unfinished_runs()
+        # A run recorded as starting in the future (the clock was set wrong once) would make every
+        # target "not due" until then: its start becomes this run's, recorded and told.
+        current = now()
+        set_to = iso(started or current)
+        for future_run, recorded in self.store.runs_started_after(iso(current)):
+            at = iso(now())
+            facts = {"run": future_run, "recorded": recorded, "set_to": set_to}
+            self.store.set_run_start(
+                future_run, set_to, recovery={"run_id": run_id, "at": at, "action": "clock", **facts}
+            )
+            told("clock", facts, at)
 
     def close(self) -> None:
         try:
@@ -280,18 +325,51 @@ class ReadOnlyArchive:
 
 
 def unfinished_warnings(root: Path) -> list[str]:
-    """One warning per ``.open`` WARC file a run left, when no run holds the lock (else it is that run's)."""
+    """One warning per ``.open`` WARC file a run left, when no run holds the lock (else it is that run's).
+
+    lastseen's names only, directly in ``warcs/``: other files are not its own, and
+    ``warcs/set-aside/`` holds files already set aside. An ``.open`` file whose
+    final name exists is a stale copy the next run sets aside, not one it recovers.
+    """
     try:
-        found = sorted((root / WARC_DIR).glob(OPEN_FILES))  # lastseen's names only: others are not ours
+        found = sorted((root / WARC_DIR).glob(OPEN_FILES))
     except OSError:
         return []
     if not found or lock_held(root / LOCK_NAME):
         return []
+    aside = _display(root / WARC_DIR / SET_ASIDE_DIR)
     return [
+        f"warning: {_display(p)} is a stale copy of the closed {p.name.removesuffix(OPEN_SUFFIX)} (a backup "
+        f"restored over the archive?); the next `lastseen run` sets it aside in {aside} and leaves the closed file"
+        if p.with_name(p.name.removesuffix(OPEN_SUFFIX)).exists() else
         f"warning: {_display(p)} was left by a run that did not finish; the next `lastseen run` will recover it"
         for p in found
         if p.exists()  # not finished and renamed by a run that just ended
     ]
+
+
+def _empty_index(root: Path) -> bool:
+    """Whether the index is an empty (0-byte) file standing for no index yet; beside lastseen WARC
+    files it is refused (:class:`ArchiveError`): SQLite would take it for a new index, silently
+    starting a new history that forgets every earlier capture."""
+    db = root / DB_NAME
+    wal = db.with_name(DB_NAME + "-wal")
+    try:
+        if not db.is_file() or db.stat().st_size != 0:
+            return False
+        if wal.exists() and wal.stat().st_size > 0:
+            return False  # what the index holds is in its write-ahead log: SQLite reads it
+    except OSError:
+        return False
+    files = lastseen_warc_files(root / WARC_DIR, unfinished=True)
+    if not files:
+        return True
+    raise ArchiveError(
+        f"the index {db} is empty (0 bytes) but {_display(root / WARC_DIR)} holds "
+        f"{plural(len(files), 'WARC file')} of earlier runs: using it would start a new history that forgets "
+        f"them. Restore {db.name} from a backup, or rebuild it from the WARC files with "
+        f"`lastseen reindex --archive {_display(root)}`"
+    )
 
 
 def lock_held(path: Path) -> bool:
@@ -364,7 +442,12 @@ def _not_writable(root: Path, exc: OSError) -> str:
     )
 
 
-def _take_lock(path: Path, wait: float, check: Callable[[], None] | None = None) -> int:
+def take_lock(path: Path, wait: float, check: Callable[[], None] | None = None, *, command: str = "run") -> int:
+    """The archive's lock (an open fd holding its ``flock``), waiting up to ``wait`` seconds.
+
+    Raises :class:`LockedError` (exit 3) having written nothing when another
+    process holds it; ``command`` names the command in that message.
+    """
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
@@ -385,10 +468,11 @@ def _take_lock(path: Path, wait: float, check: Callable[[], None] | None = None)
             if time.monotonic() >= deadline:
                 holder = _read_holder(fd)
                 waited = f" after waiting {_seconds(wait)}" if wait > 0 else ""
-                hint = "; pass a longer --wait" if wait > 0 else "; `lastseen run --wait 5m` waits for it"
+                hint = "; pass a longer --wait" if wait > 0 else f"; `lastseen {command} --wait 5m` waits for it"
+                this = "this run" if command == "run" else f"`lastseen {command}`"
                 raise LockedError(
                     f"another lastseen run{holder} is using the archive {path.parent}{waited}; "
-                    f"this run did nothing. Try again when it has finished{hint}"
+                    f"{this} did nothing. Try again when it has finished{hint}"
                 )
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
         # The holder's pid, for the message above (informational: the flock is the lock).

@@ -75,6 +75,7 @@ def assess(
     *,
     run_id: str,
     max_body: int,
+    max_text: int | None = None,
     load_text: Callable[[str | None], str | None],
 ) -> Assessment:
     """Judge one fetch of ``target`` against its history. Pure but for ``load_text`` (a read)."""
@@ -125,7 +126,8 @@ def assess(
                 + "; what arrived is archived, not compared"
             )
         elif 200 <= final.status < 300:
-            text_row, new_text, fingerprint = _extract(target, final, capture, history, flags, max_body)
+            text_row, new_text, fingerprint = _extract(target, final, capture, history, flags, max_body, max_text)
+    flags.extend(f for f in result.flags if f not in flags)
     if result.error_kind == "robots":
         flags.append("robots-disallowed")
     if target.select and fingerprint == EMPTY_TEXT_SHA256:
@@ -157,7 +159,8 @@ def assess(
     capture["good"] = int(verdict.good)
     capture["flags"] = json.dumps(flags) if flags else None
     diff = None
-    if verdict.verdict in ("changed", "restored") and good is not None and new_text is not None:
+    if (verdict.verdict in ("changed", "restored") and good is not None and new_text is not None
+            and fingerprint != good.fingerprint):
         old_text = load_text(good.text_sha256)
         if old_text is not None:
             diff = diff_texts(old_text, new_text, timeout=DIFF_TIMEOUT)
@@ -181,12 +184,15 @@ def assess(
     return Assessment(capture, written.exchanges, text_row, event_row, event)
 
 
-def _extract(target: Target, final, capture: dict, history: History, flags: list[str], max_body: int):
+def _extract(target: Target, final, capture: dict, history: History, flags: list[str], max_body: int,
+             max_text: int | None = None):
     key = extract_key(target)
     capture["extract_key"] = key
     good = history.good
     if good is not None and good.payload_sha256 == capture["payload_sha256"] and good.extract_key == key:
         # Same bytes, same extraction settings: same text. Skip the work.
+        if "text-truncated" in (good.flags or ""):
+            flags.append("text-truncated")
         capture.update({
             "kind": good.kind, "text_sha256": good.text_sha256, "fingerprint": good.fingerprint,
             "title": good.title, "heading": good.heading, "links": good.links, "charset": good.charset,
@@ -196,7 +202,8 @@ def _extract(target: Target, final, capture: dict, history: History, flags: list
         body, cut = decode_content(final.body, final.header("Content-Encoding"), max_size=max_body)
         if cut:
             flags.append("decoded-truncated")
-        extracted = extract(body, final.header("Content-Type"), final.url, select=target.select, ignore=target.ignore)
+        extracted = extract(body, final.header("Content-Type"), final.url, select=target.select, ignore=target.ignore,
+                            max_text=max_text)
     except ExtractError as exc:
         flags.append("extract-error")
         capture.update({
@@ -204,6 +211,8 @@ def _extract(target: Target, final, capture: dict, history: History, flags: list
             "fingerprint": hashlib.sha256(final.body).hexdigest(),
         })
         return None, None, capture["fingerprint"]
+    if extracted.truncated:
+        flags.append("text-truncated")
     capture.update({
         "kind": extracted.kind, "fingerprint": extracted.fingerprint, "title": extracted.title,
         "heading": extracted.heading, "links": json.dumps(list(extracted.links)), "charset": extracted.charset,
@@ -222,6 +231,8 @@ def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture:
     v = verdict.verdict
     final = result.final
     if v == "unreachable":
+        if "private-redirect" in result.flags and result.error:
+            return result.error
         if final is not None:
             return f"HTTP {final.status} {final.reason}".strip()
         return result.error or f"fetch failed ({verdict.reason})"
@@ -234,9 +245,12 @@ def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture:
         return f"first capture: {title}" if title else "first capture"
     if v == "unchanged":
         return "no change"
+    good = history.good
+    if v == "restored" and good is not None and capture.get("fingerprint") == good.fingerprint:
+        if capture.get("payload_sha256") == good.payload_sha256:
+            return f"back after {history.last_verdict}; identical to the last good capture"
+        return f"back after {history.last_verdict}; text unchanged"
     base = diff.summary() if diff is not None else "content differs (compared by digest)"
     if v == "restored":
-        if diff is None or diff.changed:
-            return f"back after {history.last_verdict}; {base}"
-        return f"back after {history.last_verdict}; text unchanged"
+        return f"back after {history.last_verdict}; {base}"
     return base

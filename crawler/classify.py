@@ -116,6 +116,8 @@ def classify(obs: Observation, prev: Previous) -> Verdict:
     if obs.status is None:
         return given("unreachable", obs.error_kind or "protocol")
     status = obs.status
+    if not 100 <= status <= 599:
+        return given("unreachable", "protocol")  # not an HTTP status at all
     if status in (404, 410):
         return given("vanished", f"http-{status}")
     if status >= 500:

@@ -41,23 +41,38 @@ def cli():
 @cli.command()
 @click.argument("path", default="watchlist.yaml", type=click.Path(dir_okay=False))
 def check(path):
-    """Validate a watchlist (default watchlist.yaml). Exit status 2 when invalid."""
+    """Validate a watchlist (default watchlist.yaml). Exit status 2 when invalid.
+
+    Each target's URL is shown as it will be fetched (its one canonical spelling).
+    """
+    from .formatting import printable
     from .watchlist import load_watchlist
 
     wl = load_watchlist(path)
-    click.echo(f"{path}: OK, {len(wl.targets)} target{'s' if len(wl.targets) != 1 else ''}")
+    click.echo(f"{printable(path)}: OK, {len(wl.targets)} target{'s' if len(wl.targets) != 1 else ''}")
     for t in wl.targets:
         tags = f" [{', '.join(t.tags)}]" if t.tags else ""
-        click.echo(f"  {t.name}: {t.url}{tags}")
+        click.echo(printable(f"  {t.name}: {t.url}{tags}"))
 
 
-def _duration(option: str, value: str) -> float:
+#: Bounds of the command line's durations: a report window of 100 years, a wait for the lock of a day.
+SINCE_MAX = (36525 * 86400, "36525d (100 years)")
+WAIT_MAX = (86400, "1d")
+
+
+def _duration(option: str, value: str, maximum: tuple[float, str]) -> float:
+    """Seconds in ``value``, at most ``maximum`` (seconds, as said); a usage error (exit 2) otherwise."""
     from .watchlist import parse_duration
 
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except ValueError as exc:
-        raise UsageError(f"{option} {value!r}: {exc}") from exc
+        if "too large" not in str(exc):
+            raise UsageError(f"{option} {value!r}: {exc}") from exc
+        seconds = float("inf")
+    if seconds > maximum[0]:
+        raise UsageError(f"{option} {value!r}: must be at most {maximum[1]}")
+    return seconds
 
 
 @cli.command()
@@ -83,7 +98,7 @@ def run(watchlist_path, archive_dir, reports_dir, force, only, as_json, summary,
     from . import monitor
     from .watchlist import load_watchlist
 
-    wait_seconds = _duration("--wait", wait)
+    wait_seconds = _duration("--wait", wait, WAIT_MAX)
     wl = load_watchlist(watchlist_path)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
@@ -106,7 +121,11 @@ def run(watchlist_path, archive_dir, reports_dir, force, only, as_json, summary,
 
 
 class _Progress:
-    """A rich progress bar on stderr, for terminals only."""
+    """A rich progress bar on stderr, for terminals only.
+
+    The last target and verdict are shown as text (``markup=False``, controls
+    made visible): a target named ``[/]`` is a name, not markup.
+    """
 
     def __init__(self):
         from rich.console import Console
@@ -114,7 +133,7 @@ class _Progress:
 
         self.bar = Progress(
             TextColumn("[bold]lastseen[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[last]}"), console=Console(stderr=True), transient=True,
+            TextColumn("{task.fields[last]}", markup=False), console=Console(stderr=True), transient=True,
         )
         self.task = None
 
@@ -124,16 +143,19 @@ class _Progress:
 
     def advance(self, event) -> None:
         if self.task is not None:
-            self.bar.update(self.task, advance=1, last=f"{event.target}: {event.verdict}")
+            from .formatting import one_line
+
+            self.bar.update(self.task, advance=1, last=one_line(f"{event.target}: {event.verdict}"))
 
     def stop(self) -> None:
         self.bar.stop()
 
 
 def _one_line(result) -> str:
+    """The ``--summary`` line (controls in the report path shown as ``\\uXXXX``)."""
     from collections import Counter
 
-    from .formatting import plural
+    from .formatting import one_line, plural
     from .verdicts import order
 
     counts = Counter(e.verdict for e in result.events)
@@ -141,55 +163,76 @@ def _one_line(result) -> str:
     alerts = sum(1 for e in result.events if e.alert)
     body = ", ".join(parts) if parts else "nothing due"
     tail = f"; {plural(alerts, 'alert')}" if alerts else ""
-    report = f"; report {result.report}" if result.report else ""
-    return f"lastseen run {result.run_id}: {body}{tail}{report}"
+    report = f"; report {one_line(result.report)}" if result.report else ""
+    return f"lastseen run {one_line(result.run_id)}: {body}{tail}{report}"
 
 
 def _print_problems(result, watchlist, *, interactive: bool) -> None:
-    """What cron should mail: failed alert deliveries, and alerts when no sink is configured."""
+    """What cron should mail: failed alert deliveries, and the alerts themselves when no sink
+    is configured or every sink failed (so the news is not lost), with the run id and the
+    report's absolute path. Each field is flattened to one line, its controls made visible."""
+    from .formatting import one_line
+
     for a in result.alerts:
         if not a.ok:
-            click.echo(f"lastseen: alert to {a.sink} failed: {a.error or 'unknown error'}", err=True)
-    if interactive or watchlist.alerts:
+            click.echo(f"lastseen: alert to {one_line(a.sink)} failed: {one_line(a.error or 'unknown error')}",
+                       err=True)
+    if interactive:
+        return
+    if not watchlist.alerts:
+        why = "no `alerts:` sink configured"
+    elif result.alerts and not any(a.ok for a in result.alerts):
+        why = "not delivered: every alert sink failed"
+    else:
         return
     alerting = [e for e in result.events if e.alert]
-    if alerting or result.carried:
-        total = len(alerting) + len(result.carried)
-        click.echo(f"lastseen run {result.run_id}: {total} alert(s) (no `alerts:` sink configured)", err=True)
-        for e in alerting:
-            reason = f" ({e.reason})" if e.reason else ""
-            click.echo(f"  {e.target}: {e.verdict}{reason}: {e.summary} <{e.url}>", err=True)
-        for c in result.carried:
-            reason = f" ({c['reason']})" if c["reason"] else ""
-            click.echo(f"  [earlier run {c['run']}, not finished] {c['target']}: {c['verdict']}{reason}: "
-                       f"{c['summary']} <{c['url']}>", err=True)
-        if result.report:
-            click.echo(f"  report: {result.report}", err=True)
+    if not alerting and not result.carried:
+        return
+
+    def line(target, verdict, reason, summary, url) -> str:
+        reason = f" ({one_line(reason)})" if reason else ""
+        return f"{one_line(target)}: {one_line(verdict)}{reason}: {one_line(summary or '')} <{one_line(url)}>"
+
+    total = len(alerting) + len(result.carried)
+    click.echo(f"lastseen run {one_line(result.run_id)}: {total} alert(s) ({why})", err=True)
+    for e in alerting:
+        click.echo(f"  {line(e.target, e.verdict, e.reason, e.summary, e.url)}", err=True)
+    for c in result.carried:
+        click.echo(f"  [earlier run {one_line(c['run'])}, not finished] "
+                   f"{line(c['target'], c['verdict'], c['reason'], c['summary'], c['url'])}", err=True)
+    if result.report:
+        click.echo(f"  report: {one_line(Path(result.report).absolute())}", err=True)
 
 
 def _print_table(result) -> None:
+    """The run's table on a terminal. Every value is a ``rich.text.Text`` (never parsed as
+    markup) on one line with its controls made visible: archived text is shown, not obeyed."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    from .formatting import one_line
     from .verdicts import facts
+
+    def text(value, style: str = "") -> Text:
+        return Text(one_line(value), style=style or "")
 
     console = Console()
     if not result.events:
-        console.print(f"run {result.run_id}: nothing due")
+        console.print(text(f"run {result.run_id}: nothing due"))
         return
-    table = Table(title=f"lastseen run {result.run_id}", title_justify="left")
+    table = Table(title=text(f"lastseen run {result.run_id}"), title_justify="left")
     for col in ("target", "verdict", "status", "summary"):
         table.add_column(col, overflow="fold")
     for e in result.events:
         verdict = e.verdict + (f" ({e.reason})" if e.reason else "")
-        style = facts(e.verdict, e.reason).colour
-        table.add_row(e.target, f"[{style}]{verdict}[/]" if style else verdict,
-                      str(e.status) if e.status is not None else "-", e.summary)
+        table.add_row(text(e.target), text(verdict, facts(e.verdict, e.reason).colour),
+                      text(e.status if e.status is not None else "-"), text(e.summary or ""))
     console.print(table)
     if result.report:
-        console.print(f"report: {result.report}")
+        console.print(text(f"report: {result.report}"))
     for a in result.alerts:
-        console.print(f"alert {a.sink}: {'sent' if a.ok else 'FAILED ' + (a.error or '')}")
+        console.print(text(f"alert {a.sink}: {'sent' if a.ok else 'FAILED ' + (a.error or '')}"))
 
 
 @cli.command()
@@ -225,17 +268,23 @@ def status(watchlist_path, archive_dir, as_json):
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
+
+    from .formatting import one_line
+
+    def text(value) -> Text:  # a name or verdict is shown as text, never parsed as markup
+        return Text(one_line(value))
 
     db = archive.index_path
-    table = Table(title=f"{watchlist_path} · {db}", title_justify="left")
+    table = Table(title=text(f"{watchlist_path} · {db}"), title_justify="left")
     for col in ("target", "last capture (UTC)", "status", "last verdict", "next due (UTC)", "failures"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(
+        table.add_row(*map(text, (
             r.name, _short(r.last_capture) or "never", str(r.last_status) if r.last_status else "-",
             (r.last_verdict or "-") + (f" ({r.last_reason})" if r.last_reason else ""),
             _short(r.next_due) or "next run", str(r.consecutive_failures) if r.consecutive_failures else "",
-        )
+        )))
     console = Console()
     console.print(table)
     for rec in recovered:
@@ -264,15 +313,44 @@ def _short(t) -> str | None:
     return t.strftime("%Y-%m-%d %H:%M") if t else None
 
 
+#: ``lastseen cron --interval``: minutes that divide an hour, then whole hours that divide a day.
+_CRON_MINUTES = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)
+_CRON_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+
+
+def _cron_times(ctx, param, minutes: int) -> str:
+    """The five time fields of a crontab line running every ``minutes``; a usage error when cron can't."""
+    if minutes in _CRON_MINUTES:
+        return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
+    if minutes % 60 == 0 and minutes // 60 in _CRON_HOURS:
+        hours = minutes // 60
+        return {1: "0 * * * *", 24: "0 0 * * *"}.get(hours, f"0 */{hours} * * *")
+    works = ", ".join(map(str, (*_CRON_MINUTES, *(60 * h for h in _CRON_HOURS))))
+    raise click.BadParameter(f"{minutes} minutes is not a steady cron interval; use one of {works} "
+                             f"(minutes that divide an hour, or whole hours that divide a day)")
+
+
+def _cron_escape(line: str) -> str:
+    """``line`` as crontab must hold it: cron ends a command at ``%`` (the rest becomes its input) unless
+    it is written ``\\%``, and then drops the backslash. A backslash just before a ``%`` (only ever inside
+    shlex's single quotes) is kept apart from it by ``''``, so that cron leaves it be.
+    """
+    return line.replace("\\%", "\\''%").replace("%", "\\%")
+
+
 @cli.command()
 @click.option("--watchlist", "watchlist_path", default="watchlist.yaml", show_default=True,
               type=click.Path(dir_okay=False), help="The watchlist file.")
 @click.option("--archive", "archive_dir", default="archive", show_default=True, type=click.Path(file_okay=False))
 @click.option("--reports", "reports_dir", default="reports", show_default=True, type=click.Path(file_okay=False))
-@click.option("--interval", default=15, show_default=True, type=click.IntRange(1, 59),
-              help="Minutes between cron runs (targets still run only when due).")
-def cron(watchlist_path, archive_dir, reports_dir, interval):
-    """Print a crontab line that runs lastseen from here, with absolute paths."""
+@click.option("--interval", "times", default=15, show_default=True, type=int, callback=_cron_times,
+              help="Minutes between cron runs (targets still run only when due): 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, "
+                   "30, or whole hours that divide a day (60, 120, 180, 240, 360, 480, 720, 1440).")
+def cron(watchlist_path, archive_dir, reports_dir, times):
+    """Print a crontab line that runs lastseen from here, with absolute paths.
+
+    The line is on stdout; a comment saying how to install it comes first, on stderr.
+    """
     import shlex
 
     exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "lastseen" else None
@@ -282,7 +360,12 @@ def cron(watchlist_path, archive_dir, reports_dir, interval):
         f"--{name} {shlex.quote(str((cwd / value).resolve()))}"
         for name, value in (("watchlist", watchlist_path), ("archive", archive_dir), ("reports", reports_dir))
     )
-    click.echo(f"*/{interval} * * * * cd {shlex.quote(str(cwd))} && {command} run {args} --wait 5m")
+    line = f"{times} cd {shlex.quote(str(cwd))} && {command} run {args} --wait 5m"
+    if "\n" in line or "\r" in line:
+        raise UsageError("a path holds a line break, which a crontab line cannot; run from another folder")
+    click.echo("# lastseen: to install, run `crontab -e` and paste the next line (cron mails what it prints)",
+               err=True)
+    click.echo(_cron_escape(line))
 
 
 @cli.command()
@@ -298,7 +381,7 @@ def report(since, out_dir, archive_dir):
 
     from .report import build_report
 
-    seconds = _duration("--since", since)
+    seconds = _duration("--since", since, SINCE_MAX)
     with _open_to_read(archive_dir) as archive:
         path = build_report(archive.require_store(), Path(out_dir), since=timedelta(seconds=seconds), now=_utcnow)
     click.echo(str(path))
@@ -308,6 +391,42 @@ def _utcnow():
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc)
+
+
+@cli.command()
+@click.option("--archive", "archive_dir", default="archive", show_default=True,
+              type=click.Path(file_okay=False), help="Where WARC files and the index live.")
+@click.option("--watchlist", "watchlist_path", default="watchlist.yaml", show_default=True,
+              type=click.Path(dir_okay=False), help="Targets' select/ignore for extraction (optional).")
+@click.option("--wait", "wait", default="0s", metavar="DURATION", show_default=True,
+              help="How long to wait for a run to release the archive's lock.")
+def reindex(archive_dir, watchlist_path, wait):
+    """Rebuild the index (lastseen.db) from the WARC files; the old one is kept as lastseen.db.broken-<time>.
+
+    Takes the archive's lock (exit 3 while a run holds it). Events and alert state
+    are not in the WARC files and are not rebuilt; it says so.
+    """
+    from .formatting import plural, printable
+    from .interrupts import Interrupts
+    from .recorder import display_path
+    from .reindex import NOT_REBUILT
+    from .reindex import reindex as rebuild
+    from .watchlist import load_watchlist
+
+    wait_seconds = _duration("--wait", wait, WAIT_MAX)
+    given = click.get_current_context().get_parameter_source("watchlist_path") != click.core.ParameterSource.DEFAULT
+    wl = load_watchlist(watchlist_path) if given or Path(watchlist_path).exists() else None
+    with Interrupts() as interrupts:
+        done = rebuild(Path(archive_dir), watchlist=wl, wait=wait_seconds, check=lambda: interrupts.check(
+            "; reindex changed nothing: the index is as it was"))
+    counts = ", ".join(plural(n, table.rstrip("s")) for table, n in done.counts.items())
+    click.echo(f"lastseen reindex: rebuilt {display_path(done.index)} from {plural(done.files, 'WARC file')}: "
+               f"{counts}")
+    click.echo(f"  the old index is kept as {', '.join(display_path(k) for k in done.kept)}" if done.kept
+               else "  there was no index to keep")
+    click.echo(f"  not rebuilt, since no WARC record holds them: {NOT_REBUILT}")
+    for note in done.notes:
+        click.echo(printable(f"  {note}"))
 
 
 @cli.command()

@@ -36,6 +36,11 @@ FLAGS: dict[str, str] = {
                          "`robots` and nothing was fetched",
     "select-empty": "the target's `select` found no text: the page was probably restructured, and until the "
                     "selector is fixed later edits would go unseen",
+    "text-truncated": "the page's text was longer than `max_text`: what is compared (and diffed) is its start, "
+                      "cut at a line break; the WARC record holds the whole body",
+    "private-redirect": "the page, served from a public address, redirected to a loopback, private or link-local "
+                        "one (an internal service); the hop was not followed (`unreachable` / `http-3xx`) unless "
+                        "`settings.allow_private_redirects` is on",
 }
 
 
@@ -144,14 +149,18 @@ def run_json_schema() -> dict:
                     "recovered": {
                         "type": "array",
                         "items": {
-                            "type": "object", "required": ["action", "file"],
+                            "type": "object", "required": ["action"],
                             "properties": {
-                                "action": _open_word("what recovery did", ["cut"]),
+                                "action": _open_word("what recovery did", ["cut", "set-aside", "clock"]),
                                 "file": {"type": "string"},
                                 "cut_at": {"type": "integer", "minimum": 0},
                                 "bytes_removed": {"type": "integer", "minimum": 0},
                                 "rows_deleted": {"type": "integer", "minimum": 0},
                                 "aborted_run": {"type": ["string", "null"]},
+                                "moved_to": {"type": "string"},
+                                "run": {"type": "string"},
+                                "recorded": {"type": "string"},
+                                "set_to": _TIME,
                             },
                         },
                     },

@@ -12,9 +12,12 @@ its alerts delivered (:mod:`crawler.alerts`). What the run did comes back as a
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
+import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +26,7 @@ from . import __version__
 from .alerts import deliver_run_alerts
 from .archive import Archive
 from .contract import Event, RunResult
-from .errors import LastseenError, UsageError
+from .errors import ArchiveError, LastseenError, UsageError
 from .fetch import Fetcher, FetchJob
 from .formatting import iso, plural
 from .interrupts import Interrupts
@@ -74,10 +77,11 @@ def run(
 ) -> RunResult:
     """Run the monitor once. Raises :class:`LastseenError` only for tool failures."""
     selected = select_targets(watchlist, only)
+    _check_reports_dir(reports_dir)  # before anything is fetched, not after
     started = now()
     run_id = make_run_id(started)
     with Interrupts() as interrupts, Archive.open(
-        archive_dir, wait=wait, run_id=run_id, now=now,
+        archive_dir, wait=wait, run_id=run_id, now=now, started=started,
         check=lambda: interrupts.check(" while waiting for the archive's lock; this run did nothing"),
     ) as archive:
         interrupts.check(" while opening the archive; this run fetched nothing")
@@ -108,7 +112,8 @@ def run(
                 "watchlist-sha256": watchlist.sha256,
             },
         )
-        recorder = Recorder(archive, files, run_id, {t.name: t for t in due}, watchlist.settings.max_body)
+        recorder = Recorder(archive, files, run_id, {t.name: t for t in due}, watchlist.settings.max_body,
+                            max_text=watchlist.settings.max_text)
         # A signal stops the fetcher at once (interrupts.stop); results already
         # sent are still recorded, then the loop ends.
         fetcher = Fetcher(fetch_options(watchlist), stop=interrupts.stop)
@@ -130,6 +135,8 @@ def run(
             raise
         # Closed files renamed: events now point at final names already.
         result.events = [recorder.events[t.name] for t in due if t.name in recorder.events]
+        for line in recorder.warnings():
+            print(f"lastseen run {run_id}: {line}", file=sys.stderr, flush=True)
         if interrupts.received:
             # No report: it would present a partial run as the run. The captures
             # are committed (`lastseen report --since` shows them); the rest are due again.
@@ -139,10 +146,15 @@ def run(
                 f"(run {run_id}, marked interrupted; no report written); the others are due again next run"
             )
         if due:
-            result.report = display_path(write_run_report(
-                store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),
-                order={t.name: i for i, t in enumerate(due)},
-            ))
+            try:
+                result.report = display_path(write_run_report(
+                    store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),
+                    order={t.name: i for i, t in enumerate(due)}, max_page=watchlist.settings.max_report_page,
+                ))
+            except BaseException:
+                # Captures committed, no report, no alerts: `failed` (its alerts are carried into the next run).
+                _end_run(store, run_id, "failed", now)
+                raise
         if interrupts.received:
             _end_run(store, run_id, "interrupted", now, report=result.report)
             interrupts.check(
@@ -164,3 +176,28 @@ def _end_run(store: CaptureStore, run_id: str, status: str, now: Callable[[], da
         store.update_run(run_id, status=status, finished=iso(now()), **values)
     except LastseenError:
         pass
+
+
+def _check_reports_dir(reports_dir: Path) -> None:
+    """Create ``reports_dir`` and write (then remove) a probe file in it, so that a run whose
+    report cannot be written fails before fetching anything. Raises :class:`ArchiveError`."""
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=reports_dir)
+        try:
+            os.write(fd, b"x")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        if reports_dir.exists() and not reports_dir.is_dir():
+            why = "it is a file, not a directory"
+        elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            why = f"the disk is full ({exc.strerror})"
+        else:
+            why = exc.strerror or str(exc)
+        raise ArchiveError(
+            f"the reports directory {reports_dir} is not writable ({why}); nothing was fetched: "
+            f"choose another with --reports or fix its permissions and free space, then run again"
+        ) from exc

@@ -1,7 +1,9 @@
 """Recording captures, in crash-safe order: WARC records first, then index rows.
 
 :class:`Recorder` takes each :class:`~crawler.fetch.model.FetchResult` of a run,
-writes every exchange's records to the run's WARC files, has
+writes every exchange's records to the run's WARC files, then the capture's own
+``metadata`` record (target, run, its records in order, what a WARC cannot
+otherwise say: the error, TLS verification, robots.txt decision), has
 :func:`crawler.capture.assess` judge it, and commits the rows in batches. The
 write order is what makes a crash harmless: records are written, the WARC file
 is flushed and fsynced, and only then are the rows that point at them
@@ -21,13 +23,15 @@ from .capture import Written, assess
 from .contract import Event
 from .fetch.model import FetchResult
 from .formatting import iso_precise
-from .store import History
+from .store import History, StoredPayload
 from .warc import RevisitOf, sha1_digest
 from .warcfiles import WarcFileSet
 from .watchlist import Target
 
 __all__ = ["COMMIT_EVERY", "COMMIT_SECONDS", "Recorder", "display_path"]
 
+_GZIP_MAGIC = b"\x1f\x8b"
+CAPTURE_FORMAT = 1         # version of the fields of a capture's metadata record
 COMMIT_EVERY = 64          # captures per fsync + commit
 COMMIT_SECONDS = 1.0       # ... or this long, whichever comes first
 
@@ -44,17 +48,20 @@ class Recorder:
     """Turns fetch results into WARC records, index rows and events, in crash-safe order."""
 
     def __init__(self, archive: Archive, files: WarcFileSet, run_id: str, targets: dict[str, Target], max_body: int,
-                 *, clock: Callable[[], float] = time.monotonic):
+                 *, max_text: int | None = None, clock: Callable[[], float] = time.monotonic):
         self.archive = archive
         self.store = archive.store
         self.files = files
         self.run_id = run_id
         self.targets = targets
         self.max_body = max_body
+        self.max_text = max_text
         self.clock = clock
         self.pending: list[tuple] = []
         self.last_commit = clock()
         self.events: dict[str, Event] = {}
+        self._sizes: dict[str, int | None] = {}   # WARC file -> size, as found this run (None: missing)
+        self.damaged: dict[str, str] = {}          # WARC file -> what is wrong with it (revisits not written)
 
     def record(self, result: FetchResult) -> Event:
         """Write ``result``'s records, judge it, queue its rows (committed in batches); return its event."""
@@ -62,6 +69,7 @@ class Recorder:
         history = self.store.history(target.name)
         written = self._write(result, history)
         judged = assess(target, result, history, written, run_id=self.run_id, max_body=self.max_body,
+                        max_text=self.max_text,
                         load_text=self.store.text)
         self.events[target.name] = judged.event
         self.pending.append((judged.capture, judged.exchanges, judged.text_row, judged.event_row, judged.event))
@@ -81,7 +89,8 @@ class Recorder:
             sha1 = sha1_digest(ex.body)
             this_revisit = None
             p = history.payload
-            if ex is final and p is not None and not ex.truncated and p.payload_sha1 == sha1 and p.status == ex.status:
+            if (ex is final and p is not None and not ex.truncated and p.payload_sha1 == sha1 and p.status == ex.status
+                    and self._record_present(p)):
                 this_revisit = RevisitOf(p.record_id, p.uri, p.date)
             req_ref, resp_ref = writer.exchange(ex, revisit=this_revisit)
             if ex is final:
@@ -96,7 +105,80 @@ class Recorder:
                 "payload_sha256": hashlib.sha256(ex.body).hexdigest(), "payload_length": len(ex.body),
                 "truncated": ex.truncated,
             })
+        writer.metadata(result.url, result.started, self._capture_fields(result, rows),
+                        concurrent_to=response_ref.record_id if response_ref else None)
         return Written(warc_file, display_path(self.archive.root / warc_file), rows, response_ref, revisit)
+
+    def _capture_fields(self, result: FetchResult, rows: list[dict]) -> list[tuple[str, object]]:
+        """The capture's own record: which target, which run, its records in order (role, request and
+        response record ids, milliseconds the exchange took), what the WARC
+        cannot say otherwise (the error, the TLS verification, the robots.txt decision). With it
+        the index can be rebuilt from the WARC files alone (``lastseen reindex``)."""
+        final = result.final
+        fields: list[tuple[str, object]] = [
+            ("lastseen-capture", CAPTURE_FORMAT), ("target", result.target), ("run", self.run_id),
+            ("fetch", result.fetch), ("started", iso_precise(result.started)),
+            ("finished", iso_precise(result.finished)), ("error-kind", result.error_kind), ("error", result.error),
+            ("robots", result.robots),
+        ]
+        if final is not None and final.tls_verified is not None:
+            fields += [("tls-verified", "yes" if final.tls_verified else "no"), ("tls-error", final.tls_error)]
+        fields += [("exchange", f"{r['role']} {r['request_record_id']} {r['response_record_id']} {r['duration_ms']}")
+                   for r in rows]
+        return fields
+
+    def _record_present(self, payload: StoredPayload) -> bool:
+        """Is the response record a revisit would refer to still where the index says, whole?
+
+        The file must exist and a gzip member must start at the record's offset
+        and end where the index says (at the end of the file or where the next
+        member starts). A revisit is only evidence while its original is: when
+        the original is gone or damaged, the full response is stored again.
+        """
+        if payload.warc_file is None or payload.offset is None or payload.length is None or payload.date is None:
+            return False
+        name = payload.warc_file
+        if name in self.damaged:
+            return False
+        path = self.archive.root / name
+        if name not in self._sizes:
+            try:
+                self._sizes[name] = path.stat().st_size
+            except OSError:
+                self._sizes[name] = None
+        size = self._sizes[name]
+        end = payload.offset + payload.length
+        problem = None
+        if size is None:
+            problem = "missing"
+        elif end > size:
+            problem = f"shorter than the index says ({size} bytes, a record ends at {end})"
+        else:
+            try:
+                with open(path, "rb") as fh:
+                    fh.seek(payload.offset)
+                    start_ok = fh.read(2) == _GZIP_MAGIC
+                    fh.seek(end)
+                    after = fh.read(2)
+            except OSError as exc:
+                problem = f"unreadable ({exc.strerror or exc})"
+            else:
+                if not start_ok or after not in (b"", _GZIP_MAGIC):
+                    problem = f"changed: no record where the index says, at offset {payload.offset}"
+        if problem is not None:
+            self.damaged[name] = problem
+            return False
+        return True
+
+    def warnings(self) -> list[str]:
+        """One line per run naming the WARC files found missing or damaged (for stderr)."""
+        if not self.damaged:
+            return []
+        files = "; ".join(f"{display_path(self.archive.root / n)}: {why}" for n, why in sorted(self.damaged.items()))
+        return [
+            f"warning: WARC files the index refers to are missing or damaged ({files}); unchanged pages "
+            f"were stored in full instead of as revisits of their records"
+        ]
 
     def commit(self) -> None:
         """Make the queued captures' records durable, then commit their rows."""

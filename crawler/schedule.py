@@ -4,8 +4,11 @@ A target's due time counts from the start of the last run that attempted it
 (successfully or not), so cron intervals compare run start with run start.
 A tolerance (1 % of ``every`` plus a minute) keeps a target with ``every: 6h``
 under a six-hourly cron from being skipped every other run because the last
-run started a few seconds late. Times are parameters, never read here, and
-what the index says comes in as plain values (:mod:`crawler.store` reads it).
+run started a few seconds late. A last run start later than now (the clock
+was set wrong once) counts as now: the target is due again within its
+``every`` instead of never (``lastseen run`` also repairs the recorded time).
+Times are parameters, never read here, and what the index says comes in as
+plain values (:mod:`crawler.store` reads it).
 """
 
 from __future__ import annotations
@@ -55,8 +58,13 @@ def next_due(target: Target, watchlist: Watchlist, last_run_start: datetime | No
 
 
 def is_due(target: Target, watchlist: Watchlist, last_run_start: datetime | None, now: datetime) -> bool:
-    due = next_due(target, watchlist, last_run_start)
+    due = next_due(target, watchlist, not_after(last_run_start, now))
     return due is None or now >= due
+
+
+def not_after(when: datetime | None, now: datetime) -> datetime | None:
+    """``when``, or ``now`` if it is later: a time in the future was recorded by a wrong clock."""
+    return now if when is not None and when > now else when
 
 
 def parse_times(stored: Mapping[str, str | None]) -> dict[str, datetime | None]:
@@ -97,7 +105,7 @@ def target_status(watchlist: Watchlist, records: Mapping[str, "TargetRecord"], n
     out = []
     for t in watchlist.targets:
         rec = records.get(t.name)
-        due = next_due(t, watchlist, parse_iso(rec.last_run_start) if rec else None)
+        due = next_due(t, watchlist, not_after(parse_iso(rec.last_run_start), now) if rec else None)
         out.append(TargetStatus(
             name=t.name, url=t.url, tags=tuple(t.tags),
             last_capture=parse_iso(rec.last_capture) if rec else None,
@@ -112,4 +120,4 @@ def target_status(watchlist: Watchlist, records: Mapping[str, "TargetRecord"], n
     return out
 
 
-__all__ = ["TargetStatus", "is_due", "jitter_offset", "next_due", "parse_times", "target_status"]
+__all__ = ["TargetStatus", "is_due", "jitter_offset", "next_due", "not_after", "parse_times", "target_status"]

@@ -152,7 +152,8 @@ VERDICTS: dict[str, VerdictKind] = {
                 _r("http-5xx", "the final response is a server error (after `retries`)"),
                 _r("http-4xx", "the final response is a client error other than 404/410 (401, 403, 429…)"),
                 _r("http-3xx", "the final response is a redirect that could not be followed (no `Location`, or to a "
-                               "scheme other than http/https such as `file:`)"),
+                               "scheme other than http/https such as `file:`), or was not: from a public address "
+                               "into a private one (flag `private-redirect`)"),
             ),
         ),
         VerdictKind(

@@ -5,13 +5,17 @@ opens ``lastseen-<UTC timestamp>-<serial>.warc.gz.open``, rotates at
 ``max_size``, fsyncs on :meth:`WarcFileSet.sync`, and renames to the final name
 on close (as Heritrix and warcprox do). :func:`recover_open_files` runs at the
 next start (under the archive lock) and cuts a crashed ``.open`` file back to
-its last complete record before giving it its final name. A failed write (a
-full disk) is cut back at once by :class:`~crawler.warc.WarcWriter`, so a file
-is never finalised with a torn record in it.
+its last complete record before giving it its final name; an ``.open`` file
+whose final name already exists (a stale copy, e.g. from a backup restored over
+the archive) is set aside in ``warcs/set-aside/`` instead, so a closed file is
+never shrunk or replaced. A failed write (a full disk) is cut back at once by
+:class:`~crawler.warc.WarcWriter`, so a file is never finalised with a torn
+record in it.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import zlib
@@ -223,6 +227,22 @@ def complete_members_end(path: Path) -> int:
 
 #: The unfinished files recovery finishes: lastseen's own names only (others in ``warcs/`` are left alone).
 OPEN_FILES = "lastseen-*.warc.gz" + OPEN_SUFFIX
+#: Where an ``.open`` file whose final name already exists is moved, under ``warcs/`` (never read or recovered).
+SET_ASIDE_DIR = "set-aside"
+#: lastseen's closed WARC files: what an index is built from (other names in ``warcs/`` are not lastseen's).
+WARC_FILES = "lastseen-*.warc.gz"
+
+
+def lastseen_warc_files(directory: Path, *, unfinished: bool = False) -> list[Path]:
+    """lastseen's closed WARC files in ``directory`` (and its ``.open`` ones with ``unfinished``), by name.
+
+    Directly in ``directory``: ``set-aside/`` is not looked into. By name is by time (the run's start).
+    """
+    directory = Path(directory)
+    try:
+        return sorted([*directory.glob(WARC_FILES), *(directory.glob(OPEN_FILES) if unfinished else ())])
+    except OSError:
+        return []
 
 
 @dataclass(frozen=True)
@@ -234,6 +254,12 @@ class Recovered:
     cut_bytes: int                   # bytes of an incomplete trailing record removed
     removed: bool                    # True when not even one record was complete (file deleted)
     aborted_run: str | None = None   # ``isPartOf`` of its warcinfo record: the run that wrote it
+    set_aside: str | None = None     # the final name existed: where the file is moved, relative to the
+                                     # WARC directory (``set-aside/<name>.open``); nothing is cut or renamed
+
+    @property
+    def open_name(self) -> str:
+        return self.name + OPEN_SUFFIX
 
 
 def recover_open_files(
@@ -241,11 +267,16 @@ def recover_open_files(
 ) -> list[Recovered]:
     """Finish ``.open`` files a killed run left: keep complete records, rename.
 
-    Only lastseen's own names (:data:`OPEN_FILES`): other files are not its to change.
+    Only lastseen's own names (:data:`OPEN_FILES`) directly in ``directory``:
+    other files are not its to change, and ``set-aside/`` is not looked into.
+    An ``.open`` file whose final name already exists is a stale copy of a
+    closed file (a backup taken mid-run, restored over the archive): the closed
+    file is evidence and is never shrunk or replaced, so the stale one is moved
+    whole to ``set-aside/`` (:attr:`Recovered.set_aside`), never overwriting.
 
     ``forget(recovered)`` is called with what will be done to a file before it
-    is cut, renamed or deleted, so index rows pointing past the cut go first
-    (and the record of the recovery with them): a kill at any point of
+    is cut, renamed, deleted or set aside, so index rows pointing past the cut
+    go first (and the record of the recovery with them): a kill at any point of
     recovery leaves an ``.open`` file the next start finishes the same way.
     Must run under the archive lock so that no live run's file is touched.
     """
@@ -255,6 +286,15 @@ def recover_open_files(
         return out
     for open_path in sorted(directory.glob(OPEN_FILES)):
         final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
+        if os.path.lexists(final):
+            moved = set_aside_path(directory, open_path)
+            found = Recovered(final.name, 0, 0, False, warcinfo_field(open_path, "isPartOf"),
+                              set_aside=f"{SET_ASIDE_DIR}/{moved.name}")
+            if forget is not None:
+                forget(found)
+            _move_without_overwriting(open_path, moved)
+            out.append(found)
+            continue
         size = open_path.stat().st_size
         end = complete_members_end(open_path)
         found = Recovered(final.name, end, size - end, end == 0, warcinfo_field(open_path, "isPartOf"))
@@ -272,6 +312,47 @@ def recover_open_files(
     if out:
         _fsync_dir(directory)
     return out
+
+
+def set_aside_path(directory: Path, open_path: Path) -> Path:
+    """Where ``open_path`` goes in ``directory/set-aside/``: its own name, or with a number if taken.
+
+    A name already holding this very file (a kill between the link and the
+    unlink of an earlier move) is reused.
+    """
+    aside = Path(directory) / SET_ASIDE_DIR
+    stem = open_path.name[: -len(OPEN_SUFFIX)]
+    candidate, n = aside / open_path.name, 1
+    while os.path.lexists(candidate):
+        try:
+            if os.path.samefile(candidate, open_path):
+                return candidate
+        except OSError:
+            pass
+        n += 1
+        candidate = aside / f"{stem}.{n}{OPEN_SUFFIX}"
+    return candidate
+
+
+def _move_without_overwriting(source: Path, target: Path) -> None:
+    """Move ``source`` to ``target`` (same file system), never replacing an existing ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)  # fails if target exists: nothing is ever overwritten
+    except FileExistsError:
+        if not os.path.samefile(source, target):
+            raise
+        source.unlink()  # moved already, by a start killed before it could unlink
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        if os.path.lexists(target):  # no hard links here: check, then rename (we hold the lock)
+            raise FileExistsError(errno.EEXIST, "already exists", str(target)) from exc
+        os.rename(source, target)
+    else:
+        source.unlink()
+    _fsync_dir(target.parent)
+    _fsync_dir(source.parent)
 
 
 def warcinfo_field(path: Path, name: str, *, limit: int = 1 << 16) -> str | None:

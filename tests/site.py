@@ -83,6 +83,20 @@ class _Server(http.server.ThreadingHTTPServer):
         pass  # clients (timeouts) hang up on purpose
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def ipv6_loopback_available() -> bool:
+    """Can a server bind ::1 here? (Not in every container.)"""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 def self_signed_cert(directory: Path) -> tuple[Path, Path]:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -115,7 +129,8 @@ class Site:
         self.hit_counts: dict[str, int] = {}
         self.requests: list = []
         self.lock = threading.Lock()
-        self.server = _Server((host, 0), _Handler)
+        server_class = _Server6 if ":" in host else _Server
+        self.server = server_class((host, 0), _Handler)
         self.server.site = self
         self.scheme = "http"
         if tls_dir is not None:
@@ -130,7 +145,8 @@ class Site:
         self.thread.start()
 
     def url(self, path: str = "/") -> str:
-        return f"{self.scheme}://{self.host}:{self.port}{path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def set(self, path: str, body: bytes | str = b"", *, status: int = 200, content_type: str | None = "text/html; charset=utf-8",
             headers: list | None = None, gzip: bool = False, chunked: bool = False, delay: float = 0.0) -> None:

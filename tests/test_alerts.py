@@ -133,3 +133,22 @@ def test_send_alerts_never_raises(monkeypatch):
     [result] = send_alerts(["json://127.0.0.1:9/x"], "t", "b")
     assert result.ok is False
     assert "plugin bug" in result.error
+
+
+def test_terminal_injection_compose_message_shows_controls_as_text():
+    """#7 defect 2: escape sequences, C1 and bidi controls from a page are visible ``\\uXXXX`` in the message."""
+    hostile = "[link=https://evil.example/]x[/link]\x1b]0;pwned\x07\x1b[2J\x9b31m\x7f\u202egnp.exe\u2066"
+    item = AlertItem(target="t\u200f", verdict="changed", reason="r\x00", summary=f"first\n{hostile}",
+                     url="https://x.example/\u061c")
+    title, body = compose_message([item], run_id="run\x1b[2J", report_path="/r/\u202eindex.html",
+                                  carried=[("r0\x07", item)])
+    assert title == "lastseen: 2 alerts in run run\\u001b[2J"
+    shown = ("[link=https://evil.example/]x[/link]\\u001b]0;pwned\\u0007\\u001b[2J\\u009b31m\\u007f"
+             "\\u202egnp.exe\\u2066")
+    line = f"t\\u200f — changed (r\\u0000): first {shown} — https://x.example/\\u061c"
+    assert body.splitlines() == [
+        line, "", "Found by earlier runs that did not finish (killed or interrupted), not alerted then:",
+        f"[run r0\\u0007] {line}", "", "Report: /r/\\u202eindex.html",
+    ]
+    for raw in ("\x1b", "\x07", "\x9b", "\x7f", "\x00", "\u202e", "\u2066", "\u200f", "\u061c"):
+        assert raw not in title + body

@@ -205,3 +205,98 @@ def test_alerts_of_a_run_killed_before_alerting_are_carried_into_the_next(tmp_pa
     assert len(posts) == 1 and "p0" in json.dumps(posts[0]) and "did not finish" in json.dumps(posts[0])
     fourth = lastseen(tmp_path, "run", "--json")
     assert fourth.json["run"]["carried_alerts"] == [] and len(alert_sink.posts) == 1  # delivered once
+
+
+# -- #7: the news when every alert sink fails; the reports directory ------------------------------------
+
+def test_every_alert_sink_failing_still_prints_the_alerts_for_cron(tmp_path, site, alert_sink):
+    import re
+    from pathlib import Path
+
+    _pages(site, 1)
+    refused = f"json://127.0.0.1:{closed_port()}/hook"
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}], alerts=[refused])
+    first = lastseen(tmp_path, "run")
+    assert first.exit_code == 0 and first.stderr == ""  # `new` alerts nobody: no sink was tried
+    site.set("/p0", "<html><body><p>page zero edited</p></body></html>")
+    ran = lastseen(tmp_path, "run")  # CliRunner: not a terminal, like cron
+    assert ran.exit_code == 0 and ran.stdout == ""
+    lines = ran.stderr.splitlines()
+    assert len(lines) == 4, lines
+    assert lines[0].startswith("lastseen: alert to json://127.0.0.1") and "failed" in lines[0]
+    heading = re.fullmatch(r"lastseen run (\S+): 1 alert\(s\) \(not delivered: every alert sink failed\)", lines[1])
+    assert heading, lines
+    assert lines[2].startswith("  p0: changed: ") and lines[2].endswith(f"<{site.url('/p0')}>")
+    assert lines[3].startswith("  report: ")
+    report = Path(lines[3].removeprefix("  report: "))
+    assert report.is_absolute() and report.samefile(tmp_path / "reports" / heading.group(1) / "index.html")
+    # One sink that takes the message is enough: then only the failed one is mentioned.
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}],
+                    alerts=[refused, alert_sink.url])
+    site.set("/p0", "<html><body><p>page zero edited again</p></body></html>")
+    mixed = lastseen(tmp_path, "run")
+    assert mixed.exit_code == 0 and len(alert_sink.posts) == 1
+    failures = [line for line in mixed.stderr.splitlines() if line.startswith("lastseen: alert to json://127.0.0.1")]
+    assert len(failures) == 1 and "alert(s)" not in mixed.stderr and "p0: changed" not in mixed.stderr
+
+
+def test_a_reports_path_under_a_file_fails_at_start_having_fetched_nothing(tmp_path, site):
+    _pages(site, 1)
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
+    (tmp_path / "afile").write_text("a file, not a directory")  # (`--reports afile` itself: a usage error, exit 2)
+    ran = lastseen(tmp_path, "run", "--json", "--reports", "afile/reports")
+    assert ran.exit_code == 1 and ran.stdout == ""
+    [line] = ran.stderr.splitlines()
+    assert line.startswith("Error: the reports directory afile/reports is not writable (Not a directory)"), line
+    assert "--reports" in line
+    assert site.hits("/p0") == 0 and not (tmp_path / "archive").exists()
+
+
+def test_a_read_only_reports_directory_fails_at_start_without_write_permission(tmp_path, site):
+    from .test_readonly import _without_write_permission
+
+    _pages(site, 1)
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    reports.chmod(0o555)
+    argv, env = _without_write_permission()  # root ignores chmod: run without the capabilities that let it
+    try:
+        proc = subprocess.run([*argv, "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        reports.chmod(0o755)
+    assert proc.returncode == 1 and proc.stdout == ""
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("Error: the reports directory reports is not writable (Permission denied)"), line
+    assert "--reports" in line
+    assert site.hits("/p0") == 0 and list(reports.iterdir()) == []
+
+
+def test_a_run_whose_report_cannot_be_written_is_marked_failed_not_aborted(tmp_path, site, monkeypatch):
+    import errno
+    import sqlite3
+
+    from crawler.report import render
+
+    _pages(site, 1)
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}])
+
+    def disk_full(path, text):  # the disk fills up while the targets are fetched
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(render, "_write_atomic", disk_full)
+    ran = lastseen(tmp_path, "run", "--json")
+    assert ran.exit_code == 1 and ran.stdout == ""
+    [line] = ran.stderr.splitlines()
+    assert line.startswith("Error: cannot write the report")
+    assert site.hits("/p0") == 1  # the directory passed the check at start: fetched, then the report failed
+    monkeypatch.undo()
+    after = lastseen(tmp_path, "run", "--json")  # the next run marks unfinished runs aborted: not this one
+    assert after.exit_code == 0
+    db = sqlite3.connect(tmp_path / "archive" / "lastseen.db")
+    try:
+        runs = dict(db.execute("select id, status from runs"))
+    finally:
+        db.close()
+    assert runs.pop(after.json["run"]["id"]) == "completed"
+    assert list(runs.values()) == ["failed"]

@@ -268,3 +268,23 @@ def test_many_distinct_tokens_stay_exact():
     diff = diff_texts(old, new)
     assert _old(diff) == old and _new(diff) == new
     assert (diff.insertions, diff.deletions) == (1, 1)
+
+
+def test_large_texts_set_their_common_lines_aside_and_still_rebuild_both(monkeypatch):
+    lines = [f"line {i}: the ministry bought {i} cameras for the city" for i in range(5000)]
+    old = "\n".join(lines)
+    edited = list(lines)
+    edited[10] = "line 10: the ministry bought 999 drones for the city"
+    edited[4990] = edited[4990] + " and more"
+    new = "\n".join(edited)
+    diff = diff_texts(old, new, timeout=0)
+    assert diff.old == old and diff.new == new and not diff.fallback
+    import crawler.diff
+
+    monkeypatch.setattr(crawler.diff, "_TRIM_FROM", 10**9)  # the same diff over the whole texts
+    whole = diff_texts(old, new, timeout=0)
+    assert (diff.insertions, diff.deletions) == (whole.insertions, whole.deletions) == (4, 2)
+    assert [(op, text) for op, text in diff.ops if op != 0] == [(op, text) for op, text in whole.ops if op != 0]
+    changed = [text for op, text in diff.ops if op != 0]
+    assert changed and all(len(text) < 40 for text in changed)
+    assert diff.ops[0][0] == 0 and diff.ops[0][1].startswith("line 0:")  # the common head is one equal run

@@ -126,7 +126,7 @@ def mixed(tmp_path_factory):
 #: The contract of each misbehaviour in the first run: (verdict, reason, flags).
 EXPECTED = {
     "normal": ("new", None, []),
-    "endless": ("new", None, ["truncated"]),
+    "endless": ("new", None, ["truncated", "text-truncated"]),  # 8 MB of text: more than max_text
     "loop": ("unreachable", "redirects", []),
     "slowloris": ("unreachable", "timeout", []),
     "slow-head": ("unreachable", "timeout", []),
@@ -142,7 +142,7 @@ EXPECTED = {
     "nul-bytes": ("new", None, []),
     "lying-charset": ("new", None, []),
     "binary-as-html": ("new", None, []),
-    "one-line": ("new", None, []),
+    "one-line": ("new", None, ["text-truncated"]),  # a 5 MB line: more than max_text
     "links": ("new", None, []),
     "pdf": ("new", None, []),
     "png": ("new", None, []),

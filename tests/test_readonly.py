@@ -320,10 +320,13 @@ def _kill_mid_record(project: Path, base_json: dict) -> tuple[Path, int, int, st
     the URI of the torn record.
     """
     final = _warc(project)
-    last = _members(final)[-1]
+    # The last capture's request record, torn half-way (its capture record, after it, never written):
+    # a capture's own metadata record comes last, after its exchanges' records.
+    last, capture_record = _members(final)[-2:]
+    assert record_at(final, capture_record)[0] == "metadata" and record_at(final, last)[0] == "request"
     uri = record_at(final, last)[1].get_header("WARC-Target-URI")
     data = final.read_bytes()
-    torn = last + (len(data) - last) // 2
+    torn = last + (capture_record - last) // 2
     open_path = final.with_name(final.name + ".open")
     open_path.write_bytes(data[:torn])
     final.unlink()
@@ -392,8 +395,8 @@ def test_a_killed_runs_file_is_cut_and_the_cut_is_recorded_and_shown(project, ba
     status = lastseen(project, "status", "--json")
     assert status.exit_code == 0 and status.stderr == ""
     shown = status.json["recovered"]
-    assert [{k: v for k, v in r.items() if k not in ("at", "run")} for r in shown] == expected
-    assert {r["run"] for r in shown} == {run_id} and all(r["at"].endswith("Z") for r in shown)
+    assert [{k: v for k, v in r.items() if k not in ("at", "recovered_by")} for r in shown] == expected
+    assert {r["recovered_by"] for r in shown} == {run_id} and all(r["at"].endswith("Z") for r in shown)
     assert status.json["recovered_older"] == 0
     table = lastseen(project, "status")
     when = shown[1]["at"][:16].replace("T", " ")
@@ -422,7 +425,7 @@ def test_the_record_is_committed_before_the_file_is_cut(project, base):
         assert [r.to_json()["rows_deleted"] for r in archive.recovered] == [0]  # deleted by the first
     assert final.stat().st_size == cut_at and not open_path.exists()
     status = lastseen(project, "status", "--json")
-    assert [(r["run"], r["cut_at"], r["bytes_removed"], r["rows_deleted"]) for r in status.json["recovered"]] == [
+    assert [(r["recovered_by"], r["cut_at"], r["bytes_removed"], r["rows_deleted"]) for r in status.json["recovered"]] == [
         ("first", cut_at, torn - cut_at, 1), ("second", cut_at, torn - cut_at, 0)]
 
 

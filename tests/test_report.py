@@ -428,6 +428,30 @@ def test_control_characters_and_surrogates_do_not_break_the_page(tmp_path):
     assert "\x00" not in raw and "\x07" not in raw
 
 
+def test_terminal_injection_bidi_override_in_a_title_cannot_reorder_the_report(tmp_path):
+    """#7 defect 2: bidi controls from a page (or a name) are shown as ``\\u202e`` text, so they
+    reorder nothing after them; right-to-left text itself is kept as it is."""
+    from crawler.formatting import BIDI_CONTROLS
+
+    title = "Invoice \u202egnp.exe\u202c (\u2067\u05e9\u05dc\u05d5\u05dd\u2069) \u061c\u200e\u200f\u202a\u202b\u202d\u2066\u2068"
+    ev = event("Watch \u202eRLO", "vanished", summary=f"gone: {title}", old_text=f"said: {title}\nمرحبا بالعالم",
+               compared=capture(1, "https://x.example/", at=T0, title=title),
+               current=capture(2, "https://x.example/", at=T1, status=404, title=title))
+    write_report(tmp_path, title="t \u202e", run_id="r", started=T1, finished=T1, events=[ev], generated=T1)
+    shown = ("Invoice \\u202egnp.exe\\u202c (\\u2067\u05e9\u05dc\u05d5\u05dd\\u2069) "
+             "\\u061c\\u200e\\u200f\\u202a\\u202b\\u202d\\u2066\\u2068")
+    for path in html_files(tmp_path):
+        raw = path.read_text()
+        assert not set(BIDI_CONTROLS) & set(raw), path.name  # not one bidi control left in the page
+        assert "\\u202e" in raw
+    [detail] = [p for p in html_files(tmp_path) if p.name != "index.html"]
+    text = lxml.html.parse(str(detail)).getroot().text_content()
+    assert shown in text  # the title reads in the order it was captured, with its controls visible
+    assert "Watch \\u202eRLO" in text and "مرحبا بالعالم" in text  # right-to-left text is kept
+    index = lxml.html.parse(str(tmp_path / "index.html")).getroot().text_content()
+    assert f"gone: {shown}" in index and "Watch \\u202eRLO" in index
+
+
 def test_unwritable_directory_is_an_archive_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

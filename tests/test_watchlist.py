@@ -379,10 +379,14 @@ def test_bad_urls(url, fragment):
     assert "only http:// and https:// URLs with a host name" in message
 
 
-@pytest.mark.parametrize("url", ["http://example.org", "HTTPS://Example.org/path?q=1#frag",
-                                 "https://user@example.org:8443/", "http://127.0.0.1:8000/x", "https://[::1]/"])
-def test_good_urls(url):
-    assert parse_watchlist(f"targets:\n  - name: t\n    url: {url}\n").targets[0].url == url
+@pytest.mark.parametrize("url, canonical", [
+    ("http://example.org", "http://example.org/"), ("HTTPS://Example.org/path?q=1#frag", "https://example.org/path?q=1#frag"),
+    ("https://example.org:8443/", "https://example.org:8443/"), ("http://127.0.0.1:8000/x", "http://127.0.0.1:8000/x"),
+    ("https://[::1]/", "https://[::1]/"),
+])
+def test_good_urls(url, canonical):
+    """Kept in their WHATWG spelling, the one fetched (more in tests/test_inputs.py)."""
+    assert parse_watchlist(f"targets:\n  - name: t\n    url: {url}\n").targets[0].url == canonical
 
 
 def test_bad_duration_lists_valid_forms():
@@ -575,6 +579,10 @@ def test_schema_validates_the_shipped_example_and_a_full_file():
     {"settings": {"concurrency": 0}, "targets": []},
     {"targets": "vendor"},
     {"settings": {}},
+    {"settings": {"every": 366 * 86400 + 1}, "targets": []},
+    {"settings": {"timeout": 86401}, "targets": []},
+    {"settings": {"max_body": 2**30 + 1}, "targets": []},
+    {"targets": [{"name": "a", "url": "https://user:secret@a.example/"}]},
 ])
 def test_schema_rejects(document):
     assert not _validator().is_valid(document)
@@ -751,7 +759,7 @@ def test_schema_accepts_hosts():
 
 
 def test_libyaml_fast_path_gives_the_same_watchlist_and_lines(monkeypatch):
-    from crawler.watchlist import loader
+    from crawler.watchlist import yamlfile as loader
 
     text = (Path(__file__).resolve().parent.parent / "watchlist.yaml").read_text()
     fast = parse_watchlist(text, "watchlist.yaml")

@@ -87,6 +87,7 @@ class Extracted:
     charset_source: str | None  #: "bom" | "header" | "meta" | "detected" | "default" | None
     fingerprint: str  #: sha256 hex of text.encode("utf-8"), or of the body for binary
     heading: str | None = None  #: the main heading (first non-empty <h1>), normalised; None unless html
+    truncated: bool = False  #: the page was longer than ``max_text`` allows: text and links are of its start
 
 
 # --- public API --------------------------------------------------------------------
@@ -99,6 +100,7 @@ def extract(
     *,
     select: str | None = None,
     ignore: Sequence[str] = (),
+    max_text: int | None = None,
 ) -> Extracted:
     """Turn a decoded (content-coding removed) body into an :class:`Extracted`.
 
@@ -107,6 +109,11 @@ def extract(
     matches of ``ignore`` are removed, then only matches of ``select`` are kept
     (no match gives the empty text, which is not an error). An invalid
     selector raises :class:`~crawler.errors.ExtractError`; nothing else does.
+
+    ``max_text`` bounds the work and memory a page may cost: only the first
+    ``TEXT_INPUT_FACTOR * max_text`` bytes are decoded, an HTML page is parsed
+    up to its ``max_text // CHARS_PER_ELEMENT``-th tag, and the text is cut (at
+    a line break) to ``max_text`` characters; any of these sets ``truncated``.
     """
     body = bytes(body)
     # Compile first so a bad selector fails the same way whatever the body is.
@@ -131,14 +138,23 @@ def extract(
         prescan = _prescan_xhtml if mime == "application/xhtml+xml" else _prescan_meta
     elif _is_xml(mime):
         prescan = _prescan_xml
+    truncated = False
+    if max_text is not None and len(body) > TEXT_INPUT_FACTOR * max_text:
+        body, truncated = body[: TEXT_INPUT_FACTOR * max_text], True  # decoded with the last character cut tolerated
     decoded, charset, source = _decode(body, params.get("charset"), prescan)
 
     if kind == "html":
+        if max_text is not None:
+            decoded, cut = _cut_at_tag(decoded, max(1, max_text // CHARS_PER_ELEMENT))
+            truncated = truncated or cut
         # MAX_LINKS is read here, from this package, so that patching
         # crawler.extract.MAX_LINKS (as the tests do) takes effect.
         text, title, heading, links = _extract_html(decoded, url, select_pattern, ignore_patterns, MAX_LINKS)
     else:
         text, title, heading, links = normalise_text(decoded), None, None, ()
+    del decoded
+    if max_text is not None and len(text) > max_text:
+        text, truncated = _cut_text(text, max_text), True
     return Extracted(
         kind=kind,
         text=text,
@@ -148,7 +164,30 @@ def extract(
         charset_source=source,
         fingerprint=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         heading=heading,
+        truncated=truncated,
     )
+
+
+#: Bytes of body decoded per character of text kept (markup, scripts and styles take room).
+TEXT_INPUT_FACTOR = 4
+#: Characters of text per element, for the element cap of a page (a million tiny elements cost gigabytes).
+CHARS_PER_ELEMENT = 20
+
+
+def _cut_at_tag(html: str, tags: int) -> tuple[str, bool]:
+    """``html`` up to its ``tags``-th ``<`` (the parser closes what is left open); was it cut?"""
+    if html.count("<", 0, len(html)) <= tags:
+        return html, False
+    pos = -1
+    for _ in range(tags):
+        pos = html.find("<", pos + 1)
+    return html[:pos], True
+
+
+def _cut_text(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at the last line break before it when there is one."""
+    cut = text.rfind("\n", 0, limit + 1)
+    return text[: cut if cut > limit // 2 else limit]
 
 
 @functools.lru_cache(maxsize=256)
@@ -162,7 +201,7 @@ def compile_selector(selector: str) -> soupsieve.SoupSieve:
         raise ExtractError(f"invalid CSS selector {selector!r}: it is empty")
     try:
         return soupsieve.compile(selector)
-    except soupsieve.SelectorSyntaxError as exc:
+    except Exception as exc:  # any refusal: SelectorSyntaxError, NotImplementedError (::before)
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ExtractError(
             f"invalid CSS selector {selector!r}: {first_line} "

@@ -181,10 +181,8 @@ class Fetcher:
                 if len(head) < 4:
                     break
                 (size,) = struct.unpack(">I", head)
-                data = stream.read(size)
-                if len(data) < size:
+                if not self._inbox.put_from(stream, size):
                     break
-                self._inbox.put(data)
         except (OSError, ValueError):
             pass
         finally:

@@ -30,6 +30,7 @@ import time
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.utils.httpobj import urlparse_cached
 
+from .addresses import AddressPolicy
 from .tls import RecordingTLSPolicy, Verification
 
 META_TARGET = "lastseen_target"
@@ -43,6 +44,34 @@ META_MODE = "lastseen_fetch"             # the request's fetch mode (a key of cr
 MODE_HANDLERS = {"http": "_download_http"}
 
 
+def _refuse_answers_without_a_status_line() -> None:
+    """An answer that is not HTTP at all (HTTP/0.9: a body with no status line) is a protocol error.
+
+    Twisted reports a connection closed before the status line was complete as a
+    dropped connection (``ResponseFailed`` + ``ConnectionDone``, which reads as
+    ``reset``) even when what arrived could never have been an HTTP/1.x status
+    line. When the bytes buffered at that moment do not begin like ``HTTP/``,
+    the failure becomes a ``ParseError`` (``protocol``), as it already is when
+    the garbage contains a line break. Patched once, in the fetcher process only;
+    tests/test_hardening.py fails if Twisted moves the parts used here.
+    """
+    from twisted.python.failure import Failure
+    from twisted.web._newclient import STATUS, HTTPClientParser, ParseError
+
+    original = HTTPClientParser.connectionLost
+    if getattr(original, "_lastseen", False):
+        return
+
+    def connectionLost(self, reason=None):
+        pending = getattr(self, "_buffer", b"") or b""
+        if self.state == STATUS and pending and not b"HTTP/".startswith(pending[:5]):
+            reason = Failure(ParseError("not an HTTP response (no status line)", bytes(pending[:80])))
+        return original(self, reason)
+
+    connectionLost._lastseen = True
+    HTTPClientParser.connectionLost = connectionLost
+
+
 class DeadlineExceeded(Exception):
     """The fetch of a target used up its deadline before this exchange could start."""
 
@@ -52,10 +81,13 @@ class FetchHandler(HTTP11DownloadHandler):
 
     def __init__(self, crawler):
         super().__init__(crawler)
+        _refuse_answers_without_a_status_line()
         settings = crawler.settings
         self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
         self.deadline = settings.getfloat("LASTSEEN_DEADLINE", 120.0)
         self.tls = RecordingTLSPolicy(settings.get("LASTSEEN_CA_CERTS") or None)
+        self.allow_private = settings.getbool("LASTSEEN_ALLOW_PRIVATE_REDIRECTS")
+        self.addresses = AddressPolicy.from_environment()
         # Scrapy 2.19 has no public hook for certificate verification that does
         # not refuse the connection (DOWNLOAD_VERIFY_CERTIFICATES refuses,
         # DOWNLOADER_CLIENTCONTEXTFACTORY is deprecated): replace the policy the
@@ -88,6 +120,9 @@ class FetchHandler(HTTP11DownloadHandler):
             meta[META_TLS] = None
         response = await super().download_request(request)
         if META_TARGET in meta:
+            from .redirects import check_connected  # (redirects imports this module)
+
+            check_connected(request, response, self.addresses, self.allow_private)
             parts = urlparse_cached(request)
             if parts.scheme == "https":
                 meta[META_TLS] = self.tls.log.lookup(parts.hostname or "", parts.port or 443, response.certificate)

@@ -35,6 +35,7 @@ from .handler import META_DEADLINE, META_MODE, META_RX, META_T0, META_TARGET, ME
 from ..watchlist import fetch_defaults
 from .model import Exchange, FetchResult
 from .politeness import META_ROBOTS, RobotsDisallowed
+from .redirects import META_FLAGS, PrivateRedirect
 
 ACCEPT_ENCODING = "gzip, deflate, br"
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -120,6 +121,9 @@ def scrapy_settings(options: dict) -> dict:
         "LASTSEEN_DEADLINE": float(options["deadline"]),
         "LASTSEEN_CA_CERTS": options["ca_certs"],
         "ROBOTSTXT_OBEY": bool(options["obey_robots"]),
+        "LASTSEEN_ALLOW_PRIVATE_REDIRECTS": bool(options["allow_private_redirects"]),
+        # getaddrinfo-based: resolves IPv6 literals and AAAA records ([::1] targets)
+        "DNS_RESOLVER": "scrapy.resolver.CachingHostnameResolver",
         "REDIRECT_ENABLED": True,
         "REDIRECT_MAX_TIMES": int(options["max_redirects"]),
         "HTTPERROR_ALLOW_ALL": True,
@@ -147,6 +151,8 @@ def scrapy_settings(options: dict) -> dict:
             "crawler.fetch.politeness.RobotsMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.fetch.politeness.RetryAfterMiddleware": 550,
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            "crawler.fetch.redirects.GuardedRedirectMiddleware": 600,
             "crawler.fetch.http.RecorderMiddleware": 950,
         },
         "SPIDER_MIDDLEWARES": {
@@ -247,6 +253,8 @@ def classify_failure(failure) -> tuple[str, str]:
     message = _message(exc)
     if isinstance(exc, RobotsDisallowed):
         return "robots", str(exc)
+    if isinstance(exc, PrivateRedirect):
+        return "http-3xx", str(exc)
     if isinstance(exc, DeadlineExceeded):
         return "timeout", str(exc)
     if isinstance(exc, IgnoreRequest) and "redirect" in str(exc).lower():
@@ -348,7 +356,8 @@ class TargetSpider(scrapy.Spider):
             )
 
     def parsed(self, response):
-        self.emit(self._result(response.meta))
+        meta = response.meta
+        self.emit(self._result(meta, error=meta.get("lastseen_private_redirect")))
         return ()
 
     def failed(self, failure):
@@ -376,6 +385,7 @@ class TargetSpider(scrapy.Spider):
             error_kind=error_kind,
             error=error,
             robots=meta.get(META_ROBOTS),
+            flags=list(meta.get(META_FLAGS, ())),
             fetch=job.get("fetch", "http"),
             job=job.get("id"),
         )

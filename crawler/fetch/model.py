@@ -23,6 +23,7 @@ ERROR_KINDS = (
     "redirects",  # too many redirects (or a loop)
     "robots",     # robots.txt disallows the URL (settings.obey_robots)
     "protocol",   # anything else: malformed response, unsupported scheme...
+    "http-3xx",   # a redirect hop answered from a private address after a public one (not kept)
 )
 
 #: What an exchange (or record) was for: an open list, stored in ``exchanges.role``.
@@ -85,6 +86,7 @@ class FetchResult:
     error: str | None = None            # a human-readable message for that error
     extra: dict = field(default_factory=dict)
     robots: str | None = None           # robots.txt decision: None (not asked), "allowed", "disallowed", "unavailable"
+    flags: list[str] = field(default_factory=list)  # facts the fetcher found (private-redirect...)
     fetch: str = "http"                 # the fetch mode that produced it (crawler.fetch.FETCH_MODES)
     job: str | None = None              # the id of the job that asked for it (FetchJob.id)
 

@@ -4,7 +4,8 @@ Reads JSON lines from stdin: first ``{"settings": {...}}``, then any number of
 ``{"job": {"id", "target", "url", "fetch", "role"}}``, at any time, while it
 runs; end of input means "no more jobs". Runs Scrapy, and writes one frame per
 job to stdout as each completes: a 4-byte big-endian length and a pickled
-:class:`~crawler.fetch.model.FetchResult`; a final frame holds
+:class:`~crawler.fetch.model.FetchResult` with its response bodies out of band
+(:func:`crawler.fetch.spool.encode_frame`); a final frame holds
 ``{"done": True, "count": N}``. Logs go to stderr. Running Scrapy in its
 own process keeps Twisted's reactor out of the monitor (it cannot restart in
 one process) and gives extraction and diffing the second core.
@@ -18,6 +19,8 @@ import pickle
 import signal
 import struct
 import sys
+
+from .spool import encode_frame
 
 
 def _die_with_parent() -> None:
@@ -47,10 +50,19 @@ class FrameWriter:
         self.count = 0
 
     def write(self, obj) -> None:
-        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        bodies = []
+        for ex in getattr(obj, "exchanges", ()):
+            bodies.append((ex, ex.body))
+            ex.body = pickle.PickleBuffer(ex.body)  # out of band: written as is, never copied
         try:
-            self.out.write(struct.pack(">I", len(data)))
-            self.out.write(data)
+            parts = encode_frame(obj)
+        finally:
+            for ex, body in bodies:
+                ex.body = body
+        try:
+            self.out.write(struct.pack(">I", sum(len(p) if isinstance(p, bytes) else p.nbytes for p in parts)))
+            for part in parts:
+                self.out.write(part)
             self.out.flush()
         except BrokenPipeError:
             # The monitor is gone: nobody will store what we fetch.

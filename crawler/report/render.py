@@ -35,7 +35,7 @@ import jinja2
 from markupsafe import Markup
 
 from crawler.errors import ArchiveError
-from crawler.formatting import iso
+from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, facts
 from crawler.verdicts import order as verdict_order
 
@@ -114,8 +114,13 @@ def write_report(
     finished: datetime | None,
     events: Iterable[ReportEvent],
     generated: datetime,
+    max_page: int | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
+
+    ``max_page`` bounds the text an evidence page holds (``settings.max_report_page``):
+    past it the page shows the changes with their context only, or the first changes,
+    and says so; the full texts stay in the index.
 
     ``events`` may be a generator: each evidence page is written as its event
     arrives and only a slim copy (no texts, no diff) is kept for the index, so
@@ -140,7 +145,7 @@ def write_report(
         for event in events:
             page = _page_name(event, used)
             if page is not None:
-                html = detail.render(common, event=event, **_detail_context(event))
+                html = detail.render(common, event=event, **_detail_context(event, max_page))
                 _write_atomic(out_dir / page, html)
             rows.append((replace(event, diff=None, old_text=None, new_text=None), page))
         slim = [event for event, _ in rows]
@@ -212,22 +217,49 @@ def _counts(events: Sequence[ReportEvent]) -> list[tuple[str, int]]:
     return [(v, counter[v]) for v in sorted(counter, key=verdict_order)]
 
 
-def _detail_context(event: ReportEvent) -> dict:
+def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
     diff = event.diff
-    ctx: dict = {"evidence": _evidence_rows(event.compared, event.current), "diff": None}
+    ctx: dict = {"evidence": _evidence_rows(event.compared, event.current), "diff": None,
+                 "old_text": event.old_text, "new_text": event.new_text, "texts_cut": False, "max_page": max_page}
     if diff is not None:
         ops = tuple(diff.ops)
         segments, collapsed = _segments(ops, CONTEXT_CHARS)
+        chars = sum(len(text) for _op, text in ops)
+        shown = sum(len(s.text) for s in segments)
+        full = _segments(ops, None)[0] if collapsed else None
+        too_large = max_page is not None and full is not None and shown + chars > max_page
+        omitted = 0
+        if max_page is not None and shown > max_page:
+            segments, omitted = _first_changes(segments, max_page)
         ctx["diff"] = {
             "summary": diff.summary(),
             "unit": diff.unit,
             "fallback": bool(diff.fallback),
             "changed": any(op != 0 and text for op, text in ops),
             "segments": segments,
-            "full": _segments(ops, None)[0] if collapsed else None,
-            "chars": sum(len(text) for _op, text in ops),
+            "full": None if too_large else full,
+            "too_large": too_large or omitted > 0,
+            "omitted": omitted,
+            "chars": chars,
         }
+    elif max_page is not None:
+        for key in ("old_text", "new_text"):
+            text = ctx[key]
+            if text is not None and len(text) > max_page // 2:
+                ctx[key], ctx["texts_cut"] = text[: max_page // 2], True
     return ctx
+
+
+def _first_changes(segments: list[_Segment], budget: int) -> tuple[list[_Segment], int]:
+    """The segments that fit in ``budget`` characters, and how many changes did not fit."""
+    kept, used = [], 0
+    for i, seg in enumerate(segments):
+        if used + len(seg.text) > budget and kept:
+            rest = segments[i:]
+            return kept, sum(1 for s in rest if s.kind in ("ins", "del"))
+        kept.append(seg)
+        used += len(seg.text)
+    return kept, 0
 
 
 _EVIDENCE_LABELS = (
@@ -363,15 +395,28 @@ def _snap_backward(text: str, i: int) -> int:
 # C0/C1 controls (but tab, LF, FF, CR) and lone surrogates: not text, and some break parsers.
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
+# The bidi controls (crawler.formatting.BIDI_CONTROLS): invisible, they reorder the text after them.
+_BIDI_CHARS = re.compile(f"[{BIDI_CONTROLS}]")
+
+
+def _visible_bidi(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
 
 def _finalize(value: object) -> object:
-    """Applied to every ``{{ }}`` value before escaping: None shows as an em dash."""
+    """Applied to every ``{{ }}`` value before escaping: None shows as an em dash.
+
+    In text, C0/C1 controls and lone surrogates become U+FFFD; the bidi controls
+    (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069) become the visible text
+    ``\\u202e`` (as in the terminal), so a page's right-to-left override cannot
+    reorder the report's text, and the analyst still sees that the page carried one.
+    """
     if value is None:
         return "—"
     if isinstance(value, Markup):
         return value
     if isinstance(value, str):
-        return _UNSAFE_CHARS.sub("\ufffd", value)
+        return _BIDI_CHARS.sub(_visible_bidi, _UNSAFE_CHARS.sub("\ufffd", value))
     return value
 
 

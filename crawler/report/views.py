@@ -18,7 +18,10 @@ from ..diff import Diff
 from ..formatting import iso, parse_iso
 from ..store import CaptureStore
 from ..verdicts import facts
+from ..watchlist import Settings
 from .render import CaptureView, ReportEvent, write_report
+
+DEFAULT_MAX_PAGE = Settings().max_report_page
 
 __all__ = ["build_report", "capture_view", "report_events", "write_run_report"]
 
@@ -63,7 +66,7 @@ def report_events(store: CaptureStore, rows: Iterable[dict]) -> Iterator[ReportE
 
 def write_run_report(
     store: CaptureStore, run_id: str, out_dir: Path, *, started: datetime, finished: datetime,
-    generated: datetime, order: dict[str, int] | None = None,
+    generated: datetime, order: dict[str, int] | None = None, max_page: int | None = None,
 ) -> Path:
     """Write the report of run ``run_id``; events in ``order`` (target name → position) when given."""
     rows = store.events(run_id=run_id)
@@ -72,16 +75,17 @@ def write_run_report(
         rows = sorted(rows, key=lambda r: order.get(r["target"], len(order)))
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
-        events=report_events(store, rows), generated=generated,
+        events=report_events(store, rows), generated=generated, max_page=max_page,
     )
 
 
-def build_report(store: CaptureStore, out_dir: Path, *, since: timedelta, now: Callable[[], datetime]) -> Path:
+def build_report(store: CaptureStore, out_dir: Path, *, since: timedelta, now: Callable[[], datetime],
+                 max_page: int | None = DEFAULT_MAX_PAGE) -> Path:
     """``lastseen report --since``: the same report for every event in a time window."""
     end = now()
     start = end - since
     events = report_events(store, store.events(since=iso(start)))
     return write_report(
         Path(out_dir), title=f"lastseen report {iso(start)} to {iso(end)}", run_id=None,
-        started=start, finished=end, events=events, generated=end,
+        started=start, finished=end, events=events, generated=end, max_page=max_page,
     )

@@ -43,8 +43,9 @@ from .fields import (
     TOP_LEVEL,
     Field,
 )
-from .kinds import HOST_NAME_PATTERN, MAX_NAME_LENGTH, Kind, host_key
-from .loader import Reader, compose, decode
+from .kinds import HOST_NAME_PATTERN, MAX_NAME_LENGTH, Kind, canonical_url, host_key
+from .loader import Reader
+from .yamlfile import compose, decode
 from .model import HostSettings, Settings, Target, Watchlist
 from .schema import SCHEMA_PATH, json_schema, reference_markdown, write_schema
 from .units import DURATION_FORMS, SIZE_FORMS, format_duration, format_size, parse_duration, parse_size
@@ -60,6 +61,7 @@ __all__ = [
     "Settings",
     "Target",
     "Watchlist",
+    "canonical_url",
     "fetch_defaults",
     "fetch_options",
     "format_duration",

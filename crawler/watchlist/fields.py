@@ -25,6 +25,8 @@ from .kinds import (
     MAX_NAME_LENGTH,
     NAME,
     PATH,
+    PERIOD,
+    PERIOD_ANY,
     SELECTOR,
     SIZE,
     TAG,
@@ -125,19 +127,33 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "Largest response body downloaded for one capture; a longer one is cut there, kept and "
           "flagged `truncated`. Also bounds decompression.",
           _default(Settings, "max_body"), fetch=True),
+    Field("max_text", SIZE,
+          "Most text kept from one page: its text is cut there (at a line break) and the capture flagged "
+          "`text-truncated`; only the first 4× this much of the body is decoded, and an HTML page is read up to "
+          "its (this ÷ 20)-th tag. Bounds the memory and time one hostile page can cost.",
+          _default(Settings, "max_text")),
+    Field("max_report_page", SIZE,
+          "Largest evidence page a report writes for one change: past it, only the changes with a little "
+          "context are shown (the page says so); the full texts stay in the index.",
+          _default(Settings, "max_report_page")),
     Field("obey_robots", BOOLEAN,
           "Obey robots.txt. A disallowed target is not fetched: `unreachable` / `robots`. The "
           "decision is stored on every capture either way.",
           _default(Settings, "obey_robots"), fetch=True),
+    Field("allow_private_redirects", BOOLEAN,
+          "Follow a redirect from a public address to a loopback, private or link-local one (an internal "
+          "service). Off: such a hop is not followed, the capture is `unreachable` / `http-3xx`, flagged "
+          "`private-redirect`. Targets whose own URL is private are fetched either way.",
+          _default(Settings, "allow_private_redirects"), fetch=True),
     Field("ca_certs", PATH,
           "PEM file of extra certificate authorities to trust, besides the system's (e.g. a "
           "national root CA); relative to the watchlist's folder. Certificates that do not verify "
           "are still captured, flagged `tls-unverified`.",
           _default(Settings, "ca_certs"), fetch=True, nullable=True),
-    Field("every", DURATION_POSITIVE,
+    Field("every", PERIOD,
           "Default for targets' `every`: how often a target is checked. Null means on every run.",
           _default(Settings, "every"), nullable=True),
-    Field("jitter", DURATION_ANY,
+    Field("jitter", PERIOD_ANY,
           "Spreads targets that share an `every` over different runs: each target waits a fixed extra "
           "share of this, derived from its name (0 = none). E.g. `every: 1d` with `jitter: 6h`.",
           _default(Settings, "jitter")),
@@ -154,11 +170,14 @@ TARGET_FIELDS: tuple[Field, ...] = (
     Field("name", NAME,
           f"Unique name of the target, used in reports and with `--only`; at most {MAX_NAME_LENGTH} "
           "characters, no control characters.", required=True, example="vendor-press"),
-    Field("url", URL, "The page to watch: an http:// or https:// URL.", required=True,
+    Field("url", URL, "The page to watch: an http:// or https:// URL, without user name or password. It is "
+                      "read as a browser reads it (the WHATWG URL standard) and kept in that one spelling, the "
+                      "one fetched and shown by `lastseen check`: lower-case scheme and host, IDNA host, no "
+                      "default port, `\\` read as `/`.", required=True,
           example="https://vendor.example/press"),
     Field("tags", TAG, "Labels for grouping and selecting targets (`--only TAG`).",
           (), nullable=True, many=True, example=["vendor", "press"]),
-    Field("every", DURATION_POSITIVE,
+    Field("every", PERIOD,
           "How often to check this target, at most. Left out or null: `settings.every`.",
           None, nullable=True, example="6h"),
     Field("select", SELECTOR,

@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
+import math
 import re
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
+import ada_url
 import soupsieve
+from w3lib.url import safe_url_string
 
 from .units import (
     DURATION_FORMS,
@@ -26,6 +29,7 @@ from .units import (
     describe,
     format_duration,
     format_size,
+    mask_password,
     parse_duration,
     parse_size,
 )
@@ -39,20 +43,30 @@ __all__ = [
     "DURATION_ANY",
     "DURATION_POSITIVE",
     "HOST_NAME_PATTERN",
+    "MAX_DURATION",
     "MAX_NAME_LENGTH",
+    "MAX_PERIOD",
+    "MAX_SIZE",
     "NAME",
     "PATH",
+    "PERIOD",
+    "PERIOD_ANY",
     "SELECTOR",
     "SIZE",
     "TAG",
     "TEXT",
     "URL",
     "Kind",
+    "canonical_url",
     "host_key",
     "spell_yaml",
 ]
 
 MAX_NAME_LENGTH = 200
+#: Upper bounds of durations and sizes (a larger value is a typo, and would overflow date arithmetic):
+MAX_PERIOD = 366 * 86400  # how often, and the jitter of it: a year (and a day)
+MAX_DURATION = 86400  # one wait or one fetch (timeout, deadline, per_host_delay, retry_after_max): a day
+MAX_SIZE = 2**30  # a body, a text, a page: 1GB
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,7 @@ class Kind:
     convert: Callable[[Any], Any]
     schema: Mapping[str, Any]
     spell: Callable[[Any], Any] = lambda value: value
+    maximum: str | None = None  # the upper bound of a duration or size, as written ("1d", "1GB")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -99,24 +114,46 @@ def _count(minimum: int) -> Kind:
     return Kind(f"integer ≥ {minimum}", convert, {"type": "integer", "minimum": minimum})
 
 
-def _duration(*, allow_zero: bool) -> Kind:
+def _duration(*, allow_zero: bool, maximum: int) -> Kind:
+    """A duration kind, bounded: its label, schema and messages all say the bound."""
+    bound = f"{maximum // 86400}d" if maximum % 86400 == 0 else format_duration(maximum)  # 366d, not 52w2d
+
     def convert(value: Any) -> float:
-        seconds = parse_duration(value)
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            if "too large" not in str(exc):
+                raise
+            seconds = math.inf
         if seconds == 0 and not allow_zero:
             raise ValueError(f"must be longer than zero, got {value!r}; e.g. {DURATION_FORMS}")
+        if seconds > maximum:
+            raise ValueError(f"must be at most {bound}, got {value!r}")
         return seconds
 
-    number: dict[str, Any] = {"type": "number"}
+    number: dict[str, Any] = {"type": "number", "maximum": maximum}
     number["minimum" if allow_zero else "exclusiveMinimum"] = 0
-    schema = {"anyOf": [number, {"type": "string", "pattern": f"^(?:{DURATION_PATTERN})$"}]}
-    return Kind("duration ≥ 0" if allow_zero else "duration > 0", convert, schema, format_duration)
+    text = {"type": "string", "pattern": f"^(?:{DURATION_PATTERN})$", "description": f"at most {bound}"}
+    schema = {"anyOf": [number, text]}
+    label = f"duration {'≥ 0' if allow_zero else '> 0'}, at most {bound}"
+    return Kind(label, convert, schema, format_duration, bound)
 
 
-def _size_convert(value: Any) -> int:
-    size = parse_size(value)
-    if size == 0:
-        raise ValueError(f"must be larger than zero; write {SIZE_FORMS}")
-    return size
+def _size(*, maximum: int) -> Kind:
+    """A size kind, bounded like the durations."""
+    bound = format_size(maximum)
+
+    def convert(value: Any) -> int:
+        size = parse_size(value)
+        if size == 0:
+            raise ValueError(f"must be larger than zero; write {SIZE_FORMS}")
+        if size > maximum:
+            raise ValueError(f"must be at most {bound}, got {value!r}")
+        return size
+
+    schema = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": maximum},
+                        {"type": "string", "pattern": f"^{SIZE_PATTERN}$", "description": f"at most {bound}"}]}
+    return Kind(f"size > 0, at most {bound}", convert, schema, format_size, bound)
 
 
 def _text_convert(value: Any) -> str:
@@ -148,27 +185,78 @@ def _tag_convert(value: Any) -> str:
     return tag
 
 
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_HOST = re.compile(r"//[^/\\?#]*?([^/\\?#@]*)(?=[/\\?#]|$)")  # after any user info: host and port
+#: A WHATWG serialisation that w3lib (Scrapy) leaves as it is: a plain host, a port, and only characters
+#: neither percent-encodes. Others go through w3lib (tests/test_inputs.py checks the two agree).
+_W3LIB_FIXED = re.compile(r"https?://(?:[a-z0-9.\-]+|\[[0-9a-f:.]+\])(?::[0-9]+)?"
+                          r"/[A-Za-z0-9\-._~!$&()*+,;=:@/%]*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@/?%]+)?"
+                          r"(?:#[A-Za-z0-9\-._~!$&()*+,;=:@/?%]+)?")  # w3lib drops an empty ? or #
+
+
+def _whatwg(url: str) -> ada_url.URL | None:
+    """``url`` parsed by the WHATWG URL standard's rules (what a browser does), or None."""
+    try:
+        return ada_url.URL(url)
+    except ValueError:
+        return None
+
+
+def _masked(url: str, parsed: ada_url.URL | None) -> str:
+    """``url`` as messages show it: never its password."""
+    if parsed is None:
+        return mask_password(url)  # unparsable: mask anything that may be a password
+    if "@" not in url or not parsed.password:
+        return url  # the fetcher's parser sees no password in it
+    return f"{parsed.protocol}//{parsed.username}:***@{parsed.host}{parsed.pathname}{parsed.search}{parsed.hash}"
+
+
+def _serialise(parsed: ada_url.URL) -> str:
+    href = parsed.href
+    return href if _W3LIB_FIXED.fullmatch(href) else safe_url_string(href)
+
+
+def canonical_url(url: str) -> str:
+    """The one spelling of a target's URL, what the fetcher requests: ``url`` parsed and serialised by
+    the WHATWG URL standard (lower-case scheme and host, IDNA, no default port, ``\\`` read as ``/``,
+    dot segments resolved: what a browser would fetch), then made safe by w3lib as Scrapy does with
+    every request (a few more characters percent-encoded), so that ``scrapy.Request(c).url == c``.
+    Raises :class:`ValueError` when the standard refuses ``url``.
+    """
+    parsed = _whatwg(url)
+    if parsed is None:
+        raise ValueError(f"{mask_password(url)!r} is not a valid URL")
+    return _serialise(parsed)
+
+
 def _url_convert(value: Any) -> str:
     url = _require_str(value, "https://example.org/press")
     allowed = "only http:// and https:// URLs with a host name can be watched, e.g. https://example.org/press"
-    if url != url.strip() or any(ch.isspace() for ch in url):
-        raise ValueError(f"{url!r} contains whitespace; remove it or percent-encode spaces as %20 ({allowed})")
-    if _CONTROL.search(url):
-        raise ValueError(f"{url!r} contains control characters; {allowed}")
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise ValueError(f"{url!r} is malformed ({exc}); {allowed}") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        shown = f"'{parts.scheme}://'" if parts.scheme else "no scheme"
-        raise ValueError(f"{url!r} has {shown}: {allowed}")
-    try:
-        host, _ = parts.hostname, parts.port  # .port raises on a malformed port
-    except ValueError as exc:
-        raise ValueError(f"{url!r} is malformed ({exc}); {allowed}") from None
-    if not host:
-        raise ValueError(f"{url!r} has no host; {allowed}")
-    return url
+    parsed = _whatwg(url)
+    if "@" in url and parsed is not None and (parsed.username or parsed.password):
+        raise ValueError(f"{_masked(url, parsed)!r} contains credentials (user name or password); lastseen sends "
+                         f"none, and must not print or archive them: remove the 'user:password@' part (watch "
+                         f"pages that need no login)")
+    odd = _SPACE_OR_CONTROL.search(url)
+    if odd and odd.group().isspace():
+        raise ValueError(f"{_masked(url, parsed)!r} contains whitespace; remove it or percent-encode spaces as %20 "
+                         f"({allowed})")
+    if odd:
+        raise ValueError(f"{_masked(url, parsed)!r} contains control characters; {allowed}")
+    scheme = _SCHEME.match(url)
+    if scheme is None or scheme.group(1).lower() not in ("http", "https"):
+        named = f"'{scheme.group(1)}://'" if scheme else "no scheme"
+        raise ValueError(f"{_masked(url, parsed)!r} has {named}: {allowed}")
+    host = _HOST.match(url, scheme.end())
+    if host is None:
+        raise ValueError(f"{_masked(url, parsed)!r} needs '//' after '{scheme.group(0)}' ({allowed})")
+    if not host.group(1) or host.group(1).startswith(":"):
+        raise ValueError(f"{_masked(url, parsed)!r} has no host; {allowed}")
+    if parsed is None:
+        raise ValueError(f"{_masked(url, parsed)!r} is malformed (check the host, a port up to 65535, and the "
+                         f"brackets around an IPv6 address); {allowed}")
+    return _serialise(parsed)
 
 
 def _bool_convert(value: Any) -> bool:
@@ -183,13 +271,13 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 def _contact_convert(value: Any) -> str:
     text = _require_str(value, '"desk@example.org"')
     if _CONTROL.search(text) or text != text.strip() or not text:
-        raise ValueError(f"must be an e-mail address or an http(s) URL without spaces, got {text!r}")
+        raise ValueError(f"must be an e-mail address or an http(s) URL without spaces, got {mask_password(text)!r}")
     if _EMAIL.fullmatch(text):
         return text
     if text.lower().startswith(("http://", "https://")) and not any(ch.isspace() for ch in text):
         return text
     raise ValueError(f"must be an e-mail address (desk@example.org) or an http(s) URL "
-                     f"(https://example.org/contact) where site operators can reach you, got {text!r}")
+                     f"(https://example.org/contact) where site operators can reach you, got {mask_password(text)!r}")
 
 
 def _path_convert(value: Any) -> str:
@@ -212,8 +300,11 @@ def host_key(value: Any) -> str:
     if not host:
         raise ValueError("a host name must not be empty")
     if "://" in host:
-        suggestion = urlsplit(host).hostname or "example.org"
-        raise ValueError(f"{text!r} is a URL; write only its host name, e.g. {suggestion}")
+        try:
+            suggestion = urlsplit(host).hostname or "example.org"
+        except ValueError:
+            suggestion = "example.org"
+        raise ValueError(f"{mask_password(text)!r} is a URL; write only its host name, e.g. {suggestion}")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     try:
@@ -222,13 +313,14 @@ def host_key(value: Any) -> str:
     except ValueError:
         pass
     if any(ch in host for ch in "/:@?#") or any(ch.isspace() for ch in host) or _CONTROL.search(host):
-        raise ValueError(f"{text!r} is not a host name; write it as in a URL, without scheme, port or path, "
-                         f"e.g. example.org (per-host settings apply to every port of a host)")
-    try:
-        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError as exc:
-        raise ValueError(f"{text!r} is not a valid host name ({exc})") from None
-    return ascii_host.lower().rstrip(".")
+        raise ValueError(f"{mask_password(text)!r} is not a host name; write it as in a URL, without scheme, port "
+                         f"or path, e.g. example.org (per-host settings apply to every port of a host)")
+    if host.isascii():
+        return host.lower().rstrip(".")
+    parsed = _whatwg(f"http://{host}/")  # IDNA as targets' URLs have it (UTS 46: straße.de is not strasse.de)
+    if parsed is None:
+        raise ValueError(f"{text!r} is not a valid host name (IDNA refuses it)")
+    return parsed.hostname.rstrip(".")
 
 
 def _selector_convert(value: Any) -> str:
@@ -237,11 +329,12 @@ def _selector_convert(value: Any) -> str:
         warnings.simplefilter("always")
         try:
             soupsieve.compile(selector)
-        except soupsieve.SelectorSyntaxError as exc:
-            reason = str(exc).splitlines()[0]
+        except Exception as exc:  # whatever soupsieve raises (NotImplementedError for ::before...) is a refusal
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            if isinstance(exc, NotImplementedError) and "Pseudo-element" in reason:
+                reason += " (pseudo-elements such as ::before or ::first-line are not elements of the page: " \
+                          "select the element itself, e.g. p instead of p::first-line)"
             raise ValueError(f"invalid CSS selector {selector!r}: {reason}") from None
-        except (ValueError, TypeError) as exc:  # pragma: no cover - soupsieve raises SelectorSyntaxError
-            raise ValueError(f"invalid CSS selector {selector!r}: {exc}") from None
     if caught:
         raise ValueError(f"CSS selector {selector!r} uses a deprecated form: {caught[0].message}")
     return selector
@@ -251,21 +344,29 @@ def _alert_convert(value: Any) -> str:
     url = _require_str(value, '"mailtos://user:password@example.org"')
     if not url.strip():
         raise ValueError("an alert must be a non-empty Apprise URL such as json://127.0.0.1:8999/hook")
+    from ..alerts import _instantiate, mask_url  # Apprise itself judges its URLs (imported only when used)
+
+    if _instantiate(url) is None:
+        raise ValueError(f"Apprise cannot use {mask_url(url)!r} (shown masked): an unknown service, a malformed "
+                         f"URL, or a service that needs a package not installed; see "
+                         f"https://github.com/caronc/apprise/wiki for the URL of each service")
     return url
 
 
 _STRING = {"type": "string", "minLength": 1}
 COUNT_1, COUNT_0 = _count(1), _count(0)
-DURATION_POSITIVE, DURATION_ANY = _duration(allow_zero=False), _duration(allow_zero=True)
-SIZE = Kind("size > 0", _size_convert,
-            {"anyOf": [{"type": "integer", "minimum": 1},
-                       {"type": "string", "pattern": f"^{SIZE_PATTERN}$"}]},
-            format_size)
+# every duration and size is bounded (its label, the schema and the docs say so)
+DURATION_POSITIVE = _duration(allow_zero=False, maximum=MAX_DURATION)
+DURATION_ANY = _duration(allow_zero=True, maximum=MAX_DURATION)
+PERIOD = _duration(allow_zero=False, maximum=MAX_PERIOD)
+PERIOD_ANY = _duration(allow_zero=True, maximum=MAX_PERIOD)
+SIZE = _size(maximum=MAX_SIZE)
 TEXT = Kind("string", _text_convert, {"type": "string", "pattern": _NO_CONTROL_PATTERN})
 NAME = Kind("string", _name_convert,
             {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "pattern": _NO_CONTROL_PATTERN})
 TAG = Kind("string", _tag_convert, {"type": "string", "pattern": _NO_CONTROL_PATTERN})
-URL = Kind("http(s) URL", _url_convert, {"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://[^\\s/?#]+[^\\s]*$"})
+URL = Kind("http(s) URL", _url_convert,
+           {"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://[^\\s/\\\\?#@]+(?:[/\\\\?#]\\S*)?$"})
 SELECTOR = Kind("CSS selector", _selector_convert, dict(_STRING))
 ALERT = Kind("Apprise URL", _alert_convert, dict(_STRING))
 BOOLEAN = Kind("boolean", _bool_convert, {"type": "boolean"})

@@ -1,6 +1,6 @@
 """Reading a watchlist's YAML with line numbers, validating it and collecting every problem.
 
-The text is composed into a node tree (which carries line marks) by a ``SafeLoader`` subclass;
+The text is composed into a node tree (which carries line marks) by :mod:`.yamlfile`;
 no object is ever built by an unsafe loader. :class:`Reader` walks the tree, converts each value
 through its registry row (:mod:`crawler.watchlist.fields`) and records a
 :class:`~crawler.errors.Problem` -- line, target name when known, message -- for everything
@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from ..errors import Problem, WatchlistError
+from ..errors import Problem
 from .fields import (
     ALERTS_FIELD,
     HOST_BY_NAME,
@@ -29,29 +29,19 @@ from .fields import (
 from .kinds import host_key, spell_yaml
 from .model import HostSettings, Settings, Target
 from .units import describe
+from .yamlfile import (
+    _MAP_TAG,
+    _MERGE_TAG,
+    _NULL_TAG,
+    _SEQ_TAG,
+    _STR_TAG,
+    MAX_DEPTH,
+    LineLoader,
+    _line,
+    _merge_too_deep,
+)
 
-__all__ = ["LineLoader", "Reader", "compose", "decode"]
-
-
-class LineLoader(yaml.SafeLoader):
-    """SafeLoader used only to compose the node tree (which carries line marks) and build scalars."""
-
-
-#: libyaml's loader composes the same node tree (with marks) about ten times
-#: faster; errors are re-composed with :class:`LineLoader` for its clearer messages.
-FastLoader = getattr(yaml, "CSafeLoader", None)
-
-
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_NULL_TAG = "tag:yaml.org,2002:null"
-_STR_TAG = "tag:yaml.org,2002:str"
-
-
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
+__all__ = ["Reader"]
 
 def _node_word(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
@@ -119,8 +109,10 @@ class Reader:
     def pairs(self, node: yaml.MappingNode, target: str | None) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """Keys of a mapping -> (key node, value node); reports duplicate and non-string keys."""
         first_line: dict[str, int] = {}
+        merges = False
         for key_node, _ in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE_TAG:
+                merges = True
                 continue
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG):
                 shown = (self.describe_scalar(key_node) if isinstance(key_node, yaml.ScalarNode)
@@ -137,7 +129,11 @@ class Reader:
                 first_line[key] = _line(key_node)
         merged = yaml.MappingNode(node.tag, list(node.value), node.start_mark, node.end_mark, node.flow_style)
         try:
-            self.loader.flatten_mapping(merged)  # YAML merge keys (`<<: *anchor`), without touching `node`
+            if merges and _merge_too_deep(node):  # own keys only, then
+                self.report(_line(node), target, f"merge keys ('<<: *anchor') chained more than {MAX_DEPTH} "
+                                                 f"mappings deep; merge fewer anchors into each other")
+            else:
+                self.loader.flatten_mapping(merged)  # YAML merge keys (`<<: *anchor`), without touching `node`
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             self.report(mark.line + 1 if mark else _line(node), target,
@@ -371,45 +367,3 @@ class Reader:
         if values["fetch"] is None:
             values["fetch"] = settings.fetch
         return Target(name=name, line=line, **values)
-
-
-
-def decode(data: bytes, path: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise WatchlistError(path, [Problem(line, None, f"not valid UTF-8 (byte {exc.start}); "
-                                                        f"save the file with UTF-8 encoding")]) from None
-
-
-def compose(text: str, path: str) -> tuple[yaml.SafeLoader, yaml.Node | None]:
-    if FastLoader is not None:
-        fast = FastLoader(text)
-        try:
-            return fast, fast.get_single_node()
-        except yaml.YAMLError:
-            fast.dispose()  # a problem: let the pure-Python loader describe it
-    loader = None
-    try:
-        loader = LineLoader(text)  # the reader rejects unprintable characters here
-        return loader, loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        reason = ": ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
-        if "'\\t'" in reason:
-            reason += "; indent with spaces, not tabs"
-        elif "single document" in reason:
-            reason += "; remove the '---' separator: a watchlist is one YAML document"
-        problem = Problem(mark.line + 1 if mark else None, None, f"malformed YAML: {reason}")
-    except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
-        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
-        problem = Problem(line, None, f"malformed YAML: character U+{ord(char[:1] or ' '):04X} is not allowed "
-                                      f"in YAML; remove it")
-    except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML error above carries a mark
-        problem = Problem(None, None, f"malformed YAML: {exc}")
-    finally:
-        if loader is not None:
-            loader.dispose()  # parsing is over; the loader still builds scalars
-    raise WatchlistError(path, [problem])

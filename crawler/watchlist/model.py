@@ -27,7 +27,10 @@ class Settings:
     retry_after_max: float = 60.0
     max_redirects: int = 10
     max_body: int = 50 * 2**20
+    max_text: int = 2 * 2**20
+    max_report_page: int = 5 * 2**20
     obey_robots: bool = False
+    allow_private_redirects: bool = False
     ca_certs: str | None = None
     every: float | None = None
     jitter: float = 0.0

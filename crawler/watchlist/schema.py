@@ -21,6 +21,7 @@ from .fields import (
     Field,
 )
 from .kinds import HOST_NAME_PATTERN, spell_yaml
+from .yamlfile import MAX_DEPTH
 from .units import DURATION_FORMS, SIZE_FORMS
 
 __all__ = ["SCHEMA_PATH", "json_schema", "reference_markdown", "write_schema"]
@@ -87,6 +88,16 @@ def _table(fields: tuple[Field, ...]) -> list[str]:
     return rows
 
 
+def _bounds(kind: str) -> str:
+    """The bounds of the keys of a ``kind`` ("duration", "size"): "`every` and `jitter` at most 366d; ..."."""
+    by_bound: dict[str, list[str]] = {}
+    for f in (*SETTINGS_FIELDS, *HOST_FIELDS, *TARGET_FIELDS):
+        if f.kind.maximum and f.kind.label.startswith(kind) and f"`{f.name}`" not in by_bound.get(f.kind.maximum, []):
+            by_bound.setdefault(f.kind.maximum, []).append(f"`{f.name}`")
+    return "; ".join(f"{', '.join(names[:-1]) + ' and ' if len(names) > 1 else ''}{names[-1]} at most {bound}"
+                     for bound, names in by_bound.items())
+
+
 def reference_markdown() -> str:
     """The watchlist reference in Markdown, generated from the registry (for ``docs/``)."""
     lines = [
@@ -94,7 +105,9 @@ def reference_markdown() -> str:
         "",
         "A watchlist is a YAML file with four top-level keys. Unknown keys are errors (with a",
         "suggestion), except top-level keys starting with `x-`, which are ignored and can hold",
-        "YAML anchors. Every problem is reported at once, with its line number.",
+        "YAML anchors. Every problem is reported at once, with its line number. Lists and mappings",
+        f"nested more than {MAX_DEPTH} levels deep, and merge keys (`<<: *anchor`) chained more than",
+        f"{MAX_DEPTH} mappings deep, are refused.",
         "",
         "| key | description |",
         "|---|---|",
@@ -142,10 +155,12 @@ def reference_markdown() -> str:
         f"A number and a unit with no space: {DURATION_FORMS}. Units: `ms`, `s`, `m` (minutes), `h`, `d`, `w`.",
         "`every`, `timeout` and `deadline` must be longer than zero; `per_host_delay` and `retry_after_max` "
         "may be `0`.",
+        f"Each has an upper bound (a longer one is a typo): {_bounds('duration')}.",
         "",
         "## Sizes",
         "",
         f"Either {SIZE_FORMS}. Units are case-insensitive; `K`, `KB` and `KiB` all mean 1024 bytes.",
+        f"Each has an upper bound: {_bounds('size')}.",
         "",
     ]
     return "\n".join(lines)

@@ -22,6 +22,7 @@ __all__ = [
     "describe",
     "format_duration",
     "format_size",
+    "mask_password",
     "parse_duration",
     "parse_size",
 ]
@@ -49,8 +50,21 @@ SIZE_PATTERN = rf"{_NUMBER}(?:[bB]|[kKmMgGtT](?:[iI]?[bB])?)?"
 SIZE_FORMS = "a whole number of bytes such as 1048576, or 512KB, 5MB, 1GB (1KB = 1024 bytes)"
 
 
+#: ``scheme://user:`` then everything up to the *last* ``@``: a password, however it is written (an
+#: unencoded ``/``, ``@`` or ``#`` in it included); masking too much is better than printing a secret.
+_PASSWORD = re.compile(r"^(\s*[A-Za-z][A-Za-z0-9+.\-]*:[/\\]*[^/\\?#@:]*):.*@", re.DOTALL)
+
+
+def mask_password(text: str) -> str:
+    """``text`` with what may be a URL's password shown as ``***``: for every message that echoes a value."""
+    return _PASSWORD.sub(r"\1:***@", text, count=1)
+
+
 def describe(value: Any) -> str:
-    """How a YAML value reads in an error message: 'a list', 'a boolean (true)'..."""
+    """How a YAML value reads in an error message: 'a list', 'a boolean (true)'...
+
+    A string that looks like a URL with a password is shown with the password masked.
+    """
     if value is None:
         return "null (an empty value)"
     if isinstance(value, bool):
@@ -58,7 +72,7 @@ def describe(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"a number ({value!r})"
     if isinstance(value, str):
-        return f"a string ({value!r})"
+        return f"a string ({mask_password(value)!r})"
     if isinstance(value, (list, tuple)):
         return "a list"
     if isinstance(value, dict):

@@ -24,7 +24,9 @@ naming the file.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,111 +34,18 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import __version__
-from .errors import ArchiveError
+from ..errors import ArchiveError
 
 
-def _migration_1(db: sqlite_utils.Database) -> None:
-    db["runs"].create(
-        {
-            "id": str, "started": str, "finished": str, "status": str, "watchlist": str,
-            "watchlist_sha256": str, "targets_due": int, "report": str, "alerts": str, "software": str,
-        },
-        pk="id",
-    )
-    db["targets"].create(
-        {"name": str, "url": str, "tags": str, "first_seen": str, "updated": str}, pk="name"
-    )
-    db["captures"].create(
-        {
-            "id": int, "run_id": str, "target": str, "url": str, "final_url": str, "status": int,
-            "status_chain": str, "started": str, "finished": str, "duration_ms": int,
-            "error_kind": str, "error": str, "ip": str, "content_type": str,
-            "warc_file": str, "warc_offset": int, "warc_length": int, "warc_record_id": str,
-            "record_type": str, "refers_to_record_id": str, "refers_to_uri": str, "refers_to_date": str,
-            "payload_sha1": str, "payload_sha256": str, "payload_length": int, "truncated": str,
-            "kind": str, "charset": str, "extract_key": str, "extract_error": str,
-            "text_sha256": str, "fingerprint": str, "title": str, "links": str, "good": int,
-        },
-        pk="id",
-        foreign_keys=[("run_id", "runs", "id"), ("target", "targets", "name")],
-    )
-    db["texts"].create({"sha256": str, "text": str}, pk="sha256")
-    db["exchanges"].create(
-        {
-            "id": int, "capture_id": int, "seq": int, "url": str, "method": str, "status": int,
-            "started": str, "duration_ms": int, "ip": str, "warc_file": str,
-            "request_offset": int, "request_length": int, "request_record_id": str,
-            "response_offset": int, "response_length": int, "response_record_id": str,
-            "record_type": str, "payload_sha1": str, "payload_sha256": str, "payload_length": int,
-            "truncated": str,
-        },
-        pk="id",
-        foreign_keys=[("capture_id", "captures", "id")],
-    )
-    db["events"].create(
-        {
-            "id": int, "run_id": str, "target": str, "capture_id": int, "compared_capture_id": int,
-            "verdict": str, "reason": str, "alert": int, "summary": str,
-            "insertions": int, "deletions": int, "unit": str, "fallback": int, "diff_ops": str,
-        },
-        pk="id",
-        foreign_keys=[
-            ("run_id", "runs", "id"), ("target", "targets", "name"),
-            ("capture_id", "captures", "id"), ("compared_capture_id", "captures", "id"),
-        ],
-    )
-    db["captures"].create_index(["target", "id"])
-    db["captures"].create_index(["run_id"])
-    db["captures"].create_index(["warc_file", "warc_offset"])
-    db["exchanges"].create_index(["capture_id"])
-    db["exchanges"].create_index(["warc_file"])
-    db["events"].create_index(["target", "id"])
-    db["events"].create_index(["run_id"])
-    db.create_view(
-        "capture_texts",
-        "select captures.id as capture_id, captures.target, captures.started, captures.title, texts.text "
-        "from captures join texts on texts.sha256 = captures.text_sha256",
-    )
-
-
-def _migration_2(db: sqlite_utils.Database) -> None:
-    """Capture flags (truncated, disconnected, tls-unverified...) as a JSON list."""
-    db["captures"].add_column("flags", str)
-
-
-def _migration_3(db: sqlite_utils.Database) -> None:
-    """TLS verification of the final response (1, 0, or null over plain HTTP) and the robots.txt decision."""
-    db["captures"].add_column("tls_verified", int)
-    db["captures"].add_column("tls_error", str)
-    db["captures"].add_column("robots", str)
-
-
-def _migration_4(db: sqlite_utils.Database) -> None:
-    """events.delivered: 1 once an alerting event was included in a delivered alert (or shown)."""
-    db["events"].add_column("delivered", int)
-
-
-def _migration_5(db: sqlite_utils.Database) -> None:
-    """Exchange roles (page, redirect, subresource, resource...), captures' main heading, the record of recoveries."""
-    db["exchanges"].add_column("role", str)
-    db["captures"].add_column("heading", str)
-    db.execute("update exchanges set role = 'page'")
-    db.execute(
-        "update exchanges set role = 'redirect' where status between 300 and 399 and exists "
-        "(select 1 from exchanges later where later.capture_id = exchanges.capture_id and later.seq > exchanges.seq)"
-    )
-    db["recoveries"].create(
-        {
-            "id": int, "run_id": str, "at": str, "action": str, "file": str, "cut_at": int,
-            "bytes_removed": int, "rows_deleted": int, "aborted_run": str, "moved_to": str, "details": str,
-        },
-        pk="id",
-    )
-    db["recoveries"].create_index(["run_id"])
-
-
-MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5]
+from .schema import MIGRATIONS
+from .sqlite import (
+    _connect_readonly,
+    _insert,
+    _last_run_starts,
+    _newer_schema_message,
+    _Transaction,
+    index_error_message,
+)
 
 
 @dataclass(frozen=True)
@@ -154,18 +63,22 @@ class GoodCapture:
     charset: str | None
     final_url: str | None
     heading: str | None
+    flags: str | None = None   # JSON list, as stored
 
 
 @dataclass(frozen=True)
 class StoredPayload:
-    """The last response payload stored for a target (for revisit records)."""
+    """The last response payload stored for a target (for revisit records), and where its record is."""
 
     capture_id: int
     payload_sha1: str
     record_id: str
     uri: str
-    date: str
+    date: str              # the record's WARC-Date
     status: int
+    warc_file: str | None = None   # the response record's file (relative to the archive), offset, length
+    offset: int | None = None
+    length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +108,15 @@ class TargetRecord:
 
 #: Facts of a recovery with a column of their own in ``recoveries``; others go to ``details`` (JSON).
 RECOVERY_COLUMNS = ("file", "cut_at", "bytes_removed", "rows_deleted", "aborted_run", "moved_to")
+
+
+def _translated(method):
+    """Run ``method`` with its SQLite errors translated (:meth:`CaptureStore._reading`)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._reading():
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 class CaptureStore:
@@ -276,6 +198,7 @@ class CaptureStore:
         with self.transaction():
             self.db["runs"].update(run_id, values)
 
+    @_translated
     def abort_unfinished_runs(self) -> list[str]:
         """Mark runs a crash left without a finish as aborted; return their ids."""
         ids = [r[0] for r in self.conn.execute("select id from runs where finished is null")]
@@ -284,17 +207,33 @@ class CaptureStore:
                 self.conn.execute("update runs set status = 'aborted' where finished is null")
         return ids
 
+    @_translated
+    def runs_started_after(self, when: str) -> list[tuple[str, str]]:
+        """``(id, started)`` of runs recorded as starting after ``when`` (ISO 8601 UTC), oldest first."""
+        return self.conn.execute("select id, started from runs where started > ? order by started", (when,)).fetchall()
+
+    def set_run_start(self, run_id: str, started: str, *, recovery: dict) -> None:
+        """Set a run's recorded start and store the record of why (``recovery``), in one transaction."""
+        with self.transaction():
+            self.conn.execute("update runs set started = ? where id = ?", (started, run_id))
+            self._insert_recovery(recovery)
+
     def upsert_targets(self, rows: Iterable[dict]) -> None:
         with self.transaction():
             for row in rows:
-                self.conn.execute(
-                    "insert into targets (name, url, tags, first_seen, updated) values (?, ?, ?, ?, ?) "
-                    "on conflict(name) do update set url = excluded.url, tags = excluded.tags, "
-                    "updated = excluded.updated",
-                    (row["name"], row["url"], row["tags"], row["first_seen"], row["updated"]),
-                )
+                self.put_target(row)
+
+    def put_target(self, row: dict) -> None:
+        """Insert a ``targets`` row or update its url, tags and ``updated``; call inside a transaction."""
+        self.conn.execute(
+            "insert into targets (name, url, tags, first_seen, updated) values (?, ?, ?, ?, ?) "
+            "on conflict(name) do update set url = excluded.url, tags = excluded.tags, "
+            "updated = excluded.updated",
+            (row["name"], row["url"], row["tags"], row["first_seen"], row["updated"]),
+        )
 
     # -- history --------------------------------------------------------
+    @_translated
     def history(self, target: str) -> History:
         recent = tuple(r[0] for r in self.conn.execute(
             "select verdict from events where target = ? order by id desc limit ?", (target, RECENT_VERDICTS)
@@ -302,23 +241,30 @@ class CaptureStore:
         last_verdict = recent[0] if recent else None
         good = self.conn.execute(
             "select id, text_sha256, fingerprint, kind, payload_sha256, extract_key, title, links, charset, "
-            "final_url, heading "
+            "final_url, heading, flags "
             "from captures where target = ? and good = 1 order by id desc limit 1",
             (target,),
         ).fetchone()
         payload = self.conn.execute(
             "select id, payload_sha1, record_type, warc_record_id, refers_to_record_id, final_url, "
-            "refers_to_uri, started, refers_to_date, status from captures "
+            "refers_to_uri, refers_to_date, status from captures "
             "where target = ? and record_type is not null order by id desc limit 1",
             (target,),
         ).fetchone()
         stored = None
         if payload is not None:
-            cid, sha1, rtype, rid, ref_id, final_url, ref_uri, started, ref_date, status = payload
-            if rtype == "revisit":
-                stored = StoredPayload(cid, sha1, ref_id, ref_uri, ref_date, status)
-            else:
-                stored = StoredPayload(cid, sha1, rid, final_url, started, status)
+            cid, sha1, rtype, rid, ref_id, final_url, ref_uri, ref_date, status = payload
+            record_id = ref_id if rtype == "revisit" else rid
+            where = self.conn.execute(
+                "select warc_file, response_offset, response_length, started, url from exchanges "
+                "where response_record_id = ? and record_type = 'response' limit 1", (record_id,),
+            ).fetchone()
+            if where is not None:
+                warc_file, offset, length, date, uri = where
+            else:  # the original record is not indexed (an index rebuilt in part): say where it is not
+                warc_file = offset = length = None
+                date, uri = (ref_date, ref_uri) if rtype == "revisit" else (None, final_url)
+            stored = StoredPayload(cid, sha1, record_id, uri, date, status, warc_file, offset, length)
         return History(last_verdict, GoodCapture(*good) if good else None, stored, recent)
 
     def text(self, sha256: str | None) -> str | None:
@@ -331,15 +277,56 @@ class CaptureStore:
     # -- writes ---------------------------------------------------------
     def insert_capture(self, capture: dict, exchanges: list[dict], text: tuple[str, str] | None, event: dict) -> int:
         """Insert one capture with its exchanges, text and event; call inside a transaction."""
+        cid = self.insert_capture_rows(capture, exchanges, text)
+        event["capture_id"] = cid
+        _insert(self.conn, "events", event)
+        return cid
+
+    def insert_capture_rows(self, capture: dict, exchanges: list[dict], text: tuple[str, str] | None) -> int:
+        """Insert one capture with its exchanges and text, no event; call inside a transaction."""
         if text is not None:
             self.conn.execute("insert or ignore into texts (sha256, text) values (?, ?)", text)
         cid = _insert(self.conn, "captures", capture)
         for ex in exchanges:
             ex["capture_id"] = cid
             _insert(self.conn, "exchanges", ex)
-        event["capture_id"] = cid
-        _insert(self.conn, "events", event)
         return cid
+
+    # -- rebuilding the index from the WARC files (crawler.reindex) ------
+    def insert_run(self, row: dict) -> None:
+        """Insert a ``runs`` row; call inside a transaction."""
+        _insert(self.conn, "runs", row)
+
+    @_translated
+    def response_record(self, record_id: str) -> dict | None:
+        """The indexed response record ``record_id`` (file, offset, length, payload SHA-256 and length)."""
+        cur = self.conn.execute(
+            "select warc_file, response_offset as offset, response_length as length, payload_sha256, "
+            "payload_length from exchanges where response_record_id = ? and record_type = 'response' limit 1",
+            (record_id,),
+        )
+        row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row)) if row else None
+
+    @_translated
+    def counts(self, tables: Iterable[str]) -> dict[str, int]:
+        """Rows in each of ``tables`` (names of this module's tables)."""
+        return {t: self.conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+
+    @_translated
+    def bulk_load(self) -> None:
+        """For a new index being filled that is not yet in use: no fsync per commit (:meth:`seal` syncs)."""
+        self.conn.execute("PRAGMA synchronous=OFF")
+
+    @_translated
+    def seal(self) -> None:
+        """Make the index one self-contained file (WAL checkpointed, rollback journal) and fsync it,
+        so that it can be renamed into place; the next writer turns WAL back on."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.conn.execute("PRAGMA journal_mode=DELETE")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        with open(self.path, "rb+") as fh:
+            os.fsync(fh.fileno())
 
     def forget_beyond(self, warc_file: str, end: int, *, recovery: dict | None = None) -> int:
         """Delete captures (and their rows) whose records lie past ``end`` of ``warc_file``.
@@ -453,6 +440,7 @@ class CaptureStore:
         return out
 
     # -- alerts owed ----------------------------------------------------
+    @_translated
     def owed_alerts(self, exclude_run: str) -> list[dict]:
         """Alerting events of runs that never finished (killed, interrupted, failed), not yet delivered."""
         cur = self.conn.execute(
@@ -505,136 +493,3 @@ class CaptureStore:
             yield
         except sqlite3.Error as exc:
             raise ArchiveError(index_error_message(self.path, exc, "read")) from exc
-
-
-def _last_run_starts(conn: sqlite3.Connection) -> dict[str, str]:
-    """For each target, the start (as stored) of the last run that attempted it."""
-    rows = conn.execute(
-        "select captures.target, max(runs.started) from captures join runs on runs.id = captures.run_id "
-        "group by captures.target"
-    )
-    return dict(rows)
-
-
-def _connect_readonly(path: Path) -> tuple[sqlite3.Connection, int]:
-    """A read-only connection to ``path`` and its ``user_version``.
-
-    ``mode=ro`` first: it reads a WAL index while a run writes it. But a
-    reader of a WAL database needs its ``-shm`` file (and a ``-wal``), and
-    SQLite creates them when they are missing, which it cannot in a directory
-    that is not writable (a read-only copy or mount of the archive): the first
-    read fails. A cleanly closed index has neither file (the last writer
-    checkpoints and deletes them), so everything is in the database file and
-    ``immutable=1`` (no locks, no WAL, the file trusted not to change) reads it
-    exactly; and nothing can change it while the directory is not writable. A
-    ``-wal`` with content but no way to read it is refused rather than ignored.
-    """
-    uri = path.absolute().as_uri()
-
-    def connect(query: str) -> tuple[sqlite3.Connection, int]:
-        conn = sqlite3.connect(f"{uri}?{query}", uri=True, isolation_level=None, check_same_thread=False)
-        try:
-            conn.execute("PRAGMA busy_timeout=10000")
-            conn.execute("PRAGMA query_only=1")
-            return conn, conn.execute("PRAGMA user_version").fetchone()[0]
-        except BaseException:
-            conn.close()
-            raise
-
-    try:
-        return connect("mode=ro")
-    except sqlite3.Error as exc:
-        first = exc
-        name = getattr(exc, "sqlite_errorname", "")
-        if not name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
-            raise ArchiveError(index_error_message(path, exc, "read")) from exc
-    wal = path.with_name(path.name + "-wal")
-    try:
-        wal_size = wal.stat().st_size
-    except OSError:
-        wal_size = 0
-    if wal_size:
-        raise ArchiveError(
-            f"cannot read the index {path}: its write-ahead log {wal.name} holds changes that SQLite can only "
-            f"read with write access to {path.parent} or with its {path.name}-shm file ({first}); read a "
-            f"writable copy of the archive (pass --archive)"
-        ) from first
-    try:
-        return connect("immutable=1")
-    except sqlite3.Error as exc:
-        raise ArchiveError(index_error_message(path, first, "read")) from exc
-
-
-def _newer_schema_message(path: Path, version: int) -> str:
-    return (
-        f"the index {path} was written by a newer lastseen (schema {version}; this lastseen {__version__} "
-        f"knows schema {len(MIGRATIONS)} at most); upgrade lastseen to use this archive"
-    )
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``; any SQLite error becomes an :class:`ArchiveError`."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path | None = None):
-        self.conn = conn
-        self.path = path
-
-    def __enter__(self):
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as err:
-            raise ArchiveError(index_error_message(self.path, err)) from err
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            try:
-                self.conn.execute("COMMIT")
-                return False
-            except sqlite3.Error as err:
-                self._rollback()
-                raise ArchiveError(index_error_message(self.path, err)) from err
-        self._rollback()
-        if isinstance(exc, sqlite3.Error):
-            raise ArchiveError(index_error_message(self.path, exc)) from exc
-        return False
-
-    def _rollback(self) -> None:
-        # SQLite may already have rolled back (a full disk, an I/O error).
-        if self.conn.in_transaction:
-            try:
-                self.conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
-
-
-def index_error_message(path: Path | None, err: sqlite3.Error, verb: str = "write") -> str:
-    """One line: which index could not be written (or read), why, and what to do about it."""
-    where = path or "the index"
-    if verb == "read":
-        return (
-            f"cannot read the index {where}: {err}; check that it is a lastseen index and readable "
-            f"(or pass --archive)"
-        )
-    name = getattr(err, "sqlite_errorname", "")
-    if name == "SQLITE_FULL":
-        return (
-            f"cannot {verb} the index {where}: the disk is full ({err}); free some space on the disk "
-            f"holding the archive (or move it and pass --archive) and run again: what was committed "
-            f"is kept, the rest is due again"
-        )
-    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
-        return (
-            f"cannot {verb} the index {where}: it is not writable ({err}); fix the permissions or mount "
-            f"of the archive, or choose another with --archive, and run again"
-        )
-    return f"cannot {verb} the index {where}: {err}; check the disk holding the archive and run again"
-
-
-def _insert(conn: sqlite3.Connection, table: str, row: dict) -> int:
-    keys = list(row)
-    cur = conn.execute(
-        f"insert into {table} ({', '.join(keys)}) values ({', '.join('?' * len(keys))})",
-        [json.dumps(v) if isinstance(v, (list, tuple, dict)) else v for v in (row[k] for k in keys)],
-    )
-    return cur.lastrowid

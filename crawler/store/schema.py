@@ -1,0 +1,117 @@
+"""The index's schema: one migration per step, applied in order (``PRAGMA user_version`` counts them).
+
+A migration only adds: tables, columns, indexes. Add one at the end of
+:data:`MIGRATIONS`; never change one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["runs"].create(
+        {
+            "id": str, "started": str, "finished": str, "status": str, "watchlist": str,
+            "watchlist_sha256": str, "targets_due": int, "report": str, "alerts": str, "software": str,
+        },
+        pk="id",
+    )
+    db["targets"].create(
+        {"name": str, "url": str, "tags": str, "first_seen": str, "updated": str}, pk="name"
+    )
+    db["captures"].create(
+        {
+            "id": int, "run_id": str, "target": str, "url": str, "final_url": str, "status": int,
+            "status_chain": str, "started": str, "finished": str, "duration_ms": int,
+            "error_kind": str, "error": str, "ip": str, "content_type": str,
+            "warc_file": str, "warc_offset": int, "warc_length": int, "warc_record_id": str,
+            "record_type": str, "refers_to_record_id": str, "refers_to_uri": str, "refers_to_date": str,
+            "payload_sha1": str, "payload_sha256": str, "payload_length": int, "truncated": str,
+            "kind": str, "charset": str, "extract_key": str, "extract_error": str,
+            "text_sha256": str, "fingerprint": str, "title": str, "links": str, "good": int,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id"), ("target", "targets", "name")],
+    )
+    db["texts"].create({"sha256": str, "text": str}, pk="sha256")
+    db["exchanges"].create(
+        {
+            "id": int, "capture_id": int, "seq": int, "url": str, "method": str, "status": int,
+            "started": str, "duration_ms": int, "ip": str, "warc_file": str,
+            "request_offset": int, "request_length": int, "request_record_id": str,
+            "response_offset": int, "response_length": int, "response_record_id": str,
+            "record_type": str, "payload_sha1": str, "payload_sha256": str, "payload_length": int,
+            "truncated": str,
+        },
+        pk="id",
+        foreign_keys=[("capture_id", "captures", "id")],
+    )
+    db["events"].create(
+        {
+            "id": int, "run_id": str, "target": str, "capture_id": int, "compared_capture_id": int,
+            "verdict": str, "reason": str, "alert": int, "summary": str,
+            "insertions": int, "deletions": int, "unit": str, "fallback": int, "diff_ops": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("run_id", "runs", "id"), ("target", "targets", "name"),
+            ("capture_id", "captures", "id"), ("compared_capture_id", "captures", "id"),
+        ],
+    )
+    db["captures"].create_index(["target", "id"])
+    db["captures"].create_index(["run_id"])
+    db["captures"].create_index(["warc_file", "warc_offset"])
+    db["exchanges"].create_index(["capture_id"])
+    db["exchanges"].create_index(["warc_file"])
+    db["events"].create_index(["target", "id"])
+    db["events"].create_index(["run_id"])
+    db.create_view(
+        "capture_texts",
+        "select captures.id as capture_id, captures.target, captures.started, captures.title, texts.text "
+        "from captures join texts on texts.sha256 = captures.text_sha256",
+    )
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Capture flags (truncated, disconnected, tls-unverified...) as a JSON list."""
+    db["captures"].add_column("flags", str)
+
+
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """TLS verification of the final response (1, 0, or null over plain HTTP) and the robots.txt decision."""
+    db["captures"].add_column("tls_verified", int)
+    db["captures"].add_column("tls_error", str)
+    db["captures"].add_column("robots", str)
+
+
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """events.delivered: 1 once an alerting event was included in a delivered alert (or shown)."""
+    db["events"].add_column("delivered", int)
+
+
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Exchange roles (page, redirect, subresource, resource...), captures' main heading, the record of recoveries."""
+    db["exchanges"].add_column("role", str)
+    db["captures"].add_column("heading", str)
+    db.execute("update exchanges set role = 'page'")
+    db.execute(
+        "update exchanges set role = 'redirect' where status between 300 and 399 and exists "
+        "(select 1 from exchanges later where later.capture_id = exchanges.capture_id and later.seq > exchanges.seq)"
+    )
+    db["recoveries"].create(
+        {
+            "id": int, "run_id": str, "at": str, "action": str, "file": str, "cut_at": int,
+            "bytes_removed": int, "rows_deleted": int, "aborted_run": str, "moved_to": str, "details": str,
+        },
+        pk="id",
+    )
+    db["recoveries"].create_index(["run_id"])
+
+
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """Find an exchange by its response record id (revisits check the record they refer to)."""
+    db["exchanges"].create_index(["response_record_id"])
+
+
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6]

@@ -1,0 +1,289 @@
+"""A damaged index, and `lastseen reindex`, which rebuilds it from the WARC files (#7).
+
+The archive of several real runs against a changing site (an edit, a redirect,
+a 404 and back, a DNS failure, revisits, a gzip-coded page, a target that left
+the watchlist) has its index pages overwritten. Every command then says so in
+one `Error:` line pointing at `lastseen reindex` and changes nothing; reindex
+rebuilds runs, targets, captures, exchanges and texts equal to the original
+index (compared with a copy taken before the damage), and the next run against
+the unchanged site finds every target unchanged and writes revisit records.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import os
+import shutil
+import sqlite3
+import zlib
+from pathlib import Path
+
+import pytest
+
+from .archive_checks import verify_archive
+from .helpers import assert_contract, lastseen, write_watchlist
+from .site import Site
+
+DNS_URL = "http://lastseen-fixture.invalid/page"
+
+
+def _page(title: str, body: str) -> str:
+    return f"<html><head><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+
+
+@pytest.fixture(scope="module")
+def site():
+    site = Site()
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="module")
+def base(site, tmp_path_factory) -> Path:
+    """A directory whose archive holds three real runs; ``original.db`` is a copy of its index."""
+    root = tmp_path_factory.mktemp("reindex")
+    site.set("/edit", _page("Press", "<p>We supplied 1000 cameras.</p><p class='ad'>ad one</p>"))
+    site.set("/gone", _page("Gone soon", "<p>This page will vanish and come back.</p>"))
+    site.redirect("/old", "/new")
+    site.set("/new", _page("New place", "<p>The page moved here.</p>"))
+    site.set("/same", _page("Same", "<p>Never changes.</p>"))
+    site.set("/gz", _page("Zipped", "<p>Stored gzip-coded.</p>"), gzip=True)
+    targets = [
+        {"name": "edit", "url": site.url("/edit"), "ignore": [".ad"], "tags": ["press"]},
+        {"name": "gone", "url": site.url("/gone")},
+        {"name": "moved", "url": site.url("/old")},
+        {"name": "same", "url": site.url("/same"), "select": "body"},
+        {"name": "gz", "url": site.url("/gz")},
+        {"name": "dns", "url": DNS_URL},
+    ]
+    write_watchlist(root / "watchlist.yaml", targets)
+    first = lastseen(root, "run", "--json")
+    assert first.exit_code == 0, first.stderr
+    site.set("/edit", _page("Press", "<p>We supplied 2000 cameras.</p><p class='ad'>ad two</p>"))
+    site.remove("/gone")
+    second = lastseen(root, "run", "--json", "--force")
+    assert second.exit_code == 0, second.stderr
+    assert [e["verdict"] for e in second.json["events"]] == [
+        "changed", "vanished", "unchanged", "unchanged", "unchanged", "unreachable"]
+    site.set("/gone", _page("Gone soon", "<p>This page will vanish and come back.</p>"))
+    write_watchlist(root / "watchlist.yaml", targets[:-1])  # dns leaves the watchlist
+    third = lastseen(root, "run", "--json", "--force")
+    assert third.exit_code == 0, third.stderr
+    assert [e["verdict"] for e in third.json["events"]] == ["unchanged", "restored", "unchanged", "unchanged",
+                                                            "unchanged"]
+    shutil.copy(root / "archive" / "lastseen.db", root / "original.db")
+    return root
+
+
+@pytest.fixture
+def project(base, tmp_path) -> Path:
+    shutil.copy(base / "watchlist.yaml", tmp_path / "watchlist.yaml")
+    shutil.copytree(base / "archive", tmp_path / "archive")
+    return tmp_path
+
+
+def damage_index(db: Path, tables=("runs", "targets", "captures", "events")) -> None:
+    """Overwrite the root pages of ``tables`` in the middle of a real index, as a failing disk would."""
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    roots = [r for (r,) in conn.execute(
+        f"select rootpage from sqlite_master where name in ({', '.join('?' * len(tables))})", tables)]
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.close()
+    assert len(roots) == len(tables) and all(1 < r < pages for r in roots)
+    with open(db, "r+b") as fh:
+        for root in roots:
+            fh.seek((root - 1) * page)
+            fh.write(bytes(range(256)) * (page // 256))
+
+
+def _rows(db: Path, table: str, *, order: str = "rowid") -> list[dict]:
+    conn = sqlite3.connect(db)
+    try:
+        cur = conn.execute(f"select * from {table} order by {order}")
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+    finally:
+        conn.close()
+
+
+def _listing(directory: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def _one_error_line(ran, db: str = "archive/lastseen.db") -> None:
+    assert ran.exit_code == 1 and ran.stdout == "", (ran.exit_code, ran.stdout, ran.stderr)
+    assert ran.stderr.startswith("Error: ") and ran.stderr.count("\n") == 1, ran.stderr
+    assert db in ran.stderr and "damaged" in ran.stderr
+    assert "`lastseen reindex --archive archive`" in ran.stderr and "malformed" in ran.stderr
+
+
+# -- a damaged index ----------------------------------------------------------------------------------
+
+def test_damaged_index_pages_give_one_error_line_pointing_at_reindex(project):
+    db = project / "archive" / "lastseen.db"
+    damage_index(db)
+    damaged = db.read_bytes()
+    warcs = _listing(project / "archive" / "warcs")
+    for args in (("run", "--json"), ("run", "--force"), ("status",), ("status", "--json"),
+                 ("report", "--since", "7d", "--out", "weekly")):
+        _one_error_line(lastseen(project, *args))
+    assert db.read_bytes() == damaged  # run repairs nothing on its own
+    assert _listing(project / "archive" / "warcs") == warcs  # ... and fetched nothing
+    assert not list(project.glob("*/*/index.html")) and not list(project.glob("*/index.html"))  # no report
+
+
+def test_an_index_that_is_not_a_database_points_at_reindex(project):
+    db = project / "archive" / "lastseen.db"
+    db.write_bytes(b"this is not an SQLite index " * 200)
+    for args in (("run",), ("status",), ("report", "--since", "7d", "--out", "weekly")):
+        ran = lastseen(project, *args)
+        assert ran.exit_code == 1 and ran.stderr.startswith("Error: ") and ran.stderr.count("\n") == 1
+        assert "`lastseen reindex --archive archive`" in ran.stderr, ran.stderr
+
+
+# -- reindex ------------------------------------------------------------------------------------------
+
+#: Columns of ``runs`` that no WARC record holds: how the run ended, its report and alert results.
+RUN_STATE = ("status", "finished", "report", "alerts")
+
+
+def test_reindex_rebuilds_the_index_from_the_warc_files(project, base, site):
+    archive = project / "archive"
+    db = archive / "lastseen.db"
+    original = base / "original.db"
+    damage_index(db)
+    damaged = db.read_bytes()
+
+    ran = lastseen(project, "reindex")
+    assert ran.exit_code == 0, ran.stderr
+    assert ran.stderr == ""
+    out = ran.stdout
+    assert out.startswith("lastseen reindex: rebuilt archive/lastseen.db from 3 WARC files: 3 runs, 6 targets, ")
+    assert "events (each capture's verdict" in out and "alert state" in out and "recoveries" in out
+    assert "1 target not in watchlist.yaml extracted with no select/ignore: dns" in out
+    (kept,) = archive.glob("lastseen.db.broken-*")
+    assert f"the old index is kept as archive/{kept.name}" in out
+    assert kept.read_bytes() == damaged
+    assert not list(archive.glob("lastseen.db.rebuilding*"))
+
+    # runs: one per isPartOf, with what the warcinfo records say; how each ended is not in them.
+    old_runs, new_runs = _rows(original, "runs", order="id"), _rows(db, "runs", order="id")
+    assert [{k: v for k, v in r.items() if k not in RUN_STATE} for r in new_runs] == [
+        {k: v for k, v in r.items() if k not in RUN_STATE} for r in old_runs]
+    assert [(r["status"], r["report"], r["alerts"]) for r in new_runs] == [("rebuilt", None, None)] * 3
+    for old, new in zip(old_runs, new_runs):
+        assert old["started"] <= new["finished"] <= old["finished"]
+    # targets, texts: the same rows.
+    assert _rows(db, "targets", order="name") == _rows(original, "targets", order="name")
+    assert _rows(db, "texts", order="sha256") == _rows(original, "texts", order="sha256")
+    # captures: every column the recorder wrote, ids aside (the duration from microsecond times).
+    old_caps, new_caps = _rows(original, "captures", order="id"), _rows(db, "captures", order="id")
+    assert len(new_caps) == len(old_caps) == 17
+    for old, new in zip(old_caps, new_caps):
+        assert abs(old.pop("duration_ms") - new.pop("duration_ms")) <= 1
+        assert {k: v for k, v in new.items() if k != "id"} == {k: v for k, v in old.items() if k != "id"}
+    kinds = {(c["target"], c["record_type"], c["status"]) for c in new_caps}
+    assert {("moved", "revisit", 200), ("gone", "response", 404), ("dns", None, None)} <= kinds
+    # exchanges: every column but their ids (durations come from the capture records).
+    ids = {c["id"]: i for i, c in enumerate(_rows(original, "captures", order="id"))}
+    new_ids = {c["id"]: i for i, c in enumerate(_rows(db, "captures", order="id"))}
+
+    def exchanges(path, index):
+        return [{**{k: v for k, v in r.items() if k not in ("id", "capture_id")},
+                 "capture": index[r["capture_id"]]} for r in _rows(path, "exchanges", order="id")]
+
+    assert exchanges(db, new_ids) == exchanges(original, ids)
+    assert _rows(db, "events") == [] and _rows(db, "recoveries") == []
+    verify_archive(archive)  # every rebuilt row points at its record
+
+    # The next run compares with the right last good captures: nothing is new, nothing changed.
+    write_watchlist(project / "watchlist.yaml", [
+        {"name": "edit", "url": site.url("/edit"), "ignore": [".ad"], "tags": ["press"]},
+        {"name": "gone", "url": site.url("/gone")}, {"name": "moved", "url": site.url("/old")},
+        {"name": "same", "url": site.url("/same"), "select": "body"}, {"name": "gz", "url": site.url("/gz")},
+    ])
+    after = lastseen(project, "run", "--json", "--force")
+    assert after.exit_code == 0, after.stderr
+    assert_contract(after.json)
+    assert [(e["target"], e["verdict"]) for e in after.json["events"]] == [
+        ("edit", "unchanged"), ("gone", "unchanged"), ("moved", "unchanged"), ("same", "unchanged"),
+        ("gz", "unchanged")]
+    conn = sqlite3.connect(db)
+    try:
+        written = [r for (r,) in conn.execute(
+            "select record_type from captures where run_id = ? order by id", (after.json["run"]["id"],))]
+    finally:
+        conn.close()
+    assert written == ["revisit"] * 5
+    verify_archive(archive)
+
+
+def test_reindex_while_a_run_holds_the_lock_exits_3_and_touches_nothing(project):
+    archive = project / "archive"
+    damage_index(archive / "lastseen.db")
+    before = _listing(archive)
+    fd = os.open(archive / "lastseen.lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        ran = lastseen(project, "reindex")
+        assert ran.exit_code == 3 and ran.stdout == ""
+        assert ran.stderr.startswith("Error: another lastseen run") and ran.stderr.count("\n") == 1
+        assert "`lastseen reindex` did nothing" in ran.stderr and "`lastseen reindex --wait 5m`" in ran.stderr
+        waited = lastseen(project, "reindex", "--wait", "1s")
+        assert waited.exit_code == 3 and "after waiting 1 s" in waited.stderr
+    finally:
+        os.close(fd)
+    assert _listing(archive) == before
+
+
+def test_reindex_with_no_index_and_without_a_watchlist(project, base):
+    archive = project / "archive"
+    (archive / "lastseen.db").unlink()
+    (project / "watchlist.yaml").unlink()
+    ran = lastseen(project, "reindex")
+    assert ran.exit_code == 0, ran.stderr
+    assert "there was no index to keep" in ran.stdout and not list(archive.glob("lastseen.db.broken-*"))
+    assert "no watchlist: every target was extracted with no select/ignore" in ran.stdout
+    # Without the watchlist, `edit` is extracted without its `ignore`, `same` without its `select`.
+    rebuilt = {(c["target"], c["started"]): c for c in _rows(archive / "lastseen.db", "captures")}
+    for old in _rows(base / "original.db", "captures"):
+        new = rebuilt[(old["target"], old["started"])]
+        assert new["payload_sha256"] == old["payload_sha256"] and new["good"] == old["good"]
+        assert (new["extract_key"] == old["extract_key"]) == (old["target"] not in ("edit", "same"))
+    missing = lastseen(project, "reindex", "--watchlist", "nowhere.yaml")
+    assert missing.exit_code == 2 and "nowhere.yaml" in missing.stderr  # a watchlist named is required
+
+
+def _without_capture_records(path: Path) -> None:
+    """Rewrite a WARC file as lastseen wrote them before capture records: every metadata record dropped."""
+    data, kept, pos = path.read_bytes(), [], 0
+    while pos < len(data):
+        d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        record = d.decompress(data[pos:])
+        end = len(data) - len(d.unused_data)
+        if b"\r\nWARC-Type: metadata\r\n" not in record.split(b"\r\n\r\n", 1)[0] + b"\r\n":
+            kept.append(data[pos:end])
+        pos = end
+    path.write_bytes(b"".join(kept))
+    assert gzip.decompress(path.read_bytes())  # still whole
+
+
+def test_reindex_of_warc_files_written_before_capture_records(project, base):
+    archive = project / "archive"
+    for path in (archive / "warcs").glob("lastseen-*.warc.gz"):
+        _without_capture_records(path)
+    ran = lastseen(project, "reindex")
+    assert ran.exit_code == 0, ran.stderr
+    old = [c for c in _rows(base / "original.db", "captures", order="id") if c["target"] != "dns"]
+    new = _rows(archive / "lastseen.db", "captures", order="id")
+    assert f"{len(new)} captures from WARC files written before capture records rebuilt best-effort" in ran.stdout
+    assert "failed captures of those files left no record and cannot be rebuilt" in ran.stdout
+    assert len(new) == len(old) == 15  # the DNS failures left no record
+    approximate = ("id", "started", "finished", "duration_ms", "warc_offset")  # times from records; files rewritten
+    assert [{k: v for k, v in c.items() if k not in approximate} for c in new] == [
+        {k: v for k, v in c.items() if k not in approximate} for c in old]
+    verify_archive(archive)
