@@ -148,11 +148,12 @@ VERDICTS: dict[str, VerdictKind] = {
                           "captured, flagged `tls-unverified`)"),
                 _r("redirects", "more than `max_redirects` redirects, or a redirect loop"),
                 _r("robots", "robots.txt disallows the URL and `obey_robots` is on; nothing was fetched"),
-                _r("protocol", "any other failure: a response that is not valid HTTP, an unsupported scheme"),
+                _r("protocol", "any other failure: a response that is not valid HTTP (HTTP/0.9 included), a status "
+                               "outside 100–599, an unsupported scheme"),
                 _r("http-5xx", "the final response is a server error (after `retries`)"),
                 _r("http-4xx", "the final response is a client error other than 404/410 (401, 403, 429…)"),
                 _r("http-3xx", "the final response is a redirect that could not be followed (no `Location`, or to a "
-                               "scheme other than http/https such as `file:`), or was not: from a public address "
+                               "scheme other than http/https such as `file:` or `javascript:`), or was not: from a public address "
                                "into a private one (flag `private-redirect`)"),
             ),
         ),

@@ -119,3 +119,18 @@ def assert_contract(doc: dict) -> None:
     jsonschema.validate(doc, STRICT_CONTRACT_SCHEMA)
     for e in doc["events"]:
         assert e["reason"] is None or e["reason"] in VERDICTS[e["verdict"]].reason_names, e
+
+
+def copy_project(base: Path, to: Path) -> Path:
+    """A copy of a directory holding ``watchlist.yaml`` and ``archive/`` (a test's own archive to spoil)."""
+    import shutil
+
+    shutil.copy(base / "watchlist.yaml", to / "watchlist.yaml")
+    shutil.copytree(base / "archive", to / "archive")
+    return to
+
+
+def only_warc(project: Path) -> Path:
+    """The one closed lastseen WARC file of ``project``'s archive."""
+    (path,) = (project / "archive" / "warcs").glob("lastseen-*.warc.gz")
+    return path

@@ -28,7 +28,7 @@ from crawler.archive import Archive
 from crawler.store import MIGRATIONS
 
 from .archive_checks import outputs, start_run, verify_archive, wait_until
-from .helpers import assert_contract, lastseen, record_at, write_watchlist
+from .helpers import assert_contract, copy_project, lastseen, only_warc, record_at, write_watchlist
 from .site import Site
 
 
@@ -58,14 +58,11 @@ def base(site, tmp_path_factory) -> tuple[Path, dict]:
 @pytest.fixture
 def project(base, tmp_path) -> Path:
     """A copy of the base directory (watchlist and archive) of this test's own."""
-    shutil.copy(base[0] / "watchlist.yaml", tmp_path / "watchlist.yaml")
-    shutil.copytree(base[0] / "archive", tmp_path / "archive")
-    return tmp_path
+    return copy_project(base[0], tmp_path)
 
 
 def _warc(project: Path) -> Path:
-    (path,) = (project / "archive" / "warcs").glob("lastseen-*.warc.gz")
-    return path
+    return only_warc(project)
 
 
 def _flocks(path: Path) -> list[str]:

@@ -21,7 +21,7 @@ import pytest
 
 from crawler.formatting import parse_iso
 
-from .helpers import assert_contract, lastseen, write_watchlist
+from .helpers import assert_contract, copy_project, lastseen, only_warc, write_watchlist
 from .site import Site
 
 FUTURE = "2099-01-01T00:00:00Z"
@@ -49,14 +49,11 @@ def base(site, tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.fixture
 def project(base, tmp_path) -> Path:
-    shutil.copy(base[0] / "watchlist.yaml", tmp_path / "watchlist.yaml")
-    shutil.copytree(base[0] / "archive", tmp_path / "archive")
-    return tmp_path
+    return copy_project(base[0], tmp_path)
 
 
 def _warc(project: Path) -> Path:
-    (path,) = (project / "archive" / "warcs").glob("lastseen-*.warc.gz")
-    return path
+    return only_warc(project)
 
 
 def _listing(directory: Path) -> dict[str, tuple[int, int, bytes]]:
