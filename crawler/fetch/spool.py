@@ -15,6 +15,7 @@ never fire because the monitor is busy.
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import tempfile
@@ -39,17 +40,19 @@ def encode_frame(obj) -> list:
     return parts
 
 
-def decode_frame(fh, size: int):
-    """Read one frame of ``size`` bytes from ``fh`` (made by :func:`encode_frame`) and unpickle it;
-    each buffer is read once, as the ``bytes`` the unpickled object holds."""
-    (length,) = _HEAD.unpack(fh.read(_HEAD.size))
-    data = fh.read(length)
-    left = size - _HEAD.size - length
+def decode_frame(read, start: int, size: int):
+    """Unpickle the frame of ``size`` bytes at ``start``, read with ``read(n, offset)`` (made by
+    :func:`encode_frame`); each buffer is read once, as the ``bytes`` the unpickled object holds."""
+    (length,) = _HEAD.unpack(read(_HEAD.size, start))
+    pos = start + _HEAD.size
+    data = read(length, pos)
+    pos += length
+    end = start + size
     buffers = []
-    while left > 0:
-        (n,) = _BUF.unpack(fh.read(_BUF.size))
-        buffers.append(fh.read(n))
-        left -= _BUF.size + n
+    while pos < end:
+        (n,) = _BUF.unpack(read(_BUF.size, pos))
+        buffers.append(read(n, pos + _BUF.size))
+        pos += _BUF.size + n
     return pickle.loads(data, buffers=buffers)
 
 
@@ -63,50 +66,64 @@ def _skip(stream, size: int) -> bool:
 
 
 class FrameSpool:
+    """A FIFO of frames in an unlinked temporary file: one writer thread, one reader thread.
+
+    Frames are written and read with positional IO (``pwrite``/``pread``), so
+    neither side holds the lock while it copies bytes or unpickles: the lock
+    only guards the counters. The writer reserves a frame's place, fills it
+    outside the lock, then publishes it; the file is rewound when the reader
+    has caught up and no frame is being written.
+    """
+
     def __init__(self, directory: str | None = None):
         self._fh = tempfile.TemporaryFile(dir=directory)
+        self._fd = self._fh.fileno()
         self._cond = threading.Condition()
         self._write_pos = 0
         self._read_pos = 0
         self._count = 0
+        self._writing = False
         self._closed = False
+        self._gone = False
 
     def put(self, data: bytes) -> None:
         """Append one frame: a pickle with no out-of-band buffers."""
-        self._append([_HEAD.pack(len(data)), data])
+        frame = _HEAD.pack(len(data)) + data
+        self.put_from(_BytesStream(frame), len(frame))
 
     def put_from(self, stream, size: int) -> bool:
         """Append one frame of ``size`` bytes read from ``stream`` (as :func:`encode_frame` made it),
         copied in chunks so a large body is never whole in memory here. False if the stream ended early."""
         with self._cond:
-            if self._fh.closed:
+            if self._gone:
                 return _skip(stream, size)
-            self._fh.seek(self._write_pos)
-            self._fh.write(_HEAD.pack(size))
-            left = size
+            start = self._write_pos
+            self._write_pos += _HEAD.size + size
+            self._writing = True
+        ok = True
+        try:
+            os.pwrite(self._fd, _HEAD.pack(size), start)
+            pos, left = start + _HEAD.size, size
             while left:
                 chunk = stream.read(min(left, _CHUNK))
                 if not chunk:
-                    self._fh.truncate(self._write_pos)  # a torn frame is not a frame
-                    return False
-                self._fh.write(chunk)
+                    ok = False  # a torn frame is not a frame
+                    break
+                os.pwrite(self._fd, chunk, pos)
+                pos += len(chunk)
                 left -= len(chunk)
-            self._write_pos = self._fh.tell()
-            self._count += 1
-            self._cond.notify()
-        return True
-
-    def _append(self, parts: list) -> None:
+        except (OSError, ValueError):
+            ok = False  # the spool was discarded meanwhile
         with self._cond:
-            if self._fh.closed:  # the consumer has gone: drop it
-                return
-            self._fh.seek(self._write_pos)
-            self._fh.write(_HEAD.pack(sum(len(p) for p in parts)))
-            for part in parts:
-                self._fh.write(part)
-            self._write_pos = self._fh.tell()
-            self._count += 1
-            self._cond.notify()
+            self._writing = False
+            if ok and not self._gone:
+                self._count += 1
+            else:
+                self._write_pos = start
+            if self._gone and not self._fh.closed:
+                self._fh.close()  # discarded while this frame was written: its fd was kept open until now
+            self._cond.notify_all()
+        return ok
 
     def close(self) -> None:
         """No more frames will come; :meth:`get` returns :data:`END` once drained."""
@@ -121,18 +138,31 @@ class FrameSpool:
                 self._cond.wait()
             if self._count == 0:
                 return END
-            self._fh.seek(self._read_pos)
-            (size,) = _HEAD.unpack(self._fh.read(_HEAD.size))
-            obj = decode_frame(self._fh, size)
-            self._read_pos += _HEAD.size + size
+            start = self._read_pos
+        (size,) = _HEAD.unpack(os.pread(self._fd, _HEAD.size, start))
+        obj = decode_frame(lambda n, at: os.pread(self._fd, n, at), start + _HEAD.size, size)
+        with self._cond:
+            self._read_pos = start + _HEAD.size + size
             self._count -= 1
-            if self._count == 0:  # caught up: reuse the file from the start
+            if self._count == 0 and not self._writing:  # caught up: reuse the file from the start
                 self._read_pos = self._write_pos = 0
-                self._fh.truncate(0)
+                os.ftruncate(self._fd, 0)
         return obj
 
     def discard(self) -> None:
         """Drop whatever is left (the consumer stopped early)."""
         with self._cond:
-            self._closed = True
-            self._fh.close()
+            self._closed = self._gone = True
+            if not self._writing:  # else the writer closes it when its frame is done (never a reused fd)
+                self._fh.close()
+
+
+class _BytesStream:
+    def __init__(self, data: bytes):
+        self._view = memoryview(data)
+        self._pos = 0
+
+    def read(self, n: int) -> bytes:
+        chunk = self._view[self._pos:self._pos + n].tobytes()
+        self._pos += len(chunk)
+        return chunk
