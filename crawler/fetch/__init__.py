@@ -29,10 +29,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from ..errors import FetchError
-from .model import ERROR_KINDS, PAGE_CHAIN, ROLES, Exchange, FetchResult
+from .model import ERROR_KINDS, PAGE_CHAIN, ROLES, Exchange, FetchResult, Resource
 from .spool import END, FrameSpool
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "FetchMode",
     "FetchResult",
     "Fetcher",
+    "Resource",
 ]
 
 PARENT_ENV = "LASTSEEN_MONITOR_PID"   # the worker exits if its parent is already gone
@@ -79,6 +80,7 @@ class FetchJob:
     url: str
     fetch: str = "http"     # a key of FETCH_MODES
     role: str = "page"      # what the fetch is for (ROLES; later: refetch, probe...)
+    options: dict = field(default_factory=dict)  # the mode's per-target options (plain JSON values)
 
     def __post_init__(self):
         if self.fetch not in FETCH_MODES:

@@ -74,6 +74,23 @@ class Exchange:
 
 
 @dataclass
+class Resource:
+    """Something the fetcher made of a page, archived as a WARC ``resource`` record (role ``resource``).
+
+    A browser fetch makes a full-page screenshot (``kind`` ``screenshot``,
+    ``urn:screenshot:<page url>``, ``image/png``) and the rendered DOM (``dom``,
+    ``urn:dom:<page url>``, ``text/html; charset=utf-8``); the monitor adds the
+    extracted text (``text``, ``urn:text:<page url>``) itself.
+    """
+
+    kind: str
+    uri: str
+    content_type: str
+    body: bytes
+    date: float                          # epoch seconds when it was made
+
+
+@dataclass
 class FetchResult:
     """Everything one fetch of one target produced."""
 
@@ -86,7 +103,9 @@ class FetchResult:
     error: str | None = None            # a human-readable message for that error
     extra: dict = field(default_factory=dict)
     robots: str | None = None           # robots.txt decision: None (not asked), "allowed", "disallowed", "unavailable"
-    flags: list[str] = field(default_factory=list)  # facts the fetcher found (private-redirect...)
+    flags: list[str] = field(default_factory=list)  # facts the fetcher found (private-redirect, browser-timeout...)
+    resources: list[Resource] = field(default_factory=list)   # screenshot, rendered DOM (browser fetches)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # sub-resources that failed: (url, why)
     fetch: str = "http"                 # the fetch mode that produced it (crawler.fetch.FETCH_MODES)
     job: str | None = None              # the id of the job that asked for it (FetchJob.id)
 
@@ -94,6 +113,9 @@ class FetchResult:
     def chain(self) -> list[Exchange]:
         """The page's own exchanges (attempts and redirect hops), in order."""
         return [e for e in self.exchanges if e.role in PAGE_CHAIN]
+
+    def resource(self, kind: str) -> Resource | None:
+        return next((r for r in self.resources if r.kind == kind), None)
 
     @property
     def final(self) -> Exchange | None:

@@ -51,7 +51,7 @@ class FrameWriter:
 
     def write(self, obj) -> None:
         bodies = []
-        for ex in getattr(obj, "exchanges", ()):
+        for ex in [*getattr(obj, "exchanges", ()), *getattr(obj, "resources", ())]:
             bodies.append((ex, ex.body))
             ex.body = pickle.PickleBuffer(ex.body)  # out of band: written as is, never copied
         try:
