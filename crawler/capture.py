@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -50,6 +51,8 @@ class Written:
     exchanges: list[dict]               # one ``exchanges`` row per exchange, in order
     response: RecordRef | None          # the final response (or revisit) record
     revisit: RevisitOf | None           # what the final response record refers to, when a revisit
+    screenshot: str | None = None       # the screenshot resource record's id (browser captures)
+    response_uri: str | None = None     # the URL the final response came from
 
 
 @dataclass
@@ -59,6 +62,7 @@ class Assessment:
     text_row: tuple[str, str] | None
     event_row: dict
     event: Event
+    text: str | None = None             # the compared text, when it was extracted now
 
 
 def extract_key(target: Target) -> str:
@@ -88,7 +92,7 @@ def assess(
         "started": iso_precise(result.started), "finished": iso_precise(result.finished),
         "duration_ms": int((result.finished - result.started) * 1000),
         "error_kind": result.error_kind, "error": result.error,
-        "ip": final.ip if final else None, "robots": result.robots,
+        "ip": final.ip if final else None, "robots": result.robots, "fetch": result.fetch,
     }
     text_row = new_text = fingerprint = None
     flags: list[str] = []
@@ -126,7 +130,9 @@ def assess(
                 + "; what arrived is archived, not compared"
             )
         elif 200 <= final.status < 300:
-            text_row, new_text, fingerprint = _extract(target, final, capture, history, flags, max_body, max_text)
+            dom = result.resource("dom")
+            text_row, new_text, fingerprint = _extract(target, final, capture, history, flags, max_body, max_text,
+                                                       rendered=dom.body if dom is not None else None)
     flags.extend(f for f in result.flags if f not in flags)
     if result.error_kind == "robots":
         flags.append("robots-disallowed")
@@ -180,16 +186,28 @@ def assess(
         reason=verdict.reason, alert=verdict.alert, summary=summary,
         diff=diff.to_json() if diff else None, flags=flags,
         warc=({"file": written.warc_path, "offset": ref.offset, "record_id": ref.record_id} if ref else None),
+        fetch=result.fetch,
     )
-    return Assessment(capture, written.exchanges, text_row, event_row, event)
+    if result.fetch == "browser":
+        event.screenshot = written.screenshot
+        event.subresources = {"archived": sum(1 for e in result.exchanges if e.role == "subresource"),
+                              "failed": len(result.failed)}
+    return Assessment(capture, written.exchanges, text_row, event_row, event, new_text)
 
 
 def _extract(target: Target, final, capture: dict, history: History, flags: list[str], max_body: int,
-             max_text: int | None = None):
+             max_text: int | None = None, rendered: bytes | None = None):
+    """Extract the compared text: of the rendered DOM for a browser capture (what a person saw),
+    else of the final response's body."""
     key = extract_key(target)
     capture["extract_key"] = key
     good = history.good
-    if good is not None and good.payload_sha256 == capture["payload_sha256"] and good.extract_key == key:
+    if rendered is not None:
+        capture["rendered_sha256"] = hashlib.sha256(rendered).hexdigest()
+        same = good is not None and good.rendered_sha256 == capture["rendered_sha256"]
+    else:
+        same = good is not None and good.rendered_sha256 is None and good.payload_sha256 == capture["payload_sha256"]
+    if same and good.extract_key == key:
         # Same bytes, same extraction settings: same text. Skip the work.
         if "text-truncated" in (good.flags or ""):
             flags.append("text-truncated")
@@ -199,10 +217,14 @@ def _extract(target: Target, final, capture: dict, history: History, flags: list
         })
         return None, None, good.fingerprint
     try:
-        body, cut = decode_content(final.body, final.header("Content-Encoding"), max_size=max_body)
-        if cut:
-            flags.append("decoded-truncated")
-        extracted = extract(body, final.header("Content-Type"), final.url, select=target.select, ignore=target.ignore,
+        if rendered is not None:
+            body, content_type = rendered, "text/html; charset=utf-8"
+        else:
+            body, cut = decode_content(final.body, final.header("Content-Encoding"), max_size=max_body)
+            if cut:
+                flags.append("decoded-truncated")
+            content_type = final.header("Content-Type")
+        extracted = extract(body, content_type, final.url, select=target.select, ignore=target.ignore,
                             max_text=max_text)
     except ExtractError as exc:
         flags.append("extract-error")
@@ -213,6 +235,8 @@ def _extract(target: Target, final, capture: dict, history: History, flags: list
         return None, None, capture["fingerprint"]
     if extracted.truncated:
         flags.append("text-truncated")
+    if rendered is None and _looks_like_a_script_shell(extracted, body):
+        flags.append("js-shell")
     capture.update({
         "kind": extracted.kind, "fingerprint": extracted.fingerprint, "title": extracted.title,
         "heading": extracted.heading, "links": json.dumps(list(extracted.links)), "charset": extracted.charset,
@@ -222,6 +246,26 @@ def _extract(target: Target, final, capture: dict, history: History, flags: list
     text_sha = hashlib.sha256(extracted.text.encode("utf-8")).hexdigest()
     capture["text_sha256"] = text_sha
     return (text_sha, extracted.text), extracted.text, extracted.fingerprint
+
+
+#: A page whose visible text is shorter than this (characters) while it carries more script than text
+#: is probably built by JavaScript.
+JS_SHELL_TEXT = 100
+_SCRIPT_RE = re.compile(rb"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
+_SRC_RE = re.compile(rb"\bsrc\s*=", re.I)
+_EXTERNAL_SCRIPT_WEIGHT = 1000   # a script loaded from elsewhere counts as this many characters of script
+
+
+def _looks_like_a_script_shell(extracted, body: bytes) -> bool:
+    """An HTML page with almost no text of its own and more script than text: the shell JavaScript fills."""
+    if extracted.kind != "html" or extracted.text is None or len(extracted.text) >= JS_SHELL_TEXT:
+        return False
+    weight = 0
+    for attrs, code in _SCRIPT_RE.findall(body[: 4 * 2**20]):
+        weight += _EXTERNAL_SCRIPT_WEIGHT if _SRC_RE.search(attrs) else len(code.strip())
+        if weight > len(extracted.text):
+            return True
+    return False
 
 
 def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture: dict, history: History) -> str:

@@ -38,6 +38,10 @@ FLAGS: dict[str, str] = {
                     "selector is fixed later edits would go unseen",
     "text-truncated": "the page's text was longer than `max_text`: what is compared (and diffed) is its start, "
                       "cut at a line break; the WARC record holds the whole body",
+    "js-shell": "the page's HTML has almost no text of its own but loads scripts: a plain HTTP fetch sees only "
+                "the shell that JavaScript fills; `fetch: browser` captures what a person sees",
+    "browser-timeout": "a browser capture whose page never settled, or whose `wait_for` never appeared, within "
+                       "`timeout`: it was captured as it was then",
     "private-redirect": "the page, served from a public address, redirected to a loopback, private or link-local "
                         "one (an internal service); the hop was not followed (`unreachable` / `http-3xx`) unless "
                         "`settings.allow_private_redirects` is on",
@@ -61,14 +65,21 @@ class Event:
     capture_id: int | None = None
     warc: dict | None = None
     flags: list[str] = field(default_factory=list)
+    fetch: str = "http"                      # how it was fetched (crawler.fetch.FETCH_MODES)
+    screenshot: str | None = None            # browser only: the screenshot record's id
+    subresources: dict | None = None         # browser only: {"archived": n, "failed": n}
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "target": self.target, "url": self.url, "final_url": self.final_url, "status": self.status,
             "status_chain": self.status_chain, "verdict": self.verdict, "reason": self.reason,
             "alert": self.alert, "summary": self.summary, "diff": self.diff,
-            "capture_id": self.capture_id, "warc": self.warc, "flags": self.flags,
+            "capture_id": self.capture_id, "warc": self.warc, "flags": self.flags, "fetch": self.fetch,
         }
+        if self.fetch == "browser":
+            out["screenshot"] = self.screenshot
+            out["subresources"] = self.subresources or {"archived": 0, "failed": 0}
+        return out
 
 
 @dataclass
@@ -171,7 +182,7 @@ def run_json_schema() -> dict:
                 "items": {
                     "type": "object",
                     "required": ["target", "url", "final_url", "status", "status_chain", "verdict", "reason",
-                                 "alert", "summary", "diff", "capture_id", "warc", "flags"],
+                                 "alert", "summary", "diff", "capture_id", "warc", "flags", "fetch"],
                     "properties": {
                         "target": {"type": "string"},
                         "url": {"type": "string", "pattern": "^https?://"},
@@ -193,6 +204,14 @@ def run_json_schema() -> dict:
                             ]
                         },
                         "capture_id": {"type": "integer"},
+                        "fetch": _open_word("how the target was fetched", ["http", "browser"]),
+                        "screenshot": {"type": ["string", "null"],
+                                       "description": "browser fetches: the screenshot resource record's id"},
+                        "subresources": {
+                            "type": "object", "required": ["archived", "failed"],
+                            "properties": {"archived": {"type": "integer", "minimum": 0},
+                                           "failed": {"type": "integer", "minimum": 0}},
+                        },
                         "flags": {"type": "array", "uniqueItems": True,
                                   "items": _open_word("see docs/run-json.md", FLAGS)},
                         "warc": {

@@ -21,10 +21,10 @@ from pathlib import Path
 from .archive import WARC_DIR, Archive
 from .capture import Written, assess
 from .contract import Event
-from .fetch.model import FetchResult
+from .fetch.model import FetchResult, Resource
 from .formatting import iso_precise
 from .store import History, StoredPayload
-from .warc import RevisitOf, sha1_digest
+from .warc import RevisitOf, sha1_digest, warc_date
 from .warcfiles import WarcFileSet
 from .watchlist import Target
 
@@ -61,25 +61,42 @@ class Recorder:
         self.last_commit = clock()
         self.events: dict[str, Event] = {}
         self._sizes: dict[str, int | None] = {}   # WARC file -> size, as found this run (None: missing)
+        self._this_run: dict[tuple, RevisitOf] = {}  # sub-resources stored by this run: (url, sha1, status)
         self.damaged: dict[str, str] = {}          # WARC file -> what is wrong with it (revisits not written)
 
     def record(self, result: FetchResult) -> Event:
         """Write ``result``'s records, judge it, queue its rows (committed in batches); return its event."""
         target = self.targets[result.target]
         history = self.store.history(target.name)
-        written = self._write(result, history)
+        writer, written = self._write(result, history)
         judged = assess(target, result, history, written, run_id=self.run_id, max_body=self.max_body,
                         max_text=self.max_text,
                         load_text=self.store.text)
+        rows = judged.exchanges
+        if result.fetch == "browser" and written.response is not None:
+            text = judged.text if judged.text is not None else self.store.text(judged.capture.get("text_sha256"))
+            if text is not None:  # what was compared, beside the screenshot and the DOM it came from
+                dom = result.resource("dom")
+                rows.append(self._resource_row(writer, written.warc_file, len(rows), Resource(
+                    "text", f"urn:text:{written.response_uri}", "text/plain; charset=utf-8", text.encode("utf-8"),
+                    dom.date if dom is not None else result.finished), written.response.record_id))
+        writer.metadata(result.url, result.started, self._capture_fields(result, rows),
+                        concurrent_to=written.response.record_id if written.response else None)
         self.events[target.name] = judged.event
         self.pending.append((judged.capture, judged.exchanges, judged.text_row, judged.event_row, judged.event))
         if len(self.pending) >= COMMIT_EVERY or self.clock() - self.last_commit >= COMMIT_SECONDS:
             self.commit()
         return judged.event
 
-    def _write(self, result: FetchResult, history: History) -> Written:
-        """Write every exchange's records; the final response becomes a revisit record when its
-        payload is the one the target's last stored response had (same digest, same status)."""
+    def _write(self, result: FetchResult, history: History):
+        """Write every exchange's records, then the fetcher's resources (screenshot, DOM).
+
+        The final response becomes a revisit record when its payload is the one the
+        target's last stored response had (same digest, same status); a sub-resource,
+        when a response with its URL, payload and status is stored already, by any
+        target (a page's logo and scripts are stored once). Either only while the
+        record referred to is where the index says.
+        """
         writer, warc_name = self.files.writer()
         warc_file = f"{WARC_DIR}/{warc_name}"
         final = result.final
@@ -92,9 +109,13 @@ class Recorder:
             if (ex is final and p is not None and not ex.truncated and p.payload_sha1 == sha1 and p.status == ex.status
                     and self._record_present(p)):
                 this_revisit = RevisitOf(p.record_id, p.uri, p.date)
+            elif ex.role == "subresource" and not ex.truncated:
+                this_revisit = self._earlier_copy(ex, sha1)
             req_ref, resp_ref = writer.exchange(ex, revisit=this_revisit)
             if ex is final:
                 response_ref, revisit = resp_ref, this_revisit
+            if this_revisit is None and ex.role == "subresource" and not ex.truncated:
+                self._this_run[(ex.url, sha1, ex.status)] = RevisitOf(resp_ref.record_id, ex.url, warc_date(ex.started))
             rows.append({
                 "seq": seq, "role": ex.role, "url": ex.url, "method": ex.method, "status": ex.status,
                 "started": iso_precise(ex.started), "duration_ms": int(ex.duration * 1000), "ip": ex.ip,
@@ -105,9 +126,39 @@ class Recorder:
                 "payload_sha256": hashlib.sha256(ex.body).hexdigest(), "payload_length": len(ex.body),
                 "truncated": ex.truncated,
             })
-        writer.metadata(result.url, result.started, self._capture_fields(result, rows),
-                        concurrent_to=response_ref.record_id if response_ref else None)
-        return Written(warc_file, display_path(self.archive.root / warc_file), rows, response_ref, revisit)
+        screenshot = None
+        for res in result.resources:
+            rows.append(self._resource_row(writer, warc_file, len(rows), res,
+                                           response_ref.record_id if response_ref else None))
+            if res.kind == "screenshot":
+                screenshot = rows[-1]["response_record_id"]
+        written = Written(warc_file, display_path(self.archive.root / warc_file), rows, response_ref, revisit,
+                          screenshot=screenshot, response_uri=final.url if final is not None else result.url)
+        return writer, written
+
+    def _earlier_copy(self, ex, sha1: str) -> RevisitOf | None:
+        """A stored response with this sub-resource's URL, payload and status (this run's first, or the index's)."""
+        key = (ex.url, sha1, ex.status)
+        if key in self._this_run:
+            return self._this_run[key]
+        stored = self.store.stored_response(ex.url, sha1, ex.status)
+        if stored is not None and self._record_present(stored):
+            return RevisitOf(stored.record_id, stored.uri, stored.date)
+        return None
+
+    @staticmethod
+    def _resource_row(writer, warc_file: str, seq: int, res: Resource, concurrent_to: str | None) -> dict:
+        """Write ``res`` as a ``resource`` record linked to the page's response; its ``exchanges`` row."""
+        ref = writer.resource(res.uri, res.date, res.content_type, res.body, concurrent_to=concurrent_to)
+        return {
+            "seq": seq, "role": "resource", "url": res.uri, "method": None, "status": None,
+            "started": iso_precise(res.date), "duration_ms": 0, "ip": None, "warc_file": warc_file,
+            "request_offset": None, "request_length": None, "request_record_id": None,
+            "response_offset": ref.offset, "response_length": ref.length, "response_record_id": ref.record_id,
+            "record_type": ref.record_type, "payload_sha1": sha1_digest(res.body),
+            "payload_sha256": hashlib.sha256(res.body).hexdigest(), "payload_length": len(res.body),
+            "truncated": None,
+        }
 
     def _capture_fields(self, result: FetchResult, rows: list[dict]) -> list[tuple[str, object]]:
         """The capture's own record: which target, which run, its records in order (role, request and
@@ -123,8 +174,9 @@ class Recorder:
         ]
         if final is not None and final.tls_verified is not None:
             fields += [("tls-verified", "yes" if final.tls_verified else "no"), ("tls-error", final.tls_error)]
-        fields += [("exchange", f"{r['role']} {r['request_record_id']} {r['response_record_id']} {r['duration_ms']}")
-                   for r in rows]
+        fields += [("exchange", f"{r['role']} {r['request_record_id'] or '-'} {r['response_record_id']} "
+                                f"{r['duration_ms']}") for r in rows]
+        fields += [("failed", f"{url} {why}") for url, why in result.failed]
         return fields
 
     def _record_present(self, payload: StoredPayload) -> bool:

@@ -307,6 +307,8 @@ def _from_capture_record(job, path, warc_file, info, uri, fields, responses, req
     exchanges = []
     for line in fields.get("exchange", []):
         role, request_id, response_id, *more = line.split(" ")
+        if role == "resource":
+            continue  # screenshots, DOM and text of browser captures: evidence, not exchanges to rebuild
         duration = int(more[0]) if more and more[0].isdigit() else None
         resp, req = responses.pop(response_id, None), requests.pop(response_id, None)
         if resp is None or req is None or req.record_id != request_id:

@@ -116,3 +116,16 @@ def test_a_failed_fetch_has_no_records_and_says_why():
     assert (judged.event.verdict, judged.event.reason, judged.event.alert) == ("unreachable", "dns", True)
     assert judged.event.summary == "no address for vendor.example" and judged.event.warc is None
     assert judged.capture["good"] == 0 and "warc_file" not in judged.capture
+
+
+def test_a_script_shell_is_flagged_js_shell_and_a_small_page_is_not():
+    target = Target("case", URL)
+    shell = (b"<html><head><title>Case</title></head><body><div id='app'>Loading\xe2\x80\xa6</div><script>"
+             b"fetch('/api/case.json').then(r => r.json()).then(d => { document.getElementById('app').textContent "
+             b"= d.text; });</script></body></html>")
+    judged = judge(target, fetched(make_exchange(shell, url=URL, response_headers=[("Content-Type", "text/html")])))
+    assert judged.event.flags == ["js-shell"]
+    external = b"<html><body><div id=root></div><script src='/app.js'></script></body></html>"
+    assert judge(target, fetched(make_exchange(external, url=URL))).event.flags == ["js-shell"]
+    small = b"<html><body><p>We supplied 2000 cameras to the city.</p><script>var x = 'bbb';</script></body></html>"
+    assert judge(target, fetched(make_exchange(small, url=URL))).event.flags == []

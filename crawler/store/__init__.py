@@ -28,7 +28,7 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,8 @@ import sqlite_utils
 from ..errors import ArchiveError
 
 
+from .payloads import PayloadQueries
+from .reports import ReportQueries
 from .schema import MIGRATIONS
 from .sqlite import (
     _connect_readonly,
@@ -64,6 +66,7 @@ class GoodCapture:
     final_url: str | None
     heading: str | None
     flags: str | None = None   # JSON list, as stored
+    rendered_sha256: str | None = None   # a browser capture's rendered DOM
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def _translated(method):
     return wrapper
 
 
-class CaptureStore:
+class CaptureStore(PayloadQueries, ReportQueries):
     """The SQLite index of an archive."""
 
     def __init__(self, path: Path):
@@ -241,7 +244,7 @@ class CaptureStore:
         last_verdict = recent[0] if recent else None
         good = self.conn.execute(
             "select id, text_sha256, fingerprint, kind, payload_sha256, extract_key, title, links, charset, "
-            "final_url, heading, flags "
+            "final_url, heading, flags, rendered_sha256 "
             "from captures where target = ? and good = 1 order by id desc limit 1",
             (target,),
         ).fetchone()
@@ -460,31 +463,6 @@ class CaptureStore:
                 self.conn.execute("update events set delivered = 1 where run_id = ? and alert = 1", (run_id,))
             for eid in event_ids:
                 self.conn.execute("update events set delivered = 1 where id = ?", (eid,))
-
-    # -- reads for reports ----------------------------------------------
-    def capture(self, capture_id: int | None) -> dict | None:
-        if capture_id is None:
-            return None
-        with self._reading():
-            cur = self.conn.execute("select * from captures where id = ?", (capture_id,))
-            row = cur.fetchone()
-        return dict(zip([c[0] for c in cur.description], row)) if row else None
-
-    def events(self, *, run_id: str | None = None, since: str | None = None) -> Iterator[dict]:
-        """Events (joined with their target's tags) of one run, or since an ISO time, oldest first."""
-        sql = (
-            "select events.*, targets.url as target_url, targets.tags as tags, captures.started as started "
-            "from events join captures on captures.id = events.capture_id "
-            "left join targets on targets.name = events.target "
-        )
-        with self._reading():
-            if run_id is not None:
-                cur = self.conn.execute(sql + "where events.run_id = ? order by events.id", (run_id,))
-            else:
-                cur = self.conn.execute(sql + "where captures.started >= ? order by events.id", (since or "",))
-            names = [c[0] for c in cur.description]
-            for row in cur:
-                yield dict(zip(names, row))
 
     @contextlib.contextmanager
     def _reading(self):

@@ -114,4 +114,13 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     db["exchanges"].create_index(["response_record_id"])
 
 
-MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6]
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """Browser captures: how a capture was fetched, the digest of its rendered DOM; sub-resources found
+    by URL and payload (a logo stored once, then revisited)."""
+    db["captures"].add_column("fetch", str)
+    db["captures"].add_column("rendered_sha256", str)
+    db.execute("update captures set fetch = 'http'")
+    db["exchanges"].create_index(["url", "payload_sha1"])
+
+
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7]

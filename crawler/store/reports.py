@@ -1,0 +1,54 @@
+"""Reads for the HTML reports: a capture, the events of a run or a window, a capture's screenshot record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+#: ``exchanges.url`` of a capture's full-page screenshot (a ``resource`` record): ``urn:screenshot:<page url>``.
+SCREENSHOT_URN = "urn:screenshot:"
+
+
+class ReportQueries:
+    """Mixed into :class:`~crawler.store.CaptureStore` (``self.conn``, ``self._reading``)."""
+
+    def capture(self, capture_id: int | None) -> dict | None:
+        if capture_id is None:
+            return None
+        with self._reading():
+            cur = self.conn.execute("select * from captures where id = ?", (capture_id,))
+            row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row)) if row else None
+
+    def events(self, *, run_id: str | None = None, since: str | None = None) -> Iterator[dict]:
+        """Events (joined with their target's tags) of one run, or since an ISO time, oldest first."""
+        sql = (
+            "select events.*, targets.url as target_url, targets.tags as tags, captures.started as started "
+            "from events join captures on captures.id = events.capture_id "
+            "left join targets on targets.name = events.target "
+        )
+        with self._reading():
+            if run_id is not None:
+                cur = self.conn.execute(sql + "where events.run_id = ? order by events.id", (run_id,))
+            else:
+                cur = self.conn.execute(sql + "where captures.started >= ? order by events.id", (since or "",))
+            names = [c[0] for c in cur.description]
+            for row in cur:
+                yield dict(zip(names, row))
+
+    def screenshot(self, capture_id: int | None) -> dict | None:
+        """Where capture ``capture_id``'s screenshot record is, or None when it has none (HTTP captures).
+
+        A dict of ``warc_file`` (relative to the archive root), ``offset`` and
+        ``length`` (the record's gzip member) and ``record_id``.
+        """
+        if capture_id is None:
+            return None
+        with self._reading():
+            cur = self.conn.execute(
+                "select warc_file, response_offset as offset, response_length as length, "
+                "response_record_id as record_id from exchanges where capture_id = ? and role = 'resource' "
+                "and substr(url, 1, ?) = ? order by seq, id limit 1",
+                (capture_id, len(SCREENSHOT_URN), SCREENSHOT_URN),
+            )
+            row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row)) if row else None
