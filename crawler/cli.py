@@ -383,7 +383,8 @@ def report(since, out_dir, archive_dir):
 
     seconds = _duration("--since", since, SINCE_MAX)
     with _open_to_read(archive_dir) as archive:
-        path = build_report(archive.require_store(), Path(out_dir), since=timedelta(seconds=seconds), now=_utcnow)
+        path = build_report(archive.require_store(), Path(out_dir), since=timedelta(seconds=seconds), now=_utcnow,
+                            archive_root=archive.root)
     click.echo(str(path))
 
 

@@ -150,6 +150,7 @@ def run(
                 result.report = display_path(write_run_report(
                     store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),
                     order={t.name: i for i, t in enumerate(due)}, max_page=watchlist.settings.max_report_page,
+                    archive_root=archive.root,
                 ))
             except BaseException:
                 # Captures committed, no report, no alerts: `failed` (its alerts are carried into the next run).

@@ -1,7 +1,11 @@
-"""The HTML report: golden pages, structure, hostile text kept inert, page file names, the rendered diff."""
+"""The HTML report: golden pages, structure, hostile text kept inert, page file names, the rendered diff,
+screenshots."""
 
 import re
+import struct
 import tempfile
+import zlib
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,7 +16,8 @@ from hypothesis import strategies as st
 
 from crawler.diff import diff_texts
 from crawler.errors import ArchiveError
-from crawler.report import CONTEXT_CHARS, CaptureView, ReportEvent, write_report
+from crawler.report import CONTEXT_CHARS, CaptureView, ReportEvent, render, write_report
+from crawler.report.render import CSP, CSP_SCREENSHOTS
 
 from .factories import make_diff
 
@@ -605,3 +610,189 @@ def test_long_unchanged_runs_collapse_to_the_context_around_changes():
     kept = [len(text) for kind, text in segments if kind == "equal"]
     # the head before the first change and the tail after the last are cut; a run between changes keeps both sides
     assert len(kept) == 4 and all(CONTEXT_CHARS <= n <= CONTEXT_CHARS + 160 for n in kept), kept
+
+
+# -- screenshots ----------------------------------------------------------------------------------
+# Browser captures' full-page screenshots: PNG files beside the pages, thumbnails linking to them.
+
+
+def make_png(width: int = 4, height: int = 3, rgb=(200, 40, 40)) -> bytes:
+    """A real PNG (8-bit RGB), built with zlib and struct: one colour, or ``rgb(y)`` for row ``y``."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    colour = rgb if callable(rgb) else (lambda _y: rgb)
+    rows = b"".join(b"\x00" + bytes(colour(y)) * width for y in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+BEFORE_PNG = make_png(6, 9, (200, 40, 40))
+AFTER_PNG = make_png(6, 12, (40, 160, 60))
+SHOT_HREF = re.compile(r"screenshots/[a-z0-9][a-z0-9-]*-[0-9]+\.png")
+
+
+def shot_capture(id, at, **overrides):
+    """A browser capture with a screenshot record."""
+    cap = capture(id, "https://case.example/", at=at)
+    return replace(cap, **{"screenshot_record_id": f"<urn:uuid:5c000000-0000-4000-8000-{id:012d}>", **overrides})
+
+
+def shots_event(target="Case study", verdict="changed", *, before=BEFORE_PNG, after=AFTER_PNG, current=None,
+                compared=None, diff="default", **kw):
+    ev = event(target, verdict, url="https://case.example/", current=current or shot_capture(12, T1),
+               compared=compared or shot_capture(7, T0),
+               diff=diff_texts("It was so.", "It is so.") if diff == "default" else diff, **kw)
+    return replace(ev, screenshot=after, compared_screenshot=before)
+
+
+def write_events(out_dir, events):
+    return write_report(out_dir, title="t", run_id="r", started=T0, finished=T1, events=events, generated=T1)
+
+
+def csp_of(doc):
+    [csp] = doc.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+    return csp
+
+
+def figures(doc):
+    return doc.cssselect("main div.shots figure.shot")
+
+
+def test_screenshots_are_written_with_their_exact_bytes_and_shown_before_and_after(tmp_path):
+    write_events(tmp_path, [shots_event()])
+    assert (tmp_path / "screenshots" / "case-study-7.png").read_bytes() == BEFORE_PNG
+    assert (tmp_path / "screenshots" / "case-study-12.png").read_bytes() == AFTER_PNG
+    assert {p.name for p in (tmp_path / "screenshots").iterdir()} == {"case-study-7.png", "case-study-12.png"}
+    doc = lxml.html.parse(str(tmp_path / "case-study.html")).getroot()
+    before, after = figures(doc)
+    for fig, src, size in ((before, "screenshots/case-study-7.png", ("6", "9")),
+                           (after, "screenshots/case-study-12.png", ("6", "12"))):
+        [img] = fig.cssselect("img")
+        assert img.get("src") == src  # relative: the report folder can be moved or copied whole
+        assert img.getparent().tag == "a" and img.getparent().get("href") == src  # the thumbnail opens the image
+        assert (img.get("width"), img.get("height")) == size
+    before_caption = before.cssselect("figcaption")[0].text_content()
+    after_caption = after.cssselect("figcaption")[0].text_content()
+    assert before_caption.startswith("Before: last good capture")
+    assert after_caption.startswith("After: this capture")
+    for caption, at, cid in ((before_caption, "2024-05-01T06:00:00Z", 7), (after_caption, "2024-05-02T06:00:00Z", 12)):
+        assert at in caption and f"capture {cid}" in caption
+        assert f"<urn:uuid:5c000000-0000-4000-8000-{cid:012d}>" in caption  # the screenshot's WARC record
+    assert "Screenshots" in [h.text_content() for h in doc.cssselect("h2")]
+    for a in doc.iter("a"):
+        assert re.fullmatch(r"[a-z0-9-]+\.html", a.get("href")) or SHOT_HREF.fullmatch(a.get("href"))
+    # images from the report folder are allowed on this page only; still no script, nothing remote
+    assert csp_of(doc) == CSP_SCREENSHOTS
+    assert "script-src" not in CSP_SCREENSHOTS and "default-src 'none'" in CSP_SCREENSHOTS
+    assert not re.search(r"https?:|\*", CSP_SCREENSHOTS)
+    index = lxml.html.parse(str(tmp_path / "index.html")).getroot()
+    assert csp_of(index) == CSP and not index.cssselect("img")
+    assert not [p for p in tmp_path.rglob(".*")], "temporary files left behind"
+
+
+def test_vanished_page_shows_what_it_looked_like(tmp_path):
+    gone = shots_event("Gone", "vanished", after=None, diff=None,
+                       current=replace(capture(13, "https://case.example/", at=T1, status=404),
+                                       screenshot_missing="this capture has no screenshot record"))
+    error_page = shots_event("Gone too", "vanished", diff=None)  # the browser did screenshot its error page
+    write_events(tmp_path, [gone, error_page])
+    doc = lxml.html.parse(str(tmp_path / "gone.html")).getroot()
+    [fig] = figures(doc)
+    assert fig.cssselect("img")[0].get("src") == "screenshots/gone-7.png"
+    assert fig.cssselect("figcaption")[0].text_content().startswith("Last good capture")
+    assert "What it looked like" in [h.text_content() for h in doc.cssselect("h2")]
+    assert "not available" not in doc.text_content()  # the error page needs no screenshot
+    assert (tmp_path / "screenshots" / "gone-7.png").read_bytes() == BEFORE_PNG
+    assert not (tmp_path / "screenshots" / "gone-13.png").exists()
+    doc = lxml.html.parse(str(tmp_path / "gone-too.html")).getroot()
+    captions = [f.cssselect("figcaption")[0].text_content() for f in figures(doc)]
+    assert [c.split(" · ")[0] for c in captions] == ["Last good capture", "This capture"]
+
+
+def test_a_missing_screenshot_says_why(tmp_path):
+    why = "the WARC file warcs/lastseen-20240501-000001.warc.gz is missing"
+    one = shots_event("One side", before=None, compared=shot_capture(7, T0, screenshot_missing=why))
+    none = shots_event("No side", before=None, after=None, compared=shot_capture(8, T0, screenshot_missing=why),
+                       current=shot_capture(9, T1, screenshot_missing="the report was written without the archive's "
+                                                                      "WARC files"))
+    write_events(tmp_path, [one, none])
+    doc = lxml.html.parse(str(tmp_path / "one-side.html")).getroot()
+    before, after = figures(doc)
+    assert not before.cssselect("img") and not before.cssselect("a")
+    assert before.cssselect("p.none")[0].text_content() == f"screenshot not available: {why}"
+    assert "<urn:uuid:5c000000-0000-4000-8000-000000000007>" in before.text_content()  # which record is missing
+    assert after.cssselect("img")[0].get("src") == "screenshots/one-side-12.png"
+    doc = lxml.html.parse(str(tmp_path / "no-side.html")).getroot()
+    assert [f.cssselect("p.none")[0].text_content() for f in figures(doc)] == [
+        f"screenshot not available: {why}",
+        "screenshot not available: the report was written without the archive's WARC files",
+    ]
+    assert not doc.cssselect("img") and csp_of(doc) == CSP  # no image on the page: the strict policy
+    assert {p.name for p in (tmp_path / "screenshots").iterdir()} == {"one-side-12.png"}
+
+
+def test_one_screenshot_when_the_other_capture_has_none(tmp_path):
+    first = shots_event("Restored", "restored", before=None, compared=capture(7, "https://case.example/", at=T0))
+    write_events(tmp_path, [first])
+    doc = lxml.html.parse(str(tmp_path / "restored.html")).getroot()
+    before, after = figures(doc)
+    assert before.cssselect("p.none")[0].text_content() == "screenshot not available: none was loaded for this capture"
+    assert after.cssselect("img")
+
+
+def test_hostile_captions_and_names_stay_text(tmp_path):
+    nasty = f"</figcaption>{HOSTILE_SCRIPT}{HOSTILE_SVG}"
+    ev = shots_event(f"../../CON {HOSTILE_IMG}", current=shot_capture(12, T1, screenshot_record_id=nasty),
+                     compared=shot_capture(7, T0, screenshot_record_id=nasty))
+    missing = shots_event("Gone", before=None, compared=shot_capture(8, T0, screenshot_missing=nasty))
+    write_events(tmp_path, [ev, missing])
+    pages = [p for p in html_files(tmp_path) if p.name != "index.html"]
+    assert len(pages) == 2
+    for page in pages:
+        raw = page.read_text()
+        assert "<script" not in raw.lower() and "<svg" not in raw.lower()
+        doc = lxml.html.document_fromstring(raw)
+        assert not [el for el in doc.iter() if isinstance(el.tag, str) and el.tag in ("script", "svg", "iframe")]
+        for img in doc.iter("img"):
+            assert SHOT_HREF.fullmatch(img.get("src")) and set(img.attrib) == {"src", "alt", "width", "height"}
+        assert nasty in "".join(f.text_content() for f in figures(doc))
+    assert {p.name for p in (tmp_path / "screenshots").iterdir()} == {
+        "con-img-src-x-onerror-alert-1-7.png", "con-img-src-x-onerror-alert-1-12.png", "gone-12.png",
+    }
+
+
+def test_index_keeps_no_image_bytes(tmp_path, monkeypatch):
+    kept = []
+    real_counts = render._counts
+    monkeypatch.setattr(render, "_counts", lambda slim: kept.extend(slim) or real_counts(slim))
+    write_events(tmp_path, (shots_event(f"Case {i}") for i in range(3)))  # a generator, as report_events is
+    assert len(kept) == 3
+    assert all(e.screenshot is None and e.compared_screenshot is None and e.diff is None for e in kept)
+    assert kept[0].current.screenshot_record_id  # the small facts stay
+    assert len(list((tmp_path / "screenshots").iterdir())) == 6
+
+
+def test_screenshots_only_for_events_with_a_page_and_each_written_once(tmp_path):
+    quiet = shots_event("Quiet", "unchanged", diff=None)
+    # a --since report: two events of one target compared with the same last good capture
+    first, second = shots_event("Case"), shots_event("Case", current=shot_capture(13, T1), after=make_png(2, 2))
+    write_events(tmp_path, [quiet, first, second])
+    assert {p.name for p in (tmp_path / "screenshots").iterdir()} == {"case-7.png", "case-12.png", "case-13.png"}
+    assert (tmp_path / "screenshots" / "case-13.png").read_bytes() == make_png(2, 2)
+    second_page = lxml.html.parse(str(tmp_path / "case-2.html")).getroot()
+    assert [img.get("src") for img in second_page.iter("img")] == ["screenshots/case-7.png", "screenshots/case-13.png"]
+
+
+def test_a_js_shell_page_suggests_fetch_browser(tmp_path):
+    at = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+    shell = CaptureView(1, "http://127.0.0.1/app", "http://127.0.0.1/app", 200, (200,), at, None, None, None,
+                        "response", None, "App", None, flags=("js-shell",))
+    plain = CaptureView(2, "http://127.0.0.1/p", "http://127.0.0.1/p", 200, (200,), at, None, None, None,
+                        "response", None, "P", None)
+    events = [ReportEvent("app", shell.url, (), "new", None, False, "first capture", shell, None, None, None, None),
+              ReportEvent("plain", plain.url, (), "new", None, False, "first capture", plain, None, None, None, None)]
+    index = write_report(tmp_path, title="t", run_id="r", started=at, finished=at, events=events, generated=at)
+    rows = index.read_text().split("<tr")
+    assert sum("<code>fetch: browser</code>" in row for row in rows) == 1
+    assert "fetch: browser" in next(row for row in rows if ">app<" in row)

@@ -1,9 +1,10 @@
-"""Open a report full of hostile captured text in real headless Chromium.
+"""Open a report full of hostile captured text in real headless Chromium, and one with screenshots.
 
 Does not skip when no Chromium is found: it fails with find_chromium's message
 saying how to install one.
 """
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -13,6 +14,7 @@ from crawler.errors import BrowserNotFoundError
 from crawler.report import CaptureView, ReportEvent, write_report
 
 from .factories import make_diff
+from .test_report import make_png
 
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=timezone.utc)
 T1 = datetime(2024, 5, 2, 6, 0, tzinfo=timezone.utc)
@@ -83,11 +85,13 @@ def browser(chromium_path):
             b.close()
 
 
-def _open(browser, path):
+def _open(browser, path, requests=None):
     page = browser.new_page(java_script_enabled=True)  # JS on: prove the report gives it nothing to run
     messages = []
     page.on("console", lambda m: messages.append(m.text))
     page.on("pageerror", lambda e: messages.append(str(e)))
+    if requests is not None:
+        page.on("request", lambda r: requests.append(r.url))
     page.goto(path.as_uri())
     page.wait_for_load_state("load")
     # Let every task the load queued (a wrongly scheduled handler, a meta refresh) run before looking:
@@ -96,7 +100,7 @@ def _open(browser, path):
     return page, messages
 
 
-def _assert_inert(page, messages, expected_title_start):
+def _assert_inert(page, messages, expected_title_start, images=0):
     assert page.evaluate("() => window.__pwned") is None
     assert "PWNED" not in page.title()
     assert page.title().startswith(expected_title_start)
@@ -105,7 +109,8 @@ def _assert_inert(page, messages, expected_title_start):
         "() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes])"
         ".filter(a => a.name.toLowerCase().startsWith('on')).length"
     ) == 0
-    assert page.locator("iframe, img, svg, object, embed").count() == 0
+    assert page.locator("iframe, svg, object, embed").count() == 0
+    assert page.locator("img").count() == images  # the report's own screenshots, nothing else
     assert page.url.startswith("file://")
     # nothing was even attempted and blocked by the CSP
     assert not [m for m in messages if "Content Security Policy" in m or "PWNED" in m], messages
@@ -148,3 +153,77 @@ def test_index_and_vanished_page_are_inert(browser, report_dir):
             assert "<iframe srcdoc=" in page.locator("main").inner_text()
         finally:
             page.close()
+
+
+# -- screenshots -----------------------------------------------------------------------------------
+
+
+def _page_png(width, height, accent):
+    """A picture of a page: an ``accent`` header bar, then grey lines of "text" on white."""
+    def row(y):
+        if y < 60:
+            return accent
+        return (200, 200, 200) if (y - 60) % 36 < 14 and y < height - 40 else (255, 255, 255)
+    return make_png(width, height, row)
+
+
+BEFORE_SHOT = _page_png(400, 1400, (190, 30, 45))
+AFTER_SHOT = _page_png(400, 900, (20, 120, 60))
+
+
+@pytest.fixture(scope="module")
+def shots_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("shots")
+    hostile_id = f"<urn:uuid:{HOSTILE[0]}{HOSTILE[1]}>"
+    current = replace(_capture(12, T1, "After"), screenshot_record_id=hostile_id)
+    compared = replace(_capture(7, T0, "Before"), screenshot_record_id=f"<urn:uuid:7>{HOSTILE[2]}")
+    event = ReportEvent(target="Case study", url=JS_URL, tags=(), verdict="changed", reason=None, alert=True,
+                        summary=HOSTILE[4], current=current, compared=compared,
+                        diff=make_diff(((0, "Case "), (-1, "closed"), (1, f"reopened {HOSTILE[0]}"))),
+                        old_text=None, new_text=None, screenshot=AFTER_SHOT, compared_screenshot=BEFORE_SHOT)
+    write_report(out, title="Run", run_id="r1", started=T0, finished=T1, events=[event], generated=T1)
+    return out
+
+
+def _boxes(page):
+    return [page.locator("div.shots figure.shot img").nth(i).bounding_box() for i in range(2)]
+
+
+def test_screenshots_load_from_disk_side_by_side_and_stack_on_a_phone(browser, shots_dir, tmp_path):
+    requests = []
+    page, messages = _open(browser, shots_dir / "case-study.html", requests)
+    try:
+        _assert_inert(page, messages, "Case study", images=2)
+        loaded = page.evaluate(
+            "() => [...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth, i.naturalHeight])"
+        )
+        assert loaded == [["screenshots/case-study-7.png", True, 400, 1400],
+                          ["screenshots/case-study-12.png", True, 400, 900]]
+        # nothing was fetched from outside the report folder (and nothing at all but the page and its images)
+        folder = shots_dir.as_uri() + "/"
+        assert sorted(requests) == sorted([folder + "case-study.html", folder + "screenshots/case-study-7.png",
+                                           folder + "screenshots/case-study-12.png"])
+        # thumbnails: scaled to their column, cut at 480 px, the top of the page shown
+        before, after = _boxes(page)
+        assert abs(before["y"] - after["y"]) < 1 and after["x"] >= before["x"] + before["width"]  # side by side
+        assert before["height"] == after["height"] == 480 and before["width"] > 400  # both taller than 480 px
+        assert page.locator("img").first.evaluate("e => getComputedStyle(e).objectPosition").startswith("50% 0%")
+        page.screenshot(path=str(tmp_path / "desktop.png"), full_page=True)
+
+        page.set_viewport_size({"width": 390, "height": 844})
+        before, after = _boxes(page)
+        assert after["y"] >= before["y"] + before["height"]  # stacked
+        for box in (before, after):
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        shot = tmp_path / "phone.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+        # a thumbnail opens the full image, from disk
+        page.locator("div.shots figure.shot a.thumb").first.click()
+        page.wait_for_load_state("load")
+        assert page.url == folder + "screenshots/case-study-7.png"
+        assert page.evaluate("() => document.images[0].naturalHeight") == 1400
+        assert all(url.startswith(folder) for url in requests), requests
+    finally:
+        page.close()

@@ -3,8 +3,10 @@
 :func:`write_report` writes ``index.html`` (every event of the run, in the given
 order, with counts per verdict) and one evidence page per event worth reading
 (verdict changed, vanished or restored, or any event that carries a diff):
-both captures side by side with their WARC coordinates, then the inline diff,
-or, for a page that vanished, what it said.
+both captures side by side with their WARC coordinates, their screenshots
+(browser captures: PNG files written to ``screenshots/`` beside the pages, shown
+as thumbnails that link to the full image), then the inline diff, or, for a
+page that vanished, what it said and looked like.
 
 Everything that came from an archived page (text, titles, URLs, even target
 names) is hostile. The templates in ``crawler/templates/`` are rendered with
@@ -13,7 +15,7 @@ escaping; the pages carry a Content-Security-Policy that forbids scripts and
 every external resource, and contain no JavaScript at all. Captured and target
 URLs are shown as text, never as links: clicking from a report would visit the
 monitored site from the analyst's browser. The only links are the report's
-own relative pages.
+own relative pages and screenshots, and the screenshots are its only images.
 
 Reports are pure functions of their inputs (``generated`` and the run times are
 parameters), so golden tests compare them byte for byte.
@@ -64,6 +66,23 @@ _MAX_SLUG = 80
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
+#: The Content-Security-Policy of every page: no script, nothing fetched from anywhere.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+#: ... and of a page that shows screenshots: images also from the report itself, nothing remote.
+#: The pages are opened from disk (``file://``), where CSP cannot name a folder (Chromium matches no
+#: ``file:///path/`` source) and a file page's origin is opaque. ``'self'`` matches ``file:`` URLs
+#: in Chromium and the report's own server when the folder is served over HTTP; ``file:`` does the
+#: same from disk in browsers whose ``'self'`` matches nothing there (Firefox gives every file its own
+#: origin). Neither matches anything remote: an http(s) page never loads ``file:`` URLs, and its
+#: ``'self'`` is its own server. The only ``<img>`` elements are the report's own screenshots
+#: (captured markup is always escaped, and there is no script to add any). ``data:`` URIs were the
+#: other way, but would put every full-page PNG into the HTML, a third larger, on every page load.
+CSP_SCREENSHOTS = "default-src 'none'; style-src 'unsafe-inline'; img-src data: 'self' file:"
+
+#: The folder, inside the report's, that holds the screenshots' PNG files.
+SCREENSHOT_DIR = "screenshots"
+
 
 @dataclass(frozen=True)
 class CaptureView:
@@ -85,6 +104,8 @@ class CaptureView:
     tls_verified: bool | None = None  # None: plain HTTP or no response
     tls_error: str | None = None
     flags: tuple[str, ...] = ()  # truncated, disconnected, tls-unverified...
+    screenshot_record_id: str | None = None  # its screenshot's WARC resource record (browser captures)
+    screenshot_missing: str | None = None  # why its screenshot is not shown, when it is not
 
 
 @dataclass(frozen=True)
@@ -103,6 +124,8 @@ class ReportEvent:
     diff: object | None  # a crawler.diff.Diff (read: ops, insertions, deletions, unit, fallback, summary())
     old_text: str | None
     new_text: str | None
+    screenshot: bytes | None = None  # PNG of this capture's page (browser captures), when loaded
+    compared_screenshot: bytes | None = None  # PNG of the compared (last good) capture's page
 
 
 def write_report(
@@ -122,9 +145,10 @@ def write_report(
     past it the page shows the changes with their context only, or the first changes,
     and says so; the full texts stay in the index.
 
-    ``events`` may be a generator: each evidence page is written as its event
-    arrives and only a slim copy (no texts, no diff) is kept for the index, so
-    memory does not grow with the texts of a large run.
+    ``events`` may be a generator: each evidence page (and its screenshots, as
+    ``screenshots/<slug>-<capture id>.png``) is written as its event arrives and
+    only a slim copy (no texts, no diff, no images) is kept for the index, so
+    memory does not grow with the texts and images of a large run.
     Files are written atomically (temporary file, then ``os.replace``).
     Raises :class:`~crawler.errors.ArchiveError` when the directory cannot be written.
     """
@@ -136,18 +160,23 @@ def write_report(
         "started": started,
         "finished": finished,
         "generated": generated,
+        "csp": Markup(CSP),
     }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         detail = env.get_template("detail.html")
         used = {"index"}
+        written: set[str] = set()  # screenshots written (a capture shown by two events is written once)
         rows: list[tuple[ReportEvent, str | None]] = []
         for event in events:
             page = _page_name(event, used)
             if page is not None:
-                html = detail.render(common, event=event, **_detail_context(event, max_page))
+                shots = _write_screenshots(out_dir, event, written)
+                csp = Markup(CSP_SCREENSHOTS if shots and shots["images"] else CSP)  # images only where shown
+                html = detail.render(common, event=event, shots=shots, csp=csp, **_detail_context(event, max_page))
                 _write_atomic(out_dir / page, html)
-            rows.append((replace(event, diff=None, old_text=None, new_text=None), page))
+            rows.append((replace(event, diff=None, old_text=None, new_text=None, screenshot=None,
+                                 compared_screenshot=None), page))
         slim = [event for event, _ in rows]
         index = env.get_template("index.html").render(
             common,
@@ -184,6 +213,11 @@ def _slug(name: str) -> str:
     return slug
 
 
+def _screenshot_name(event: ReportEvent, capture: CaptureView) -> str:
+    """``screenshots/<slug>-<capture id>.png``: one name per capture, safe on every filesystem."""
+    return f"{SCREENSHOT_DIR}/{_slug(event.target)}-{int(capture.id)}.png"
+
+
 def _needs_page(event: ReportEvent) -> bool:
     return facts(event.verdict, event.reason).detail or event.diff is not None
 
@@ -198,6 +232,59 @@ def _page_name(event: ReportEvent, used: set[str]) -> str | None:
         stem, n = f"{base}-{n}", n + 1
     used.add(stem)
     return f"{stem}.html"
+
+
+# -- screenshots ----------------------------------------------------------------------------------
+
+
+def _write_screenshots(out_dir: Path, event: ReportEvent, written: set[str]) -> dict | None:
+    """Write the event's screenshots; what its page shows of them (None: no screenshots to show).
+
+    ``before`` (the compared capture) and ``after`` (this one): each None (not shown) or a
+    dict of the capture (None: no earlier good capture), ``src`` (the relative path of its
+    PNG file, None when there is no image), ``size`` (``(width, height)`` from the PNG, or
+    None) and ``missing`` (why there is no image). Events without any screenshot (HTTP
+    fetches) show none; a vanished page shows what it looked like, and its error page
+    only when that capture has a screenshot too.
+    """
+    sides: dict[str, dict | None] = {}
+    for key, capture, png in (("before", event.compared, event.compared_screenshot),
+                              ("after", event.current, event.screenshot)):
+        if capture is None or (png is None and capture.screenshot_missing is None):
+            sides[key] = None
+            continue
+        src = None
+        if png is not None:
+            src = _screenshot_name(event, capture)
+            if src not in written:
+                (out_dir / SCREENSHOT_DIR).mkdir(exist_ok=True)
+                _write_atomic(out_dir / src, png)
+                written.add(src)
+        sides[key] = {"capture": capture, "src": src, "size": _png_size(png) if png else None,
+                      "missing": None if png else capture.screenshot_missing}
+    if not any(sides.values()):
+        return None
+    vanished = event.verdict == "vanished"
+    if vanished:
+        after = sides["after"]
+        if after is not None and after["src"] is None and event.current.screenshot_record_id is None:
+            sides["after"] = None  # the page is gone: what it looked like, not that its error had no screenshot
+    else:
+        for key, capture in (("before", event.compared), ("after", event.current)):
+            if sides[key] is None:
+                why = "no earlier good capture" if capture is None else "none was loaded for this capture"
+                sides[key] = {"capture": capture, "src": None, "size": None, "missing": why}
+    return {**sides, "vanished": vanished,
+            "images": any(side is not None and side["src"] is not None for side in sides.values())}
+
+
+def _png_size(png: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk, or None when it has none."""
+    if len(png) >= 24 and png[12:16] == b"IHDR":
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        if 0 < width < 2**31 and 0 < height < 2**31:
+            return width, height
+    return None
 
 
 # -- view data ----------------------------------------------------------------------------------
@@ -445,8 +532,8 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    data = text.encode("utf-8", errors="replace")
+def _write_atomic(path: Path, content: str | bytes) -> None:
+    data = content if isinstance(content, bytes) else content.encode("utf-8", errors="replace")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -1,7 +1,7 @@
 """What a report shows, assembled from the index: report events and ``lastseen report``.
 
 :func:`report_events` turns ``events`` rows into :class:`~crawler.report.render.ReportEvent`
-view-models (texts and diffs loaded one event at a time, only where shown);
+view-models (texts, diffs and screenshots loaded one event at a time, only where shown);
 :func:`write_run_report` writes a run's report and :func:`build_report` the
 report of a time window (``lastseen report --since``). Change what the report
 shows here and in :mod:`crawler.report.render` and its templates.
@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
+from io import BytesIO
+from pathlib import Path, PurePosixPath
+
+from warcio.archiveiterator import ArchiveIterator
 
 from ..diff import Diff
 from ..formatting import iso, parse_iso
@@ -22,6 +26,12 @@ from ..watchlist import Settings
 from .render import CaptureView, ReportEvent, write_report
 
 DEFAULT_MAX_PAGE = Settings().max_report_page
+
+#: A screenshot record bigger than this (its gzip member, or its PNG) is not shown: a full-page
+#: screenshot of a very long page is a few MB; more means a damaged index or file.
+MAX_SCREENSHOT = 64 * 1024 * 1024
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 __all__ = ["build_report", "capture_view", "report_events", "write_run_report"]
 
@@ -42,13 +52,20 @@ def capture_view(row: dict | None) -> CaptureView | None:
     )
 
 
-def report_events(store: CaptureStore, rows: Iterable[dict]) -> Iterator[ReportEvent]:
-    """The report's events from index rows (texts loaded only where shown)."""
+def report_events(store: CaptureStore, rows: Iterable[dict], *,
+                  archive_root: Path | None = None) -> Iterator[ReportEvent]:
+    """The report's events from index rows (texts and screenshots loaded only where shown).
+
+    Screenshots are read from the WARC files under ``archive_root``; without it,
+    or when a file is missing or damaged, the event has no image and its page says why.
+    """
     for row in rows:
         current = store.capture(row["capture_id"])
         compared = store.capture(row["compared_capture_id"]) if row["compared_capture_id"] else None
+        current_view, compared_view = capture_view(current), capture_view(compared)
         diff = None
         old_text = new_text = None
+        png = compared_png = None
         if facts(row["verdict"], row["reason"]).detail or row["diff_ops"]:
             if row["diff_ops"]:
                 diff = Diff.ops_from_json(
@@ -56,35 +73,101 @@ def report_events(store: CaptureStore, rows: Iterable[dict]) -> Iterator[ReportE
                 )
             old_text = store.text(compared["text_sha256"]) if compared else None
             new_text = store.text(current["text_sha256"])
+            refs = (store.screenshot(current["id"]), store.screenshot(compared["id"]) if compared else None)
+            if any(refs):  # a browser capture on either side (HTTP events show no screenshots at all)
+                current_view, png = _with_screenshot(current_view, refs[0], archive_root)
+                if compared_view is not None:
+                    compared_view, compared_png = _with_screenshot(compared_view, refs[1], archive_root)
         yield ReportEvent(
             target=row["target"], url=row["target_url"] or current["url"],
             tags=tuple(json.loads(row["tags"] or "[]")), verdict=row["verdict"], reason=row["reason"],
-            alert=bool(row["alert"]), summary=row["summary"] or "", current=capture_view(current),
-            compared=capture_view(compared), diff=diff, old_text=old_text, new_text=new_text,
+            alert=bool(row["alert"]), summary=row["summary"] or "", current=current_view,
+            compared=compared_view, diff=diff, old_text=old_text, new_text=new_text,
+            screenshot=png, compared_screenshot=compared_png,
         )
+
+
+def _with_screenshot(view: CaptureView, ref: dict | None,
+                     archive_root: Path | None) -> tuple[CaptureView, bytes | None]:
+    """``view`` with its screenshot record (and why it is not shown, if it is not), and the PNG bytes."""
+    if ref is None:
+        why = "this capture has no screenshot record (an HTTP fetch, or the browser could not take one)"
+        return replace(view, screenshot_missing=why), None
+    png, why = read_screenshot(archive_root, ref)
+    return replace(view, screenshot_record_id=ref["record_id"], screenshot_missing=why), png
+
+
+def read_screenshot(archive_root: Path | None, ref: dict) -> tuple[bytes | None, str | None]:
+    """The PNG of a screenshot record (``ref``: :meth:`~crawler.store.CaptureStore.screenshot`),
+    or None and why it could not be read. Never raises: a damaged archive costs an image, not the report."""
+    warc_file, offset, length, record_id = ref["warc_file"], ref["offset"], ref["length"], ref["record_id"]
+    if archive_root is None:
+        return None, "the report was written without the archive's WARC files"
+    if not warc_file or offset is None or not length:
+        return None, "the index does not say where its record is"
+    if length > MAX_SCREENSHOT:
+        return None, f"its record is larger than {MAX_SCREENSHOT // 2**20} MB ({length:,} bytes at offset {offset})"
+    relative = PurePosixPath(warc_file)
+    if relative.is_absolute() or ".." in relative.parts:  # (symlinks inside the archive are followed)
+        return None, f"the index points outside the archive ({warc_file})"
+    try:
+        with open(Path(archive_root, relative), "rb") as fh:
+            fh.seek(offset)
+            member = fh.read(length)
+    except FileNotFoundError:
+        return None, f"the WARC file {warc_file} is missing"
+    except OSError as exc:
+        return None, f"cannot read the WARC file {warc_file}: {exc.strerror or exc}"
+    where = f"the record at offset {offset} of {warc_file}"
+    if len(member) < length:
+        return None, f"{where} is cut short ({len(member):,} of {length:,} bytes; the file is damaged)"
+    try:
+        record = next(iter(ArchiveIterator(BytesIO(member), check_digests="raise")), None)
+        if record is None:
+            return None, f"no record at offset {offset} of {warc_file} (the file is damaged)"
+        found = record.rec_headers.get_header("WARC-Record-ID")
+        if record.rec_type != "resource" or found != record_id:
+            return None, f"{where} is not its screenshot record {record_id} (the file changed since it was indexed)"
+        png = record.content_stream().read(MAX_SCREENSHOT + 1)
+    except Exception as exc:  # noqa: BLE001 - warcio, gzip, zlib, a bad digest: damage costs the image only
+        return None, f"{where} is damaged ({_short(exc)})"
+    if len(png) > MAX_SCREENSHOT:
+        return None, f"its image is larger than {MAX_SCREENSHOT // 2**20} MB"
+    if not png.startswith(_PNG_SIGNATURE):
+        return None, f"{where} does not hold a PNG image"
+    return png, None
+
+
+def _short(exc: Exception, limit: int = 120) -> str:
+    """An exception as one short line (warcio quotes the bytes it could not parse)."""
+    line = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def write_run_report(
     store: CaptureStore, run_id: str, out_dir: Path, *, started: datetime, finished: datetime,
     generated: datetime, order: dict[str, int] | None = None, max_page: int | None = None,
+    archive_root: Path | None = None,
 ) -> Path:
-    """Write the report of run ``run_id``; events in ``order`` (target name → position) when given."""
+    """Write the report of run ``run_id``; events in ``order`` (target name → position) when given.
+
+    ``archive_root`` is where the WARC files are (screenshots are read from them)."""
     rows = store.events(run_id=run_id)
     if order:
         # Sort the light index rows (no texts) first; texts load one event at a time.
         rows = sorted(rows, key=lambda r: order.get(r["target"], len(order)))
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
-        events=report_events(store, rows), generated=generated, max_page=max_page,
+        events=report_events(store, rows, archive_root=archive_root), generated=generated, max_page=max_page,
     )
 
 
 def build_report(store: CaptureStore, out_dir: Path, *, since: timedelta, now: Callable[[], datetime],
-                 max_page: int | None = DEFAULT_MAX_PAGE) -> Path:
+                 max_page: int | None = DEFAULT_MAX_PAGE, archive_root: Path | None = None) -> Path:
     """``lastseen report --since``: the same report for every event in a time window."""
     end = now()
     start = end - since
-    events = report_events(store, store.events(since=iso(start)))
+    events = report_events(store, store.events(since=iso(start)), archive_root=archive_root)
     return write_report(
         Path(out_dir), title=f"lastseen report {iso(start)} to {iso(end)}", run_id=None,
         started=start, finished=end, events=events, generated=end, max_page=max_page,
