@@ -845,6 +845,144 @@ def worst(work: Path) -> list[dict]:
     return rows
 
 
+BROWSER_HOSTS = [f"127.0.0.{i}" for i in range(2, 12)]
+BROWSER_PAGES = 50
+BROWSER_TARGET = 1.0   # pages/s with the default browser_pages
+
+
+def _tree_rss_kb(root_pid: int) -> int:
+    """Summed memory of ``root_pid`` and every descendant (the fetcher, Playwright's driver, Chromium).
+
+    Proportional set size (``Pss`` of ``/proc/PID/smaps_rollup``): pages shared between Chromium's
+    processes are counted once in all, not once per process as VmRSS would (VmRSS where Pss is missing).
+    """
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields.get("PPid", "0").strip() or 0)
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+        try:
+            with open(f"/proc/{entry}/smaps_rollup") as fh:
+                pss = next((line.split()[1] for line in fh if line.startswith("Pss:")), None)
+            if pss is not None:
+                rss[pid] = int(pss)
+        except OSError:
+            pass
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+def browser(work: Path) -> list[dict]:
+    """50 JavaScript pages over 10 hosts, 4 sub-resources each, fetched in Chromium: 1, 2 and 4 pages in flight."""
+    import http.server
+    import threading
+
+    pages = {}
+    for i in range(BROWSER_PAGES):
+        pages[f"/case/{i}"] = (f"<!doctype html><html><head><title>Case {i}</title><link rel=stylesheet "
+                               f"href=/style.css></head><body><main id=app>Loading</main><img src=/logo.png "
+                               f"width=40 height=40><script src=/app.js></script></body></html>").encode()
+        pages[f"/case/{i}.json"] = json.dumps({"text": f"Case study {i}: the city bought {i * 10} cameras."}).encode()
+    pages["/style.css"] = b"main { color: #222; font: 16px sans-serif; }"
+    pages["/app.js"] = (b"fetch(location.pathname + '.json').then(r => r.json()).then(d => "
+                        b"{ document.getElementById('app').textContent = d.text; });")
+    pages["/logo.png"] = bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cf"
+        "c0f01f0005000201a0e6f0730000000049454e44ae426082")
+    types = {".css": "text/css", ".js": "application/javascript", ".json": "application/json", ".png": "image/png"}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            body = pages.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            ext = os.path.splitext(self.path)[1]
+            self.send_response(200)
+            self.send_header("Content-Type", types.get(ext, "text/html; charset=utf-8"))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    servers = []
+    for host in BROWSER_HOSTS:
+        server = http.server.ThreadingHTTPServer((host, 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    urls = [f"http://{BROWSER_HOSTS[i % len(BROWSER_HOSTS)]}:{servers[i % len(servers)].server_address[1]}/case/{i}"
+            for i in range(BROWSER_PAGES)]
+    default = len(os.sched_getaffinity(0))
+    print(f"\n== browser: {BROWSER_PAGES} JavaScript pages over {len(BROWSER_HOSTS)} hosts, 4 sub-resources each; "
+          f"settings: fetch: browser, per_host_delay: 0s, per_host_concurrency 1 (default), browser_pages 1, 2, 4 "
+          f"(default here {default}); cycle 1 then an unchanged cycle 2", flush=True)
+    rows = []
+    try:
+        for in_flight in (1, 2, 4):
+            run_dir = work / f"browser-{in_flight}"
+            run_dir.mkdir(parents=True, exist_ok=True)
+            wl = run_dir / "watchlist.yaml"
+            wl.write_text(f"settings:\n  per_host_delay: 0s\n  browser_pages: {in_flight}\n  fetch: browser\n"
+                          "targets:\n" + "".join(f"  - name: c{i:02d}\n    url: {u}\n" for i, u in enumerate(urls)))
+            args = ["run", "--watchlist", str(wl), "--archive", str(run_dir / "archive"), "--reports",
+                    str(run_dir / "reports"), "--force", "--json"]
+            cycles = []
+            for cycle, expect in ((1, "new"), (2, "unchanged")):
+                before = sum(p.stat().st_size for p in (run_dir / "archive" / "warcs").glob("*.warc.gz")) \
+                    if (run_dir / "archive" / "warcs").exists() else 0
+                peak = [0]
+                proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=run_dir,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                t0 = time.perf_counter()
+                while proc.poll() is None:
+                    peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+                    time.sleep(0.1)
+                secs = time.perf_counter() - t0
+                out, err = proc.communicate()
+                if proc.returncode != 0:
+                    raise BenchError(f"lastseen (browser) exited {proc.returncode}: {_tail(err)}")
+                events = json.loads(out)["events"]
+                bad = [e for e in events if e["verdict"] != expect or not e.get("screenshot")
+                       or (e.get("subresources") or {}).get("archived") != 4]
+                if len(events) != BROWSER_PAGES or bad:
+                    raise BenchError(f"lastseen (browser) cycle {cycle}: {len(bad)} of {len(events)} pages not "
+                                     f"{expect} with a screenshot and 4 sub-resources: {bad[:1]}")
+                added = sum(p.stat().st_size for p in (run_dir / "archive" / "warcs").glob("*.warc.gz")) - before
+                cycles.append((secs, peak[0], added))
+                print(f"   {in_flight} in flight, cycle {cycle}: {secs:6.1f} s  {BROWSER_PAGES / secs:5.2f} pages/s  "
+                      f"peak PSS {peak[0] / 1024:6.1f} MB ({peak[0] / 1024 / in_flight:5.1f} MB per page in flight)  "
+                      f"WARC +{added / 1024:7.1f} KB", flush=True)
+            rows.append({"scenario": "browser", "contender": "lastseen", "pages": BROWSER_PAGES,
+                         "in_flight": in_flight, "cycle1_seconds": cycles[0][0], "seconds": cycles[1][0],
+                         "pages_per_s": BROWSER_PAGES / cycles[0][0], "cycle2_pages_per_s": BROWSER_PAGES / cycles[1][0],
+                         "peak_mb": max(c[1] for c in cycles) / 1024,
+                         "peak_mb_per_page": max(c[1] for c in cycles) / 1024 / in_flight,
+                         "warc_kb_cycle1": cycles[0][2] / 1024, "warc_kb_cycle2": cycles[1][2] / 1024,
+                         "target": f">= {BROWSER_TARGET} pages/s" if in_flight == default else "",
+                         **({"target_met": BROWSER_PAGES / cycles[0][0] >= BROWSER_TARGET} if in_flight == default else {})})
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    return rows
+
+
 # =========================================================================== output
 
 def _fmt(x, spec):
@@ -859,7 +997,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
               f"{server['probe_responses_per_s']} responses/s ({server['probe_mb_per_s']} MB/s)")
     head = f"{'scenario':9s} {'contender':9s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
-    tput = [r for r in rows if r["scenario"] not in ("memory", "worst")]
+    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
@@ -878,6 +1016,18 @@ def print_table(rows: list[dict], server: dict | None) -> None:
                       if "target" in r else "")
             print(f"{'lastseen':9s} {r['pages']:7d} {r['parent_mb']:9.1f} {r['fetcher_mb']:10.1f} "
                   f"{r['total_mb']:8.1f} {r['seconds']:8.1f}  {target}")
+    browser_rows = [r for r in rows if r["scenario"] == "browser"]
+    if browser_rows:
+        print()
+        h4 = (f"{'browser':9s} {'in flight':>9s} {'pages/s':>8s} {'cycle 2':>8s} {'peak PSS':>8s} {'MB/page':>8s} "
+              f"{'WARC KB 1':>9s} {'WARC KB 2':>9s}  target")
+        print(h4)
+        print("-" * len(h4) + "-" * 20)
+        for r in browser_rows:
+            target = f"{r['target']}: {'yes' if r['target_met'] else 'NO'}" if r.get("target") else ""
+            print(f"{'lastseen':9s} {r['in_flight']:9d} {r['pages_per_s']:8.2f} {r['cycle2_pages_per_s']:8.2f} "
+                  f"{r['peak_mb']:8.1f} {r['peak_mb_per_page']:8.1f} {r['warc_kb_cycle1']:9.1f} "
+                  f"{r['warc_kb_cycle2']:9.1f}  {target}")
     worst_rows = [r for r in rows if r["scenario"] == "worst"]
     if worst_rows:
         print()
@@ -893,16 +1043,18 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="lastseen benchmark (see bench/README.md)")
     ap.add_argument("--pages", type=int, default=2000, help="pages per scenario (default 2000)")
     ap.add_argument("--quick", action="store_true", help="200 pages: a smoke run")
-    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst"], action="append",
+    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser"], action="append",
                     help="run only this scenario (repeatable)")
     ap.add_argument("--urlwatch", metavar="PATH", help="an urlwatch executable to use instead of "
                     "bench/out/urlwatch-venv (created on first use)")
     ap.add_argument("--keep", action="store_true", help="keep the work directories under bench/out/work")
     args = ap.parse_args(argv)
     n = 200 if args.quick else args.pages
-    only = args.only or ["cpu", "latency", "memory", "worst"]
+    only = args.only or ["cpu", "latency", "memory", "worst", "browser"]
     if "latency" in only:
         check_bindable(LATENCY_HOSTS)
+    if "browser" in only:
+        check_bindable(BROWSER_HOSTS)
     OUT.mkdir(parents=True, exist_ok=True)
     work = OUT / "work"
     shutil.rmtree(work, ignore_errors=True)
@@ -921,6 +1073,8 @@ def main(argv: list[str]) -> int:
             rows += memory(n, work / "memory")
         if "worst" in only:
             rows += worst(work / "worst")
+        if "browser" in only:
+            rows += browser(work / "browser")
     except BenchError as exc:
         print(f"\nBENCHMARK INVALID: {exc}", file=sys.stderr)
         return 1

@@ -120,7 +120,8 @@ def run(
         try:
             try:
                 for i, t in enumerate(due):
-                    fetcher.submit(FetchJob(id=str(i), target=t.name, url=t.url, fetch=t.fetch))
+                    fetcher.submit(FetchJob(id=str(i), target=t.name, url=t.url, fetch=t.fetch,
+                                            options=t.mode_options()))
                 for fetched in fetcher.results():
                     event = recorder.record(fetched)
                     if on_event is not None:

@@ -155,6 +155,9 @@ VERDICTS: dict[str, VerdictKind] = {
                 _r("http-3xx", "the final response is a redirect that could not be followed (no `Location`, or to a "
                                "scheme other than http/https such as `file:` or `javascript:`), or was not: from a public address "
                                "into a private one (flag `private-redirect`)"),
+                _r("browser", "a `fetch: browser` target, and no Chromium to load it in: none found, it would not "
+                              "start, or it crashed (the message says how to install one; HTTP targets are "
+                              "unaffected)"),
             ),
         ),
         VerdictKind(

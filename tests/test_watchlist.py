@@ -116,7 +116,11 @@ def test_defaults():
 def test_registry_defaults_are_the_dataclass_defaults():
     for field in SETTINGS_FIELDS:
         assert field.default == getattr(Settings(), field.name)
-    assert [f.name for f in TARGET_FIELDS] == ["name", "url", "tags", "every", "select", "ignore", "fetch"]
+    assert [f.name for f in TARGET_FIELDS] == ["name", "url", "tags", "every", "select", "ignore", "fetch",
+                                               "wait_for", "settle", "scroll", "viewport"]
+    for field in TARGET_FIELDS[2:]:
+        if field.name not in ("every", "fetch"):  # resolved from settings
+            assert field.default == getattr(Target(name="a", url="https://a.example/"), field.name)
 
 
 def test_fetch_mode_defaults_to_settings_and_unknown_modes_are_refused():
@@ -769,3 +773,88 @@ def test_libyaml_fast_path_gives_the_same_watchlist_and_lines(monkeypatch):
     assert fast == slow
     assert [t.line for t in fast.targets] == [t.line for t in slow.targets]
     assert fast.settings == slow.settings
+
+
+# --------------------------------------------------------------------------- browser targets (#8)
+
+
+def test_browser_target_options_are_read_and_passed_to_the_fetcher_as_plain_values(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(textwrap.dedent("""\
+        settings:
+          browser_path: bin/chromium
+          browser_pages: 2
+        targets:
+          - name: portal
+            url: https://portal.example/
+            fetch: browser
+            wait_for: "#results .row"
+            settle: 2s
+            scroll: true
+            viewport: 1920x1080
+          - name: defaults
+            url: https://portal.example/other
+            fetch: browser
+          - name: plain
+            url: https://portal.example/plain
+        """))
+    watchlist = load_watchlist(path)
+    portal, defaults, plain = watchlist.targets
+    assert (portal.wait_for, portal.settle, portal.scroll, portal.viewport) == ("#results .row", 2.0, True, (1920, 1080))
+    assert portal.mode_options() == {"wait_for": "#results .row", "settle": 2.0, "scroll": True,
+                                     "viewport": [1920, 1080]}
+    assert defaults.mode_options() == {"wait_for": None, "settle": "networkidle", "scroll": False,
+                                       "viewport": [1280, 800]}
+    assert json.loads(json.dumps(portal.mode_options())) == portal.mode_options()  # crosses to the fetcher as JSON
+    assert plain.mode_options() == {}
+    assert watchlist.settings.browser_path == str(tmp_path / "bin" / "chromium")  # relative to the watchlist
+    assert watchlist.settings.browser_pages == 2
+    assert parse_watchlist("targets: []\n").settings.browser_pages is None  # the CPUs available
+    assert parse_watchlist("targets:\n  - {name: a, url: 'https://a.example/', fetch: browser, settle: load}\n"
+                           ).targets[0].settle == "load"
+
+
+def test_bad_browser_options_are_reported_with_their_lines():
+    found = problems("""\
+        settings:
+          browser_pages: 0
+        targets:
+          - name: portal
+            url: https://portal.example/
+            fetch: browser
+            viewport: 10x
+            settle: soon
+            scroll: "yes"
+            wait_for: "div["
+          - name: tiny
+            url: https://portal.example/tiny
+            fetch: browser
+            viewport: 50x50
+          - name: plain
+            url: https://portal.example/plain
+            wait_for: "#results"
+        """)
+    assert [(line, target) for line, target, _ in found] == [
+        (2, None), (7, "portal"), (8, "portal"), (9, "portal"), (10, "portal"), (14, "tiny"), (17, "plain"),
+    ]
+    messages = [message for _, _, message in found]
+    assert messages[0] == "browser_pages: must be >= 1, got 0"
+    assert messages[1] == "viewport: must be WIDTHxHEIGHT in pixels, e.g. 1280x800, got '10x'"
+    assert messages[2].startswith("settle: must be load, networkidle, or a duration after the load event")
+    assert "'soon'" in messages[2]
+    assert messages[3].startswith("scroll: must be true or false")
+    assert messages[4].startswith("wait_for: invalid CSS selector 'div['")
+    assert messages[5] == "viewport: width and height must each be between 100 and 10000 pixels, got '50x50'"
+    assert messages[6] == ("wait_for: applies to targets fetched with `fetch: browser` only, and this one is "
+                           "fetched with `http`; add `fetch: browser` or remove 'wait_for'")
+
+
+def test_schema_knows_the_browser_keys():
+    _validator().validate({"settings": {"fetch": "browser", "browser_pages": 2, "browser_path": "/usr/bin/chromium"},
+                           "targets": [{"name": "a", "url": "https://a.example/", "fetch": "browser",
+                                        "wait_for": "#x", "settle": "networkidle", "scroll": True,
+                                        "viewport": "1280x800"},
+                                       {"name": "b", "url": "https://a.example/b", "settle": "1500ms"}]})
+    for bad in ({"viewport": "10x"}, {"settle": "soon"}, {"fetch": "carrier-pigeon"}, {"scroll": "yes"}):
+        target = {"name": "a", "url": "https://a.example/", **bad}
+        assert not _validator().is_valid({"targets": [target]}), bad

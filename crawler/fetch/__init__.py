@@ -67,6 +67,8 @@ FETCH_MODES: dict[str, FetchMode] = {
     for m in (
         FetchMode("http", "a plain HTTP(S) request (Scrapy): redirects followed, every exchange archived as "
                           "received"),
+        FetchMode("browser", "a page load in headless Chromium (Playwright, crawler.fetch.chromium): every "
+                             "response the page received, a full-page screenshot and the rendered DOM"),
     )
 }
 

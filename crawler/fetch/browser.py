@@ -2,6 +2,7 @@
 
 :func:`find_chromium` looks, in order, at
 
+0. the path it is given (the watchlist's ``settings.browser_path``; must name an executable file);
 1. the ``LASTSEEN_CHROMIUM`` environment variable (must name an executable file);
 2. the Chromium that ``playwright install chromium`` downloaded, if there is one;
 3. ``chromium``, ``chromium-browser``, ``google-chrome``, ``google-chrome-stable`` on ``PATH``;
@@ -46,8 +47,18 @@ _HOW_TO_FIX = (
 )
 
 
-def find_chromium() -> str:
-    """Return the path of a Chromium executable, or raise ``BrowserNotFoundError``."""
+def find_chromium(browser_path: str | None = None) -> str:
+    """Return the path of a Chromium executable, or raise ``BrowserNotFoundError``.
+
+    ``browser_path`` (``settings.browser_path``), when given, is the only candidate.
+    """
+    if browser_path:
+        if _is_executable(browser_path):
+            return browser_path
+        raise BrowserNotFoundError(
+            f"settings.browser_path {browser_path!r} is not an executable file; point it at a Chromium "
+            f"binary, or remove it to let lastseen look for one. {_HOW_TO_FIX[0].upper()}{_HOW_TO_FIX[1:]}"
+        )
     configured = os.environ.get(ENV_VAR)
     if configured:
         if _is_executable(configured):

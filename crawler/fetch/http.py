@@ -30,9 +30,23 @@ from collections.abc import Callable, Iterable
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.settings.default_settings import RETRY_EXCEPTIONS as SCRAPY_RETRY_EXCEPTIONS
 
-from .handler import META_DEADLINE, META_MODE, META_RX, META_T0, META_TARGET, META_TLS, DeadlineExceeded
+from .handler import (
+    META_DEADLINE,
+    META_EXCHANGES,
+    META_FAILED,
+    META_MODE,
+    META_RESOURCES,
+    META_RX,
+    META_T0,
+    META_TARGET,
+    META_TLS,
+    DeadlineExceeded,
+)
+from ..errors import BrowserNotFoundError
 from ..watchlist import fetch_defaults
+from .chromium import RESPONSE_FLAG, NavigationError
 from .model import Exchange, FetchResult
 from .politeness import META_ROBOTS, RobotsDisallowed
 from .redirects import META_FLAGS, PrivateRedirect
@@ -41,7 +55,7 @@ ACCEPT_ENCODING = "gzip, deflate, br"
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 _META_TARGET = META_TARGET
-_META_EXCHANGES = "lastseen_exchanges"
+_META_EXCHANGES = META_EXCHANGES
 _META_STARTED = "lastseen_started"       # when the fetch of the target was scheduled
 _META_T0 = META_T0                       # when the current exchange started (set by the handler)
 _META_RX = META_RX                       # bytes received in the current exchange
@@ -114,6 +128,8 @@ def scrapy_settings(options: dict) -> dict:
         "RETRY_ENABLED": int(options["retries"]) > 0,
         "RETRY_TIMES": int(options["retries"]),
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
+        # A browser navigation that failed at network level is retried as an HTTP fetch would be.
+        "RETRY_EXCEPTIONS": [*SCRAPY_RETRY_EXCEPTIONS, "crawler.fetch.chromium.NetworkNavigationError"],
         # A retry goes ahead of targets not yet started, so it is not starved
         # of its deadline behind them in the host's queue.
         "RETRY_PRIORITY_ADJUST": 1,
@@ -132,6 +148,8 @@ def scrapy_settings(options: dict) -> dict:
         "DOWNLOAD_WARNSIZE": 0,
         "DOWNLOAD_FAIL_ON_DATALOSS": False,
         "LASTSEEN_MAX_BODY": int(options["max_body"]),
+        "LASTSEEN_BROWSER_PATH": options["browser_path"],
+        "LASTSEEN_BROWSER_PAGES": int(options["browser_pages"] or 0),  # 0: the CPUs available
         "USER_AGENT": user_agent(options["user_agent"], contact),
         "DEFAULT_REQUEST_HEADERS": headers,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
@@ -165,6 +183,9 @@ def scrapy_settings(options: dict) -> dict:
 class RecorderMiddleware:
     """Records every exchange as received into the request's exchange list.
 
+    A browser page load recorded its exchanges itself: its response (flagged
+    ``lastseen-browser``) is passed on untouched.
+
     Built the Scrapy way: ``from_crawler`` reads ``LASTSEEN_MAX_BODY`` and
     connects the signal that bounds each body. The download handler stamps
     when each exchange starts and how its certificate verified.
@@ -188,7 +209,7 @@ class RecorderMiddleware:
     def process_response(self, request, response, spider=None):
         meta = request.meta
         exchanges = meta.get(_META_EXCHANGES)
-        if exchanges is None:
+        if exchanges is None or RESPONSE_FLAG in response.flags:
             return response
         now = time.time()
         started = meta.get(_META_T0, now)
@@ -251,6 +272,10 @@ def classify_failure(failure) -> tuple[str, str]:
     names = {type(e).__name__ for e in chain}
     modules = {type(e).__module__ for e in chain}
     message = _message(exc)
+    if isinstance(exc, BrowserNotFoundError):
+        return "browser", str(exc)
+    if isinstance(exc, NavigationError):
+        return exc.kind, str(exc)
     if isinstance(exc, RobotsDisallowed):
         return "robots", str(exc)
     if isinstance(exc, PrivateRedirect):
@@ -373,9 +398,10 @@ class TargetSpider(scrapy.Spider):
     def _result(meta, error_kind=None, error=None) -> FetchResult:
         job = meta[_META_TARGET]
         exchanges = meta[_META_EXCHANGES]
-        for exchange, following in zip(exchanges, exchanges[1:]):
-            if 300 <= exchange.status < 400 and following.url != exchange.url:
-                exchange.role = "redirect"  # a hop that was followed; the rest are attempts at the page
+        if job.get("fetch", "http") == "http":  # a browser load gave its exchanges their roles
+            for exchange, following in zip(exchanges, exchanges[1:]):
+                if 300 <= exchange.status < 400 and following.url != exchange.url:
+                    exchange.role = "redirect"  # a hop that was followed; the rest are attempts at the page
         return FetchResult(
             target=job["target"],
             url=job["url"],
@@ -386,6 +412,8 @@ class TargetSpider(scrapy.Spider):
             error=error,
             robots=meta.get(META_ROBOTS),
             flags=list(meta.get(META_FLAGS, ())),
+            resources=list(meta.get(META_RESOURCES, ())),
+            failed=list(meta.get(META_FAILED, ())),
             fetch=job.get("fetch", "http"),
             job=job.get("id"),
         )

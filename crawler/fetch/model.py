@@ -24,6 +24,7 @@ ERROR_KINDS = (
     "robots",     # robots.txt disallows the URL (settings.obey_robots)
     "protocol",   # anything else: malformed response, unsupported scheme...
     "http-3xx",   # a redirect hop answered from a private address after a public one (not kept)
+    "browser",    # a browser fetch with no browser to run it (none found, or it would not start)
 )
 
 #: What an exchange (or record) was for: an open list, stored in ``exchanges.role``.
@@ -44,7 +45,9 @@ class Exchange:
     ``body`` is the payload as it came off the wire: content-coding kept
     (gzip stays gzip), transfer-coding removed. ``response_headers`` are as
     received, in order; the WARC writer drops the ones that no longer describe
-    the stored bytes (Transfer-Encoding) and fixes Content-Length.
+    the stored bytes (Transfer-Encoding) and fixes Content-Length. A browser
+    fetch's bodies are decoded by Chromium instead: its headers say so
+    (``X-Lastseen-Original-Content-Encoding``..., see :mod:`crawler.fetch.chromium`).
     """
 
     url: str

@@ -41,6 +41,8 @@ from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, facts
 from crawler.verdicts import order as verdict_order
 
+from .segments import _first_changes, _segments
+
 __all__ = [
     "CONTEXT_CHARS",
     "DETAIL_VERDICTS",
@@ -59,9 +61,6 @@ DETAIL_VERDICTS = frozenset(name for name, kind in VERDICTS.items() if kind.deta
 #: Characters of unchanged text kept on each side of a change in the collapsed diff.
 CONTEXT_CHARS = 300
 
-_MIN_HIDDEN = 200  # collapse an unchanged run only when it hides at least this much
-_SNAP_LINE = 160  # move a cut point up to this far to land on a line break
-_SNAP = 40  # ... or else this far to land on whitespace
 _MAX_SLUG = 80
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -290,15 +289,6 @@ def _png_size(png: bytes) -> tuple[int, int] | None:
 # -- view data ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Segment:
-    """A piece of the rendered diff: ``equal``, ``ins``, ``del`` or ``skip`` (collapsed text)."""
-
-    kind: str
-    text: str
-    newline: bool = False  # an insertion/deletion of only whitespace with a line break
-
-
 def _counts(events: Sequence[ReportEvent]) -> list[tuple[str, int]]:
     counter = Counter(e.verdict for e in events)
     return [(v, counter[v]) for v in sorted(counter, key=verdict_order)]
@@ -335,18 +325,6 @@ def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
             if text is not None and len(text) > max_page // 2:
                 ctx[key], ctx["texts_cut"] = text[: max_page // 2], True
     return ctx
-
-
-def _first_changes(segments: list[_Segment], budget: int) -> tuple[list[_Segment], int]:
-    """The segments that fit in ``budget`` characters, and how many changes did not fit."""
-    kept, used = [], 0
-    for i, seg in enumerate(segments):
-        if used + len(seg.text) > budget and kept:
-            rest = segments[i:]
-            return kept, sum(1 for s in rest if s.kind in ("ins", "del"))
-        kept.append(seg)
-        used += len(seg.text)
-    return kept, 0
 
 
 _EVIDENCE_LABELS = (
@@ -405,81 +383,6 @@ def _evidence_rows(before: CaptureView | None, after: CaptureView) -> list[tuple
     return [(label, b, a, mono) for (label, mono), b, a in rows]
 
 
-def _segments(ops: Sequence[tuple[int, str]], context: int | None) -> tuple[list[_Segment], bool]:
-    """Diff ops as segments; with ``context``, long unchanged runs shrink to ``context`` chars each side."""
-    merged: list[tuple[int, str]] = []
-    for op, text in ops:
-        op = (op > 0) - (op < 0)
-        if not text:
-            continue
-        if merged and merged[-1][0] == op:
-            merged[-1] = (op, merged[-1][1] + text)
-        else:
-            merged.append((op, text))
-    ops = merged
-    changes = [i for i, (op, _t) in enumerate(ops) if op != 0]
-    first = changes[0] if changes else None
-    last = changes[-1] if changes else None
-    segments: list[_Segment] = []
-    collapsed = False
-    for i, (op, text) in enumerate(ops):
-        if op != 0:
-            blank_line = "\n" in text and not text.strip()
-            segments.append(_Segment("ins" if op > 0 else "del", text, blank_line))
-            continue
-        if context is None:
-            segments.append(_Segment("equal", text))
-            continue
-        if first is None:  # nothing changed at all: show the beginning
-            keep_head, keep_tail = context, 0
-        else:
-            keep_head = context if i > first else 0
-            keep_tail = context if i < last else 0
-        head_end = _snap_forward(text, keep_head)
-        tail_start = _snap_backward(text, len(text) - keep_tail)
-        hidden = tail_start - head_end
-        if hidden < _MIN_HIDDEN:
-            segments.append(_Segment("equal", text))
-            continue
-        collapsed = True
-        if head_end:
-            segments.append(_Segment("equal", text[:head_end]))
-        segments.append(_Segment("skip", f"… {hidden:,} characters unchanged …"))
-        if tail_start < len(text):
-            segments.append(_Segment("equal", text[tail_start:]))
-    return segments, collapsed
-
-
-def _snap_forward(text: str, i: int) -> int:
-    """End a kept head after a line break (or else a space) near ``i``, not mid-word."""
-    if i <= 0:
-        return 0
-    if i >= len(text):
-        return len(text)
-    for pattern, reach in (("\n", _SNAP_LINE), (r"\s", _SNAP)):
-        m = re.search(pattern, text[i : i + reach])
-        if m:
-            return i + m.end()
-    return i
-
-
-def _snap_backward(text: str, i: int) -> int:
-    """Start a kept tail after a line break (or else a space) near ``i``, not mid-word."""
-    if i >= len(text):
-        return len(text)
-    if i <= 0:
-        return 0
-    for pattern, reach in (("\n", _SNAP_LINE), (r"\s", _SNAP)):
-        start = max(0, i - reach)
-        ends = [m.end() for m in re.finditer(pattern, text[start:i])]
-        if ends:
-            return start + ends[-1]
-    return i
-
-
-# -- rendering ----------------------------------------------------------------------------------
-
-# C0/C1 controls (but tab, LF, FF, CR) and lone surrogates: not text, and some break parsers.
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 # The bidi controls (crawler.formatting.BIDI_CONTROLS): invisible, they reorder the text after them.

@@ -28,10 +28,12 @@ from .kinds import (
     PERIOD,
     PERIOD_ANY,
     SELECTOR,
+    SETTLE,
     SIZE,
     TAG,
     TEXT,
     URL,
+    VIEWPORT,
     Kind,
 )
 from .model import HostSettings, Settings, Target
@@ -64,6 +66,7 @@ class Field:
     many: bool = False  # a YAML list of `kind`, stored as a tuple
     example: Any = None
     fetch: bool = False  # a setting the fetcher needs: passed to it by `fetch_options()`
+    mode: str | None = None  # a target key of this fetch mode only: passed in FetchJob.options (Target.mode_options)
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = copy.deepcopy(dict(self.kind.schema))
@@ -159,6 +162,16 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           _default(Settings, "jitter")),
     Field("fetch", FETCH,
           "Default for targets' `fetch`: how a target is fetched.", _default(Settings, "fetch")),
+    Field("browser_path", PATH,
+          "The Chromium executable browser targets are loaded in. Left out or null: `LASTSEEN_CHROMIUM`, "
+          "then Playwright's own Chromium (`playwright install chromium`), then `chromium`, `chromium-browser` "
+          "or `google-chrome` on `PATH`. Where none is found, browser targets are `unreachable` / `browser` "
+          "(HTTP targets are unaffected).",
+          _default(Settings, "browser_path"), fetch=True, nullable=True),
+    Field("browser_pages", COUNT_1,
+          "Browser page loads in flight at once, across all hosts (one Chromium, a page each). Left out or "
+          "null: the number of CPUs available to the process.",
+          _default(Settings, "browser_pages"), fetch=True, nullable=True),
 )
 
 ALERTS_FIELD = Field(
@@ -188,8 +201,25 @@ TARGET_FIELDS: tuple[Field, ...] = (
           (), nullable=True, many=True, example=[".cookie-banner", "#clock"]),
     Field("fetch", FETCH,
           "How this target is fetched: `http`, a plain HTTP(S) request (redirects followed, every exchange "
-          "archived as received). Left out or null: `settings.fetch`.",
-          None, nullable=True, example="http"),
+          "archived as received), or `browser`, loaded in headless Chromium (every response the page loads "
+          "archived, with a full-page screenshot and the rendered DOM, whose text is compared). Left out or "
+          "null: `settings.fetch`.",
+          None, nullable=True, example="browser"),
+    Field("wait_for", SELECTOR,
+          "Browser targets: a CSS selector of an element that must be visible before the page is captured. "
+          "If it never appears, the page is captured when `timeout` is up and flagged `browser-timeout`.",
+          _default(Target, "wait_for"), nullable=True, example="#results", mode="browser"),
+    Field("settle", SETTLE,
+          "Browser targets: when the page counts as loaded: `load` (its load event), `networkidle` (then no "
+          "network traffic for 500ms), or a duration to wait after the load event. All within `timeout`: a page "
+          "that has not settled by then is captured as it is, flagged `browser-timeout`.",
+          _default(Target, "settle"), example="networkidle", mode="browser"),
+    Field("scroll", BOOLEAN,
+          "Browser targets: scroll to the bottom of the page before capturing it, so lazily loaded content "
+          "(images, infinite lists) is loaded.", _default(Target, "scroll"), example=True, mode="browser"),
+    Field("viewport", VIEWPORT,
+          "Browser targets: the window size, WIDTHxHEIGHT in pixels; the screenshot is this wide and as "
+          "tall as the page.", _default(Target, "viewport"), example="1280x800", mode="browser"),
 )
 
 HOST_FIELDS: tuple[Field, ...] = (

@@ -52,10 +52,12 @@ __all__ = [
     "PERIOD",
     "PERIOD_ANY",
     "SELECTOR",
+    "SETTLE",
     "SIZE",
     "TAG",
     "TEXT",
     "URL",
+    "VIEWPORT",
     "Kind",
     "canonical_url",
     "host_key",
@@ -391,6 +393,47 @@ def _fetch_schema() -> dict:
 
 
 FETCH = Kind("fetch mode", _fetch_convert, _fetch_schema())
+SETTLE_EVENTS = ("load", "networkidle")  # Playwright's load states a page load may settle on
+
+
+def _settle_convert(value: Any) -> str | float:
+    """``load``, ``networkidle``, or a duration after the load event (seconds)."""
+    if isinstance(value, str) and value in SETTLE_EVENTS:
+        return value
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        raise ValueError(f"must be load, networkidle, or a duration after the load event such as 2s, "
+                         f"got {describe(value)}") from None
+    if seconds > MAX_DURATION:
+        raise ValueError(f"must be at most 1d, got {value!r}")
+    return seconds
+
+
+SETTLE = Kind("load, networkidle or duration", _settle_convert,
+              {"anyOf": [{"type": "string", "enum": list(SETTLE_EVENTS)},
+                         {"type": "number", "minimum": 0, "maximum": MAX_DURATION},
+                         {"type": "string", "pattern": f"^(?:{DURATION_PATTERN})$"}]},
+              lambda value: value if isinstance(value, str) else format_duration(value))
+
+VIEWPORT_MIN, VIEWPORT_MAX = 100, 10000  # pixels, each side
+_VIEWPORT = re.compile(r"([0-9]{1,6})x([0-9]{1,6})")
+
+
+def _viewport_convert(value: Any) -> tuple[int, int]:
+    text = _require_str(value, '"1280x800"')
+    match = _VIEWPORT.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"must be WIDTHxHEIGHT in pixels, e.g. 1280x800, got {text!r}")
+    width, height = int(match.group(1)), int(match.group(2))
+    if not (VIEWPORT_MIN <= width <= VIEWPORT_MAX and VIEWPORT_MIN <= height <= VIEWPORT_MAX):
+        raise ValueError(f"width and height must each be between {VIEWPORT_MIN} and {VIEWPORT_MAX} pixels, "
+                         f"got {text!r}")
+    return width, height
+
+
+VIEWPORT = Kind("WIDTHxHEIGHT", _viewport_convert, {"type": "string", "pattern": "^[0-9]+x[0-9]+$"},
+                lambda value: f"{value[0]}x{value[1]}")
 HOST_NAME_PATTERN = "^(?:[^\\s/:@?#\\[\\]]+|\\[?[0-9A-Fa-f:.]+\\]?)$"
 
 

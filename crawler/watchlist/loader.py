@@ -238,6 +238,10 @@ class Reader:
                     values[name] = value
         if values.get("ca_certs"):
             values["ca_certs"] = self.pem_file(values["ca_certs"], _line(entries["ca_certs"][0]), "ca_certs")
+        if values.get("browser_path"):
+            # relative to the watchlist's folder; whether it is a Chromium is found out when one is needed
+            # (browser targets are then `unreachable` / `browser`, HTTP targets unaffected)
+            values["browser_path"] = str(Path(self.base) / os.path.expanduser(values["browser_path"]))
         return Settings(**values)
 
     def pem_file(self, path: str, line: int, what: str) -> str | None:
@@ -366,4 +370,12 @@ class Reader:
             values["every"] = settings.every
         if values["fetch"] is None:
             values["fetch"] = settings.fetch
+        for spec in TARGET_FIELDS:
+            if spec.mode not in (None, values["fetch"]) and values.get(spec.name) is not None:
+                self.report(_line(entries[spec.name][0]), name,
+                            f"{spec.name}: applies to targets fetched with `fetch: {spec.mode}` only, and this "
+                            f"one is fetched with `{values['fetch']}`; add `fetch: {spec.mode}` or remove "
+                            f"'{spec.name}'")
+        if len(self.problems) > before:
+            return None
         return Target(name=name, line=line, **values)

@@ -35,6 +35,8 @@ class Settings:
     every: float | None = None
     jitter: float = 0.0
     fetch: str = "http"
+    browser_path: str | None = None
+    browser_pages: int | None = None  # None: the number of CPUs available to the process
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,28 @@ class Target:
     select: str | None = None
     ignore: tuple[str, ...] = ()
     fetch: str = "http"
+    wait_for: str | None = None
+    settle: str | float = "networkidle"
+    scroll: bool = False
+    viewport: tuple[int, int] = (1280, 800)
     line: int | None = dataclasses.field(default=None, compare=False)
+
+    def mode_options(self) -> dict:
+        """The options of this target's fetch mode, as plain JSON values (``FetchJob.options``).
+
+        They are the target keys whose registry row names this mode (``Field.mode``).
+        """
+        from .fields import TARGET_FIELDS  # (fields imports this module)
+
+        return {f.name: _plain(getattr(self, f.name)) for f in TARGET_FIELDS if f.mode == self.fetch}
 
     def matches(self, value: str) -> bool:
         """True when ``value`` is this target's name or one of its tags (for ``--only``)."""
         return value == self.name or value in self.tags
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,114 @@
+"""A diff as the report shows it: segments of equal, inserted and deleted text, long equal runs collapsed.
+
+:func:`_segments` turns diff ops into :class:`_Segment` objects, collapsing unchanged runs to
+``context`` characters each side (cut at a line break or a space, never mid-word);
+:func:`_first_changes` keeps what fits in a page's budget.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_MIN_HIDDEN = 200  # collapse an unchanged run only when it hides at least this much
+_SNAP_LINE = 160  # move a cut point up to this far to land on a line break
+_SNAP = 40  # ... or else this far to land on whitespace
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A piece of the rendered diff: ``equal``, ``ins``, ``del`` or ``skip`` (collapsed text)."""
+
+    kind: str
+    text: str
+    newline: bool = False  # an insertion/deletion of only whitespace with a line break
+
+
+def _first_changes(segments: list[_Segment], budget: int) -> tuple[list[_Segment], int]:
+    """The segments that fit in ``budget`` characters, and how many changes did not fit."""
+    kept, used = [], 0
+    for i, seg in enumerate(segments):
+        if used + len(seg.text) > budget and kept:
+            rest = segments[i:]
+            return kept, sum(1 for s in rest if s.kind in ("ins", "del"))
+        kept.append(seg)
+        used += len(seg.text)
+    return kept, 0
+
+
+def _segments(ops: Sequence[tuple[int, str]], context: int | None) -> tuple[list[_Segment], bool]:
+    """Diff ops as segments; with ``context``, long unchanged runs shrink to ``context`` chars each side."""
+    merged: list[tuple[int, str]] = []
+    for op, text in ops:
+        op = (op > 0) - (op < 0)
+        if not text:
+            continue
+        if merged and merged[-1][0] == op:
+            merged[-1] = (op, merged[-1][1] + text)
+        else:
+            merged.append((op, text))
+    ops = merged
+    changes = [i for i, (op, _t) in enumerate(ops) if op != 0]
+    first = changes[0] if changes else None
+    last = changes[-1] if changes else None
+    segments: list[_Segment] = []
+    collapsed = False
+    for i, (op, text) in enumerate(ops):
+        if op != 0:
+            blank_line = "\n" in text and not text.strip()
+            segments.append(_Segment("ins" if op > 0 else "del", text, blank_line))
+            continue
+        if context is None:
+            segments.append(_Segment("equal", text))
+            continue
+        if first is None:  # nothing changed at all: show the beginning
+            keep_head, keep_tail = context, 0
+        else:
+            keep_head = context if i > first else 0
+            keep_tail = context if i < last else 0
+        head_end = _snap_forward(text, keep_head)
+        tail_start = _snap_backward(text, len(text) - keep_tail)
+        hidden = tail_start - head_end
+        if hidden < _MIN_HIDDEN:
+            segments.append(_Segment("equal", text))
+            continue
+        collapsed = True
+        if head_end:
+            segments.append(_Segment("equal", text[:head_end]))
+        segments.append(_Segment("skip", f"… {hidden:,} characters unchanged …"))
+        if tail_start < len(text):
+            segments.append(_Segment("equal", text[tail_start:]))
+    return segments, collapsed
+
+
+def _snap_forward(text: str, i: int) -> int:
+    """End a kept head after a line break (or else a space) near ``i``, not mid-word."""
+    if i <= 0:
+        return 0
+    if i >= len(text):
+        return len(text)
+    for pattern, reach in (("\n", _SNAP_LINE), (r"\s", _SNAP)):
+        m = re.search(pattern, text[i : i + reach])
+        if m:
+            return i + m.end()
+    return i
+
+
+def _snap_backward(text: str, i: int) -> int:
+    """Start a kept tail after a line break (or else a space) near ``i``, not mid-word."""
+    if i >= len(text):
+        return len(text)
+    if i <= 0:
+        return 0
+    for pattern, reach in (("\n", _SNAP_LINE), (r"\s", _SNAP)):
+        start = max(0, i - reach)
+        ends = [m.end() for m in re.finditer(pattern, text[start:i])]
+        if ends:
+            return start + ends[-1]
+    return i
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+# C0/C1 controls (but tab, LF, FF, CR) and lone surrogates: not text, and some break parsers.
