@@ -132,3 +132,53 @@ def site():
         s.close()
     except Exception:
         pass
+
+
+def test_warc_files_of_browser_captures_pass_warcio_check(tmp_path, site):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _serve(site, "Belgrade police bought 1000 cameras for Safe City.")
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "seen", "url": site.url("/case"), "fetch": "browser"}])
+    assert lastseen(tmp_path, "run", "--json").event("seen")["verdict"] == "new"
+    warcio = Path(sys.executable).with_name("warcio")
+    for warc in (tmp_path / "archive" / "warcs").glob("*.warc.gz"):
+        check = subprocess.run([str(warcio), "check", "-v", str(warc)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "digest pass" in check.stdout and "digest fail" not in check.stdout
+
+
+def test_no_lastseen_chromium_is_left_after_sigterm(tmp_path, site):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from .test_browser_fetch import chromium_processes, wait_until
+
+    _serve(site, "Belgrade police bought 1000 cameras for Safe City.")
+    site.set("/data.json", json.dumps({"text": "slow"}), content_type="application/json", delay=30)
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "seen", "url": site.url("/case"), "fetch": "browser"}],
+                    settings={"timeout": "60s", "deadline": "120s"})
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    own_tmp = Path(tempfile.mkdtemp(prefix="ls-", dir="/tmp"))  # short: Chromium's socket paths must fit
+    env = dict(os.environ, TMPDIR=str(own_tmp))
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--json"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: chromium_processes(str(own_tmp)), 60, "Chromium started for the browser target")
+        wait_until(lambda: site.hits("/data.json") > 0, 60, "the page asked for its slow JSON")
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 143, err
+        took = wait_until(lambda: not chromium_processes(str(own_tmp)), 5, "lastseen's Chromium gone after SIGTERM")
+        assert took <= 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        shutil.rmtree(own_tmp, ignore_errors=True)
