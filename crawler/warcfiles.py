@@ -29,6 +29,8 @@ from .warc import WarcWriter, make_record_id, write_error_message
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 10**9
+#: What the files conform to (the warcinfo record's ``conformsTo``).
+WARC_SPEC = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 
 
 def warc_filename(when: datetime, serial: int, prefix: str = "lastseen") -> str:
@@ -93,7 +95,7 @@ class WarcFileSet:
         fields = dict(self.warcinfo_fields)
         fields.setdefault("hostname", socket.gethostname())
         fields.setdefault("format", "WARC File Format 1.1")
-        fields.setdefault("conformsTo", "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/")
+        fields.setdefault("conformsTo", WARC_SPEC)
         try:
             self._writer.warcinfo(self.started, name, fields)
         except BaseException:

@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.archive import Archive
 from crawler.warc import RevisitOf, WarcWriter, sha1_digest, stored_response_headers, warc_date
-from crawler.warcfiles import WarcFileSet, complete_members_end, recover_open_files
+from crawler.warcfiles import WARC_SPEC, WarcFileSet, complete_members_end, recover_open_files
 
 from .factories import T0, make_exchange
 from .helpers import warc_records
@@ -259,7 +259,7 @@ def write_golden_warc(path: Path) -> None:
         w.warcinfo(T0, path.name, {
             "software": "lastseen/test",
             "format": "WARC File Format 1.1",
-            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "conformsTo": WARC_SPEC,
         })
         page = make_exchange(GZIPPED_PAGE, response_headers=[
             ("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip"),

@@ -201,7 +201,7 @@ def compile_selector(selector: str) -> soupsieve.SoupSieve:
         raise ExtractError(f"invalid CSS selector {selector!r}: it is empty")
     try:
         return soupsieve.compile(selector)
-    except Exception as exc:  # any refusal: SelectorSyntaxError, NotImplementedError (::before)
+    except Exception as exc:  # any refusal: a syntax error, or a pseudo-element soupsieve does not implement
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ExtractError(
             f"invalid CSS selector {selector!r}: {first_line} "

@@ -331,7 +331,7 @@ def _selector_convert(value: Any) -> str:
         warnings.simplefilter("always")
         try:
             soupsieve.compile(selector)
-        except Exception as exc:  # whatever soupsieve raises (NotImplementedError for ::before...) is a refusal
+        except Exception as exc:  # whatever soupsieve raises (pseudo-elements such as ::before too) is a refusal
             reason = (str(exc).splitlines() or [type(exc).__name__])[0]
             if isinstance(exc, NotImplementedError) and "Pseudo-element" in reason:
                 reason += " (pseudo-elements such as ::before or ::first-line are not elements of the page: " \
