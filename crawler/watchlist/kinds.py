@@ -333,7 +333,7 @@ def _selector_convert(value: Any) -> str:
             soupsieve.compile(selector)
         except Exception as exc:  # whatever soupsieve raises (pseudo-elements such as ::before too) is a refusal
             reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-            if isinstance(exc, NotImplementedError) and "Pseudo-element" in reason:
+            if "Pseudo-element" in reason:  # soupsieve's word for ::before, ::first-line...
                 reason += " (pseudo-elements such as ::before or ::first-line are not elements of the page: " \
                           "select the element itself, e.g. p instead of p::first-line)"
             raise ValueError(f"invalid CSS selector {selector!r}: {reason}") from None
