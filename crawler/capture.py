@@ -15,13 +15,21 @@ Add a flag here (and describe it in :data:`crawler.contract.FLAGS`).
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .classify import CLASSIFY_HEADERS, Observation, Previous, Verdict, classify
+from .classify import (
+    CLASSIFY_HEADERS,
+    EMPTY_TEXT,
+    Observation,
+    Previous,
+    Verdict,
+    classify,
+)
 from .codings import decode_content
 from .contract import Event
 from .diff import Diff, diff_texts
@@ -35,11 +43,12 @@ if TYPE_CHECKING:  # types only: this module does no IO and imports no IO module
     from .warc import RecordRef, RevisitOf
     from .watchlist import Target
 
-__all__ = ["DIFF_TIMEOUT", "EXTRACT_VERSION", "Assessment", "Written", "assess", "extract_key"]
+__all__ = ["DIFF_TIMEOUT", "EXTRACT_VERSION", "Assessment", "Observed", "Written", "assess", "conclude",
+           "extract_key", "observe", "whole_text"]
 
 EXTRACT_VERSION = 1
 DIFF_TIMEOUT = 5.0
-EMPTY_TEXT_SHA256 = hashlib.sha256(b"").hexdigest()
+EMPTY_TEXT_SHA256 = EMPTY_TEXT
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,26 @@ def extract_key(target: Target) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+@dataclass
+class Observed:
+    """A capture looked at but not yet judged: its rows, and what :func:`crawler.classify.classify` sees."""
+
+    target: Target
+    result: FetchResult
+    history: History
+    written: Written
+    capture: dict
+    text_row: tuple[str, str] | None
+    text: str | None                    # the compared text, when extracted now
+    flags: list[str]
+    observation: Observation
+    previous: Previous
+
+    @property
+    def exchanges(self) -> list[dict]:
+        return self.written.exchanges
+
+
 def assess(
     target: Target,
     result: FetchResult,
@@ -81,8 +110,35 @@ def assess(
     max_body: int,
     max_text: int | None = None,
     load_text: Callable[[str | None], str | None],
+    role: str = "page",
 ) -> Assessment:
-    """Judge one fetch of ``target`` against its history. Pure but for ``load_text`` (a read)."""
+    """Judge one fetch of ``target`` against its history, on its own (no host evidence, no re-fetch).
+
+    Pure but for ``load_text`` (a read). The monitor's recorder does the same in steps
+    (:func:`observe`, :func:`~crawler.classify.classify` with what it fetched to confirm, :func:`conclude`).
+    """
+    seen = observe(target, result, history, written, run_id=run_id, max_body=max_body, max_text=max_text,
+                   load_text=load_text, role=role)
+    verdict = classify(seen.observation, seen.previous, confirm_after=target.confirm_after)
+    judged = conclude(seen, verdict, run_id=run_id, load_text=load_text)
+    if role not in ("page", "refetch"):
+        judged.capture["good"] = 0   # a probe of the target's host is never its last good capture
+    return judged
+
+
+def observe(
+    target: Target,
+    result: FetchResult,
+    history: History,
+    written: Written,
+    *,
+    run_id: str,
+    max_body: int,
+    max_text: int | None = None,
+    load_text: Callable[[str | None], str | None],
+    role: str = "page",
+) -> Observed:
+    """The ``captures`` row of one fetch, its text, and the :class:`Observation` and :class:`Previous` to judge it."""
     final = result.final
     chain = result.chain
     capture = {
@@ -92,12 +148,14 @@ def assess(
         "started": iso_precise(result.started), "finished": iso_precise(result.finished),
         "duration_ms": int((result.finished - result.started) * 1000),
         "error_kind": result.error_kind, "error": result.error,
-        "ip": final.ip if final else None, "robots": result.robots, "fetch": result.fetch,
+        "ip": final.ip if final else None, "robots": result.robots, "fetch": result.fetch, "role": role,
     }
-    text_row = new_text = fingerprint = None
+    text_row = new_text = fingerprint = page_text = None
+    markup = ""
     flags: list[str] = []
     error_kind = result.error_kind
     ref = written.response
+    good = history.good
     if final is not None:
         final_row = next(row for row in reversed(written.exchanges) if row["response_record_id"] == ref.record_id)
         capture.update({
@@ -129,10 +187,19 @@ def assess(
                 + (f" ({announced} announced)" if announced and announced.isdigit() else "")
                 + "; what arrived is archived, not compared"
             )
-        elif 200 <= final.status < 300:
+        else:
             dom = result.resource("dom")
-            text_row, new_text, fingerprint = _extract(target, final, capture, history, flags, max_body, max_text,
-                                                       rendered=dom.body if dom is not None else None)
+            markup, head_title = _markup(dom.body if dom is not None else final.body,
+                                         None if dom is not None else final.header("Content-Encoding"))
+            if 200 <= final.status < 300:
+                text_row, new_text, fingerprint = _extract(target, final, capture, history, flags, max_body,
+                                                           max_text, rendered=dom.body if dom is not None else None)
+                if target.select and fingerprint != (good.fingerprint if good else None) and "kind" in capture:
+                    page_text, decoded = whole_text(final, dom, max_body, max_text, with_body=True)
+                    if dom is None and _looks_like_a_script_shell(capture["kind"], page_text, decoded):
+                        flags.append("js-shell")
+            else:
+                capture["title"] = head_title
     flags.extend(f for f in result.flags if f not in flags)
     if result.error_kind == "robots":
         flags.append("robots-disallowed")
@@ -142,35 +209,62 @@ def assess(
         flags.append("select-empty")
     capture["error_kind"] = error_kind
     response_ok = final is not None and error_kind is None
-
-    good = history.good
-    verdict = classify(
-        Observation(
-            url=target.url, status=final.status if response_ok else None,
-            final_url=final.url if response_ok else None, error_kind=error_kind,
-            fingerprint=fingerprint, title=capture.get("title"), heading=capture.get("heading"), text=new_text,
-            headers=tuple((k.lower(), v) for k, v in final.response_headers if k.lower() in CLASSIFY_HEADERS)
-            if final is not None else (),
-            chain=tuple((e.status, e.url) for e in chain), flags=tuple(flags),
-        ),
-        Previous(
-            last_verdict=history.last_verdict,
-            good_fingerprint=good.fingerprint if good else None,
-            has_good=good is not None,
-            recent_verdicts=history.recent_verdicts,
-            good_title=good.title if good else None,
-            good_final_url=good.final_url if good else None,
-        ),
+    good_text = None
+    if good is not None and response_ok and fingerprint is not None and fingerprint != good.fingerprint:
+        good_text = load_text(good.text_sha256)
+    observation = Observation(
+        url=target.url, status=final.status if response_ok else None,
+        final_url=final.url if response_ok else None, error_kind=error_kind,
+        fingerprint=fingerprint, title=capture.get("title"), heading=capture.get("heading"), text=new_text,
+        headers=tuple((k.lower(), v) for k, v in final.response_headers if k.lower() in CLASSIFY_HEADERS)
+        if final is not None else (),
+        chain=tuple((e.status, e.url) for e in chain), flags=tuple(flags), markup=markup if response_ok else "",
+        page_text=page_text, selected=bool(target.select),
     )
+    previous = Previous(
+        last_verdict=history.last_verdict,
+        good_fingerprint=good.fingerprint if good else None,
+        has_good=good is not None,
+        recent_verdicts=history.recent_verdicts,
+        good_title=good.title if good else None,
+        good_final_url=good.final_url if good else None,
+        good_text=good_text,
+        state=history.state,
+        failures=history.failures,
+    )
+    return Observed(target, result, history, written, capture, text_row, new_text, flags, observation, previous)
+
+
+def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callable[[str | None], str | None],
+             first: tuple[Observed, Verdict] | None = None) -> Assessment:
+    """The rows and the ``--json`` event of a judged capture.
+
+    ``first`` is this run's first fetch of the target when ``seen`` is its re-fetch:
+    the event names it (``evidence.first_capture``, filled in when its row is
+    inserted) and is flagged ``flapped`` when the two disagree.
+    """
+    target, result, history, written, capture = seen.target, seen.result, seen.history, seen.written, seen.capture
+    flags = list(seen.flags)
+    evidence = dict(verdict.evidence)
+    if first is not None:
+        first_seen, first_verdict = first
+        evidence.update(first_verdict=first_verdict.verdict, first_reason=first_verdict.reason,
+                        first_status=first_seen.capture.get("status"), first_capture=None)
+        if first_verdict.verdict != verdict.verdict:
+            flags.append("flapped")
     capture["good"] = int(verdict.good)
     capture["flags"] = json.dumps(flags) if flags else None
+    good = history.good
+    new_text = seen.text
     diff = None
-    if (verdict.verdict in ("changed", "restored") and good is not None and new_text is not None
-            and fingerprint != good.fingerprint):
-        old_text = load_text(good.text_sha256)
+    if (verdict.verdict in ("changed", "restored", "moved") and good is not None and new_text is not None
+            and capture.get("fingerprint") != good.fingerprint):
+        old_text = seen.previous.good_text if seen.previous.good_text is not None else load_text(good.text_sha256)
         if old_text is not None:
             diff = diff_texts(old_text, new_text, timeout=DIFF_TIMEOUT)
-    summary = summarise(verdict, result, diff, capture, history)
+    summary = summarise(verdict, result, diff, capture, history, target, evidence)
+    final_chain = result.chain
+    ref = written.response
     event_row = {
         "run_id": run_id, "target": target.name,
         "compared_capture_id": good.id if good else None,
@@ -179,20 +273,57 @@ def assess(
         "insertions": diff.insertions if diff else None, "deletions": diff.deletions if diff else None,
         "unit": diff.unit if diff else None, "fallback": int(diff.fallback) if diff else None,
         "diff_ops": json.dumps(diff.ops_to_json()) if diff else None,
+        "confirmed": None if verdict.confirmed is None else int(verdict.confirmed),
+        "evidence": evidence or None,    # serialised when inserted (first_capture is known then)
     }
     event = Event(
         target=target.name, url=target.url, final_url=capture["final_url"], status=capture["status"],
-        status_chain=[e.status for e in chain], verdict=verdict.verdict,
+        status_chain=[e.status for e in final_chain], verdict=verdict.verdict,
         reason=verdict.reason, alert=verdict.alert, summary=summary,
         diff=diff.to_json() if diff else None, flags=flags,
         warc=({"file": written.warc_path, "offset": ref.offset, "record_id": ref.record_id} if ref else None),
-        fetch=result.fetch,
+        fetch=result.fetch, confirmed=verdict.confirmed, evidence=evidence or None,
     )
     if result.fetch == "browser":
         event.screenshot = written.screenshot
         event.subresources = {"archived": sum(1 for e in result.exchanges if e.role == "subresource"),
                               "failed": len(result.failed)}
-    return Assessment(capture, written.exchanges, text_row, event_row, event, new_text)
+    return Assessment(capture, written.exchanges, seen.text_row, event_row, event, new_text)
+
+
+#: Bytes of the decoded body that challenge detection reads.
+MARKUP_HEAD = 64 * 1024
+_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title", re.I | re.S)
+
+
+def _markup(body: bytes, content_encoding: str | None) -> tuple[str, str | None]:
+    """The start of the decoded body, lower-cased, and the ``<title>`` found in it (for any status)."""
+    if not body:
+        return "", None
+    try:
+        head, _ = decode_content(body, content_encoding, max_size=MARKUP_HEAD)
+    except ExtractError:
+        return "", None
+    text = head.decode("utf-8", "replace")
+    match = _TITLE_RE.search(text)
+    title = " ".join(html.unescape(match.group(1)).split())[:500] or None if match else None
+    return text.lower(), title
+
+
+def whole_text(final, dom, max_body: int, max_text: int | None, *, with_body: bool = False):
+    """The whole page's text, for a page whose ``select`` narrows the compared text or a probe of its host
+    (with ``with_body``: and the decoded body, ``(text, body)``)."""
+    body = b""
+    try:
+        if dom is not None:
+            body, content_type = dom.body, "text/html; charset=utf-8"
+        else:
+            body, _ = decode_content(final.body, final.header("Content-Encoding"), max_size=max_body)
+            content_type = final.header("Content-Type")
+        text = extract(body, content_type, final.url, max_text=max_text).text
+    except ExtractError:
+        text = None
+    return (text, body) if with_body else text
 
 
 def _extract(target: Target, final, capture: dict, history: History, flags: list[str], max_body: int,
@@ -235,7 +366,7 @@ def _extract(target: Target, final, capture: dict, history: History, flags: list
         return None, None, capture["fingerprint"]
     if extracted.truncated:
         flags.append("text-truncated")
-    if rendered is None and _looks_like_a_script_shell(extracted, body):
+    if rendered is None and not target.select and _looks_like_a_script_shell(extracted.kind, extracted.text, body):
         flags.append("js-shell")
     capture.update({
         "kind": extracted.kind, "fingerprint": extracted.fingerprint, "title": extracted.title,
@@ -256,45 +387,101 @@ _SRC_RE = re.compile(rb"\bsrc\s*=", re.I)
 _EXTERNAL_SCRIPT_WEIGHT = 1000   # a script loaded from elsewhere counts as this many characters of script
 
 
-def _looks_like_a_script_shell(extracted, body: bytes) -> bool:
+def _looks_like_a_script_shell(kind: str, text: str | None, body: bytes) -> bool:
     """An HTML page with almost no text of its own and more script than text: the shell JavaScript fills."""
-    if extracted.kind != "html" or extracted.text is None or len(extracted.text) >= JS_SHELL_TEXT:
+    if kind != "html" or text is None or len(text) >= JS_SHELL_TEXT:
         return False
     weight = 0
     for attrs, code in _SCRIPT_RE.findall(body[: 4 * 2**20]):
         weight += _EXTERNAL_SCRIPT_WEIGHT if _SRC_RE.search(attrs) else len(code.strip())
-        if weight > len(extracted.text):
+        if weight > len(text):
             return True
     return False
 
 
-def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture: dict, history: History) -> str:
+def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture: dict, history: History,
+              target: Target | None = None, evidence: dict | None = None) -> str:
     """The one-line summary users read in the table, the alert and the report."""
+    evidence = evidence or {}
     if capture.get("error") and result.final is not None and result.final.truncated == "disconnect":
-        return capture["error"]  # "HTTP 200 OK" would hide that the body is incomplete
-    v = verdict.verdict
+        return _pending(capture["error"], verdict, evidence)  # "HTTP 200 OK" would hide that the body is incomplete
+    v, reason = verdict.verdict, verdict.reason
     final = result.final
+    status = f"HTTP {final.status} {final.reason}".strip() if final is not None else None
     if v == "unreachable":
         if "private-redirect" in result.flags and result.error:
-            return result.error
-        if final is not None:
-            return f"HTTP {final.status} {final.reason}".strip()
-        return result.error or f"fetch failed ({verdict.reason})"
+            return _pending(result.error, verdict, evidence)
+        return _pending(status or result.error or f"fetch failed ({reason})", verdict, evidence)
+    if v == "blocked":
+        if reason == "challenge":
+            vendor = evidence.get("challenge", "a")
+            what = "a bot-check (captcha) page" if vendor == "captcha" else f"a {_VENDORS.get(vendor, vendor)} challenge or block page"
+            return _pending(f"blocked: {status} with {what}", verdict, evidence)
+        extra = f"; Retry-After: {evidence['retry_after']}" if evidence.get("retry_after") else ""
+        return _pending(f"blocked: {status}{extra}", verdict, evidence)
     if v == "vanished":
-        if verdict.reason == "redirected":
-            return f"redirected to the site's home page {capture['final_url']}"
-        return f"HTTP {final.status} {final.reason}".strip()
+        kept = evidence.get("similarity_to_last_good")
+        if reason == "redirected":
+            like = evidence.get("redirect_looks_like")
+            what = {"home": "the site's home page", "login": "a login page", "search": "a search page"}.get(
+                like, "a page unlike the last good capture")
+            shared = f" ({kept:.0%} of the old text kept)" if kept is not None else ""
+            return _pending(f"redirected to {what} {capture['final_url']}{shared}", verdict, evidence)
+        if reason == "soft-404":
+            if evidence.get("title_says_not_found"):
+                why = f"its title or heading says \u201c{evidence['title_says_not_found']}\u201d"
+            elif evidence.get("similar_to_error_page", 0) >= evidence.get("similar_to_home_page", 0):
+                why = f"it is the host's page for unknown paths ({evidence.get('similar_to_error_page', 0):.0%} alike)"
+            else:
+                why = f"it is the site's home page ({evidence.get('similar_to_home_page', 0):.0%} alike)"
+            return _pending(f"{status}, but a \u201cnot found\u201d page: {why}", verdict, evidence)
+        if reason == "emptied":
+            return _pending(f"emptied: the text shrank to {evidence.get('text_ratio', 0):.0%} of the last good "
+                            f"capture ({evidence.get('text_length')} of {evidence.get('last_good_length')} "
+                            "characters)", verdict, evidence)
+        return _pending(status or "gone", verdict, evidence)
     if v == "new":
         title = capture.get("title")
         return f"first capture: {title}" if title else "first capture"
     if v == "unchanged":
-        return "no change"
+        return _flapped("no change", evidence, verdict)
+    if v == "moved":
+        kept = evidence.get("similarity_to_last_good")
+        shared = f" ({kept:.0%} of the text kept)" if kept is not None else ""
+        base = diff.summary() if diff is not None else "same text"
+        return _pending(f"moved to {capture['final_url']}{shared}; {base}", verdict, evidence)
+    if v == "changed" and reason == "select-empty":
+        sel = target.select if target is not None else "select"
+        return f"`{sel}` matches nothing now (it matched text in the last good capture)"
     good = history.good
     if v == "restored" and good is not None and capture.get("fingerprint") == good.fingerprint:
         if capture.get("payload_sha256") == good.payload_sha256:
-            return f"back after {history.last_verdict}; identical to the last good capture"
-        return f"back after {history.last_verdict}; text unchanged"
+            return f"back after {history.state}; identical to the last good capture"
+        return f"back after {history.state}; text unchanged"
     base = diff.summary() if diff is not None else "content differs (compared by digest)"
     if v == "restored":
-        return f"back after {history.last_verdict}; {base}"
-    return base
+        return f"back after {history.state}; {base}"
+    return _flapped(base, evidence, verdict)
+
+
+_VENDORS = {"cloudflare": "Cloudflare", "akamai": "Akamai", "imperva": "Imperva", "sucuri": "Sucuri",
+            "aws-waf": "AWS WAF", "datadome": "DataDome", "perimeterx": "PerimeterX", "ddos-guard": "DDoS-Guard"}
+
+
+def _pending(text: str, verdict: Verdict, evidence: dict) -> str:
+    """A summary, saying when its state awaits confirmation (and after a disagreeing first fetch)."""
+    text = _flapped(text, evidence, verdict)
+    if verdict.confirmed is False:
+        if "failures" in evidence:
+            return f"{text} (failure {evidence['failures']} of {evidence['confirm_after']} before alerting)"
+        return f"{text} (awaiting confirmation)"
+    return text
+
+
+def _flapped(text: str, evidence: dict, verdict: Verdict) -> str:
+    """A summary, saying when this re-fetch disagreed with the run's first fetch."""
+    first = evidence.get("first_verdict")
+    if first is not None and first != verdict.verdict:
+        said = first + (f" / {evidence['first_reason']}" if evidence.get("first_reason") else "")
+        return f"{text} (the first fetch said {said}; this second fetch did not agree)"
+    return text

@@ -129,7 +129,13 @@ class _Progress:
 
     def __init__(self):
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.bar = Progress(
             TextColumn("[bold]lastseen[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -283,7 +289,7 @@ def status(watchlist_path, archive_dir, as_json):
         table.add_row(*map(text, (
             r.name, _short(r.last_capture) or "never", str(r.last_status) if r.last_status else "-",
             (r.last_verdict or "-") + (f" ({r.last_reason})" if r.last_reason else ""),
-            _short(r.next_due) or "next run", str(r.consecutive_failures) if r.consecutive_failures else "",
+            _short(r.next_due) or "next run", _failures(r),
         )))
     console = Console()
     console.print(table)
@@ -293,6 +299,15 @@ def status(watchlist_path, archive_dir, as_json):
     if older:
         console.print(f"{older} older {'recovery' if older == 1 else 'recoveries'} (more than {RECOVERIES_SHOWN_DAYS} "
                       f"days ago) in the index's recoveries table", soft_wrap=True, markup=False)
+
+
+def _failures(r) -> str:
+    """``2 of 3, unconfirmed`` while a failure awaits confirmation; the count once confirmed."""
+    if not r.consecutive_failures:
+        return ""
+    if r.unconfirmed:
+        return f"{r.consecutive_failures} of {r.confirm_after}, unconfirmed"
+    return str(r.consecutive_failures)
 
 
 #: ``lastseen status`` lists the recoveries of this many days (and counts older ones).

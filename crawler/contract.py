@@ -45,6 +45,9 @@ FLAGS: dict[str, str] = {
     "private-redirect": "the page, served from a public address, redirected to a loopback, private or link-local "
                         "one (an internal service); the hop was not followed (`unreachable` / `http-3xx`) unless "
                         "`settings.allow_private_redirects` is on",
+    "flapped": "the first fetch of the run said `vanished` or `moved` and the second fetch, made to confirm it, "
+               "did not agree: the second's verdict stands (`evidence.first_verdict` says what the first saw); both "
+               "are in the WARC",
 }
 
 
@@ -68,6 +71,8 @@ class Event:
     fetch: str = "http"                      # how it was fetched (crawler.fetch.FETCH_MODES)
     screenshot: str | None = None            # browser only: the screenshot record's id
     subresources: dict | None = None         # browser only: {"archived": n, "failed": n}
+    confirmed: bool | None = None            # vanished, moved, unreachable, blocked: confirmed yet? else None
+    evidence: dict | None = None             # the signals the verdict was decided on (docs/verdicts.md)
 
     def to_json(self) -> dict:
         out = {
@@ -75,6 +80,7 @@ class Event:
             "status_chain": self.status_chain, "verdict": self.verdict, "reason": self.reason,
             "alert": self.alert, "summary": self.summary, "diff": self.diff,
             "capture_id": self.capture_id, "warc": self.warc, "flags": self.flags, "fetch": self.fetch,
+            "confirmed": self.confirmed, "evidence": self.evidence or None,
         }
         if self.fetch == "browser":
             out["screenshot"] = self.screenshot
@@ -182,7 +188,8 @@ def run_json_schema() -> dict:
                 "items": {
                     "type": "object",
                     "required": ["target", "url", "final_url", "status", "status_chain", "verdict", "reason",
-                                 "alert", "summary", "diff", "capture_id", "warc", "flags", "fetch"],
+                                 "alert", "summary", "diff", "capture_id", "warc", "flags", "fetch", "confirmed",
+                                 "evidence"],
                     "properties": {
                         "target": {"type": "string"},
                         "url": {"type": "string", "pattern": "^https?://"},
@@ -204,6 +211,13 @@ def run_json_schema() -> dict:
                             ]
                         },
                         "capture_id": {"type": "integer"},
+                        "confirmed": {"type": ["boolean", "null"],
+                                      "description": "vanished, moved, unreachable, blocked: true once the state is "
+                                                     "confirmed (this run or earlier), false while awaiting it; null "
+                                                     "for other verdicts"},
+                        "evidence": {"type": ["object", "null"],
+                                     "description": "the signals computed and their values; an open list of keys "
+                                                    "(docs/verdicts.md)"},
                         "fetch": _open_word("how the target was fetched", ["http", "browser"]),
                         "screenshot": {"type": ["string", "null"],
                                        "description": "browser fetches: the screenshot resource record's id"},

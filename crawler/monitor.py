@@ -30,6 +30,7 @@ from .errors import ArchiveError, LastseenError, UsageError
 from .fetch import Fetcher, FetchJob
 from .formatting import iso, plural
 from .interrupts import Interrupts
+from .judge import RunJudge
 from .recorder import Recorder, display_path
 from .report import write_run_report
 from .schedule import is_due, parse_times
@@ -87,7 +88,9 @@ def run(
         interrupts.check(" while opening the archive; this run fetched nothing")
         store = archive.store
         last = parse_times(store.last_run_starts())
-        due = [t for t in selected if force or is_due(t, watchlist, last.get(t.name), started)]
+        unconfirmed = store.unconfirmed_targets()
+        due = [t for t in selected
+               if force or is_due(t, watchlist, last.get(t.name), started, unconfirmed=t.name in unconfirmed)]
         if on_start is not None:
             on_start(len(due))
         store.begin_run({
@@ -119,13 +122,17 @@ def run(
         fetcher = Fetcher(fetch_options(watchlist), stop=interrupts.stop)
         try:
             try:
+                jobs = {}
                 for i, t in enumerate(due):
-                    fetcher.submit(FetchJob(id=str(i), target=t.name, url=t.url, fetch=t.fetch,
-                                            options=t.mode_options()))
+                    job = jobs[str(i)] = FetchJob(id=str(i), target=t.name, url=t.url, fetch=t.fetch,
+                                                  options=t.mode_options())
+                    fetcher.submit(job)
+                # Re-fetches and probes the verdicts need are submitted while results are read.
+                judge = RunJudge(recorder, jobs, fetcher.submit)
                 for fetched in fetcher.results():
-                    event = recorder.record(fetched)
-                    if on_event is not None:
-                        on_event(event)
+                    for event in judge.take(fetched):
+                        if on_event is not None:
+                            on_event(event)
             finally:
                 fetcher.close()  # the fetcher process is gone before anything else happens
             recorder.commit()

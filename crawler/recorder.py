@@ -13,13 +13,15 @@ committed (in batches, so fsync costs little).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from .archive import WARC_DIR, Archive
-from .capture import Written, assess
+from .capture import Assessment, Observed, Written, conclude, observe
+from .classify import classify
 from .contract import Event
 from .fetch.model import FetchResult, Resource
 from .formatting import iso_precise
@@ -64,29 +66,58 @@ class Recorder:
         self._this_run: dict[tuple, RevisitOf] = {}  # sub-resources stored by this run: (url, sha1, status)
         self.damaged: dict[str, str] = {}          # WARC file -> what is wrong with it (revisits not written)
 
-    def record(self, result: FetchResult) -> Event:
-        """Write ``result``'s records, judge it, queue its rows (committed in batches); return its event."""
-        target = self.targets[result.target]
-        history = self.store.history(target.name)
+    def observe(self, result: FetchResult, role: str = "page", history: History | None = None,
+                target: Target | None = None) -> Observed:
+        """Write ``result``'s records and look at it (:func:`crawler.capture.observe`); it is judged later.
+
+        ``history`` is the target's (read now unless given: a re-fetch is judged against the history its
+        first fetch saw); ``target`` overrides the watchlist's (a probe of the host reads the whole page).
+        """
+        target = target or self.targets[result.target]
+        if history is None:
+            history = self.store.history(target.name)
         writer, written = self._write(result, history)
-        judged = assess(target, result, history, written, run_id=self.run_id, max_body=self.max_body,
-                        max_text=self.max_text,
-                        load_text=self.store.text)
-        rows = judged.exchanges
+        seen = observe(target, result, history, written, run_id=self.run_id, max_body=self.max_body,
+                       max_text=self.max_text, load_text=self.store.text, role=role)
+        rows = written.exchanges
         if result.fetch == "browser" and written.response is not None:
-            text = judged.text if judged.text is not None else self.store.text(judged.capture.get("text_sha256"))
+            text = seen.text if seen.text is not None else self.store.text(seen.capture.get("text_sha256"))
             if text is not None:  # what was compared, beside the screenshot and the DOM it came from
                 dom = result.resource("dom")
                 rows.append(self._resource_row(writer, written.warc_file, len(rows), Resource(
                     "text", f"urn:text:{written.response_uri}", "text/plain; charset=utf-8", text.encode("utf-8"),
                     dom.date if dom is not None else result.finished), written.response.record_id))
-        writer.metadata(result.url, result.started, self._capture_fields(result, rows),
+        writer.metadata(result.url, result.started, self._capture_fields(result, rows, role),
                         concurrent_to=written.response.record_id if written.response else None)
-        self.events[target.name] = judged.event
-        self.pending.append((judged.capture, judged.exchanges, judged.text_row, judged.event_row, judged.event))
+        return seen
+
+    def record(self, result: FetchResult) -> Event:
+        """Write ``result``'s records, judge it on its own, queue its rows; return its event."""
+        seen = self.observe(result)
+        verdict = classify(seen.observation, seen.previous, confirm_after=seen.target.confirm_after)
+        return self.queue(conclude(seen, verdict, run_id=self.run_id, load_text=self.store.text))
+
+    def queue(self, judged: Assessment, first: dict | None = None) -> Event:
+        """Queue a judged capture's rows (committed in batches) and keep its event as the target's.
+
+        ``first`` is the ``captures`` row of this run's first fetch when ``judged`` is its re-fetch:
+        the event's ``evidence.first_capture`` is that row's id, known once it is inserted.
+        """
+        self.events[judged.event.target] = judged.event
+        self.pending.append((judged.capture, judged.exchanges, judged.text_row, judged.event_row, judged.event,
+                             first))
+        self._maybe_commit()
+        return judged.event
+
+    def queue_rows(self, capture: dict, exchanges: list[dict], text_row: tuple[str, str] | None) -> None:
+        """Queue the rows of a capture that has no event of its own (a first fetch awaiting its re-fetch,
+        a probe of the host)."""
+        self.pending.append((capture, exchanges, text_row, None, None, None))
+        self._maybe_commit()
+
+    def _maybe_commit(self) -> None:
         if len(self.pending) >= COMMIT_EVERY or self.clock() - self.last_commit >= COMMIT_SECONDS:
             self.commit()
-        return judged.event
 
     def _write(self, result: FetchResult, history: History):
         """Write every exchange's records, then the fetcher's resources (screenshot, DOM).
@@ -160,7 +191,7 @@ class Recorder:
             "truncated": None,
         }
 
-    def _capture_fields(self, result: FetchResult, rows: list[dict]) -> list[tuple[str, object]]:
+    def _capture_fields(self, result: FetchResult, rows: list[dict], role: str = "page") -> list[tuple[str, object]]:
         """The capture's own record: which target, which run, its records in order (role, request and
         response record ids, milliseconds the exchange took), what the WARC
         cannot say otherwise (the error, the TLS verification, the robots.txt decision). With it
@@ -168,7 +199,7 @@ class Recorder:
         final = result.final
         fields: list[tuple[str, object]] = [
             ("lastseen-capture", CAPTURE_FORMAT), ("target", result.target), ("run", self.run_id),
-            ("fetch", result.fetch), ("started", iso_precise(result.started)),
+            ("role", role), ("fetch", result.fetch), ("started", iso_precise(result.started)),
             ("finished", iso_precise(result.finished)), ("error-kind", result.error_kind), ("error", result.error),
             ("robots", result.robots),
         ]
@@ -238,8 +269,15 @@ class Recorder:
             return
         self.files.sync()  # records on disk before any row points at them
         with self.store.transaction():
-            for capture, exchanges, text_row, event_row, event in self.pending:
-                event.capture_id = self.store.insert_capture(capture, exchanges, text_row, event_row)
+            for capture, exchanges, text_row, event_row, event, first in self.pending:
+                if event_row is None:
+                    capture["id"] = self.store.insert_capture_rows(capture, exchanges, text_row)
+                    continue
+                evidence = event_row["evidence"]
+                if first is not None and evidence is not None:
+                    evidence["first_capture"] = first.get("id")
+                row = {**event_row, "evidence": json.dumps(evidence, ensure_ascii=False) if evidence else None}
+                event.capture_id = capture["id"] = self.store.insert_capture(capture, exchanges, text_row, row)
         self.pending.clear()
         self.last_commit = self.clock()
 

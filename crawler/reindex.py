@@ -1,31 +1,26 @@
 """Rebuilding the index from the WARC files: ``lastseen reindex``.
 
 The WARC files are the evidence; ``lastseen.db`` only indexes them. Under the
-archive's lock (exit 3 when a run holds it) a new index is built beside the old
-one (``lastseen.db.rebuilding``); then the old one is kept as
-``lastseen.db.broken-<UTC time>`` (with its ``-wal``, ``-shm``) and the new one
-renamed into place. A failure leaves the old index as it was.
-
-Read file by file in name (= time) order: each file's ``warcinfo`` record (its
+archive's lock (exit 3 when a run holds it) a new index is built beside the old one
+(``lastseen.db.rebuilding``); the old one is kept as ``lastseen.db.broken-<UTC time>``
+(with ``-wal``, ``-shm``), the new one renamed into place; a failure changes nothing. Read file by file in name (= time) order: each file's ``warcinfo`` record (its
 run: ``isPartOf``, software, watchlist name and SHA-256), each capture's
 ``metadata`` record (``lastseen-capture: 1``, written after its exchanges by
 :class:`crawler.recorder.Recorder`: target, run, times, error, robots.txt, TLS,
 its exchanges' records in order) and the records themselves (statuses, URLs,
 gzip member offsets and lengths, digests, ``WARC-Truncated``, IP, revisits).
-Files written before capture records are grouped best-effort: a capture starts
-at an exchange whose URL is a watchlist target's and that is not where the
-previous exchange redirected to. Each capture is judged by
-:func:`crawler.capture.assess`, the recorder's own code path, in capture order
-per target against the index rebuilt so far, so extraction (with the target's
-``select``/``ignore`` from the watchlist) and ``good`` are what the recorder
-made them. :data:`NOT_REBUILT` says what no WARC record holds; :data:`FILLERS`
-lists what fills the new index, one function per source of the archive.
+Files written before capture records are grouped best-effort: a capture starts at
+a target's URL (unless redirected to), then takes the hops and retries that follow. Each capture is judged by
+:func:`crawler.capture.assess` in capture order per target against the index
+rebuilt so far, so extraction (with the watchlist's ``select``/``ignore``) and
+``good`` are what the recorder made them (a probe of a host is never good).
+:data:`NOT_REBUILT` says what no WARC record holds; :data:`FILLERS` lists what
+fills the new index, one function per source of the archive.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import hashlib
 import json
@@ -33,7 +28,7 @@ import os
 import shutil
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urljoin
@@ -303,8 +298,7 @@ def _warc_fields(block: bytes) -> dict[str, list[str]]:
 
 def _from_capture_record(job, path, warc_file, info, uri, fields, responses, requests) -> None:
     """One capture, as its ``metadata`` record names it."""
-    one = {k: v[0] for k, v in fields.items()}
-    exchanges = []
+    one, exchanges = {k: v[0] for k, v in fields.items()}, []
     for line in fields.get("exchange", []):
         role, request_id, response_id, *more = line.split(" ")
         if role == "resource":
@@ -319,19 +313,22 @@ def _from_capture_record(job, path, warc_file, info, uri, fields, responses, req
     _judge(job, path, warc_file, info, run_id=one.get("run") or info.get("ispartof"), name=one.get("target", ""),
            url=uri or "", started=one.get("started"), finished=one.get("finished"), exchanges=exchanges,
            error_kind=one.get("error-kind"), error=one.get("error"), robots=one.get("robots"),
-           fetch=one.get("fetch") or "http", tls=(tls, one.get("tls-error")))
+           fetch=one.get("fetch") or "http", tls=(tls, one.get("tls-error")), role=one.get("role") or "page")
 
 
 def _from_legacy_file(job, path, warc_file, info, responses, requests) -> None:
     """Captures of a file written before capture records: grouped by target URL and redirects."""
     by_url = {t.url: t for t in reversed(job.listed.values())}  # the first target with a URL, if two share it
     groups: list[tuple[Target, list]] = []
-    follows = None
+    follows = last = None
     ungrouped = []
     for resp in responses.values():
         req = requests.get(resp.record_id)
         if req is not None and resp.uri in by_url and resp.uri != follows:
             groups.append((by_url[resp.uri], []))
+        elif resp.uri not in (follows, last):  # neither a hop nor a retry of the capture under way
+            req = None
+        last = resp.uri
         if req is not None and groups:
             groups[-1][1].append((resp, req))
         else:
@@ -352,13 +349,15 @@ def _from_legacy_file(job, path, warc_file, info, responses, requests) -> None:
 
 
 def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, name, url, started, finished,
-           exchanges, error_kind, error, robots, fetch, tls) -> None:
+           exchanges, error_kind, error, robots, fetch, tls, role="page") -> None:
     """Judge one capture as the recorder did (:func:`crawler.capture.assess`) and insert its rows."""
     if not run_id or not name or not started:
         job.lose("captures whose run or target cannot be told")
         return
     run = _run(job, run_id, info, started)
     target = _target(job, name, url or (exchanges[0][1].uri if exchanges else ""))
+    if role in ("probe", "home"):
+        target = replace(target, url=url or target.url, select=None, ignore=())
     rows, objs = [], []
     for seq, (role, resp, req, duration) in enumerate(exchanges):
         sha256, size = resp.payload_sha256, resp.payload_length
@@ -399,12 +398,13 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
         final.body = _payload(job.root / where["warc_file"], where["offset"])
     written = Written(warc_file, display_path(path), rows, response, revisit)
     judged = assess(target, result, job.store.history(name), written, run_id=run_id,
-                    max_body=job.settings.max_body, max_text=job.settings.max_text, load_text=lambda _: None)
+                    max_body=job.settings.max_body, max_text=job.settings.max_text, load_text=lambda _: None,
+                    role=role)
     listed = job.listed.get(name)
     job.store.put_target({"name": name, "url": target.url, "tags": json.dumps(list(listed.tags if listed else ())),
                           "first_seen": run["started"], "updated": run["started"]})
     job.store.insert_capture_rows(judged.capture, judged.exchanges, judged.text_row)
-    run["targets_due"] += 1
+    run["targets_due"] += role == "page"
     run["finished"] = max(run["finished"] or "", iso(parse_iso(finished or started)))
 
 
@@ -433,7 +433,7 @@ def _target(job: _Rebuild, name: str, url: str) -> Target:
         if job.watchlist is not None:
             job.unlisted.add(name)
         return Target(name=name, url=url)
-    return dataclasses.replace(listed, url=url)
+    return replace(listed, url=url)
 
 
 def _original(job: _Rebuild, record_id: str) -> dict | None:

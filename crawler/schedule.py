@@ -43,22 +43,32 @@ def jitter_offset(target: Target, jitter: float) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64 * jitter
 
 
-def effective_every(target: Target, watchlist: Watchlist) -> float | None:
+#: A target awaiting confirmation of a failure is due again after at most this long (seconds).
+CONFIRM_EVERY = 3600.0
+
+
+def effective_every(target: Target, watchlist: Watchlist, unconfirmed: bool = False) -> float | None:
+    """The target's ``every`` (seconds); ``min(every, 1h)`` while a failure awaits confirmation, so it is
+    confirmed (or not) within hours, not days."""
     every = target.every if target.every is not None else watchlist.settings.every
+    if unconfirmed and every:
+        every = min(every, CONFIRM_EVERY)
     return every
 
 
-def next_due(target: Target, watchlist: Watchlist, last_run_start: datetime | None) -> datetime | None:
+def next_due(target: Target, watchlist: Watchlist, last_run_start: datetime | None,
+             unconfirmed: bool = False) -> datetime | None:
     """When ``target`` is next due; None means "on every run" (no ``every``) or never attempted."""
-    every = effective_every(target, watchlist)
+    every = effective_every(target, watchlist, unconfirmed)
     if not every or last_run_start is None:
         return None
     wait = every + jitter_offset(target, watchlist.settings.jitter) - tolerance(every)
     return last_run_start + timedelta(seconds=max(0.0, wait))
 
 
-def is_due(target: Target, watchlist: Watchlist, last_run_start: datetime | None, now: datetime) -> bool:
-    due = next_due(target, watchlist, not_after(last_run_start, now))
+def is_due(target: Target, watchlist: Watchlist, last_run_start: datetime | None, now: datetime,
+           unconfirmed: bool = False) -> bool:
+    due = next_due(target, watchlist, not_after(last_run_start, now), unconfirmed)
     return due is None or now >= due
 
 
@@ -83,8 +93,10 @@ class TargetStatus:
     last_reason: str | None
     last_good: datetime | None         # when the last good capture began
     next_due: datetime | None          # None: due on the next run
-    consecutive_failures: int          # unreachable verdicts since the last other verdict
+    consecutive_failures: int          # unreachable or blocked verdicts since the last other verdict
     captures: int
+    confirm_after: int = 3             # failures in a row that confirm (and alert)
+    unconfirmed: bool = False          # the failure awaits confirmation: due again within CONFIRM_EVERY
 
     def to_json(self) -> dict:
         return {
@@ -93,6 +105,7 @@ class TargetStatus:
             "last_verdict": self.last_verdict, "last_reason": self.last_reason,
             "last_good": iso(self.last_good), "next_due": iso(self.next_due),
             "consecutive_failures": self.consecutive_failures, "captures": self.captures,
+            "confirm_after": self.confirm_after, "unconfirmed": self.unconfirmed,
         }
 
 
@@ -105,7 +118,8 @@ def target_status(watchlist: Watchlist, records: Mapping[str, "TargetRecord"], n
     out = []
     for t in watchlist.targets:
         rec = records.get(t.name)
-        due = next_due(t, watchlist, not_after(parse_iso(rec.last_run_start), now) if rec else None)
+        unconfirmed = bool(rec and rec.unconfirmed)
+        due = next_due(t, watchlist, not_after(parse_iso(rec.last_run_start), now) if rec else None, unconfirmed)
         out.append(TargetStatus(
             name=t.name, url=t.url, tags=tuple(t.tags),
             last_capture=parse_iso(rec.last_capture) if rec else None,
@@ -115,7 +129,7 @@ def target_status(watchlist: Watchlist, records: Mapping[str, "TargetRecord"], n
             last_good=parse_iso(rec.last_good) if rec else None,
             next_due=due if due is not None and due > now else None,
             consecutive_failures=rec.consecutive_failures if rec else 0,
-            captures=rec.captures if rec else 0,
+            captures=rec.captures if rec else 0, confirm_after=t.confirm_after, unconfirmed=unconfirmed,
         ))
     return out
 

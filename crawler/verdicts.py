@@ -17,6 +17,8 @@ Facts of a verdict, each overridable per reason where it makes sense:
 - ``good``: the capture becomes the target's last good capture (what later captures are diffed against);
 - ``alerts``: ``ALWAYS``, ``NEVER``, or ``ON_TRANSITION`` (a state: alerts when it begins; repeated,
   it keeps its verdict without alerting again);
+- ``confirm``: ``REFETCH`` (a transition into it is confirmed by a second fetch later in the run),
+  ``REPEAT`` (confirmed after ``confirm_after`` failed captures in a row), or None (needs no confirming);
 - ``detail``: the report gives the event an evidence page;
 - ``label``, ``colour`` (terminal), ``badge`` (report: background, text, border): how it is shown.
 """
@@ -29,6 +31,8 @@ __all__ = [
     "ALWAYS",
     "NEVER",
     "ON_TRANSITION",
+    "REFETCH",
+    "REPEAT",
     "REASONS",
     "VERDICTS",
     "Facts",
@@ -40,6 +44,7 @@ __all__ = [
 ]
 
 ALWAYS, NEVER, ON_TRANSITION = "always", "never", "on transition"
+REFETCH, REPEAT = "refetch", "repeat"
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class VerdictKind:
     colour: str                     # a terminal (rich) colour, "" for none
     badge: tuple[str, str, str]     # report badge: background, text, border
     reasons: tuple[Reason, ...] = ()
+    confirm: str | None = None      # REFETCH, REPEAT or None
 
     @property
     def persists(self) -> bool:
@@ -89,6 +95,7 @@ class Facts:
     colour: str
     badge: tuple[str, str, str]
     order: int
+    confirm: str | None = None
 
     @property
     def persists(self) -> bool:
@@ -113,30 +120,72 @@ VERDICTS: dict[str, VerdictKind] = {
             "changed", "the compared text differs from the last good capture; the report shows the word-level diff",
             "Changed", good=True, alerts=ALWAYS, detail=True, colour="yellow",
             badge=("#fff1cc", "#5c3c00", "#d4a72c"),
-        ),
-        VerdictKind(
-            "vanished", "the page is gone: the final response is 404 or 410, or it redirects to the site's home page",
-            "Vanished", good=False, alerts=ON_TRANSITION, detail=True, colour="red",
-            badge=("#ffe0dd", "#82071e", "#ee9a95"),
             reasons=(
-                _r("http-404", "the final response is 404 (301 → 404 counts: the final status decides)"),
-                _r("http-410", "the final response is 410 Gone"),
-                _r("redirected", "redirected to the site's home page (same host ignoring `www.` and scheme, path `/`)"),
+                _r("select-empty", "the target's `select` matched text in the last good capture and matches nothing "
+                                   "now (a redesign, or the watched part removed); later captures where it still "
+                                   "finds nothing are `unchanged`"),
             ),
         ),
         VerdictKind(
+            "vanished",
+            "the page is gone: 404 or 410, a \"not found\" page served as 200, a redirect to an unrelated page, or "
+            "its text collapsed to a stub; alerts once a second fetch in the same run agrees",
+            "Vanished", good=False, alerts=ON_TRANSITION, detail=True, colour="red",
+            badge=("#ffe0dd", "#82071e", "#ee9a95"), confirm=REFETCH,
+            reasons=(
+                _r("http-404", "the final response is 404 (301 → 404 counts: the final status decides)"),
+                _r("http-410", "the final response is 410 Gone"),
+                _r("redirected", "redirected to a page whose text keeps little of the last good capture's: the "
+                                 "site's home page, a login or search page, a signpost (\"moved to our archive\"); "
+                                 "decided by content, not by the URL"),
+                _r("soft-404", "a 2xx answer that is a \"not found\" page: its title or main heading says so (in "
+                               "any language of the phrase table) on a page that keeps little of the last good "
+                               "text, or it is the host's own answer to a random path, or its home page"),
+                _r("emptied", "the compared text collapsed to a small fraction of the last good capture's, below a "
+                              "floor (a case study replaced by a stub); never for a `js-shell` or `auto-fallback` "
+                              "capture"),
+            ),
+        ),
+        VerdictKind(
+            "moved",
+            "redirected to another URL whose text keeps most of the last good capture's; it becomes the last good "
+            "capture, and later captures through the same redirect are compared as usual; alerts once a second "
+            "fetch in the same run agrees (a redirect that changes only the scheme, `www.` or a trailing slash is "
+            "not a move)",
+            "Moved", good=True, alerts=ALWAYS, detail=True, colour="cyan",
+            badge=("#dff7f7", "#0b4f52", "#7fd0d3"), confirm=REFETCH,
+        ),
+        VerdictKind(
             "restored",
-            "the previous verdict was `vanished` or `unreachable` and the page is back; diffed against the last "
-            "good capture",
+            "the target's state was a confirmed `vanished`, `unreachable` or `blocked` (one that alerted) and the "
+            "page is back; diffed against the last good capture (recovering from an unconfirmed failure is "
+            "`unchanged` or `changed`)",
             "Restored", good=True, alerts=ALWAYS, detail=True, colour="green",
             badge=("#d8f5df", "#0f4d22", "#7fcf98"),
         ),
         VerdictKind(
+            "blocked",
+            "the monitor was refused (which is not removal): alerts after `confirm_after` failed captures in a row, "
+            "like `unreachable`; a blocked capture never becomes the last good capture",
+            "Blocked", good=False, alerts=ON_TRANSITION, detail=False, colour="bright_magenta",
+            badge=("#fde2f3", "#6e1150", "#e79ccc"), confirm=REPEAT,
+            reasons=(
+                _r("http-401", "the final response is 401: the page asks for credentials"),
+                _r("http-403", "the final response is 403 Forbidden"),
+                _r("http-429", "the final response is 429 Too Many Requests (its `Retry-After` was longer than "
+                               "`retry_after_max`, or retrying did not help)"),
+                _r("challenge", "a challenge, captcha or bot-check page (Cloudflare, Akamai, Imperva, Sucuri, AWS "
+                                "WAF, DataDome, PerimeterX, DDoS-Guard, generic captcha), whatever its status, 200 "
+                                "included"),
+            ),
+        ),
+        VerdictKind(
             "unreachable",
             "no usable answer: DNS, connection, timeout, TLS failures, server errors, other client errors, or "
-            "robots.txt forbids the fetch",
+            "robots.txt forbids the fetch; alerts after `confirm_after` failed captures in a row (at once for a "
+            "target never captured successfully)",
             "Unreachable", good=False, alerts=ON_TRANSITION, detail=False, colour="magenta",
-            badge=("#f0e3ff", "#4c1d85", "#c3a3ef"),
+            badge=("#f0e3ff", "#4c1d85", "#c3a3ef"), confirm=REPEAT,
             reasons=(
                 _r("dns", "the host name does not resolve"),
                 _r("refused", "the connection was refused"),
@@ -151,10 +200,11 @@ VERDICTS: dict[str, VerdictKind] = {
                 _r("protocol", "any other failure: a response that is not valid HTTP (HTTP/0.9 included), a status "
                                "outside 100–599, an unsupported scheme"),
                 _r("http-5xx", "the final response is a server error (after `retries`)"),
-                _r("http-4xx", "the final response is a client error other than 404/410 (401, 403, 429…)"),
+                _r("http-4xx", "the final response is a client error other than 401, 403, 404, 410 and 429 "
+                               "(400, 405, 451…)"),
                 _r("http-3xx", "the final response is a redirect that could not be followed (no `Location`, or to a "
-                               "scheme other than http/https such as `file:` or `javascript:`), or was not: from a public address "
-                               "into a private one (flag `private-redirect`)"),
+                               "scheme other than http/https such as `file:` or `javascript:`), or was not: from a "
+                               "public address into a private one (flag `private-redirect`)"),
                 _r("browser", "a `fetch: browser` target, and no Chromium to load it in: none found, it would not "
                               "start, or it crashed (the message says how to install one; HTTP targets are "
                               "unaffected)"),
@@ -206,6 +256,7 @@ def facts(verdict: str, reason: str | None = None) -> Facts:
         description=found.description if found is not None else kind.description,
         label=kind.label if kind is not _UNKNOWN else verdict, good=pick("good"), alerts=pick("alerts"),
         detail=pick("detail"), colour=kind.colour, badge=kind.badge, order=order(verdict)[0],
+        confirm=kind.confirm,
     )
 
 
@@ -225,16 +276,20 @@ def reference_markdown() -> str:
     markers of ``docs/verdicts.md``; ``python -m crawler.verdicts`` writes it there.
     """
     spelled = {ALWAYS: "yes", NEVER: "no", ON_TRANSITION: "on transition"}
+    confirmed_by = {REFETCH: "a second fetch in the run", REPEAT: "`confirm_after` failures in a row", None: "—"}
     lines = [
-        "| verdict | reason | when | alerts | becomes the last good capture |",
-        "| --- | --- | --- | --- | --- |",
+        "| verdict | reason | when | alerts | confirmed by | becomes the last good capture |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for kind in VERDICTS.values():
-        rows = [(r.name, r.description) for r in kind.reasons] or [(None, kind.description)]
+        # A good verdict may come without a reason (changed); the others always carry one.
+        rows = [(r.name, r.description) for r in kind.reasons]
+        if not rows or kind.good:
+            rows.insert(0, (None, kind.description))
         for reason, description in rows:
             f = facts(kind.name, reason)
             cells = (f"`{kind.name}`", f"`{reason}`" if reason else "—", description.replace("|", "\\|"),
-                     spelled[f.alerts], "yes" if f.good else "no")
+                     spelled[f.alerts], confirmed_by[f.confirm], "yes" if f.good else "no")
             lines.append(f"| {' | '.join(cells)} |")
     return "\n".join(lines) + "\n"
 

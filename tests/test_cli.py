@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 
 from .helpers import lastseen, write_watchlist
 from .site import closed_port
@@ -150,7 +151,7 @@ def test_failed_alert_delivery_is_reported_to_cron(tmp_path):
     assert "alert to json://127.0.0.1" in ran.stderr and "failed" in ran.stderr
 
 
-def test_status_shows_last_verdict_next_due_and_failures(tmp_path, site):
+def test_status_shows_last_verdict_next_due_and_failures(tmp_path, site, monkeypatch):
     _pages(site, 1)
     write_watchlist(tmp_path / "watchlist.yaml", [
         {"name": "p0", "url": site.url("/p0"), "every": "6h"},
@@ -171,6 +172,17 @@ def test_status_shows_last_verdict_next_due_and_failures(tmp_path, site):
     assert rows["later"]["captures"] == 0 and rows["later"]["last_capture"] is None
     human = lastseen(tmp_path, "status")
     assert human.exit_code == 0 and "p0" in human.stdout
+    # a target captured once, then failing: the count towards confirm_after, and due again within the hour
+    site.set("/p0", "<h1>down</h1>", status=503)
+    lastseen(tmp_path, "run", "--only", "p0", "--force")
+    rows = {r["target"]: r for r in lastseen(tmp_path, "status", "--json").json["targets"]}
+    assert rows["p0"]["last_verdict"] == "unreachable" and rows["p0"]["consecutive_failures"] == 1
+    assert rows["p0"]["unconfirmed"] is True and rows["p0"]["confirm_after"] == 3
+    assert rows["down"]["unconfirmed"] is False  # never captured: confirmed at once
+    monkeypatch.setenv("COLUMNS", "200")  # one line per row
+    assert "1 of 3, unconfirmed" in lastseen(tmp_path, "status").stdout
+    due = datetime.fromisoformat(rows["p0"]["next_due"].replace("Z", "+00:00"))
+    assert due - datetime.now(timezone.utc) < timedelta(hours=1)
 
 
 def test_cron_prints_an_absolute_crontab_line(tmp_path):

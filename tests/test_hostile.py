@@ -153,7 +153,7 @@ EXPECTED = {
     "to-file": ("unreachable", "http-3xx", []),
     "retry-after-1": ("new", None, []),
     "retry-after-date": ("new", None, []),
-    "retry-after-3600": ("unreachable", "http-4xx", []),
+    "retry-after-3600": ("blocked", "http-429", []),
     "normal-2": ("new", None, []),
 }
 

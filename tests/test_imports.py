@@ -4,7 +4,7 @@ Nothing is imported: every module is parsed and its imports resolved (relative
 ones against its package). Imports under ``if TYPE_CHECKING:`` do not count:
 they never run. Imports inside functions do: they run when called.
 
-The pure core (``crawler.extract``, ``diff``, ``classify``, ``verdicts``,
+The pure core (``crawler.extract``, ``diff``, ``classify``, ``evidence``, ``verdicts``,
 ``formatting``) must not reach fetching, storage, WARC or the network, not even
 through another module of ``crawler``: those rules follow imports inside
 ``crawler/`` (and importing ``crawler.a.b`` runs ``crawler/a/__init__.py``).
@@ -117,7 +117,8 @@ def _matches(name: str, patterns: tuple[str, ...]) -> str | None:
 
 GRAPH = ImportGraph(ROOT)
 
-PURE = ("crawler.extract", "crawler.diff", "crawler.classify", "crawler.verdicts", "crawler.formatting")
+PURE = ("crawler.extract", "crawler.diff", "crawler.classify", "crawler.evidence", "crawler.verdicts",
+        "crawler.formatting")
 IO_AND_NETWORK = (
     "crawler.fetch*", "crawler.store", "crawler.warc", "crawler.archive", "crawler.recorder", "crawler.monitor",
     "scrapy", "twisted", "playwright", "sqlite3", "sqlite_utils", "warcio", "socket", "ssl", "http.client",

@@ -67,3 +67,25 @@ targets:
     assert next_due(t, jittered, last) == expected
     assert not is_due(t, jittered, last, expected - timedelta(seconds=1))
     assert is_due(t, jittered, last, expected)
+
+
+def test_a_failure_awaiting_confirmation_is_due_again_within_the_hour():
+    daily, six = BASE.targets[1], BASE.targets[0]
+    an_hour_ago = NOW - timedelta(hours=1)
+    assert not is_due(daily, BASE, an_hour_ago, NOW)
+    assert is_due(daily, BASE, an_hour_ago, NOW, unconfirmed=True)
+    assert not is_due(six, BASE, NOW - timedelta(minutes=30), NOW, unconfirmed=True)
+    # a confirmed failure (or none) keeps the target's own pace
+    assert not is_due(six, BASE, an_hour_ago, NOW, unconfirmed=False)
+
+
+def test_confirm_after_defaults_to_settings_and_is_bounded():
+    import pytest
+
+    from crawler.errors import WatchlistError
+
+    w = wl("settings: {confirm_after: 5}\ntargets:\n  - {name: a, url: 'https://a.example/'}\n"
+           "  - {name: b, url: 'https://a.example/b', confirm_after: 1}\n")
+    assert [t.confirm_after for t in w.targets] == [5, 1]
+    with pytest.raises(WatchlistError, match="confirm_after: must be at most 100"):
+        wl("targets:\n  - {name: a, url: 'https://a.example/', confirm_after: 500}\n")

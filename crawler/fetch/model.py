@@ -33,9 +33,12 @@ ROLES = {
     "redirect": "a redirect hop of the page's own chain that was followed",
     "subresource": "something the page loaded (image, style, script, XHR)",
     "resource": "a record lastseen made itself (screenshot, rendered DOM, extracted text)",
+    "refetch": "an attempt at the target's URL made again later in the run, to confirm that it vanished or moved",
+    "probe": "an attempt at a random path of the target's host: what the host serves for a page it does not have",
+    "home": "an attempt at the home page of the target's host (is the page now the home page?)",
 }
-#: Roles of the page's own chain: ``final`` and ``status_chain`` speak of these only.
-PAGE_CHAIN = frozenset({"page", "redirect"})
+#: Roles of the fetched URL's own chain: ``final`` and ``status_chain`` speak of these only.
+PAGE_CHAIN = frozenset({"page", "redirect", "refetch", "probe", "home"})
 
 
 @dataclass

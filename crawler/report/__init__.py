@@ -1,7 +1,14 @@
 """The analyst's HTML reports: rendering (:mod:`.render`, templates in ``crawler/templates/``)
 and what they show, assembled from the index (:mod:`.views`)."""
 
-from .render import CONTEXT_CHARS, DETAIL_VERDICTS, VERDICT_ORDER, CaptureView, ReportEvent, write_report
+from .render import (
+    CONTEXT_CHARS,
+    DETAIL_VERDICTS,
+    VERDICT_ORDER,
+    CaptureView,
+    ReportEvent,
+    write_report,
+)
 from .views import build_report, capture_view, report_events, write_run_report
 
 __all__ = [

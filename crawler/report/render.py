@@ -125,6 +125,8 @@ class ReportEvent:
     new_text: str | None
     screenshot: bytes | None = None  # PNG of this capture's page (browser captures), when loaded
     compared_screenshot: bytes | None = None  # PNG of the compared (last good) capture's page
+    confirmed: bool | None = None  # vanished, moved, unreachable, blocked: confirmed yet (None: not applicable)
+    signals: dict | None = None  # the event's evidence: the signals its verdict was decided on
 
 
 def write_report(

@@ -84,6 +84,8 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
             alert=bool(row["alert"]), summary=row["summary"] or "", current=current_view,
             compared=compared_view, diff=diff, old_text=old_text, new_text=new_text,
             screenshot=png, compared_screenshot=compared_png,
+            confirmed=None if row.get("confirmed") is None else bool(row["confirmed"]),
+            signals=json.loads(row["evidence"]) if row.get("evidence") else None,
         )
 
 

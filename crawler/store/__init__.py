@@ -90,9 +90,16 @@ class History:
     good: GoodCapture | None
     payload: StoredPayload | None
     recent_verdicts: tuple[str, ...] = ()   # newest first, at most RECENT_VERDICTS
+    state: str | None = None                # verdict of the last event not awaiting confirmation
+    failures: int = 0                       # unreachable/blocked events in a row, newest first
 
 
 RECENT_VERDICTS = 10
+#: How far back the state and the count of failures in a row are looked for (``confirm_after`` is at most this).
+STATE_HORIZON = 100
+FAILING_VERDICTS = ("unreachable", "blocked")
+#: Roles of captures that are the target's own (a probe of its host or its home page is not).
+OWN_ROLES = ("page", "refetch")
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,8 @@ class TargetRecord:
     last_good: str | None = None        # when its last good capture began
     last_run_start: str | None = None   # start of the last run that attempted it
     captures: int = 0
-    consecutive_failures: int = 0       # unreachable verdicts since the last other verdict
+    consecutive_failures: int = 0       # unreachable or blocked verdicts since the last other verdict
+    unconfirmed: bool = False           # its last event awaits confirmation (failures < confirm_after)
 
 
 #: Facts of a recovery with a column of their own in ``recoveries``; others go to ``details`` (JSON).
@@ -238,10 +246,13 @@ class CaptureStore(PayloadQueries, ReportQueries):
     # -- history --------------------------------------------------------
     @_translated
     def history(self, target: str) -> History:
-        recent = tuple(r[0] for r in self.conn.execute(
-            "select verdict from events where target = ? order by id desc limit ?", (target, RECENT_VERDICTS)
-        ))
+        events = self.conn.execute(
+            "select verdict, confirmed from events where target = ? order by id desc limit ?", (target, STATE_HORIZON)
+        ).fetchall()
+        recent = tuple(v for v, _ in events[:RECENT_VERDICTS])
         last_verdict = recent[0] if recent else None
+        state = next((v for v, confirmed in events if confirmed != 0), None)
+        failures = next((i for i, (v, _) in enumerate(events) if v not in FAILING_VERDICTS), len(events))
         good = self.conn.execute(
             "select id, text_sha256, fingerprint, kind, payload_sha256, extract_key, title, links, charset, "
             "final_url, heading, flags, rendered_sha256 "
@@ -251,7 +262,8 @@ class CaptureStore(PayloadQueries, ReportQueries):
         payload = self.conn.execute(
             "select id, payload_sha1, record_type, warc_record_id, refers_to_record_id, final_url, "
             "refers_to_uri, refers_to_date, status from captures "
-            "where target = ? and record_type is not null order by id desc limit 1",
+            "where target = ? and record_type is not null and coalesce(role, 'page') in ('page', 'refetch') "
+            "order by id desc limit 1",
             (target,),
         ).fetchone()
         stored = None
@@ -268,7 +280,7 @@ class CaptureStore(PayloadQueries, ReportQueries):
                 warc_file = offset = length = None
                 date, uri = (ref_date, ref_uri) if rtype == "revisit" else (None, final_url)
             stored = StoredPayload(cid, sha1, record_id, uri, date, status, warc_file, offset, length)
-        return History(last_verdict, GoodCapture(*good) if good else None, stored, recent)
+        return History(last_verdict, GoodCapture(*good) if good else None, stored, recent, state, failures)
 
     def text(self, sha256: str | None) -> str | None:
         if sha256 is None:
@@ -420,27 +432,41 @@ class CaptureStore(PayloadQueries, ReportQueries):
                 target: (started, status, verdict, reason)
                 for target, started, status, verdict, reason in self.conn.execute(
                     "select c.target, c.started, c.status, e.verdict, e.reason from captures c "
-                    "join (select target, max(id) as id from captures group by target) m on m.id = c.id "
+                    "join (select target, max(id) as id from captures where coalesce(role, 'page') "
+                    "in ('page', 'refetch') group by target) m on m.id = c.id "
                     "left join events e on e.capture_id = c.id"
                 )
             }
             runs = _last_run_starts(self.conn)
             good = dict(self.conn.execute("select target, max(started) from captures where good = 1 group by target"))
-            counts = dict(self.conn.execute("select target, count(*) from captures group by target"))
+            counts = dict(self.conn.execute(
+                "select target, count(*) from captures where coalesce(role, 'page') in ('page', 'refetch') "
+                "group by target"))
             failures = dict(self.conn.execute(
-                "select e.target, count(*) from events e where e.verdict = 'unreachable' and e.id > "
+                "select e.target, count(*) from events e where e.verdict in ('unreachable', 'blocked') and e.id > "
                 "coalesce((select max(o.id) from events o where o.target = e.target "
-                "and o.verdict != 'unreachable'), 0) group by e.target"
+                "and o.verdict not in ('unreachable', 'blocked')), 0) group by e.target"
             ))
+            unconfirmed = self._unconfirmed()
         out = {}
         for name in set(last) | set(runs) | set(counts):
             started, status, verdict, reason = last.get(name, (None, None, None, None))
             out[name] = TargetRecord(
                 last_capture=started, last_status=status, last_verdict=verdict, last_reason=reason,
                 last_good=good.get(name), last_run_start=runs.get(name), captures=counts.get(name, 0),
-                consecutive_failures=failures.get(name, 0),
+                consecutive_failures=failures.get(name, 0), unconfirmed=name in unconfirmed,
             )
         return out
+
+    def unconfirmed_targets(self) -> set[str]:
+        """Targets whose last event awaits confirmation (an unreachable or blocked state not yet confirmed)."""
+        with self._reading():
+            return self._unconfirmed()
+
+    def _unconfirmed(self) -> set[str]:
+        return {name for (name,) in self.conn.execute(
+            "select e.target from events e join (select target, max(id) as id from events group by target) m "
+            "on m.id = e.id where e.confirmed = 0")}
 
     # -- alerts owed ----------------------------------------------------
     @_translated

@@ -123,4 +123,14 @@ def _migration_7(db: sqlite_utils.Database) -> None:
     db["exchanges"].create_index(["url", "payload_sha1"])
 
 
-MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7]
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """Confirmation: what a capture was fetched for (``page``, ``refetch``, ``probe``, ``home``), whether an
+    event's state is confirmed (1, 0, null when it needs no confirming) and the evidence it was decided on."""
+    db["captures"].add_column("role", str)
+    db.execute("update captures set role = 'page'")
+    db["events"].add_column("confirmed", int)
+    db["events"].add_column("evidence", str)
+
+
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
+              _migration_8]

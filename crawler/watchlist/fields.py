@@ -16,6 +16,7 @@ from typing import Any
 from .kinds import (
     ALERT,
     BOOLEAN,
+    CONFIRM_COUNT,
     CONTACT,
     COUNT_0,
     COUNT_1,
@@ -162,6 +163,11 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           _default(Settings, "jitter")),
     Field("fetch", FETCH,
           "Default for targets' `fetch`: how a target is fetched.", _default(Settings, "fetch")),
+    Field("confirm_after", CONFIRM_COUNT,
+          "Default for targets' `confirm_after`: failed captures in a row (`unreachable` or `blocked`) before "
+          "a failure is confirmed and alerts. A target that has never been captured successfully alerts on "
+          "its first failure; one awaiting confirmation is due again within an hour.",
+          _default(Settings, "confirm_after")),
     Field("browser_path", PATH,
           "The Chromium executable browser targets are loaded in. Left out or null: `LASTSEEN_CHROMIUM`, "
           "then Playwright's own Chromium (`playwright install chromium`), then `chromium`, `chromium-browser` "
@@ -205,6 +211,10 @@ TARGET_FIELDS: tuple[Field, ...] = (
           "archived, with a full-page screenshot and the rendered DOM, whose text is compared). Left out or "
           "null: `settings.fetch`.",
           None, nullable=True, example="browser"),
+    Field("confirm_after", CONFIRM_COUNT,
+          "Failed captures in a row (`unreachable` or `blocked`) before this target's failure is confirmed "
+          "and alerts (1: alert on the first). Left out or null: `settings.confirm_after`.",
+          None, nullable=True, example=3),
     Field("wait_for", SELECTOR,
           "Browser targets: a CSS selector of an element that must be visible before the page is captured. "
           "If it never appears, the page is captured when `timeout` is up and flagged `browser-timeout`.",

@@ -105,15 +105,19 @@ def _require_str(value: Any, example: str) -> str:
     return value
 
 
-def _count(minimum: int) -> Kind:
+def _count(minimum: int, maximum: int | None = None) -> Kind:
     def convert(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"must be a whole number >= {minimum}, got {describe(value)}")
         if value < minimum:
             raise ValueError(f"must be >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be at most {maximum}, got {value}")
         return value
 
-    return Kind(f"integer ≥ {minimum}", convert, {"type": "integer", "minimum": minimum})
+    if maximum is None:
+        return Kind(f"integer ≥ {minimum}", convert, {"type": "integer", "minimum": minimum})
+    return Kind(f"integer {minimum}–{maximum}", convert, {"type": "integer", "minimum": minimum, "maximum": maximum})
 
 
 def _duration(*, allow_zero: bool, maximum: int) -> Kind:
@@ -357,6 +361,7 @@ def _alert_convert(value: Any) -> str:
 
 _STRING = {"type": "string", "minLength": 1}
 COUNT_1, COUNT_0 = _count(1), _count(0)
+CONFIRM_COUNT = _count(1, 100)  # confirm_after: the index looks 100 events back (store.STATE_HORIZON)
 # every duration and size is bounded (its label, the schema and the docs say so)
 DURATION_POSITIVE = _duration(allow_zero=False, maximum=MAX_DURATION)
 DURATION_ANY = _duration(allow_zero=True, maximum=MAX_DURATION)

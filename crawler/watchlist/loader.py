@@ -356,7 +356,8 @@ class Reader:
         for problem in self.problems[before:]:
             problem.target = problem.target or name
         self.unknown_keys(entries, list(TARGET_BY_NAME), "a target", name)
-        values: dict[str, Any] = {"every": settings.every, "fetch": settings.fetch}
+        values: dict[str, Any] = {"every": settings.every, "fetch": settings.fetch,
+                                  "confirm_after": settings.confirm_after}
         for spec in TARGET_FIELDS[1:]:
             if spec.name in entries:
                 ok, value = self.field(spec, *entries[spec.name], name)
@@ -370,6 +371,8 @@ class Reader:
             values["every"] = settings.every
         if values["fetch"] is None:
             values["fetch"] = settings.fetch
+        if values["confirm_after"] is None:
+            values["confirm_after"] = settings.confirm_after
         for spec in TARGET_FIELDS:
             if spec.mode not in (None, values["fetch"]) and values.get(spec.name) is not None:
                 self.report(_line(entries[spec.name][0]), name,

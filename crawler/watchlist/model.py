@@ -35,6 +35,7 @@ class Settings:
     every: float | None = None
     jitter: float = 0.0
     fetch: str = "http"
+    confirm_after: int = 3
     browser_path: str | None = None
     browser_pages: int | None = None  # None: the number of CPUs available to the process
 
@@ -51,8 +52,8 @@ class HostSettings:
 
 @dataclass(frozen=True)
 class Target:
-    """One page to watch. ``every`` and ``fetch`` are already resolved: a target without them gets
-    ``settings.every`` and ``settings.fetch``."""
+    """One page to watch. ``every``, ``fetch`` and ``confirm_after`` are already resolved: a target without
+    them gets the ``settings`` values."""
 
     name: str
     url: str
@@ -61,6 +62,7 @@ class Target:
     select: str | None = None
     ignore: tuple[str, ...] = ()
     fetch: str = "http"
+    confirm_after: int = 3
     wait_for: str | None = None
     settle: str | float = "networkidle"
     scroll: bool = False
