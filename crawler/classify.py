@@ -247,8 +247,10 @@ def classify(obs: Observation, prev: Previous, host: HostEvidence | None = None,
     status = obs.status
     if not 100 <= status <= 599:
         return given("unreachable", "protocol")  # not an HTTP status at all
-    challenge = detect_challenge(status=status, headers=obs.headers, title=obs.title, markup=obs.markup,
-                                 text_length=_visible_length(obs))
+    same_as_good = obs.text is None and obs.fingerprint is not None and obs.fingerprint == prev.good_fingerprint
+    # (a payload identical to the last good capture's is no challenge page: that one was judged not to be)
+    challenge = None if same_as_good else detect_challenge(
+        status=status, headers=obs.headers, title=obs.title, markup=obs.markup, text_length=_visible_length(obs))
     if challenge is not None:
         evidence.update(challenge=challenge.vendor, challenge_marks=list(challenge.marks))
         return given("blocked", "challenge")
@@ -265,7 +267,6 @@ def classify(obs: Observation, prev: Previous, host: HostEvidence | None = None,
     if status >= 300 or status < 200:
         return given("unreachable", "http-3xx")
 
-    same_as_good = obs.text is None and obs.fingerprint is not None and obs.fingerprint == prev.good_fingerprint
     old = shingles(prev.good_text) if prev.good_text is not None else None
     page = shingles(obs.text) if obs.text is not None else None
     kept = None
@@ -297,7 +298,7 @@ def classify(obs: Observation, prev: Previous, host: HostEvidence | None = None,
             return given("vanished", "redirected")
 
     # 2xx at the page: a "not found" page served as 200?
-    phrase = not_found_phrase(obs.title) or not_found_phrase(obs.heading)
+    phrase = None if same_as_good else not_found_phrase(obs.title) or not_found_phrase(obs.heading)
     if phrase is not None:
         evidence.update(title_says_not_found=phrase.phrase, not_found_language=phrase.language)
         if kept is None or kept < limits.soft404_kept:  # (a last good page that said so too keeps its text)

@@ -35,6 +35,8 @@ ignored: titles and headings are short.
 
 from __future__ import annotations
 
+import functools
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -175,12 +177,17 @@ PHRASES: tuple[NotFoundPhrase, ...] = tuple(rule.entry for rule in _RULES)
 _BY_LENGTH = sorted(_RULES, key=lambda rule: -len(rule.needle))
 
 
+# Any needle at all, as a substring: most titles have none, and one search tells (the rules decide the rest).
+_ANY_NEEDLE = re.compile("|".join(re.escape(rule.needle) for rule in _BY_LENGTH))
+
+
+@functools.lru_cache(maxsize=4096)
 def not_found_phrase(text: str | None) -> NotFoundPhrase | None:
     """The not-found phrase a page's TITLE or MAIN HEADING says, or None."""
     if not text:
         return None
     segments = _segments(text[:MAX_INPUT])
-    if not segments:
+    if not segments or not _ANY_NEEDLE.search("\n".join(segments)):
         return None
     for rule in _BY_LENGTH:
         if _matches(rule, segments):
