@@ -182,6 +182,44 @@ def test_a_vanish_is_fetched_again_before_it_alerts(vanish, scenario, n):
                        f"by fetching it again later in the same run")
 
 
+def test_every_follow_up_fetch_is_archived_with_its_role(vanish):
+    """Re-fetches, probes and home pages: request and response records in the WARC, a capture record that
+    names their role, an index capture with that role and no event; the re-fetch's event names the first."""
+    import sqlite3
+
+    from .helpers import record_at, warc_records
+
+    archive = vanish.tmp / "archive"
+    db = sqlite3.connect(archive / "lastseen.db")
+    db.row_factory = sqlite3.Row
+    roles = {}
+    for path in sorted((archive / "warcs").glob("*.warc.gz")):
+        for _offset, kind, headers, _http, payload in warc_records(path):
+            if kind == "metadata" and b"lastseen-capture: 1" in payload:
+                fields = dict(line.split(": ", 1) for line in payload.decode().split("\r\n") if ": " in line)
+                roles[headers.get_header("WARC-Concurrent-To")] = fields["role"]
+    rows = db.execute("select * from captures where role != 'page'").fetchall()
+    assert {r["role"] for r in rows} == {"refetch", "probe", "home"}
+    for row in rows:
+        kind, headers, http, _ = record_at(archive / row["warc_file"], row["warc_offset"])
+        assert kind in ("response", "revisit") and headers.get_header("WARC-Target-URI") == row["final_url"]
+        assert roles[row["warc_record_id"]] == row["role"]
+        exchanges = db.execute("select role from exchanges where capture_id = ? and request_record_id is not null",
+                               (row["id"],)).fetchall()
+        assert row["role"] in {e["role"] for e in exchanges}
+        has_event = db.execute("select count(*) from events where capture_id = ?", (row["id"],)).fetchone()[0]
+        assert has_event == (row["role"] == "refetch"), dict(row)
+    # one event per target and run; a re-fetch's event names the first fetch, kept without an event
+    assert db.execute("select count(*) from (select run_id, target from events group by run_id, target "
+                      "having count(*) > 1)").fetchone()[0] == 0
+    flapping = vanish.outcomes[1].events["flapping-404"]
+    first = db.execute("select * from captures where id = ?", (flapping["evidence"]["first_capture"],)).fetchone()
+    assert (first["status"], first["role"], first["good"]) == (404, "page", 0)
+    assert db.execute("select count(*) from events where capture_id = ?", (first["id"],)).fetchone()[0] == 0
+    second = db.execute("select * from captures where id = ?", (flapping["capture_id"],)).fetchone()
+    assert (second["status"], second["role"]) == (200, "refetch")
+
+
 def test_a_host_is_probed_at_most_once_per_run(vanish):
     """A random-path probe (anything but the target, ``/`` and redirect targets) at most once per host and run."""
     too_many = {}
