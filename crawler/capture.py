@@ -19,7 +19,7 @@ import html
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .classify import (
@@ -31,11 +31,16 @@ from .classify import (
     classify,
 )
 from .codings import decode_content
+from .compared import compared_text
+from .compared import fingerprint as text_fingerprint
 from .contract import Event
-from .diff import Diff, diff_texts
+from .diff import diff_texts
 from .errors import ExtractError
 from .extract import extract
 from .formatting import iso_precise
+from .significance import significance
+from .summary import summarise
+from .textforms import in_script_of, keyword_changes
 
 if TYPE_CHECKING:  # types only: this module does no IO and imports no IO module
     from .fetch.model import FetchResult
@@ -76,7 +81,10 @@ class Assessment:
 
 def extract_key(target: Target) -> str:
     """Identifies the extraction settings; equal keys and payloads give equal text."""
-    blob = json.dumps([EXTRACT_VERSION, target.select, list(target.ignore)])
+    parts = [EXTRACT_VERSION, target.select, list(target.ignore)]
+    if target.ignore_text or target.equate_scripts:  # (absent, the key is what it was before they existed)
+        parts += [list(target.ignore_text), target.equate_scripts]
+    blob = json.dumps(parts)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -257,12 +265,28 @@ def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callab
     good = history.good
     new_text = seen.text
     diff = None
+    old_text = None
     if (verdict.verdict in ("changed", "restored", "moved") and good is not None and new_text is not None
             and capture.get("fingerprint") != good.fingerprint):
         old_text = seen.previous.good_text if seen.previous.good_text is not None else load_text(good.text_sha256)
         if old_text is not None:
+            # shown in the new capture's script (equate_scripts: the old one may be in the other)
+            old_text = in_script_of(old_text, new_text, target.equate_scripts)
             diff = diff_texts(old_text, new_text, timeout=DIFF_TIMEOUT)
-    summary = summarise(verdict, result, diff, capture, history, target, evidence)
+    sig = None
+    if verdict.verdict == "changed":
+        appeared = disappeared = frozenset()
+        if target.keywords and new_text is not None:
+            appeared, disappeared = keyword_changes(old_text, new_text, target.keywords, target.equate_scripts)
+        sig = significance(diff, old_text, new_text, old_title=good.title if good else None,
+                           new_title=capture.get("title"), old_links=_links(good.links if good else None),
+                           new_links=_links(capture.get("links")), appeared=appeared, disappeared=disappeared)
+        below = sig.score < target.alert_when.min_significance
+        if verdict.alert and below and not (sig.parts["keywords_appeared"] or sig.parts["keywords_disappeared"]):
+            verdict = replace(verdict, alert=False)
+            flags.append("below-threshold")
+            capture["flags"] = json.dumps(flags)
+    summary = summarise(verdict, result, diff, capture, history, target, evidence, sig.to_json() if sig else None)
     final_chain = result.chain
     ref = written.response
     event_row = {
@@ -274,6 +298,7 @@ def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callab
         "unit": diff.unit if diff else None, "fallback": int(diff.fallback) if diff else None,
         "diff_ops": json.dumps(diff.ops_to_json()) if diff else None,
         "confirmed": None if verdict.confirmed is None else int(verdict.confirmed),
+        "significance": json.dumps(sig.to_json()) if sig else None,
         "evidence": evidence or None,    # serialised when inserted (first_capture is known then)
     }
     event = Event(
@@ -283,12 +308,21 @@ def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callab
         diff=diff.to_json() if diff else None, flags=flags,
         warc=({"file": written.warc_path, "offset": ref.offset, "record_id": ref.record_id} if ref else None),
         fetch=result.fetch, confirmed=verdict.confirmed, evidence=evidence or None,
+        significance=sig.to_json() if sig else None,
     )
     if result.fetch == "browser":
         event.screenshot = written.screenshot
         event.subresources = {"archived": sum(1 for e in result.exchanges if e.role == "subresource"),
                               "failed": len(result.failed)}
     return Assessment(capture, written.exchanges, seen.text_row, event_row, event, new_text)
+
+
+def _links(stored: str | None) -> list[str]:
+    """A capture's links as stored (a JSON list), or none."""
+    try:
+        return list(json.loads(stored)) if stored else []
+    except (ValueError, TypeError):
+        return []
 
 
 #: Bytes of the decoded body that challenge detection reads.
@@ -374,9 +408,11 @@ def _extract(target: Target, final, capture: dict, history: History, flags: list
     })
     if extracted.text is None:
         return None, None, extracted.fingerprint
-    text_sha = hashlib.sha256(extracted.text.encode("utf-8")).hexdigest()
+    text = compared_text(extracted.text, target.ignore_text)
+    capture["fingerprint"] = fingerprint = text_fingerprint(text, target.equate_scripts)
+    text_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     capture["text_sha256"] = text_sha
-    return (text_sha, extracted.text), extracted.text, extracted.fingerprint
+    return (text_sha, text), text, fingerprint
 
 
 #: A page whose visible text is shorter than this (characters) while it carries more script than text
@@ -397,91 +433,3 @@ def _looks_like_a_script_shell(kind: str, text: str | None, body: bytes) -> bool
         if weight > len(text):
             return True
     return False
-
-
-def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture: dict, history: History,
-              target: Target | None = None, evidence: dict | None = None) -> str:
-    """The one-line summary users read in the table, the alert and the report."""
-    evidence = evidence or {}
-    if capture.get("error") and result.final is not None and result.final.truncated == "disconnect":
-        return _pending(capture["error"], verdict, evidence)  # "HTTP 200 OK" would hide that the body is incomplete
-    v, reason = verdict.verdict, verdict.reason
-    final = result.final
-    status = f"HTTP {final.status} {final.reason}".strip() if final is not None else None
-    if v == "unreachable":
-        if "private-redirect" in result.flags and result.error:
-            return _pending(result.error, verdict, evidence)
-        return _pending(status or result.error or f"fetch failed ({reason})", verdict, evidence)
-    if v == "blocked":
-        if reason == "challenge":
-            vendor = evidence.get("challenge", "a")
-            what = "a bot-check (captcha) page" if vendor == "captcha" else f"a {_VENDORS.get(vendor, vendor)} challenge or block page"
-            return _pending(f"blocked: {status} with {what}", verdict, evidence)
-        extra = f"; Retry-After: {evidence['retry_after']}" if evidence.get("retry_after") else ""
-        return _pending(f"blocked: {status}{extra}", verdict, evidence)
-    if v == "vanished":
-        kept = evidence.get("similarity_to_last_good")
-        if reason == "redirected":
-            like = evidence.get("redirect_looks_like")
-            what = {"home": "the site's home page", "login": "a login page", "search": "a search page"}.get(
-                like, "a page unlike the last good capture")
-            shared = f" ({kept:.0%} of the old text kept)" if kept is not None else ""
-            return _pending(f"redirected to {what} {capture['final_url']}{shared}", verdict, evidence)
-        if reason == "soft-404":
-            if evidence.get("title_says_not_found"):
-                why = f"its title or heading says \u201c{evidence['title_says_not_found']}\u201d"
-            elif evidence.get("similar_to_error_page", 0) >= evidence.get("similar_to_home_page", 0):
-                why = f"it is the host's page for unknown paths ({evidence.get('similar_to_error_page', 0):.0%} alike)"
-            else:
-                why = f"it is the site's home page ({evidence.get('similar_to_home_page', 0):.0%} alike)"
-            return _pending(f"{status}, but a \u201cnot found\u201d page: {why}", verdict, evidence)
-        if reason == "emptied":
-            return _pending(f"emptied: the text shrank to {evidence.get('text_ratio', 0):.0%} of the last good "
-                            f"capture ({evidence.get('text_length')} of {evidence.get('last_good_length')} "
-                            "characters)", verdict, evidence)
-        return _pending(status or "gone", verdict, evidence)
-    if v == "new":
-        title = capture.get("title")
-        return f"first capture: {title}" if title else "first capture"
-    if v == "unchanged":
-        return _flapped("no change", evidence, verdict)
-    if v == "moved":
-        kept = evidence.get("similarity_to_last_good")
-        shared = f" ({kept:.0%} of the text kept)" if kept is not None else ""
-        base = diff.summary() if diff is not None else "same text"
-        return _pending(f"moved to {capture['final_url']}{shared}; {base}", verdict, evidence)
-    if v == "changed" and reason == "select-empty":
-        sel = target.select if target is not None else "select"
-        return f"`{sel}` matches nothing now (it matched text in the last good capture)"
-    good = history.good
-    if v == "restored" and good is not None and capture.get("fingerprint") == good.fingerprint:
-        if capture.get("payload_sha256") == good.payload_sha256:
-            return f"back after {history.state}; identical to the last good capture"
-        return f"back after {history.state}; text unchanged"
-    base = diff.summary() if diff is not None else "content differs (compared by digest)"
-    if v == "restored":
-        return f"back after {history.state}; {base}"
-    return _flapped(base, evidence, verdict)
-
-
-_VENDORS = {"cloudflare": "Cloudflare", "akamai": "Akamai", "imperva": "Imperva", "sucuri": "Sucuri",
-            "aws-waf": "AWS WAF", "datadome": "DataDome", "perimeterx": "PerimeterX", "ddos-guard": "DDoS-Guard"}
-
-
-def _pending(text: str, verdict: Verdict, evidence: dict) -> str:
-    """A summary, saying when its state awaits confirmation (and after a disagreeing first fetch)."""
-    text = _flapped(text, evidence, verdict)
-    if verdict.confirmed is False:
-        if "failures" in evidence:
-            return f"{text} (failure {evidence['failures']} of {evidence['confirm_after']} before alerting)"
-        return f"{text} (awaiting confirmation)"
-    return text
-
-
-def _flapped(text: str, evidence: dict, verdict: Verdict) -> str:
-    """A summary, saying when this re-fetch disagreed with the run's first fetch."""
-    first = evidence.get("first_verdict")
-    if first is not None and first != verdict.verdict:
-        said = first + (f" / {evidence['first_reason']}" if evidence.get("first_reason") else "")
-        return f"{text} (the first fetch said {said}; this second fetch did not agree)"
-    return text

@@ -45,6 +45,8 @@ FLAGS: dict[str, str] = {
     "private-redirect": "the page, served from a public address, redirected to a loopback, private or link-local "
                         "one (an internal service); the hop was not followed (`unreachable` / `http-3xx`) unless "
                         "`settings.allow_private_redirects` is on",
+    "below-threshold": "a change whose significance is below the target's `alert_when.min_significance`: still "
+                       "`changed`, with `alert: false` (a keyword that appeared or disappeared alerts anyway)",
     "flapped": "the first fetch of the run said `vanished` or `moved` and the second fetch, made to confirm it, "
                "did not agree: the second's verdict stands (`evidence.first_verdict` says what the first saw); both "
                "are in the WARC",
@@ -73,6 +75,7 @@ class Event:
     subresources: dict | None = None         # browser only: {"archived": n, "failed": n}
     confirmed: bool | None = None            # vanished, moved, unreachable, blocked: confirmed yet? else None
     evidence: dict | None = None             # the signals the verdict was decided on (docs/verdicts.md)
+    significance: dict | None = None         # changed only: {"score": 0–1, "parts": {...}}
 
     def to_json(self) -> dict:
         out = {
@@ -80,7 +83,7 @@ class Event:
             "status_chain": self.status_chain, "verdict": self.verdict, "reason": self.reason,
             "alert": self.alert, "summary": self.summary, "diff": self.diff,
             "capture_id": self.capture_id, "warc": self.warc, "flags": self.flags, "fetch": self.fetch,
-            "confirmed": self.confirmed, "evidence": self.evidence or None,
+            "confirmed": self.confirmed, "evidence": self.evidence or None, "significance": self.significance,
         }
         if self.fetch == "browser":
             out["screenshot"] = self.screenshot
@@ -189,7 +192,7 @@ def run_json_schema() -> dict:
                     "type": "object",
                     "required": ["target", "url", "final_url", "status", "status_chain", "verdict", "reason",
                                  "alert", "summary", "diff", "capture_id", "warc", "flags", "fetch", "confirmed",
-                                 "evidence"],
+                                 "evidence", "significance"],
                     "properties": {
                         "target": {"type": "string"},
                         "url": {"type": "string", "pattern": "^https?://"},
@@ -215,6 +218,16 @@ def run_json_schema() -> dict:
                                       "description": "vanished, moved, unreachable, blocked: true once the state is "
                                                      "confirmed (this run or earlier), false while awaiting it; null "
                                                      "for other verdicts"},
+                        "significance": {
+                            "oneOf": [
+                                {"type": "null"},
+                                {"type": "object", "required": ["score", "parts"],
+                                 "properties": {"score": {"type": "number", "minimum": 0, "maximum": 1},
+                                                "parts": {"type": "object", "description": "an open list of "
+                                                          "the parts of the score (docs/verdicts.md)"}}},
+                            ],
+                            "description": "changed events: how much the change matters; null otherwise",
+                        },
                         "evidence": {"type": ["object", "null"],
                                      "description": "the signals computed and their values; an open list of keys "
                                                     "(docs/verdicts.md)"},

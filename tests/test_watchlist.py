@@ -116,10 +116,11 @@ def test_defaults():
 def test_registry_defaults_are_the_dataclass_defaults():
     for field in SETTINGS_FIELDS:
         assert field.default == getattr(Settings(), field.name)
-    assert [f.name for f in TARGET_FIELDS] == ["name", "url", "tags", "every", "select", "ignore", "fetch", "confirm_after",
-                                               "wait_for", "settle", "scroll", "viewport"]
+    assert [f.name for f in TARGET_FIELDS] == ["name", "url", "tags", "every", "select", "ignore", "fetch",
+                                               "ignore_text", "keywords", "equate_scripts", "alert_when",
+                                               "confirm_after", "wait_for", "settle", "scroll", "viewport"]
     for field in TARGET_FIELDS[2:]:
-        if field.name not in ("every", "fetch", "confirm_after"):  # resolved from settings
+        if field.name not in ("every", "fetch", "confirm_after", "equate_scripts", "alert_when"):  # from settings
             assert field.default == getattr(Target(name="a", url="https://a.example/"), field.name)
 
 

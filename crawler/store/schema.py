@@ -132,5 +132,10 @@ def _migration_8(db: sqlite_utils.Database) -> None:
     db["events"].add_column("evidence", str)
 
 
+def _migration_9(db: sqlite_utils.Database) -> None:
+    """A change's significance (JSON: score and parts)."""
+    db["events"].add_column("significance", str)
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-              _migration_8]
+              _migration_8, _migration_9]

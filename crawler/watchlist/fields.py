@@ -38,6 +38,7 @@ from .kinds import (
     Kind,
 )
 from .model import HostSettings, Settings, Target
+from .textkinds import ALERT_WHEN, EQUATE_SCRIPTS, KEYWORD, REGEX
 
 __all__ = [
     "ALERTS_FIELD",
@@ -168,6 +169,26 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "a failure is confirmed and alerts. A target that has never been captured successfully alerts on "
           "its first failure; one awaiting confirmation is due again within an hour.",
           _default(Settings, "confirm_after")),
+    Field("ignore_text", REGEX,
+          "Regular expressions (Python `re`) whose matches are removed from every target's compared text "
+          "before comparing (a visit counter, a build time); joined with each target's own `ignore_text`.",
+          (), nullable=True, many=True, example=[r"Visited [0-9,]+ times"]),
+    Field("keywords", KEYWORD,
+          "Words or phrases that always alert when they appear in or disappear from a target's compared text, "
+          "whatever the change's significance; matched as whole words or phrases (`kamer*` also matches words "
+          "that begin with `kamer`: kamera, kamere), ignoring case and diacritics (`č` = `c`, `đ` = `dj` and `d`) "
+          "and, with `equate_scripts: sr`, script. Joined with each target's `keywords`.",
+          (), nullable=True, many=True, example=["Huawei", "facial recognition"]),
+    Field("equate_scripts", EQUATE_SCRIPTS,
+          "Default for targets' `equate_scripts`: `sr` makes Serbian text in Cyrillic and in Latin script the same "
+          "text (a page re-published in the other script is unchanged; the diff is shown in the new capture's "
+          "script). Null: scripts differ.",
+          _default(Settings, "equate_scripts"), nullable=True, example="sr"),
+    Field("alert_when", ALERT_WHEN,
+          "Default for targets' `alert_when`: `{min_significance: X}` (0 to 1): a change whose significance is "
+          "below X is still `changed` but does not alert (flag `below-threshold`), unless a keyword appeared or "
+          "disappeared. 0: every change alerts.",
+          _default(Settings, "alert_when"), example={"min_significance": 0.2}),
     Field("browser_path", PATH,
           "The Chromium executable browser targets are loaded in. Left out or null: `LASTSEEN_CHROMIUM`, "
           "then Playwright's own Chromium (`playwright install chromium`), then `chromium`, `chromium-browser` "
@@ -211,6 +232,18 @@ TARGET_FIELDS: tuple[Field, ...] = (
           "archived, with a full-page screenshot and the rendered DOM, whose text is compared). Left out or "
           "null: `settings.fetch`.",
           None, nullable=True, example="browser"),
+    Field("ignore_text", REGEX,
+          "Regular expressions whose matches are removed from the compared text before comparing; added to "
+          "`settings.ignore_text`.", (), nullable=True, many=True, example=[r"[0-9,]+ views"]),
+    Field("keywords", KEYWORD,
+          "Words or phrases that always alert when they appear or disappear (see `settings.keywords`); added to "
+          "`settings.keywords`.", (), nullable=True, many=True, example=["Safe City"]),
+    Field("equate_scripts", EQUATE_SCRIPTS,
+          "`sr`: Serbian Cyrillic and Latin are the same text for this target. Left out or null: "
+          "`settings.equate_scripts`.", None, nullable=True, example="sr"),
+    Field("alert_when", ALERT_WHEN,
+          "When a change of this target alerts: `{min_significance: X}`. Left out or null: "
+          "`settings.alert_when`.", None, nullable=True, example={"min_significance": 0.1}),
     Field("confirm_after", CONFIRM_COUNT,
           "Failed captures in a row (`unreachable` or `blocked`) before this target's failure is confirmed "
           "and alerts (1: alert on the first). Left out or null: `settings.confirm_after`.",

@@ -85,6 +85,7 @@ class Kind:
     schema: Mapping[str, Any]
     spell: Callable[[Any], Any] = lambda value: value
     maximum: str | None = None  # the upper bound of a duration or size, as written ("1d", "1GB")
+    mapping: bool = False  # written as a YAML mapping of scalars (alert_when), converted as a dict
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

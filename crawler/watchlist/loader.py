@@ -190,10 +190,31 @@ class Reader:
                 ok = ok and item_ok
                 items.append(value)
             return ok, tuple(items)
+        if spec.kind.mapping and isinstance(node, yaml.MappingNode):
+            return self.mapping_value(spec, node, line, target)
         if not isinstance(node, yaml.ScalarNode):
             self.report(line, target, f"{spec.name}: expected a {spec.kind.label}, got {_node_word(node)}")
             return False, None
         return self.convert(spec, node, line, target)
+
+    def mapping_value(self, spec: Field, node: yaml.MappingNode, line: int, target: str | None) -> tuple[bool, Any]:
+        """A key whose value is a mapping of scalars (``alert_when``), converted as a dict by its kind."""
+        raw = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or not isinstance(value_node, yaml.ScalarNode):
+                self.report(_line(key_node), target, f"{spec.name}: each key and value must be a plain value, e.g. "
+                                                     f"{spec.name}: {spell_yaml(spec.example)}")
+                return False, None
+            ok_key, key = self.scalar(key_node, target, spec.name)
+            ok_value, value = self.scalar(value_node, target, spec.name)
+            if not (ok_key and ok_value):
+                return False, None
+            raw[key] = value
+        try:
+            return True, spec.kind.convert(raw)
+        except ValueError as exc:
+            self.report(line, target, f"{spec.name}: {exc}")
+            return False, None
 
     def item(self, spec: Field, node: yaml.Node, target: str | None) -> tuple[bool, Any]:
         if self.bad_tag(node, target, spec.name):
@@ -357,7 +378,8 @@ class Reader:
             problem.target = problem.target or name
         self.unknown_keys(entries, list(TARGET_BY_NAME), "a target", name)
         values: dict[str, Any] = {"every": settings.every, "fetch": settings.fetch,
-                                  "confirm_after": settings.confirm_after}
+                                  "confirm_after": settings.confirm_after,
+                                  "equate_scripts": settings.equate_scripts, "alert_when": settings.alert_when}
         for spec in TARGET_FIELDS[1:]:
             if spec.name in entries:
                 ok, value = self.field(spec, *entries[spec.name], name)
@@ -371,8 +393,12 @@ class Reader:
             values["every"] = settings.every
         if values["fetch"] is None:
             values["fetch"] = settings.fetch
-        if values["confirm_after"] is None:
-            values["confirm_after"] = settings.confirm_after
+        for inherited in ("confirm_after", "equate_scripts", "alert_when"):
+            if values[inherited] is None:
+                values[inherited] = getattr(settings, inherited)
+        for joined in ("ignore_text", "keywords"):  # the settings' list, then the target's own
+            own = tuple(values.get(joined) or ())
+            values[joined] = tuple(settings.__dict__[joined]) + tuple(v for v in own if v not in settings.__dict__[joined])
         for spec in TARGET_FIELDS:
             if spec.mode not in (None, values["fetch"]) and values.get(spec.name) is not None:
                 self.report(_line(entries[spec.name][0]), name,

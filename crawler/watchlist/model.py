@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from .textkinds import AlertWhen
+
 __all__ = ["HostSettings", "Settings", "Target", "Watchlist"]
 
 
@@ -36,6 +38,10 @@ class Settings:
     jitter: float = 0.0
     fetch: str = "http"
     confirm_after: int = 3
+    ignore_text: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    equate_scripts: str | None = None
+    alert_when: AlertWhen = AlertWhen()
     browser_path: str | None = None
     browser_pages: int | None = None  # None: the number of CPUs available to the process
 
@@ -52,8 +58,9 @@ class HostSettings:
 
 @dataclass(frozen=True)
 class Target:
-    """One page to watch. ``every``, ``fetch`` and ``confirm_after`` are already resolved: a target without
-    them gets the ``settings`` values."""
+    """One page to watch. ``every``, ``fetch``, ``confirm_after``, ``equate_scripts`` and ``alert_when`` are
+    already resolved (a target without them gets the ``settings`` values); ``ignore_text`` and ``keywords``
+    are the settings' list joined with the target's."""
 
     name: str
     url: str
@@ -63,6 +70,10 @@ class Target:
     ignore: tuple[str, ...] = ()
     fetch: str = "http"
     confirm_after: int = 3
+    ignore_text: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    equate_scripts: str | None = None
+    alert_when: AlertWhen = AlertWhen()
     wait_for: str | None = None
     settle: str | float = "networkidle"
     scroll: bool = False
