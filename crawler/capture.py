@@ -19,7 +19,7 @@ import html
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .classify import (
@@ -40,6 +40,7 @@ from .extract import extract
 from .formatting import iso_precise
 from .significance import significance
 from .summary import summarise
+from .volatile import changed_keys, leave_out, learn
 from .textforms import in_script_of, keyword_changes
 
 if TYPE_CHECKING:  # types only: this module does no IO and imports no IO module
@@ -77,6 +78,7 @@ class Assessment:
     event_row: dict
     event: Event
     text: str | None = None             # the compared text, when it was extracted now
+    learned: frozenset = frozenset()    # keys learned as volatile (stored with the rows)
 
 
 def extract_key(target: Target) -> str:
@@ -102,6 +104,8 @@ class Observed:
     flags: list[str]
     observation: Observation
     previous: Previous
+    learned: frozenset = frozenset()    # keys of blocks learned as volatile by this capture
+    left_out: list = field(default_factory=list)   # blocks of its text left out as volatile
 
     @property
     def exchanges(self) -> list[dict]:
@@ -217,13 +221,29 @@ def observe(
         flags.append("select-empty")
     capture["error_kind"] = error_kind
     response_ok = final is not None and error_kind is None
-    good_text = None
-    if good is not None and response_ok and fingerprint is not None and fingerprint != good.fingerprint:
-        good_text = load_text(good.text_sha256)
+    good_text = compared_new = None
+    learned, left_out = frozenset(), []
+    if good is not None and response_ok and fingerprint is not None:
+        if fingerprint == good.fingerprint:
+            capture["changed_keys"] = "[]"   # compared: nothing changed (counts in the volatile window)
+        else:
+            good_text = load_text(good.text_sha256)
+            if good_text is not None and new_text is not None:
+                keys = changed_keys(good_text, new_text)
+                capture["changed_keys"] = json.dumps(sorted(keys))
+                learned = learn((*history.recent_keys, keys)) - history.volatile
+                active = history.volatile | learned
+                if active:  # compared without the blocks learned as volatile (both sides)
+                    compared_new, left_out = leave_out(new_text, active)
+                    good_text = leave_out(good_text, active)[0]
+                    if text_fingerprint(compared_new, target.equate_scripts) == \
+                            text_fingerprint(good_text, target.equate_scripts):
+                        fingerprint, compared_new = good.fingerprint, None   # only volatile blocks changed
     observation = Observation(
         url=target.url, status=final.status if response_ok else None,
         final_url=final.url if response_ok else None, error_kind=error_kind,
-        fingerprint=fingerprint, title=capture.get("title"), heading=capture.get("heading"), text=new_text,
+        fingerprint=fingerprint, title=capture.get("title"), heading=capture.get("heading"),
+        text=compared_new if compared_new is not None or left_out else new_text,
         headers=tuple((k.lower(), v) for k, v in final.response_headers if k.lower() in CLASSIFY_HEADERS)
         if final is not None else (),
         chain=tuple((e.status, e.url) for e in chain), flags=tuple(flags), markup=markup if response_ok else "",
@@ -240,7 +260,8 @@ def observe(
         state=history.state,
         failures=history.failures,
     )
-    return Observed(target, result, history, written, capture, text_row, new_text, flags, observation, previous)
+    return Observed(target, result, history, written, capture, text_row, new_text, flags, observation, previous,
+                    learned, left_out)
 
 
 def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callable[[str | None], str | None],
@@ -263,7 +284,11 @@ def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callab
     capture["good"] = int(verdict.good)
     capture["flags"] = json.dumps(flags) if flags else None
     good = history.good
-    new_text = seen.text
+    new_text = seen.observation.text if seen.left_out else seen.text   # without volatile blocks, when any
+    if seen.left_out or seen.learned:
+        evidence["volatile_left_out"] = [line[:200] for line in seen.left_out[:20]]
+        if seen.learned:
+            evidence["volatile_learned"] = sorted(seen.learned)
     diff = None
     old_text = None
     if (verdict.verdict in ("changed", "restored", "moved") and good is not None and new_text is not None
@@ -314,7 +339,7 @@ def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callab
         event.screenshot = written.screenshot
         event.subresources = {"archived": sum(1 for e in result.exchanges if e.role == "subresource"),
                               "failed": len(result.failed)}
-    return Assessment(capture, written.exchanges, seen.text_row, event_row, event, new_text)
+    return Assessment(capture, written.exchanges, seen.text_row, event_row, event, seen.text, seen.learned)
 
 
 def _links(stored: str | None) -> list[str]:

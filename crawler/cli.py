@@ -247,9 +247,12 @@ def _print_table(result) -> None:
 @click.option("--archive", "archive_dir", default="archive", show_default=True,
               type=click.Path(file_okay=False), help="Where WARC files and the index live.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def status(watchlist_path, archive_dir, as_json):
+@click.option("--only", multiple=True, metavar="NAME_OR_TAG",
+              help="Only these targets (name or tag; repeatable), with the volatile parts learned for them.")
+def status(watchlist_path, archive_dir, as_json, only):
     """Each target's last capture, last verdict, next due time and consecutive failures.
 
+    With --only, also the volatile parts learned for those targets (`lastseen unlearn` forgets them).
     Only reads: works while a run holds the archive's lock, and on a read-only copy.
     """
     from datetime import datetime, timedelta, timezone
@@ -260,15 +263,21 @@ def status(watchlist_path, archive_dir, as_json):
 
     wl = load_watchlist(watchlist_path)
     now = datetime.now(timezone.utc)
+    from .monitor import select_targets
+
+    names = [t.name for t in select_targets(wl, only)] if only else None
     with _open_to_read(archive_dir) as archive:
         records = archive.store.target_records() if archive.store is not None else {}
         recovered, older = archive.recoveries(since=now - timedelta(days=RECOVERIES_SHOWN_DAYS))
-    rows = target_status(wl, records, now)
+        volatile = archive.store.volatile_parts(names) if names and archive.store is not None else []
+    rows = [r for r in target_status(wl, records, now) if names is None or r.name in names]
     if as_json:
         doc = {
             "schema": 1, "now": iso(now), "targets": [r.to_json() for r in rows],
             "recovered": [r.status_json() for r in recovered], "recovered_older": older,
         }
+        if names is not None:
+            doc["volatile"] = volatile
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
         return
     from rich.console import Console
@@ -293,12 +302,45 @@ def status(watchlist_path, archive_dir, as_json):
         )))
     console = Console()
     console.print(table)
+    for v in volatile:  # learned volatile parts: left out of the compared text
+        console.print(text(f"volatile in {v['target']}: {_volatile_words(v['key'])} (learned "
+                           f"{_short(parse_iso(v['learned']))}, run {v['run_id']}; `lastseen unlearn --only "
+                           f"{v['target']}` forgets it)"), soft_wrap=True)
     for rec in recovered:
         when = _short(parse_iso(rec.at)) or "?"
         console.print(escape(f"recovered {when} by run {rec.run or '?'}: {rec.describe()}"), soft_wrap=True)
     if older:
         console.print(f"{older} older {'recovery' if older == 1 else 'recoveries'} (more than {RECOVERIES_SHOWN_DAYS} "
                       f"days ago) in the index's recoveries table", soft_wrap=True, markup=False)
+
+
+def _volatile_words(key: str) -> str:
+    """A learned key in words: ``the block shaped "Visited # times"``, ``the block after "Quotes"``."""
+    kind, _, shape = key.partition(":")
+    return f'the block shaped "{shape}"' if kind == "line" else (
+        f'the block after "{shape}"' if shape else "the first block")
+
+
+@cli.command()
+@click.option("--watchlist", "watchlist_path", default="watchlist.yaml", show_default=True,
+              type=click.Path(dir_okay=False), help="The watchlist file.")
+@click.option("--archive", "archive_dir", default="archive", show_default=True,
+              type=click.Path(file_okay=False), help="Where WARC files and the index live.")
+@click.option("--only", multiple=True, required=True, metavar="NAME_OR_TAG",
+              help="The targets whose learned volatile parts to forget (name or tag; repeatable).")
+@click.option("--wait", "wait", default="0s", metavar="DURATION", show_default=True,
+              help="How long to wait for a run to release the archive's lock.")
+def unlearn(watchlist_path, archive_dir, only, wait):
+    """Forget the volatile parts learned for targets: they are compared whole again, and relearned from new
+    evidence only. Takes the archive's lock (exit 3 while a run holds it)."""
+    from .archive import Archive
+    from .monitor import select_targets
+    from .watchlist import load_watchlist
+
+    names = [t.name for t in select_targets(load_watchlist(watchlist_path), only)]
+    with Archive.open(Path(archive_dir), wait=_duration("--wait", wait, WAIT_MAX)) as archive:
+        n = archive.store.unlearn(names)
+    click.echo(f"lastseen unlearn: forgot {n} volatile part{'s' if n != 1 else ''} of {', '.join(names)}")
 
 
 def _failures(r) -> str:

@@ -105,14 +105,14 @@ class Recorder:
         """
         self.events[judged.event.target] = judged.event
         self.pending.append((judged.capture, judged.exchanges, judged.text_row, judged.event_row, judged.event,
-                             first))
+                             first, judged.learned))
         self._maybe_commit()
         return judged.event
 
     def queue_rows(self, capture: dict, exchanges: list[dict], text_row: tuple[str, str] | None) -> None:
         """Queue the rows of a capture that has no event of its own (a first fetch awaiting its re-fetch,
         a probe of the host)."""
-        self.pending.append((capture, exchanges, text_row, None, None, None))
+        self.pending.append((capture, exchanges, text_row, None, None, None, frozenset()))
         self._maybe_commit()
 
     def _maybe_commit(self) -> None:
@@ -269,7 +269,7 @@ class Recorder:
             return
         self.files.sync()  # records on disk before any row points at them
         with self.store.transaction():
-            for capture, exchanges, text_row, event_row, event, first in self.pending:
+            for capture, exchanges, text_row, event_row, event, first, learned in self.pending:
                 if event_row is None:
                     capture["id"] = self.store.insert_capture_rows(capture, exchanges, text_row)
                     continue
@@ -278,6 +278,8 @@ class Recorder:
                     evidence["first_capture"] = first.get("id")
                 row = {**event_row, "evidence": json.dumps(evidence, ensure_ascii=False) if evidence else None}
                 event.capture_id = capture["id"] = self.store.insert_capture(capture, exchanges, text_row, row)
+                if learned:
+                    self.store.learn_volatile(event.target, learned, self.run_id, capture["started"])
         self.pending.clear()
         self.last_commit = self.clock()
 

@@ -54,10 +54,10 @@ REBUILT_TABLES = ("runs", "targets", "captures", "exchanges", "texts")
 NOT_REBUILT = (
     "events (each capture's verdict, reason, summary and diff, so `status` shows no last verdict until the next "
     "run and earlier runs' reports cannot be made again), alert state (which alerts were delivered or are "
-    "still owed), the record of earlier recoveries, how each run ended (runs are marked `rebuilt`; `finished` "
-    "is its last capture's end), its report and alert results, and how long each exchange of a capture "
-    "written before capture records took"
-)
+    "still owed), the record of earlier recoveries, the volatile parts learned (relearned from the rebuilt "
+    "captures' changed blocks), how each run ended (runs are marked `rebuilt`; `finished` is its last "
+    "capture's end), its report and alert results, and how long each exchange of a capture written before "
+    "capture records took")
 BUILDING_SUFFIX, BROKEN_SUFFIX = ".rebuilding", ".broken-"
 
 
@@ -398,7 +398,7 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
         final.body = _payload(job.root / where["warc_file"], where["offset"])
     written = Written(warc_file, display_path(path), rows, response, revisit)
     judged = assess(target, result, job.store.history(name), written, run_id=run_id,
-                    max_body=job.settings.max_body, max_text=job.settings.max_text, load_text=lambda _: None,
+                    max_body=job.settings.max_body, max_text=job.settings.max_text, load_text=job.store.text,
                     role=role)
     listed = job.listed.get(name)
     job.store.put_target({"name": name, "url": target.url, "tags": json.dumps(list(listed.tags if listed else ())),

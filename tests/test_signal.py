@@ -74,3 +74,41 @@ def test_serbian_republished_in_the_other_script_is_unchanged(tmp_path, site):
     eq = third["eq"]
     assert (eq["verdict"], eq["alert"]) == ("changed", True)
     assert eq["diff"]["insertions"] == 1 and eq["diff"]["deletions"] == 1
+
+
+def test_volatile_parts_are_learned_left_out_and_unlearned(tmp_path, site, monkeypatch):
+    def quoted(n: int, edit: str = "") -> str:
+        quotes = ["Great service.", "Fast and fair.", "Very helpful staff.", "Open and honest.", "Clear answers."]
+        return page(ARTICLE.replace("contract 3", f"contract 3{edit}") + "<h2>What citizens say</h2>"
+                    f"<p>{quotes[n % 5]}</p><p>This page has been accessed {587321 + n * 17:,} times.</p>")
+
+    site.set("/q", quoted(0))
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "q", "url": site.url("/q"), "tags": ["city"]}])
+    verdicts = []
+    for n in range(5):
+        site.set("/q", quoted(n))
+        verdicts.append(run(tmp_path)["q"])
+    # changed twice (the evidence), learned on the third change in a row, then quiet
+    assert [e["verdict"] for e in verdicts] == ["new", "changed", "changed", "unchanged", "unchanged"]
+    learned = verdicts[3]["evidence"]["volatile_learned"]
+    assert learned == ["after:What citizens say", "line:This page has been accessed #,# times."]
+    assert verdicts[4]["evidence"]["volatile_left_out"] == ["Clear answers.", "This page has been accessed 587,389 times."]
+    # a real edit still alerts; its diff leaves the volatile blocks out
+    site.set("/q", quoted(5, edit="0"))
+    ran = lastseen(tmp_path, "run", "--json", "--force")
+    edit = ran.event("q")
+    assert (edit["verdict"], edit["alert"]) == ("changed", True)
+    assert edit["diff"]["insertions"] == 1 and edit["diff"]["deletions"] == 1
+    report = (tmp_path / ran.json["run"]["report"]).parent
+    detail = next(p for p in report.glob("*.html") if p.name != "index.html").read_text()
+    assert "<ul class=\"volatile\"><li>Great service.</li>" in detail  # shown greyed, not compared
+    monkeypatch.setenv("COLUMNS", "250")
+    shown = lastseen(tmp_path, "status", "--only", "city")
+    assert 'volatile in q: the block shaped "This page has been accessed #,# times."' in shown.stdout
+    listed = lastseen(tmp_path, "status", "--only", "q", "--json").json
+    assert [v["key"] for v in listed["volatile"]] == learned and [t["target"] for t in listed["targets"]] == ["q"]
+    forgot = lastseen(tmp_path, "unlearn", "--only", "q")
+    assert forgot.exit_code == 0 and "forgot 2 volatile parts of q" in forgot.stdout
+    assert lastseen(tmp_path, "status", "--only", "q", "--json").json["volatile"] == []
+    site.set("/q", quoted(6, edit="0"))
+    assert run(tmp_path)["q"]["verdict"] == "changed"  # compared whole again

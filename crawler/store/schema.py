@@ -137,5 +137,11 @@ def _migration_9(db: sqlite_utils.Database) -> None:
     db["events"].add_column("significance", str)
 
 
+def _migration_10(db: sqlite_utils.Database) -> None:
+    """Volatile parts: the keys of the blocks each compared capture replaced, and the keys learned per target."""
+    db["captures"].add_column("changed_keys", str)
+    db["volatile"].create({"target": str, "key": str, "run_id": str, "learned": str}, pk=("target", "key"))
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-              _migration_8, _migration_9]
+              _migration_8, _migration_9, _migration_10]
