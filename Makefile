@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 
-.PHONY: run test bench setup pywb browser check clean
+.PHONY: run test bench signal-report setup pywb browser check clean
 
 run: setup
 	$(BIN)/lastseen run
@@ -14,6 +14,10 @@ test: setup pywb browser
 
 bench: setup
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+# Precision and recall of alerts on the labelled corpus (tests/corpus/, docs/signal.md).
+signal-report: setup
+	$(BIN)/python bench/signal_report.py $(SIGNAL_ARGS)
 
 check: setup
 	$(BIN)/lastseen check watchlist.yaml

@@ -1,0 +1,1 @@
+"""The signal corpus (see pairs.py and docs/signal.md)."""
