@@ -210,7 +210,9 @@ def run_json_schema() -> dict:
                                  "properties": {"insertions": {"type": "integer", "minimum": 0},
                                                 "deletions": {"type": "integer", "minimum": 0},
                                                 "unit": _open_word("what was counted", ["word", "line"]),
-                                                "fallback": {"type": "boolean"}}},
+                                                "fallback": {"type": "boolean"},
+                                                "moves": {"type": "integer", "minimum": 0,
+                                                          "description": "paragraphs that moved unchanged"}}},
                             ]
                         },
                         "capture_id": {"type": "integer"},

@@ -36,8 +36,10 @@ from diff_match_patch import diff_match_patch
 
 from crawler.errors import ArchiveError
 from crawler.formatting import plural
+from crawler.moves import MOVED_FROM, MOVED_TO, put_back, set_aside
 
-__all__ = ["DELETE", "EQUAL", "INSERT", "Diff", "diff_texts", "tokenize_words", "tokenize_lines"]
+__all__ = ["DELETE", "EQUAL", "INSERT", "MOVED_FROM", "MOVED_TO", "Diff", "diff_texts", "tokenize_lines",
+           "tokenize_words"]
 
 DELETE, EQUAL, INSERT = -1, 0, 1
 
@@ -48,11 +50,12 @@ Op = tuple[int, str]
 class Diff:
     """The difference between two texts, as diff-match-patch style ops."""
 
-    ops: tuple[Op, ...]  #: (op, text); op is -1 delete, 0 equal, 1 insert
+    ops: tuple[Op, ...]  #: (op, text); op is -1 delete, 0 equal, 1 insert, -2/2 a paragraph moved from/to
     insertions: int  #: units (words, or lines on fallback) inserted
     deletions: int  #: units deleted
     unit: str  #: "word" | "line"
     fallback: bool  #: True when the word diff timed out and lines were diffed instead
+    moves: int = 0  #: paragraphs that moved unchanged (crawler.moves)
 
     @property
     def changed(self) -> bool:
@@ -60,11 +63,11 @@ class Diff:
 
     @property
     def old(self) -> str:
-        return "".join(text for op, text in self.ops if op != INSERT)
+        return "".join(text for op, text in self.ops if op in (DELETE, EQUAL, MOVED_FROM))
 
     @property
     def new(self) -> str:
-        return "".join(text for op, text in self.ops if op != DELETE)
+        return "".join(text for op, text in self.ops if op in (INSERT, EQUAL, MOVED_TO))
 
     def summary(self) -> str:
         """A short English summary, e.g. ``"3 insertions, 1 deletion"``."""
@@ -74,6 +77,9 @@ class Diff:
             text = "whitespace changes only"
         else:
             text = f"{plural(self.insertions, 'insertion')}, {plural(self.deletions, 'deletion')}"
+        if self.moves:
+            text = (f"{text}, " if self.insertions or self.deletions else "") + plural(self.moves, "paragraph") \
+                + " moved"
         if self.fallback:
             text += " (line-level: word diff timed out)"
         return text
@@ -84,6 +90,7 @@ class Diff:
             "deletions": self.deletions,
             "unit": self.unit,
             "fallback": self.fallback,
+            "moves": self.moves,
         }
 
     def ops_to_json(self) -> list[list]:
@@ -107,11 +114,11 @@ class Diff:
                 not isinstance(item, (list, tuple))
                 or len(item) != 2
                 or type(item[0]) is not int
-                or item[0] not in (DELETE, EQUAL, INSERT)
+                or item[0] not in (DELETE, EQUAL, INSERT, MOVED_FROM, MOVED_TO)
                 or not isinstance(item[1], str)
             ):
                 raise ArchiveError(
-                    f"stored diff op #{index} is {item!r}; expected [op, text] with op -1, 0 or 1"
+                    f"stored diff op #{index} is {item!r}; expected [op, text] with op -2, -1, 0, 1 or 2"
                 )
             rebuilt.append((item[0], item[1]))
         return _make_diff(rebuilt, unit, bool(fallback))
@@ -183,7 +190,7 @@ def _make_diff(ops: Sequence[Op], unit: str, fallback: bool) -> Diff:
     tokenize = _TOKENIZERS[unit]
     insertions = sum(_count_units(text, tokenize) for op, text in ops if op == INSERT)
     deletions = sum(_count_units(text, tokenize) for op, text in ops if op == DELETE)
-    return Diff(tuple(ops), insertions, deletions, unit, fallback)
+    return Diff(tuple(ops), insertions, deletions, unit, fallback, sum(1 for op, _ in ops if op == MOVED_TO))
 
 
 # --- encoding tokens as code points ------------------------------------------------
@@ -278,17 +285,22 @@ def _diff_units(
     return _chars_to_text(ops, table), dmp.timed_out
 
 
-def diff_texts(old: str, new: str, *, timeout: float = 5.0) -> Diff:
+def diff_texts(old: str, new: str, *, timeout: float = 5.0, moves: bool = True) -> Diff:
     """Diff ``old`` against ``new`` word by word within about ``timeout`` seconds.
 
     ``timeout=0`` means no limit. When the word diff runs out of time, a line
     diff (with its own ``timeout``) replaces it and the result says so
-    (``fallback=True``, ``unit="line"``).
+    (``fallback=True``, ``unit="line"``). With ``moves``, paragraphs that moved
+    unchanged are set aside first and come back as moves (:mod:`crawler.moves`).
     """
     if timeout < 0:
         raise ValueError("timeout must be >= 0 (0 means no limit)")
     if old == new:
         return Diff(((EQUAL, old),) if old else (), 0, 0, "word", False)
+    aside = set_aside(old, new) if moves else None
+    if aside is not None:
+        inner = diff_texts(aside.old, aside.new, timeout=timeout, moves=False)
+        return _make_diff(put_back(inner.ops, aside), inner.unit, inner.fallback)
     head = tail = ""
     if min(len(old), len(new)) > _TRIM_FROM:
         # Large texts usually change in a few places: the lines they share at both

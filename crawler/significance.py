@@ -59,6 +59,8 @@ def significance(diff: Diff | None, old_text: str | None, new_text: str | None, 
     elsewhere unchanged): it counts :data:`MOVED_WEIGHT` of its length, not twice.
     """
     total = len(old_text or "") + len(new_text or "")
+    if diff is not None and not moved_chars:
+        moved_chars = sum(len(text) for op, text in diff.ops if op == 2)   # crawler.moves.MOVED_TO
     if diff is not None:
         changed = sum(len(text) for op, text in diff.ops if op != 0)
     else:  # compared by digest (binary content): all of it changed

@@ -175,7 +175,7 @@ def test_empty_texts():
 
 def test_to_json_shape():
     diff = diff_texts("a b c", "a x c")
-    assert diff.to_json() == {"insertions": 1, "deletions": 1, "unit": "word", "fallback": False}
+    assert diff.to_json() == {"insertions": 1, "deletions": 1, "unit": "word", "fallback": False, "moves": 0}
     assert json.loads(json.dumps(diff.to_json())) == diff.to_json()
 
 
@@ -186,7 +186,7 @@ def test_ops_json_is_plain_lists():
 
 @pytest.mark.parametrize(
     "bad",
-    [{"ops": []}, [[2, "x"]], [[0]], [["0", "x"]], [[0, 5]], [[True, "x"]], "nope"],
+    [{"ops": []}, [[3, "x"]], [[0]], [["0", "x"]], [[0, 5]], [[True, "x"]], "nope"],
 )
 def test_ops_from_json_rejects_malformed(bad):
     with pytest.raises(ArchiveError):
@@ -288,3 +288,22 @@ def test_large_texts_set_their_common_lines_aside_and_still_rebuild_both(monkeyp
     changed = [text for op, text in diff.ops if op != 0]
     assert changed and all(len(text) < 40 for text in changed)
     assert diff.ops[0][0] == 0 and diff.ops[0][1].startswith("line 0:")  # the common head is one equal run
+
+
+def test_a_paragraph_that_moved_is_a_move_not_a_deletion_and_an_insertion():
+    from crawler.moves import MOVED_FROM, MOVED_TO
+
+    paragraphs = [f"Paragraph {i}: the ministry signed contract {i} for cameras in district {i}." for i in range(6)]
+    old = "\n".join(paragraphs)
+    new = "\n".join(paragraphs[1:4] + paragraphs[:1] + paragraphs[4:]).replace("contract 5", "contract 55")
+    d = diff_texts(old, new)
+    assert (d.insertions, d.deletions, d.moves) == (1, 1, 1)
+    assert d.old == old and d.new == new
+    assert [op for op, _ in d.ops].count(MOVED_FROM) == 1 and [op for op, _ in d.ops].count(MOVED_TO) == 1
+    assert "1 paragraph moved" in d.summary()
+    again = Diff.ops_from_json(d.ops_to_json())
+    assert (again.moves, again.old, again.new) == (1, old, new)
+    # short lines ("Contact") and repeated lines are never moves
+    assert diff_texts("Contact\nA long paragraph about the tender for city cameras.", "A long paragraph about "
+                      "the tender for city cameras.\nContact").moves == 1
+    assert diff_texts("Home\nNews", "News\nHome").moves == 0

@@ -118,7 +118,8 @@ def _matches(name: str, patterns: tuple[str, ...]) -> str | None:
 GRAPH = ImportGraph(ROOT)
 
 PURE = ("crawler.extract", "crawler.diff", "crawler.classify", "crawler.evidence", "crawler.verdicts",
-        "crawler.formatting", "crawler.textforms", "crawler.compared", "crawler.significance", "crawler.summary")
+        "crawler.formatting", "crawler.textforms", "crawler.compared", "crawler.significance", "crawler.summary",
+        "crawler.volatile", "crawler.moves")
 IO_AND_NETWORK = (
     "crawler.fetch*", "crawler.store", "crawler.warc", "crawler.archive", "crawler.recorder", "crawler.monitor",
     "scrapy", "twisted", "playwright", "sqlite3", "sqlite_utils", "warcio", "socket", "ssl", "http.client",

@@ -146,7 +146,7 @@ def test_second_run_verdicts(scenario):
     assert r2.event("stable")["verdict"] == "unchanged" and r2.event("stable")["alert"] is False
     edit = r2.event("edit")
     assert (edit["verdict"], edit["alert"]) == ("changed", True)
-    assert edit["diff"] == {"insertions": 1, "deletions": 1, "unit": "word", "fallback": False}
+    assert edit["diff"] == {"insertions": 1, "deletions": 1, "unit": "word", "fallback": False, "moves": 0}
     assert edit["summary"] == "1 insertion, 1 deletion"
     assert r2.event("token")["verdict"] == "unchanged"   # only a hidden token changed
     assert r2.event("header")["verdict"] == "unchanged"  # only a header changed

@@ -112,3 +112,21 @@ def test_volatile_parts_are_learned_left_out_and_unlearned(tmp_path, site, monke
     assert lastseen(tmp_path, "status", "--only", "q", "--json").json["volatile"] == []
     site.set("/q", quoted(6, edit="0"))
     assert run(tmp_path)["q"]["verdict"] == "changed"  # compared whole again
+
+
+def test_a_moved_paragraph_is_shown_as_a_move_and_counts_little(tmp_path, site):
+    paragraphs = [f"<p>Paragraph {i}: the ministry signed contract {i} for cameras in district {i}.</p>"
+                  for i in range(1, 9)]
+    site.set("/m", page("".join(paragraphs)))
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "m", "url": site.url("/m")}])
+    run(tmp_path)
+    site.set("/m", page("".join(paragraphs[1:6] + paragraphs[:1] + paragraphs[6:])))
+    ran = lastseen(tmp_path, "run", "--json", "--force")
+    event = ran.event("m")
+    assert event["verdict"] == "changed" and event["diff"]["moves"] == 1
+    assert (event["diff"]["insertions"], event["diff"]["deletions"]) == (0, 0)
+    assert event["significance"]["score"] < 0.05 and "1 paragraph moved" in event["summary"]
+    detail = next(p for p in (tmp_path / ran.json["run"]["report"]).parent.glob("*.html") if p.name != "index.html")
+    html = detail.read_text()
+    assert html.count('class="moved-from"') == 1 and html.count('class="moved-to"') == 1
+    assert "Paragraph 1: the ministry signed contract 1" in html.split('class="moved-to"')[1][:300]

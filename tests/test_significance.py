@@ -35,10 +35,10 @@ def test_title_links_and_keywords_add_to_the_score():
 
 def test_moved_text_counts_a_tenth():
     moved = "\n".join(PARAGRAPHS[1:] + PARAGRAPHS[:1])
-    plain = score(PAGE, moved)
-    length = len(PARAGRAPHS[0]) + 1
-    as_move = significance(diff_texts(PAGE, moved), PAGE, moved, moved_chars=length)
-    assert as_move.score < plain.score / 3
+    as_words = significance(diff_texts(PAGE, moved, moves=False), PAGE, moved)
+    as_move = score(PAGE, moved)   # the diff finds the move itself
+    assert as_move.parts["moved_chars"] == len(PARAGRAPHS[0]) + 1
+    assert as_move.score < as_words.score / 3
 
 
 def test_binary_content_compared_by_digest_changed_entirely():

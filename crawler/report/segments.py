@@ -41,6 +41,10 @@ def _segments(ops: Sequence[tuple[int, str]], context: int | None) -> tuple[list
     """Diff ops as segments; with ``context``, long unchanged runs shrink to ``context`` chars each side."""
     merged: list[tuple[int, str]] = []
     for op, text in ops:
+        if op in (-2, 2):  # a paragraph that moved unchanged (crawler.moves): one marker at each place
+            if text:
+                merged.append((op, text))
+            continue
         op = (op > 0) - (op < 0)
         if not text:
             continue
@@ -55,6 +59,10 @@ def _segments(ops: Sequence[tuple[int, str]], context: int | None) -> tuple[list
     segments: list[_Segment] = []
     collapsed = False
     for i, (op, text) in enumerate(ops):
+        if op in (-2, 2):
+            kind = "moved-to" if op > 0 else "moved-from"
+            segments.append(_Segment(kind, text.strip("\n") if op > 0 else _moved_words(text), True))
+            continue
         if op != 0:
             blank_line = "\n" in text and not text.strip()
             segments.append(_Segment("ins" if op > 0 else "del", text, blank_line))
@@ -80,6 +88,12 @@ def _segments(ops: Sequence[tuple[int, str]], context: int | None) -> tuple[list
         if tail_start < len(text):
             segments.append(_Segment("equal", text[tail_start:]))
     return segments, collapsed
+
+
+def _moved_words(text: str) -> str:
+    """The marker left where a paragraph was: its first words."""
+    words = text.split()
+    return " ".join(words[:8]) + (" …" if len(words) > 8 else "")
 
 
 def _snap_forward(text: str, i: int) -> int:
