@@ -306,6 +306,8 @@ def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callab
         sig = significance(diff, old_text, new_text, old_title=good.title if good else None,
                            new_title=capture.get("title"), old_links=_links(good.links if good else None),
                            new_links=_links(capture.get("links")), appeared=appeared, disappeared=disappeared)
+        if (appeared or disappeared) and target.equate_scripts:
+            sig.parts["scripts"] = target.equate_scripts   # how the report finds them again
         below = sig.score < target.alert_when.min_significance
         if verdict.alert and below and not (sig.parts["keywords_appeared"] or sig.parts["keywords_disappeared"]):
             verdict = replace(verdict, alert=False)

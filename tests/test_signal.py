@@ -45,6 +45,8 @@ def test_ignore_text_keywords_and_alert_when(tmp_path, site):
     assert (kw["verdict"], kw["alert"]) == ("changed", True) and "below-threshold" not in kw["flags"]
     assert kw["significance"]["parts"]["keywords_appeared"] == ["Huawei"]
     assert "keyword \u201cHuawei\u201d appeared" in kw["summary"]
+    detail = (tmp_path / "reports").glob("*/keyword.html")
+    assert '<mark class="kw">HUAWEI</mark>' in next(detail).read_text()  # highlighted in the report
     # a real change next to the ignored counter still alerts
     site.set("/counter", page(ARTICLE.replace("contract 3", "contract 33") + "<p>accessed 587,400 times.</p>"))
     third = run(tmp_path, "--only", "counter")

@@ -41,7 +41,8 @@ from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, facts
 from crawler.verdicts import order as verdict_order
 
-from .segments import _first_changes, _segments
+from ..textforms import keyword_spans
+from .segments import _first_changes, _segments, highlighted
 
 __all__ = [
     "CONTEXT_CHARS",
@@ -127,6 +128,7 @@ class ReportEvent:
     compared_screenshot: bytes | None = None  # PNG of the compared (last good) capture's page
     confirmed: bool | None = None  # vanished, moved, unreachable, blocked: confirmed yet (None: not applicable)
     signals: dict | None = None  # the event's evidence: the signals its verdict was decided on
+    significance: dict | None = None  # changed events: {"score", "parts"}
 
 
 def write_report(
@@ -296,6 +298,13 @@ def _counts(events: Sequence[ReportEvent]) -> list[tuple[str, int]]:
     return [(v, counter[v]) for v in sorted(counter, key=verdict_order)]
 
 
+def _keywords_of(event: ReportEvent) -> tuple[list[str], str | None]:
+    """The keywords a change made appear or disappear (its significance says), and the scripts they equate."""
+    parts = (event.significance or {}).get("parts") or {}
+    words = [*(parts.get("keywords_appeared") or []), *(parts.get("keywords_disappeared") or [])]
+    return [w for w in words if isinstance(w, str)], parts.get("scripts")
+
+
 def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
     diff = event.diff
     ctx: dict = {"evidence": _evidence_rows(event.compared, event.current), "diff": None,
@@ -310,6 +319,13 @@ def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
         omitted = 0
         if max_page is not None and shown > max_page:
             segments, omitted = _first_changes(segments, max_page)
+        keywords, scripts = _keywords_of(event)
+        if keywords:  # the keywords that appeared or disappeared, highlighted wherever they are
+            def spans_of(text, keywords=keywords, scripts=scripts):
+                return [(a, b) for a, b, _ in keyword_spans(text, keywords, scripts)]
+
+            segments = highlighted(segments, spans_of)
+            full = highlighted(full, spans_of) if full is not None else None
         ctx["diff"] = {
             "summary": diff.summary(),
             "unit": diff.unit,

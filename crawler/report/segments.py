@@ -23,6 +23,39 @@ class _Segment:
     kind: str
     text: str
     newline: bool = False  # an insertion/deletion of only whitespace with a line break
+    marks: tuple[tuple[int, int], ...] = ()  # spans of ``text`` to highlight (keywords)
+
+    @property
+    def pieces(self) -> list[tuple[str, bool]]:
+        """``text`` cut into (piece, highlighted) runs."""
+        out, at = [], 0
+        for start, end in self.marks:
+            if start > at:
+                out.append((self.text[at:start], False))
+            out.append((self.text[start:end], True))
+            at = end
+        if at < len(self.text) or not out:
+            out.append((self.text[at:], False))
+        return out
+
+
+def highlighted(segments: list[_Segment], spans_of) -> list[_Segment]:
+    """``segments`` with ``spans_of(text)`` (``(start, end)`` pairs, sorted) marked in each."""
+    out = []
+    for seg in segments:
+        spans = [] if seg.kind == "skip" else _merged(spans_of(seg.text))
+        out.append(_Segment(seg.kind, seg.text, seg.newline, tuple(spans)) if spans else seg)
+    return out
+
+
+def _merged(spans) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _first_changes(segments: list[_Segment], budget: int) -> tuple[list[_Segment], int]:

@@ -86,6 +86,7 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
             screenshot=png, compared_screenshot=compared_png,
             confirmed=None if row.get("confirmed") is None else bool(row["confirmed"]),
             signals=json.loads(row["evidence"]) if row.get("evidence") else None,
+            significance=json.loads(row["significance"]) if row.get("significance") else None,
         )
 
 
