@@ -149,6 +149,7 @@ def observe(
     max_text: int | None = None,
     load_text: Callable[[str | None], str | None],
     role: str = "page",
+    load_body: Callable[[object], tuple[bytes, str | None, str | None] | None] | None = None,
 ) -> Observed:
     """The ``captures`` row of one fetch, its text, and the :class:`Observation` and :class:`Previous` to judge it."""
     final = result.final
@@ -162,7 +163,7 @@ def observe(
         "error_kind": result.error_kind, "error": result.error,
         "ip": final.ip if final else None, "robots": result.robots, "fetch": result.fetch, "role": role,
     }
-    text_row = new_text = fingerprint = page_text = None
+    text_row = new_text = fingerprint = page_text = upgraded_text = None
     markup = ""
     flags: list[str] = []
     error_kind = result.error_kind
@@ -206,6 +207,12 @@ def observe(
             if 200 <= final.status < 300:
                 text_row, new_text, fingerprint = _extract(target, final, capture, history, flags, max_body,
                                                            max_text, rendered=dom.body if dom is not None else None)
+                if (good is not None and capture.get("extract_key") not in (None, good.extract_key)
+                        and dom is None and load_body is not None):
+                    # The extraction rules changed since the last good capture: it is read again under
+                    # these rules from its archived payload, so an upgrade is not a change.
+                    good, upgraded_text = _upgraded(target, good, capture, fingerprint, new_text, max_body, max_text,
+                                                    load_body)
                 if target.select and fingerprint != (good.fingerprint if good else None) and "kind" in capture:
                     page_text, decoded = whole_text(final, dom, max_body, max_text, with_body=True)
                     if dom is None and _looks_like_a_script_shell(capture["kind"], page_text, decoded):
@@ -227,7 +234,7 @@ def observe(
         if fingerprint == good.fingerprint:
             capture["changed_keys"] = "[]"   # compared: nothing changed (counts in the volatile window)
         else:
-            good_text = load_text(good.text_sha256)
+            good_text = upgraded_text if upgraded_text is not None else load_text(good.text_sha256)
             if good_text is not None and new_text is not None:
                 keys = changed_keys(good_text, new_text)
                 capture["changed_keys"] = json.dumps(sorted(keys))
@@ -350,6 +357,31 @@ def _links(stored: str | None) -> list[str]:
         return list(json.loads(stored)) if stored else []
     except (ValueError, TypeError):
         return []
+
+
+def _upgraded(target: Target, good, capture: dict, fingerprint: str | None, text: str | None, max_body: int,
+              max_text: int | None, load_body) -> tuple[object, str | None]:
+    """The last good capture as the current extraction rules read it, and its text (None: unknown).
+
+    The same payload reads as this one does; another is read from its WARC record
+    (``load_body``). When it cannot be read, the last good capture is as it was.
+    """
+    if good.payload_sha256 is not None and good.payload_sha256 == capture.get("payload_sha256"):
+        return replace(good, fingerprint=fingerprint), text
+    stored = load_body(good)
+    if stored is None:
+        return good, None
+    body, content_type, coding = stored
+    try:
+        decoded, _ = decode_content(body, coding, max_size=max_body)
+        extracted = extract(decoded, content_type or good.content_type, good.final_url or target.url,
+                            select=target.select, ignore=target.ignore, max_text=max_text)
+    except ExtractError:
+        return good, None
+    if extracted.text is None:
+        return replace(good, fingerprint=extracted.fingerprint), None
+    old = compared_text(extracted.text, target.ignore_text)
+    return replace(good, fingerprint=text_fingerprint(old, target.equate_scripts)), old
 
 
 #: Bytes of the decoded body that challenge detection reads.

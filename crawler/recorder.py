@@ -19,6 +19,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
 from .archive import WARC_DIR, Archive
 from .capture import Assessment, Observed, Written, conclude, observe
 from .classify import classify
@@ -78,7 +81,7 @@ class Recorder:
             history = self.store.history(target.name)
         writer, written = self._write(result, history)
         seen = observe(target, result, history, written, run_id=self.run_id, max_body=self.max_body,
-                       max_text=self.max_text, load_text=self.store.text, role=role)
+                       max_text=self.max_text, load_text=self.store.text, role=role, load_body=self.stored_body)
         rows = written.exchanges
         if result.fetch == "browser" and written.response is not None:
             text = seen.text if seen.text is not None else self.store.text(seen.capture.get("text_sha256"))
@@ -90,6 +93,26 @@ class Recorder:
         writer.metadata(result.url, result.started, self._capture_fields(result, rows, role),
                         concurrent_to=written.response.record_id if written.response else None)
         return seen
+
+    def stored_body(self, good) -> tuple[bytes, str | None, str | None] | None:
+        """A good capture's payload as archived (content-coding kept), its Content-Type and Content-Encoding,
+        read from its WARC record (a revisit's original); None when it cannot be read."""
+        where = (good.warc_file, good.warc_offset)
+        if good.record_type == "revisit":
+            original = self.store.response_record(good.refers_to_record_id) if good.refers_to_record_id else None
+            where = (original["warc_file"], original["offset"]) if original else (None, None)
+        if where[0] is None or where[1] is None:
+            return None
+        try:
+            with open(self.archive.root / where[0], "rb") as fh:
+                fh.seek(where[1])
+                for record in ArchiveIterator(fh):
+                    http = record.http_headers
+                    return (record.raw_stream.read(), http.get_header("Content-Type") if http else None,
+                            http.get_header("Content-Encoding") if http else None)
+        except (OSError, ArchiveLoadFailed):
+            return None
+        return None
 
     def record(self, result: FetchResult) -> Event:
         """Write ``result``'s records, judge it on its own, queue its rows; return its event."""

@@ -132,3 +132,17 @@ def test_a_moved_paragraph_is_shown_as_a_move_and_counts_little(tmp_path, site):
     html = detail.read_text()
     assert html.count('class="moved-from"') == 1 and html.count('class="moved-to"') == 1
     assert "Paragraph 1: the ministry signed contract 1" in html.split('class="moved-to"')[1][:300]
+
+
+def test_new_extraction_rules_compare_the_baseline_read_again_not_a_false_change(tmp_path, site):
+    # the user adds `ignore` and `ignore_text` to a target after its baseline: the next capture is
+    # compared with the baseline read again under the new rules, from the WARC record
+    site.set("/t", page(ARTICLE + "<aside class='ad'>Buy cameras now</aside><p>Visits: 1</p>"))
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "t", "url": site.url("/t")}])
+    run(tmp_path)
+    site.set("/t", page(ARTICLE + "<aside class='ad'>Buy drones now</aside><p>Visits: 2</p>"))
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "t", "url": site.url("/t"), "ignore": [".ad"],
+                                                   "ignore_text": [r"Visits: \d+"]}])
+    assert run(tmp_path)["t"]["verdict"] == "unchanged"
+    site.set("/t", page(ARTICLE.replace("contract 2", "contract 22") + "<aside class='ad'>x</aside>"))
+    assert run(tmp_path)["t"]["verdict"] == "changed"

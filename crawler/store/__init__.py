@@ -205,8 +205,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
         failures = next((i for i, (v, _) in enumerate(events) if v not in FAILING_VERDICTS), len(events))
         good = self.conn.execute(
             "select id, text_sha256, fingerprint, kind, payload_sha256, extract_key, title, links, charset, "
-            "final_url, heading, flags, rendered_sha256 "
-            "from captures where target = ? and good = 1 order by id desc limit 1",
+            "final_url, heading, flags, rendered_sha256, warc_file, warc_offset, record_type, refers_to_record_id, "
+            "content_type from captures where target = ? and good = 1 order by id desc limit 1",
             (target,),
         ).fetchone()
         payload = self.conn.execute(

@@ -25,6 +25,11 @@ class GoodCapture:
     heading: str | None
     flags: str | None = None   # JSON list, as stored
     rendered_sha256: str | None = None   # a browser capture's rendered DOM
+    warc_file: str | None = None         # where its final response (or revisit) record is
+    warc_offset: int | None = None
+    record_type: str | None = None
+    refers_to_record_id: str | None = None
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)
