@@ -14,10 +14,7 @@ Add a flag here (and describe it in :data:`crawler.contract.FLAGS`).
 
 from __future__ import annotations
 
-import hashlib
-import html
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -30,18 +27,25 @@ from .classify import (
     Verdict,
     classify,
 )
-from .codings import decode_content
-from .compared import compared_text
 from .compared import fingerprint as text_fingerprint
 from .contract import Event
 from .diff import diff_texts
-from .errors import ExtractError
-from .extract import extract
+from .extract import AUTO, PAGE
 from .formatting import iso_precise
+from .keywords import keyword_changes
+from .reading import (
+    EXTRACT_VERSION,
+    compared_part,
+    extract_key,
+    markup_head,
+    read_text,
+    upgraded,
+    whole_text,
+)
 from .significance import significance
 from .summary import summarise
-from .volatile import changed_keys, leave_out, learn
-from .textforms import in_script_of, keyword_changes
+from .textforms import in_script_of
+from .volatile import changed_keys, learn, leave_out
 
 if TYPE_CHECKING:  # types only: this module does no IO and imports no IO module
     from .fetch.model import FetchResult
@@ -52,7 +56,6 @@ if TYPE_CHECKING:  # types only: this module does no IO and imports no IO module
 __all__ = ["DIFF_TIMEOUT", "EXTRACT_VERSION", "Assessment", "Observed", "Written", "assess", "conclude",
            "extract_key", "observe", "whole_text"]
 
-EXTRACT_VERSION = 1
 DIFF_TIMEOUT = 5.0
 EMPTY_TEXT_SHA256 = EMPTY_TEXT
 
@@ -74,20 +77,11 @@ class Written:
 class Assessment:
     capture: dict
     exchanges: list[dict]
-    text_row: tuple[str, str] | None
+    text_row: list[tuple[str, str]] | None   # (sha256, text) rows: the compared text, the whole page's
     event_row: dict
     event: Event
     text: str | None = None             # the compared text, when it was extracted now
     learned: frozenset = frozenset()    # keys learned as volatile (stored with the rows)
-
-
-def extract_key(target: Target) -> str:
-    """Identifies the extraction settings; equal keys and payloads give equal text."""
-    parts = [EXTRACT_VERSION, target.select, list(target.ignore)]
-    if target.ignore_text or target.equate_scripts:  # (absent, the key is what it was before they existed)
-        parts += [list(target.ignore_text), target.equate_scripts]
-    blob = json.dumps(parts)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -99,7 +93,7 @@ class Observed:
     history: History
     written: Written
     capture: dict
-    text_row: tuple[str, str] | None
+    text_row: list[tuple[str, str]] | None   # (sha256, text) rows: the compared text, the whole page's
     text: str | None                    # the compared text, when extracted now
     flags: list[str]
     observation: Observation
@@ -202,27 +196,28 @@ def observe(
             )
         else:
             dom = result.resource("dom")
-            markup, head_title = _markup(dom.body if dom is not None else final.body,
+            markup, head_title = markup_head(dom.body if dom is not None else final.body,
                                          None if dom is not None else final.header("Content-Encoding"))
             if 200 <= final.status < 300:
-                text_row, new_text, fingerprint = _extract(target, final, capture, history, flags, max_body,
+                text_row, new_text, fingerprint = read_text(target, final, capture, history, flags, max_body,
                                                            max_text, rendered=dom.body if dom is not None else None)
                 if (good is not None and capture.get("extract_key") not in (None, good.extract_key)
                         and dom is None and load_body is not None):
                     # The extraction rules changed since the last good capture: it is read again under
                     # these rules from its archived payload, so an upgrade is not a change.
-                    good, upgraded_text = _upgraded(target, good, capture, fingerprint, new_text, max_body, max_text,
+                    good, upgraded_text = upgraded(target, good, capture, fingerprint, new_text, max_body, max_text,
                                                     load_body)
-                if target.select and fingerprint != (good.fingerprint if good else None) and "kind" in capture:
-                    page_text, decoded = whole_text(final, dom, max_body, max_text, with_body=True)
-                    if dom is None and _looks_like_a_script_shell(capture["kind"], page_text, decoded):
-                        flags.append("js-shell")
+                page_text = capture.pop("_page_text", None)   # the whole page, when it is not what is compared
+                if (page_text is not None and good is not None and good.page_text_sha256
+                        and fingerprint == good.fingerprint
+                        and capture.get("page_text_sha256") != good.page_text_sha256):
+                    flags.append("outside-main")   # the page changed, its compared part did not
             else:
                 capture["title"] = head_title
     flags.extend(f for f in result.flags if f not in flags)
     if result.error_kind == "robots":
         flags.append("robots-disallowed")
-    if target.select and fingerprint == EMPTY_TEXT_SHA256:
+    if compared_part(target) not in (AUTO, PAGE) and fingerprint == EMPTY_TEXT_SHA256:
         # The page was probably restructured: a selector that finds nothing
         # would otherwise make every later change invisible.
         flags.append("select-empty")
@@ -254,7 +249,7 @@ def observe(
         headers=tuple((k.lower(), v) for k, v in final.response_headers if k.lower() in CLASSIFY_HEADERS)
         if final is not None else (),
         chain=tuple((e.status, e.url) for e in chain), flags=tuple(flags), markup=markup if response_ok else "",
-        page_text=page_text, selected=bool(target.select),
+        page_text=page_text, selected=compared_part(target) != PAGE,
     )
     previous = Previous(
         last_verdict=history.last_verdict,
@@ -359,136 +354,3 @@ def _links(stored: str | None) -> list[str]:
         return []
 
 
-def _upgraded(target: Target, good, capture: dict, fingerprint: str | None, text: str | None, max_body: int,
-              max_text: int | None, load_body) -> tuple[object, str | None]:
-    """The last good capture as the current extraction rules read it, and its text (None: unknown).
-
-    The same payload reads as this one does; another is read from its WARC record
-    (``load_body``). When it cannot be read, the last good capture is as it was.
-    """
-    if good.payload_sha256 is not None and good.payload_sha256 == capture.get("payload_sha256"):
-        return replace(good, fingerprint=fingerprint), text
-    stored = load_body(good)
-    if stored is None:
-        return good, None
-    body, content_type, coding = stored
-    try:
-        decoded, _ = decode_content(body, coding, max_size=max_body)
-        extracted = extract(decoded, content_type or good.content_type, good.final_url or target.url,
-                            select=target.select, ignore=target.ignore, max_text=max_text)
-    except ExtractError:
-        return good, None
-    if extracted.text is None:
-        return replace(good, fingerprint=extracted.fingerprint), None
-    old = compared_text(extracted.text, target.ignore_text)
-    return replace(good, fingerprint=text_fingerprint(old, target.equate_scripts)), old
-
-
-#: Bytes of the decoded body that challenge detection reads.
-MARKUP_HEAD = 64 * 1024
-_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title", re.I | re.S)
-
-
-def _markup(body: bytes, content_encoding: str | None) -> tuple[str, str | None]:
-    """The start of the decoded body, lower-cased, and the ``<title>`` found in it (for any status)."""
-    if not body:
-        return "", None
-    try:
-        head, _ = decode_content(body, content_encoding, max_size=MARKUP_HEAD)
-    except ExtractError:
-        return "", None
-    text = head.decode("utf-8", "replace")
-    match = _TITLE_RE.search(text)
-    title = " ".join(html.unescape(match.group(1)).split())[:500] or None if match else None
-    return text.lower(), title
-
-
-def whole_text(final, dom, max_body: int, max_text: int | None, *, with_body: bool = False):
-    """The whole page's text, for a page whose ``select`` narrows the compared text or a probe of its host
-    (with ``with_body``: and the decoded body, ``(text, body)``)."""
-    body = b""
-    try:
-        if dom is not None:
-            body, content_type = dom.body, "text/html; charset=utf-8"
-        else:
-            body, _ = decode_content(final.body, final.header("Content-Encoding"), max_size=max_body)
-            content_type = final.header("Content-Type")
-        text = extract(body, content_type, final.url, max_text=max_text).text
-    except ExtractError:
-        text = None
-    return (text, body) if with_body else text
-
-
-def _extract(target: Target, final, capture: dict, history: History, flags: list[str], max_body: int,
-             max_text: int | None = None, rendered: bytes | None = None):
-    """Extract the compared text: of the rendered DOM for a browser capture (what a person saw),
-    else of the final response's body."""
-    key = extract_key(target)
-    capture["extract_key"] = key
-    good = history.good
-    if rendered is not None:
-        capture["rendered_sha256"] = hashlib.sha256(rendered).hexdigest()
-        same = good is not None and good.rendered_sha256 == capture["rendered_sha256"]
-    else:
-        same = good is not None and good.rendered_sha256 is None and good.payload_sha256 == capture["payload_sha256"]
-    if same and good.extract_key == key:
-        # Same bytes, same extraction settings: same text. Skip the work.
-        if "text-truncated" in (good.flags or ""):
-            flags.append("text-truncated")
-        capture.update({
-            "kind": good.kind, "text_sha256": good.text_sha256, "fingerprint": good.fingerprint,
-            "title": good.title, "heading": good.heading, "links": good.links, "charset": good.charset,
-        })
-        return None, None, good.fingerprint
-    try:
-        if rendered is not None:
-            body, content_type = rendered, "text/html; charset=utf-8"
-        else:
-            body, cut = decode_content(final.body, final.header("Content-Encoding"), max_size=max_body)
-            if cut:
-                flags.append("decoded-truncated")
-            content_type = final.header("Content-Type")
-        extracted = extract(body, content_type, final.url, select=target.select, ignore=target.ignore,
-                            max_text=max_text)
-    except ExtractError as exc:
-        flags.append("extract-error")
-        capture.update({
-            "kind": "binary", "extract_error": str(exc),
-            "fingerprint": hashlib.sha256(final.body).hexdigest(),
-        })
-        return None, None, capture["fingerprint"]
-    if extracted.truncated:
-        flags.append("text-truncated")
-    if rendered is None and not target.select and _looks_like_a_script_shell(extracted.kind, extracted.text, body):
-        flags.append("js-shell")
-    capture.update({
-        "kind": extracted.kind, "fingerprint": extracted.fingerprint, "title": extracted.title,
-        "heading": extracted.heading, "links": json.dumps(list(extracted.links)), "charset": extracted.charset,
-    })
-    if extracted.text is None:
-        return None, None, extracted.fingerprint
-    text = compared_text(extracted.text, target.ignore_text)
-    capture["fingerprint"] = fingerprint = text_fingerprint(text, target.equate_scripts)
-    text_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    capture["text_sha256"] = text_sha
-    return (text_sha, text), text, fingerprint
-
-
-#: A page whose visible text is shorter than this (characters) while it carries more script than text
-#: is probably built by JavaScript.
-JS_SHELL_TEXT = 100
-_SCRIPT_RE = re.compile(rb"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
-_SRC_RE = re.compile(rb"\bsrc\s*=", re.I)
-_EXTERNAL_SCRIPT_WEIGHT = 1000   # a script loaded from elsewhere counts as this many characters of script
-
-
-def _looks_like_a_script_shell(kind: str, text: str | None, body: bytes) -> bool:
-    """An HTML page with almost no text of its own and more script than text: the shell JavaScript fills."""
-    if kind != "html" or text is None or len(text) >= JS_SHELL_TEXT:
-        return False
-    weight = 0
-    for attrs, code in _SCRIPT_RE.findall(body[: 4 * 2**20]):
-        weight += _EXTERNAL_SCRIPT_WEIGHT if _SRC_RE.search(attrs) else len(code.strip())
-        if weight > len(text):
-            return True
-    return False

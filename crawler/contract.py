@@ -45,6 +45,10 @@ FLAGS: dict[str, str] = {
     "private-redirect": "the page, served from a public address, redirected to a loopback, private or link-local "
                         "one (an internal service); the hop was not followed (`unreachable` / `http-3xx`) unless "
                         "`settings.allow_private_redirects` is on",
+    "auto-fallback": "`select: auto` (the default) found no usable main content in the page, so the whole page's "
+                     "text is compared; a page emptied to a stub is never `vanished` / `emptied` with this flag",
+    "outside-main": "the page changed outside the part that is compared (its main content, or its `select`): "
+                    "the verdict stays `unchanged`; the whole page's text is stored, and the report says so",
     "below-threshold": "a change whose significance is below the target's `alert_when.min_significance`: still "
                        "`changed`, with `alert: false` (a keyword that appeared or disappeared alerts anyway)",
     "flapped": "the first fetch of the run said `vanished` or `moved` and the second fetch, made to confirm it, "

@@ -30,11 +30,12 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
-from .capture import Observed, conclude, whole_text
+from .capture import Observed, conclude
 from .classify import HostEvidence, HostPage, Verdict, classify
 from .contract import Event
 from .fetch import FetchJob
 from .fetch.model import FetchResult
+from .reading import whole_text
 from .recorder import Recorder
 from .store import History
 
@@ -131,7 +132,8 @@ class RunJudge:
 
     def _host_page(self, job: FetchJob, result: FetchResult) -> list[Event]:
         """A probe or home page arrived: archive it, and judge the pages that waited for it."""
-        target = dataclasses.replace(self.recorder.targets[result.target], url=result.url, select=None, ignore=())
+        target = dataclasses.replace(self.recorder.targets[result.target], url=result.url, select="page", ignore=(),
+                                     ignore_text=())
         seen = self.recorder.observe(result, job.role, history=History(None, None, None), target=target)
         capture = seen.capture
         capture["good"] = 0

@@ -357,7 +357,7 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
     run = _run(job, run_id, info, started)
     target = _target(job, name, url or (exchanges[0][1].uri if exchanges else ""))
     if role in ("probe", "home"):
-        target = replace(target, url=url or target.url, select=None, ignore=())
+        target = replace(target, url=url or target.url, select="page", ignore=(), ignore_text=())
     rows, objs = [], []
     for seq, (role, resp, req, duration) in enumerate(exchanges):
         sha256, size = resp.payload_sha256, resp.payload_length

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from crawler.capture import Written, assess, extract_key
+from crawler.capture import Written, assess
 from crawler.fetch.model import FetchResult
+from crawler.reading import extract_key
 from crawler.store import GoodCapture, History
 from crawler.warc import RecordRef, RevisitOf
 from crawler.watchlist import Target
@@ -58,7 +59,7 @@ def test_first_capture_is_new_with_title_heading_and_rows():
     assert (judged.event.verdict, judged.event.alert, judged.event.summary) == ("new", False, "first capture: Safe City")
     assert judged.capture["title"] == "Safe City" and judged.capture["heading"] == "Belgrade deal"
     assert judged.capture["good"] == 1 and judged.capture["warc_offset"] == 1000
-    assert judged.text_row == (judged.capture["text_sha256"], "Belgrade deal\nCameras for the police.")
+    assert judged.text_row == [(judged.capture["text_sha256"], "Belgrade deal\nCameras for the police.")]
     assert judged.event.warc == {"file": "archive/warcs/x.warc.gz", "offset": 1000,
                                  "record_id": "<urn:uuid:00000000-0000-0000-0000-000000000000>"}
 
@@ -126,6 +127,6 @@ def test_a_script_shell_is_flagged_js_shell_and_a_small_page_is_not():
     judged = judge(target, fetched(make_exchange(shell, url=URL, response_headers=[("Content-Type", "text/html")])))
     assert judged.event.flags == ["js-shell"]
     external = b"<html><body><div id=root></div><script src='/app.js'></script></body></html>"
-    assert judge(target, fetched(make_exchange(external, url=URL))).event.flags == ["js-shell"]
+    assert "js-shell" in judge(target, fetched(make_exchange(external, url=URL))).event.flags
     small = b"<html><body><p>We supplied 2000 cameras to the city.</p><script>var x = 'bbb';</script></body></html>"
     assert judge(target, fetched(make_exchange(small, url=URL))).event.flags == []

@@ -131,9 +131,9 @@ EXPECTED = {
     "slowloris": ("unreachable", "timeout", []),
     "slow-head": ("unreachable", "timeout", []),
     "no-connect": ("unreachable", "timeout", []),
-    "gzip-bomb": ("new", None, ["decoded-truncated"]),
-    "deflate-bomb": ("new", None, ["decoded-truncated"]),
-    "brotli-bomb": ("new", None, ["decoded-truncated"]),
+    "gzip-bomb": ("new", None, ["decoded-truncated", "auto-fallback"]),  # (no article in a bomb)
+    "deflate-bomb": ("new", None, ["decoded-truncated", "auto-fallback"]),  # (no article in a bomb)
+    "brotli-bomb": ("new", None, ["decoded-truncated", "auto-fallback"]),  # (no article in a bomb)
     "short-length": ("unreachable", "reset", ["disconnected"]),
     "long-length": ("new", None, []),
     "reset": ("unreachable", "reset", ["disconnected"]),
@@ -143,7 +143,7 @@ EXPECTED = {
     "lying-charset": ("new", None, []),
     "binary-as-html": ("new", None, []),
     "one-line": ("new", None, ["text-truncated"]),  # a 5 MB line: more than max_text
-    "links": ("new", None, []),
+    "links": ("new", None, ["auto-fallback"]),  # a page of links has no main content
     "pdf": ("new", None, []),
     "png": ("new", None, []),
     "json": ("new", None, []),

@@ -45,8 +45,9 @@ def test_ignore_text_keywords_and_alert_when(tmp_path, site):
     assert (kw["verdict"], kw["alert"]) == ("changed", True) and "below-threshold" not in kw["flags"]
     assert kw["significance"]["parts"]["keywords_appeared"] == ["Huawei"]
     assert "keyword \u201cHuawei\u201d appeared" in kw["summary"]
-    detail = (tmp_path / "reports").glob("*/keyword.html")
-    assert '<mark class="kw">HUAWEI</mark>' in next(detail).read_text()  # highlighted in the report
+    detail = next((tmp_path / "reports").glob("*/keyword.html")).read_text()
+    assert '<mark class="kw">HUAWEI</mark>' in detail  # highlighted in the report
+    assert "<h2>Significance</h2>" in detail and "Score <strong>1.00</strong>" in detail
     # a real change next to the ignored counter still alerts
     site.set("/counter", page(ARTICLE.replace("contract 3", "contract 33") + "<p>accessed 587,400 times.</p>"))
     third = run(tmp_path, "--only", "counter")
@@ -146,3 +147,37 @@ def test_new_extraction_rules_compare_the_baseline_read_again_not_a_false_change
     assert run(tmp_path)["t"]["verdict"] == "unchanged"
     site.set("/t", page(ARTICLE.replace("contract 2", "contract 22") + "<aside class='ad'>x</aside>"))
     assert run(tmp_path)["t"]["verdict"] == "changed"
+
+
+def test_main_content_by_default_a_change_outside_it_is_unchanged_and_said(tmp_path, site):
+    article = "".join(f"<p>The municipality signed contract {i} for {i * 12} cameras in district {i}, "
+                      f"after an open procedure with three bidders.</p>" for i in range(1, 7))
+
+    def full(sidebar: str, body: str = article) -> str:
+        return (f"<html><head><title>Notice</title></head><body><nav><ul>{NAV}</ul></nav><main><article>"
+                f"<h1>Contract notice 7/2024</h1>{body}</article><aside><h2>Latest news</h2><ul>{sidebar}</ul>"
+                f"</aside></main><footer><p>Visits: 12</p></footer></body></html>")
+
+    site.set("/n", full("<li><a href='/a'>Mayor opens a park</a></li>"))
+    site.set("/p", full("<li><a href='/a'>Mayor opens a park</a></li>"))
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "n", "url": site.url("/n")},
+                                                  {"name": "p", "url": site.url("/p"), "select": "page"}])
+    run(tmp_path)
+    site.set("/n", full("<li><a href='/b'>New bus line</a></li>"))
+    site.set("/p", full("<li><a href='/b'>New bus line</a></li>"))
+    ran = lastseen(tmp_path, "run", "--json", "--force")
+    n, p = ran.event("n"), ran.event("p")
+    assert (n["verdict"], n["alert"], n["flags"]) == ("unchanged", False, ["outside-main"])
+    assert (p["verdict"], p["alert"]) == ("changed", True)  # select: page compares the whole page
+    index = (tmp_path / ran.json["run"]["report"]).read_text()
+    assert '<details class="outside"><summary>1 unchanged page changed outside the compared part' in index
+    # a real edit of the article alerts; the whole page's text is stored as well as the compared text
+    site.set("/n", full("<li><a href='/b'>New bus line</a></li>", article.replace("contract 3", "contract 33")))
+    assert run(tmp_path)["n"]["verdict"] == "changed"
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "archive" / "lastseen.db")
+    page_text, text = db.execute("select p.text, t.text from captures c join texts p on p.sha256 = c.page_text_sha256 "
+                                 "join texts t on t.sha256 = c.text_sha256 where c.target = 'n' "
+                                 "order by c.id desc").fetchone()
+    assert "New bus line" in page_text and "New bus line" not in text and "contract 33" in text

@@ -8,16 +8,18 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from crawler.textforms import (
-    EQUATE_SCRIPTS,
-    SPLIT_DIGRAPHS,
-    equated,
+from crawler.keywords import (
     fold,
-    in_script_of,
     keyword_changes,
     keyword_error,
     keyword_hits,
     keyword_spans,
+)
+from crawler.textforms import (
+    EQUATE_SCRIPTS,
+    SPLIT_DIGRAPHS,
+    equated,
+    in_script_of,
     script_of,
     to_cyrillic,
     to_latin,

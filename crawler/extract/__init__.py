@@ -19,22 +19,30 @@ The steps, in order:
    ``ascii`` mean windows-1252, a ``<meta>`` claiming UTF-16 means UTF-8). A
    declared charset Python does not know, or one the bytes do not decode in,
    hands over to detection.
-3. **HTML** is parsed with BeautifulSoup + lxml. Never text: ``script``,
+3. **HTML** is parsed with lxml (libxml2). Never text: ``script``,
    ``style``, ``noscript``, ``template``, the ``head`` (the title is reported
    apart), comments, CDATA, processing instructions, form values, elements
    with the ``hidden`` attribute or an inline ``display:none`` /
-   ``visibility:hidden`` style. ``ignore`` selectors are removed, then
-   ``select`` keeps only its matches.
+   ``visibility:hidden`` style. ``ignore`` selectors are removed (CSS
+   selectors are soupsieve's, matched on a BeautifulSoup tree built only when
+   there are some).
 4. **Text** in reading order: block elements start lines, table cells are
    joined by ``" | "``. Each line is NFC-normalised, zero-width characters and
    soft hyphens are dropped, every run of Unicode whitespace becomes one
    space; lines are stripped, empty ones dropped, and joined with ``"\\n"``.
+   That is the whole page's text, ``page_text``.
+5. **Compared text** (``text``), by ``select``: the whole page (``"page"``),
+   the matches of a CSS selector, or (``"auto"``) the page's main content:
+   the lines of the page's text that trafilatura keeps as the article
+   (:mod:`~crawler.extract.main`, docs/main-content.md), or the whole page,
+   flagged ``auto-fallback``, when it finds nothing usable.
 
 The package is split by concern: :mod:`~crawler.extract.decoding` (content
 type, kind and charset: steps 1 and 2), :mod:`~crawler.extract.html` (step 3
 and the one tree walk that gathers text and links),
-:mod:`~crawler.extract.links` (``<base>``, link resolution, the title) and
-:mod:`~crawler.extract.text` (the line normalisation of step 4). This module
+:mod:`~crawler.extract.links` (``<base>``, link resolution, the title),
+:mod:`~crawler.extract.text` (the line normalisation of step 4) and
+:mod:`~crawler.extract.main` (the main content of step 5). This module
 holds the entry point and re-exports the public names.
 """
 
@@ -60,12 +68,17 @@ from .decoding import (
     resolve_charset,
     sniff_kind,
 )
-from .html import _extract_html
+from .html import _read_html
 from .links import MAX_LINKS
+from .main import find_main
 from .text import normalise_text
 
 __all__ = [
+    "AUTO",
+    "DEFAULT_SELECT",
+    "MAIN_KINDS",
     "MAX_LINKS",
+    "PAGE",
     "Extracted",
     "compile_selector",
     "extract",
@@ -88,6 +101,21 @@ class Extracted:
     fingerprint: str  #: sha256 hex of text.encode("utf-8"), or of the body for binary
     heading: str | None = None  #: the main heading (first non-empty <h1>), normalised; None unless html
     truncated: bool = False  #: the page was longer than ``max_text`` allows: text and links are of its start
+    page_text: str | None = None  #: the whole page's normalised text (``text`` of ``select: page``); None for binary
+    main: str = "page"  #: what ``text`` is: "auto", "auto-fallback", "page" or "selector" (see MAIN_KINDS)
+
+
+#: Reserved values of ``select``: anything else is a CSS selector.
+AUTO, PAGE = "auto", "page"
+#: What ``Extracted.text`` holds, by ``Extracted.main``.
+MAIN_KINDS = {
+    "auto": "the page's main content, as found by trafilatura (lines of the page's text, in order)",
+    "auto-fallback": "the whole page's text: select was auto, but no usable main content was found",
+    "page": "the whole page's text",
+    "selector": "the text of the elements the CSS selector matched",
+}
+#: What ``select=None`` means.
+DEFAULT_SELECT = PAGE
 
 
 # --- public API --------------------------------------------------------------------
@@ -105,19 +133,35 @@ def extract(
     """Turn a decoded (content-coding removed) body into an :class:`Extracted`.
 
     ``url`` is the address the body was served from, the base for relative
-    links. ``select`` and ``ignore`` are CSS selectors applied to HTML only:
-    matches of ``ignore`` are removed, then only matches of ``select`` are kept
-    (no match gives the empty text, which is not an error). An invalid
-    selector raises :class:`~crawler.errors.ExtractError`; nothing else does.
+    links. ``ignore`` is a list of CSS selectors whose matches are removed from
+    an HTML page first, whatever ``select`` is. ``select`` says which text is
+    compared (``Extracted.text``; ``Extracted.main`` says which it was):
+
+    * ``"auto"``: the page's main content (:mod:`crawler.extract.main`); the
+      whole page (``main="auto-fallback"``) when none usable is found. Links
+      are the whole page's.
+    * ``"page"``: the whole page's text.
+    * ``None``: :data:`DEFAULT_SELECT`.
+    * anything else: a CSS selector; only its matches are kept, links too (no
+      match gives the empty text, which is not an error).
+
+    The whole page's text is in ``page_text`` whatever ``select`` is. A body
+    that is text, not HTML, is its own main content: ``"auto"`` there gives
+    ``main="page"``. An invalid selector raises
+    :class:`~crawler.errors.ExtractError`; nothing else does.
 
     ``max_text`` bounds the work and memory a page may cost: only the first
     ``TEXT_INPUT_FACTOR * max_text`` bytes are decoded, an HTML page is parsed
     up to its ``max_text // CHARS_PER_ELEMENT``-th tag, and the text is cut (at
-    a line break) to ``max_text`` characters; any of these sets ``truncated``.
+    a line break) to ``max_text`` characters (``text`` and ``page_text`` each);
+    any of these sets ``truncated``. Main content is searched in that bounded
+    page only.
     """
     body = bytes(body)
+    if select is None:
+        select = DEFAULT_SELECT
     # Compile first so a bad selector fails the same way whatever the body is.
-    select_pattern = compile_selector(select) if select is not None else None
+    select_pattern = compile_selector(select) if select not in (AUTO, PAGE) else None
     ignore_patterns = [compile_selector(sel) for sel in ignore]
 
     mime, params = _parse_content_type(content_type)
@@ -149,12 +193,33 @@ def extract(
             truncated = truncated or cut
         # MAX_LINKS is read here, from this package, so that patching
         # crawler.extract.MAX_LINKS (as the tests do) takes effect.
-        text, title, heading, links = _extract_html(decoded, url, select_pattern, ignore_patterns, MAX_LINKS)
+        html = _read_html(decoded, url, select_pattern, ignore_patterns, MAX_LINKS)
+        title, heading, links = html.title, html.heading, html.links
+        page_text = "\n".join(html.lines)
+        if html.selected is not None:
+            text, links, main = "\n".join(html.selected), html.selected_links, "selector"
+        elif select == AUTO:
+            kept = find_main(html.root, html.lines, html.link_chars) if html.root is not None else None
+            if kept is None:
+                text, main = page_text, "auto-fallback"
+            else:
+                # The page's main heading leads its main content (the library may leave the <h1> out):
+                # a renamed case study is a change.
+                if html.heading and not any(html.lines[i] == html.heading for i in kept):
+                    first = next((i for i, line in enumerate(html.lines) if line == html.heading), None)
+                    if first is not None:
+                        kept = sorted({first, *kept})
+                text, main = "\n".join(html.lines[i] for i in kept), "auto"
+        else:
+            text, main = page_text, "page"
     else:
-        text, title, heading, links = normalise_text(decoded), None, None, ()
+        text = page_text = normalise_text(decoded)
+        title, heading, links, main = None, None, (), "page"
     del decoded
     if max_text is not None and len(text) > max_text:
         text, truncated = _cut_text(text, max_text), True
+    if max_text is not None and len(page_text) > max_text:
+        page_text, truncated = _cut_text(page_text, max_text), True
     return Extracted(
         kind=kind,
         text=text,
@@ -165,6 +230,8 @@ def extract(
         fingerprint=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         heading=heading,
         truncated=truncated,
+        page_text=page_text,
+        main=main,
     )
 
 

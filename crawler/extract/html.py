@@ -1,7 +1,10 @@
 """HTML parsing and the visible-text walk (pure).
 
-The body is parsed with BeautifulSoup + lxml; ``ignore`` matches are removed,
-then only ``select`` matches are walked. One iterative walk
+The body is parsed once with lxml (libxml2's HTML parser, the parser
+BeautifulSoup's ``lxml`` builder drives too, so both see the same tree).
+``ignore`` and ``select`` CSS selectors are matched by soupsieve on a
+BeautifulSoup tree built only when there are selectors, and carried over to the
+lxml tree element for element (:func:`_apply_selectors`). One iterative walk
 (:class:`_TextBuilder`) yields both the visible text, in reading order, and
 the links (its :class:`~crawler.extract.links._LinkCollector` half). The
 tables below say which elements are skipped outright, which are muted (their
@@ -15,16 +18,24 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
+import lxml.html
 import soupsieve
 from bs4 import (
     BeautifulSoup,
+    CData,
+    Comment,
+    Declaration,
+    Doctype,
     MarkupResemblesLocatorWarning,
     NavigableString,
+    ProcessingInstruction,
     Tag,
     XMLParsedAsHTMLWarning,
 )
-from bs4.element import RubyTextString
+from lxml import etree
+from lxml.html import HtmlElement
 
 from .links import _find_heading, _find_title, _http_base, _LinkCollector
 from .text import _normalise_line
@@ -54,15 +65,43 @@ _BLOCK = frozenset(
 _CELLS = frozenset({"td", "th"})
 _PREFORMATTED = frozenset({"pre", "textarea", "listing", "plaintext", "xmp"})
 _LINKING = frozenset({"a", "area"})
-_TEXT_STRINGS = (NavigableString, RubyTextString)
 _HIDDEN_STYLE_RE = re.compile(
     r"(?:^|[;\s])(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse))\s*(?:!\s*important\s*)?(?:;|$)",
     re.I,
 )
 _END = object()
+_MUTING, _LINK = 1, 2  # what an element open in the walk does: mutes its text, is a link
 
 
-def _parse_html(text: str) -> BeautifulSoup:
+def _parse_html(text: str) -> HtmlElement | None:
+    """The lxml tree of ``text``; None when it holds no element at all (an empty body).
+
+    libxml2's tree builder keeps :data:`_MAX_DEPTH` levels of nesting and drops what is deeper;
+    :func:`_read_html` notices and builds the tree from BeautifulSoup's instead.
+    """
+    parser = lxml.html.HTMLParser(recover=True)
+    parser.feed(text)  # a str, as BeautifulSoup's lxml builder feeds it: no encoding declaration applies
+    return parser.close()
+
+
+#: Levels of nesting libxml2 keeps in a tree (deeper content is dropped).
+_MAX_DEPTH = 256
+_HTML_END_RE = re.compile(r"</html\s*>", re.I)
+
+
+def _without_early_end(text: str) -> str:
+    """``text`` without its ``</html>`` end tags when something follows the last one.
+
+    libxml2's tree builder drops whatever comes after ``</html>``; browsers (and BeautifulSoup)
+    show it: a banner injected after the end of the page is part of what people see.
+    """
+    ends = list(_HTML_END_RE.finditer(text))
+    if not ends or not text[ends[-1].end():].strip():
+        return text
+    return _HTML_END_RE.sub("", text)
+
+
+def _parse_soup(text: str) -> BeautifulSoup:
     # bs4 warns about markup that looks like a URL, a file name or XML; all are
     # legitimate bodies here (and pytest turns warnings into errors).
     with warnings.catch_warnings():
@@ -71,10 +110,10 @@ def _parse_html(text: str) -> BeautifulSoup:
         return BeautifulSoup(text, "lxml")
 
 
-def _is_hidden(attrs: dict) -> bool:
-    if "hidden" in attrs:
+def _is_hidden(element: HtmlElement) -> bool:
+    if element.get("hidden") is not None:
         return True
-    style = attrs.get("style")
+    style = element.get("style")
     return bool(style) and _HIDDEN_STYLE_RE.search(style) is not None
 
 
@@ -93,104 +132,238 @@ def _outermost(matches: list[Tag]) -> list[Tag]:
 class _TextBuilder(_LinkCollector):
     """Collects lines of visible text and links while walking the tree."""
 
-    __slots__ = ("lines", "parts", "cells")
+    __slots__ = ("lines", "link_chars", "parts", "cells", "linked", "deepest")
 
     def __init__(self, base: str, max_links: int | None = None):
         super().__init__(base, max_links)
         self.lines: list[str] = []
+        self.link_chars: list[int] = []  # per line: about how many of its characters are link text
         self.parts: list[str] = []
         self.cells: list[int] = []  # indexes into parts where a table cell starts
+        self.linked = 0  # characters of parts that are inside a link
+        self.deepest = 0  # the deepest nesting met (elements open at once)
 
     def newline(self) -> None:
-        if not self.parts:
+        parts = self.parts
+        if not parts:
             self.cells.clear()
             return
         if self.cells:
-            bounds = [0, *self.cells, len(self.parts)]
-            cells = (_normalise_line("".join(self.parts[a:b])) for a, b in zip(bounds, bounds[1:]))
+            bounds = [0, *self.cells, len(parts)]
+            cells = (_normalise_line("".join(parts[a:b])) for a, b in zip(bounds, bounds[1:]))
             line = " | ".join(cell for cell in cells if cell)
             self.cells.clear()
+            raw = sum(map(len, parts))
         else:
-            line = _normalise_line("".join(self.parts))
-        self.parts.clear()
+            joined = "".join(parts)
+            line = _normalise_line(joined)
+            raw = len(joined)
+        parts.clear()
         if line:
             self.lines.append(line)
+            self.link_chars.append(min(len(line), self.linked * len(line) // raw) if self.linked else 0)
+        self.linked = 0
 
-    def walk(self, root: Tag) -> None:
-        """Iterative pre-order walk (deeply nested pages do not hit the recursion limit)."""
+    def _pre_text(self, text: str) -> None:
+        pieces = text.split("\n")
+        self.parts.append(pieces[0])
+        for piece in pieces[1:]:
+            self.newline()
+            self.parts.append(piece)
+
+    def walk(self, root: HtmlElement) -> None:
+        """Iterative pre-order walk (deeply nested pages do not hit the recursion limit).
+
+        Text is an element's ``text`` and, once it is closed, its ``tail`` (in its
+        parent's context); the tail of ``root`` itself is outside the walk.
+        """
         parts = self.parts
-        stack: list[tuple[Iterator, str | None, bool]] = [(iter((root,)), None, False)]
+        add, newline, pre_text = parts.append, self.newline, self._pre_text
+        # (children, name, flags (_MUTING, _LINK), element whose tail follows its end)
+        stack: list[tuple[Iterator, str | None, int, HtmlElement | None]] = [(iter((root,)), None, 0, None)]
         muted = 0  # depth of hidden ancestors: links still count, text does not
         pre = 0
+        linking = 0  # depth of links: their text is counted in self.linked
+        deepest = self.deepest
         while stack:
-            children, _, _ = stack[-1]
-            child = next(children, _END)
+            child = next(stack[-1][0], _END)
             if child is _END:
-                _, name, was_muted = stack.pop()
-                if was_muted:
-                    muted -= 1
+                _, name, flags, closed = stack.pop()
+                if flags:
+                    if flags & _MUTING:
+                        muted -= 1
+                    if flags & _LINK:
+                        linking -= 1
                 if name is not None:
                     if name in _PREFORMATTED:
                         pre -= 1
                     if name in _BLOCK:
-                        self.newline()
+                        newline()
+                tail = closed.tail if closed is not None else None
+                if tail and not muted:
+                    pre_text(tail) if pre else add(tail)
+                    if linking:
+                        self.linked += len(tail)
                 continue
-            if isinstance(child, NavigableString):
-                if muted or type(child) not in _TEXT_STRINGS:
-                    continue
-                if pre:
-                    pieces = str(child).split("\n")
-                    parts.append(pieces[0])
-                    for piece in pieces[1:]:
-                        self.newline()
-                        parts.append(piece)
-                else:
-                    parts.append(child)
+            name = child.tag
+            if name.__class__ is not str or name in _SKIP or name == "br":
+                # A comment, processing instruction, skipped element or line break: no text of
+                # its own (a <br> ends the line), then its tail.
+                if name == "br" and not muted:
+                    newline()
+                tail = child.tail
+                if tail and not muted:
+                    pre_text(tail) if pre else add(tail)
+                    if linking:
+                        self.linked += len(tail)
                 continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name
-            if name in _SKIP:
-                continue
-            attrs = child.attrs
+            flags = 0
             if name in _LINKING:
-                href = attrs.get("href")
-                if isinstance(href, str):
+                href = child.get("href")
+                if href is not None:
                     self.link(href)
-            if name == "br":
-                if not muted:
-                    self.newline()
-                continue
-            hide = name in _MUTED or _is_hidden(attrs)
-            if hide:
+                    flags = _LINK
+                    linking += 1
+            if name in _MUTED or _is_hidden(child):
+                flags |= _MUTING
                 muted += 1
             if name in _BLOCK:
-                self.newline()
+                newline()
             elif name in _CELLS and not muted:
                 self.cells.append(len(parts))
             if name in _PREFORMATTED:
                 pre += 1
-            stack.append((iter(child.contents), name, hide))
+            text = child.text
+            if text and not muted:
+                pre_text(text) if pre else add(text)
+                if linking:
+                    self.linked += len(text)
+            depth = len(stack)
+            stack.append((iter(child), name, flags, child if depth > 1 else None))  # not the root's tail
+            if depth >= deepest:
+                deepest = depth + 1
+        self.deepest = deepest
         self.newline()
 
 
-def _extract_html(
+# --- selectors: matched by soupsieve on BeautifulSoup, applied to the lxml tree -------------------
+
+
+def _elements(root: HtmlElement) -> list[HtmlElement]:
+    return [element for element in root.iter() if isinstance(element.tag, str)]
+
+
+def _apply_selectors(
+    text: str,
+    root: HtmlElement,
+    select: soupsieve.SoupSieve | None,
+    ignore: Sequence[soupsieve.SoupSieve],
+    *,
+    rebuild: bool = False,
+) -> tuple[HtmlElement, list[HtmlElement] | None]:
+    """Remove ``ignore`` matches from the tree, then find the ``select`` matches (outermost only).
+
+    Returns the tree (``root`` itself, or a rebuilt one in the rare case described below) and the
+    selected elements (None without ``select``). The selectors are soupsieve's, on a BeautifulSoup
+    tree of the same text: the lxml tree is the one BeautifulSoup's lxml builder sees, so its
+    elements correspond one to one, in document order. When they do not (libxml2's tree builder
+    merges a second ``<html>`` tag into the first, BeautifulSoup nests it), the lxml tree is
+    rebuilt from the BeautifulSoup one instead; ``rebuild`` asks for that whatever the trees.
+    """
+    soup = _parse_soup(text)
+    tags = [node for node in soup.descendants if isinstance(node, Tag)]
+    elements = _elements(root)
+    if rebuild or len(tags) != len(elements) or any(tag.name != element.tag for tag, element in zip(tags, elements)):
+        root, elements = _tree_from_soup(soup, tags)
+    position = {id(tag): index for index, tag in enumerate(tags)}
+    for pattern in ignore:
+        for tag in _outermost(pattern.select(soup)):
+            element = elements[position[id(tag)]]
+            tag.decompose()
+            if element is root:
+                root = lxml.html.Element("html")
+            else:
+                element.drop_tree()  # keeps the tail, as decompose() does
+    if select is None:
+        return root, None
+    return root, [elements[position[id(tag)]] for tag in _outermost(select.select(soup))]
+
+
+#: BeautifulSoup strings that are not text (whatever element they are in).
+_NOT_TEXT_STRINGS = (Comment, CData, ProcessingInstruction, Declaration, Doctype)
+
+
+def _tree_from_soup(soup: BeautifulSoup, tags: list[Tag]) -> tuple[HtmlElement, list[HtmlElement]]:
+    """An lxml tree built from a BeautifulSoup tree, and its elements in the order of ``tags``."""
+    made: dict[int, HtmlElement] = {}
+    root = lxml.html.Element("html")
+    last: dict[int, HtmlElement | None] = {}  # id(parent element) -> its last child element so far
+    for node in soup.descendants:
+        parent_tag = node.parent
+        parent = made.get(id(parent_tag), root)
+        if isinstance(node, Tag):
+            try:
+                element = etree.SubElement(parent, node.name)
+            except ValueError:  # a tag name lxml refuses (stray characters): an inline stand-in
+                element = etree.SubElement(parent, "span")
+            for key, value in node.attrs.items():
+                try:
+                    element.set(key, " ".join(value) if isinstance(value, list) else str(value))
+                except (ValueError, TypeError):
+                    pass
+            made[id(node)] = element
+            last[id(parent)] = element
+        elif isinstance(node, NavigableString) and not isinstance(node, _NOT_TEXT_STRINGS):
+            previous = last.get(id(parent))
+            if previous is None:
+                parent.text = (parent.text or "") + str(node)
+            else:
+                previous.tail = (previous.tail or "") + str(node)
+    return root, [made[id(tag)] for tag in tags]
+
+
+@dataclass
+class _HtmlPage:
+    """What the walk found in an HTML page."""
+
+    root: HtmlElement | None  #: the tree, ``ignore`` matches removed
+    title: str | None
+    heading: str | None
+    lines: list[str]  #: the whole page's text lines
+    links: tuple[str, ...]  #: the whole page's links
+    link_chars: list[int] = field(default_factory=list)  #: per line of ``lines``: about how much is link text
+    selected: list[str] | None = None  #: the text lines of the ``select`` matches (None without ``select``)
+    selected_links: tuple[str, ...] = ()  #: their links
+
+
+def _read_html(
     text: str,
     url: str,
     select: soupsieve.SoupSieve | None,
     ignore: Sequence[soupsieve.SoupSieve],
     max_links: int | None = None,
-) -> tuple[str, str | None, str | None, tuple[str, ...]]:
-    """(text, title, main heading, links) of an HTML page."""
-    soup = _parse_html(text)
-    title = _find_title(soup)
-    heading = _find_heading(soup)
-    builder = _TextBuilder(_http_base(url, soup), max_links)
-
-    for pattern in ignore:
-        for tag in _outermost(pattern.select(soup)):
-            tag.decompose()
-    roots: list[Tag] = [soup] if select is None else _outermost(select.select(soup))
-    for root in roots:
-        builder.walk(root)
-    return "\n".join(builder.lines), title, heading, tuple(builder.links)
+) -> _HtmlPage:
+    """Parse ``text``, remove ``ignore`` matches, walk the whole page and the ``select`` matches."""
+    text = _without_early_end(text)
+    root = _parse_html(text)
+    if root is None:
+        return _HtmlPage(None, None, None, [], (), selected=None if select is None else [])
+    title, heading = _find_title(root), _find_heading(root)
+    base = _http_base(url, root)
+    rebuilt = False
+    while True:
+        selected = None
+        if select is not None or ignore or rebuilt:
+            root, selected = _apply_selectors(text, root, select, ignore, rebuild=rebuilt)
+        page = _TextBuilder(base, max_links)
+        page.walk(root)
+        if page.deepest < _MAX_DEPTH - 1 or rebuilt:
+            break
+        rebuilt = True  # libxml2 may have dropped what was nested deeper: BeautifulSoup's tree has it
+    result = _HtmlPage(root, title, heading, page.lines, tuple(page.links), page.link_chars)
+    if selected is not None:
+        part = _TextBuilder(base, max_links)
+        for element in selected:
+            part.walk(element)
+        result.selected, result.selected_links = part.lines, tuple(part.links)
+    return result

@@ -13,9 +13,10 @@ an http(s) ``<base href>``; :func:`_find_title` finds the page's ``<title>`` and
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup
+from lxml.html import HtmlElement
 
 from .text import _normalise_line
 
@@ -29,11 +30,17 @@ _URL_JUNK_RE = re.compile(r"[\t\n\r]")
 
 def _absolute_link(base: str, href: str) -> str | None:
     """``href`` as an absolute, fragment-free http(s) URL against ``base``; None if it is not one."""
-    href = _URL_JUNK_RE.sub("", href).strip()
+    if "\t" in href or "\n" in href or "\r" in href:
+        href = _URL_JUNK_RE.sub("", href)
+    href = href.strip()
     if not href:
         return None
     try:
-        absolute = urldefrag(urljoin(base, href)).url
+        absolute = urljoin(base, href)
+        if "#" in absolute:  # urldefrag() returns any other URL as it is
+            absolute = urldefrag(absolute).url
+        if absolute.startswith(("http://", "https://")):  # what urlsplit() would say, without it
+            return absolute
         scheme = urlsplit(absolute).scheme
     except ValueError:
         return None
@@ -58,30 +65,59 @@ class _LinkCollector:
             self.links.setdefault(absolute, None)
 
 
-def _http_base(url: str, soup: BeautifulSoup) -> str:
-    base = soup.find("base", href=True)
-    if base is not None:
-        href = _URL_JUNK_RE.sub("", str(base["href"])).strip()
+def _http_base(url: str, root: HtmlElement | None) -> str:
+    """The base URL of links: the first http(s) ``<base href>``, else ``url``."""
+    for base in root.iter("base") if root is not None else ():
+        href = base.get("href")
+        if href is None:
+            continue
+        href = _URL_JUNK_RE.sub("", href).strip()
         try:
             candidate = urljoin(url, href)
             if urlsplit(candidate).scheme in ("http", "https"):
                 return candidate
         except ValueError:
             pass
+        break  # only the first <base href> counts
     return url
 
 
-def _find_title(soup: BeautifulSoup) -> str | None:
-    for title in soup.find_all("title"):
-        if title.find_parent("svg") is None:
-            return _normalise_line(title.get_text())
+def _strings(element: HtmlElement) -> Iterator[str]:
+    """The text pieces of ``element``'s subtree, in order (not its tail; no comment or script text)."""
+    stack: list[tuple[HtmlElement, bool]] = [(element, False)]
+    while stack:
+        node, tail = stack.pop()
+        if tail:
+            if node.tail:
+                yield node.tail
+            continue
+        if node is not element:
+            stack.append((node, True))
+        if not isinstance(node.tag, str) or node.tag in _NOT_TEXT:
+            continue
+        if node.text:
+            yield node.text
+        stack.extend((child, False) for child in reversed(node))
+
+
+#: Elements whose content is not text for the title and heading (as BeautifulSoup's ``get_text``,
+#: which leaves out scripts, styles, templates and ruby annotations).
+_NOT_TEXT = frozenset({"script", "style", "template", "rt", "rp"})
+
+
+def _find_title(root: HtmlElement | None) -> str | None:
+    for title in root.iter("title") if root is not None else ():
+        if not any(ancestor.tag == "svg" for ancestor in title.iterancestors()):
+            return _normalise_line("".join(_strings(title)))
     return None
 
 
-def _find_heading(soup: BeautifulSoup) -> str | None:
+def _find_heading(root: HtmlElement | None) -> str | None:
     """The page's main heading: the text of its first non-empty ``<h1>``, normalised."""
-    for heading in soup.find_all("h1", limit=5):
-        text = _normalise_line(heading.get_text(" "))
+    for count, heading in enumerate(root.iter("h1") if root is not None else ()):
+        if count == 5:
+            break
+        text = _normalise_line(" ".join(_strings(heading)))
         if text:
             return text
     return None

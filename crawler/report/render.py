@@ -41,7 +41,7 @@ from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, facts
 from crawler.verdicts import order as verdict_order
 
-from ..textforms import keyword_spans
+from ..keywords import keyword_spans
 from .segments import _first_changes, _segments, highlighted
 
 __all__ = [

@@ -35,11 +35,16 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import ArchiveError
-
-
 from .payloads import PayloadQueries
-from .records import FAILING_VERDICTS, OWN_ROLES, RECENT_VERDICTS, STATE_HORIZON, GoodCapture, History, StoredPayload
-from .volatile import VolatileQueries
+from .records import (
+    FAILING_VERDICTS,
+    OWN_ROLES,
+    RECENT_VERDICTS,
+    STATE_HORIZON,
+    GoodCapture,
+    History,
+    StoredPayload,
+)
 from .reports import ReportQueries
 from .schema import MIGRATIONS
 from .sqlite import (
@@ -50,6 +55,7 @@ from .sqlite import (
     _Transaction,
     index_error_message,
 )
+from .volatile import VolatileQueries
 
 
 @dataclass(frozen=True)
@@ -206,7 +212,7 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
         good = self.conn.execute(
             "select id, text_sha256, fingerprint, kind, payload_sha256, extract_key, title, links, charset, "
             "final_url, heading, flags, rendered_sha256, warc_file, warc_offset, record_type, refers_to_record_id, "
-            "content_type from captures where target = ? and good = 1 order by id desc limit 1",
+            "content_type, page_text_sha256 from captures where target = ? and good = 1 order by id desc limit 1",
             (target,),
         ).fetchone()
         payload = self.conn.execute(
@@ -250,8 +256,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
 
     def insert_capture_rows(self, capture: dict, exchanges: list[dict], text: tuple[str, str] | None) -> int:
         """Insert one capture with its exchanges and text, no event; call inside a transaction."""
-        if text is not None:
-            self.conn.execute("insert or ignore into texts (sha256, text) values (?, ?)", text)
+        for row in ([text] if text and isinstance(text[0], str) else text or ()):  # (sha256, text) pairs
+            self.conn.execute("insert or ignore into texts (sha256, text) values (?, ?)", row)
         cid = _insert(self.conn, "captures", capture)
         for ex in exchanges:
             ex["capture_id"] = cid

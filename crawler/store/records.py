@@ -30,6 +30,7 @@ class GoodCapture:
     record_type: str | None = None
     refers_to_record_id: str | None = None
     content_type: str | None = None
+    page_text_sha256: str | None = None  # the whole page's text, when it is not the compared text's
 
 
 @dataclass(frozen=True)

@@ -143,5 +143,10 @@ def _migration_10(db: sqlite_utils.Database) -> None:
     db["volatile"].create({"target": str, "key": str, "run_id": str, "learned": str}, pk=("target", "key"))
 
 
+def _migration_11(db: sqlite_utils.Database) -> None:
+    """Main content by default: the whole page's text is stored too (``texts``), by its SHA-256."""
+    db["captures"].add_column("page_text_sha256", str)
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-              _migration_8, _migration_9, _migration_10]
+              _migration_8, _migration_9, _migration_10, _migration_11]

@@ -221,8 +221,10 @@ TARGET_FIELDS: tuple[Field, ...] = (
           "How often to check this target, at most. Left out or null: `settings.every`.",
           None, nullable=True, example="6h"),
     Field("select", SELECTOR,
-          "CSS selector of the part of the page that is compared; the rest is archived but ignored.",
-          None, nullable=True, example="main"),
+          "The part of the page that is compared (the rest is archived, and its text stored, but a change there "
+          "only flags `outside-main`): `auto` (left out or null too) its main content, found by trafilatura, or "
+          "the whole page when none is found (flag `auto-fallback`); `page` the whole page's text; anything "
+          "else a CSS selector.", None, nullable=True, example="main"),
     Field("ignore", SELECTOR,
           "CSS selectors of elements removed before comparison (clocks, cookie banners, counters).",
           (), nullable=True, many=True, example=[".cookie-banner", "#clock"]),

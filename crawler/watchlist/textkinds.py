@@ -46,7 +46,7 @@ def _keyword_convert(value: Any) -> str:
         raise ValueError("a keyword must not be empty")
     if len(word) > 200:
         raise ValueError(f"a keyword may be at most 200 characters, got {len(word)}")
-    from ..textforms import keyword_error  # (pure; imported when a watchlist has keywords)
+    from ..keywords import keyword_error  # (pure; imported when a watchlist has keywords)
 
     problem = keyword_error(word)
     if problem:
