@@ -1,7 +1,7 @@
 """Vanished, moved, blocked or just down: every row of ``scenarios/vanish.yaml`` end to end.
 
 One watchlist holds a target per row, each on a host of its own (``<id>.test``)
-served by :class:`tests.vanish_site.FakeWeb` through a local proxy. Run k of
+served by :class:`tests.fakeweb.FakeWeb` through a local proxy. Run k of
 ``lastseen run --json`` is made with the fake web at step k; each row's test
 checks the verdict, reason, alert, confirmed and flags its runs expect.
 ``docs/verdicts.md`` shows the same rows as a table, generated from the data
@@ -23,8 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import assert_contract, lastseen, write_watchlist
-from .vanish_site import (
+from .fakeweb import (
     BEHAVIOUR_WORDS,
     BEHAVIOURS,
     PROFILES,
@@ -36,6 +35,7 @@ from .vanish_site import (
     proxy_env,
     render,
 )
+from .helpers import assert_contract, lastseen, write_watchlist
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "scenarios" / "vanish.yaml"
