@@ -514,6 +514,10 @@ def _tail(text: str, n: int = 1500) -> str:
     return text[-n:] if text else ""
 
 
+#: lastseen's shipped per_host_concurrency: every throughput scenario is also run at it.
+SHIPPED_PER_HOST = 1
+
+
 def write_watchlist(path: Path, urls: list[str], per_host: int) -> None:
     lines = [
         "settings:",
@@ -535,9 +539,13 @@ class Lastseen:
     def __init__(self, work: Path, urls: list[str], per_host: int):
         self.work = work
         self.urls = urls
+        self.per_host = per_host
         work.mkdir(parents=True, exist_ok=True)
         self.watchlist = work / "watchlist.yaml"
         write_watchlist(self.watchlist, urls, per_host)
+
+    def settings(self) -> str:
+        return f"concurrency 64, per_host_concurrency {self.per_host}, per_host_delay 0s, retries 0"
 
     def args(self) -> list[str]:
         return ["run", "--watchlist", str(self.watchlist), "--archive", str(self.work / "archive"),
@@ -591,6 +599,9 @@ class BareScrapy:
         self.url_file = work / "urls.txt"
         self.url_file.write_text("\n".join(urls) + "\n")
 
+    def settings(self) -> str:
+        return f"CONCURRENT_REQUESTS 64, CONCURRENT_REQUESTS_PER_DOMAIN {self.per_host}, no delay, telnet off"
+
     def run(self, expect_changed) -> dict:
         secs, proc = _run([sys.executable, __file__, "_scrapy", str(self.url_file), "--concurrency", "64",
                            "--per-host", str(self.per_host)], cwd=self.work)
@@ -622,6 +633,9 @@ def urlwatch_binary(explicit: str | None) -> Path:
 
 class Urlwatch:
     name = "urlwatch"
+
+    def settings(self) -> str:
+        return "its defaults (one job after another per its worker pool), stdout report"
 
     def __init__(self, work: Path, urls: list[str], binary: Path):
         self.work = work
@@ -691,6 +705,13 @@ def throughput(scenario: str, n: int, hosts: list[str], delay: float, per_host: 
             BareScrapy(work / "scrapy", urls, per_host),
             Urlwatch(work / "urlwatch", urls, uw_binary),
         ]
+        if per_host != SHIPPED_PER_HOST:  # the same again at the shipped default: one request per host
+            for c in (Lastseen(work / "lastseen-default", urls, SHIPPED_PER_HOST),
+                      BareScrapy(work / "scrapy-default", urls, SHIPPED_PER_HOST)):
+                c.name = f"{c.name}@{SHIPPED_PER_HOST}"
+                contenders.append(c)
+        for c in contenders:
+            print(f"   settings  {c.name:11s} {c.settings()}", flush=True)
         cycle1 = {}
         for c in contenders:
             server.ask("reset")
@@ -714,7 +735,8 @@ def throughput(scenario: str, n: int, hosts: list[str], delay: float, per_host: 
                          "pages_per_s": n / r["seconds"]})
     by = {r["contender"]: r for r in rows}
     for r in rows:
-        r["vs_scrapy"] = r["pages_per_s"] / by["scrapy"]["pages_per_s"]
+        suffix = r["contender"][r["contender"].find("@"):] if "@" in r["contender"] else ""
+        r["vs_scrapy"] = r["pages_per_s"] / by["scrapy" + suffix]["pages_per_s"]  # scrapy at the same settings
         r["vs_urlwatch"] = r["pages_per_s"] / by["urlwatch"]["pages_per_s"]
     ls = by["lastseen"]
     if scenario == "cpu":
@@ -995,7 +1017,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
         print(f"page server: {server['server_cpu_us_per_response']} us CPU per response, so about "
               f"{server['server_capacity_per_core']} responses/s per core; the probe client reached "
               f"{server['probe_responses_per_s']} responses/s ({server['probe_mb_per_s']} MB/s)")
-    head = f"{'scenario':9s} {'contender':9s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
+    head = f"{'scenario':9s} {'contender':11s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
     tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser")]
     if tput:
@@ -1003,8 +1025,11 @@ def print_table(rows: list[dict], server: dict | None) -> None:
         print("-" * len(head) + "-" * 24)
         for r in tput:
             target = f"{r['target']}: {'yes' if r['target_met'] else 'NO'}" if "target" in r else ""
-            print(f"{r['scenario']:9s} {r['contender']:9s} {r['pages']:6d} {r['seconds']:8.2f} "
+            print(f"{r['scenario']:9s} {r['contender']:11s} {r['pages']:6d} {r['seconds']:8.2f} "
                   f"{r['pages_per_s']:8.1f} {r['vs_scrapy']:8.2f}x {r['vs_urlwatch']:10.2f}x  {target}")
+    if any("@" in r["contender"] for r in tput):
+        print(f"(contender@{SHIPPED_PER_HOST}: the same at per_host_concurrency {SHIPPED_PER_HOST}, lastseen's shipped "
+              f"default; its 'vs scrapy' is against scrapy at the same per-domain limit)")
     mem = [r for r in rows if r["scenario"] == "memory"]
     if mem:
         print()
