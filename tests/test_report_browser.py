@@ -227,3 +227,30 @@ def test_screenshots_load_from_disk_side_by_side_and_stack_on_a_phone(browser, s
         assert all(url.startswith(folder) for url in requests), requests
     finally:
         page.close()
+
+
+def test_readable_on_a_phone(browser, report_dir):
+    """At 390 px no page scrolls sideways, and a tag or a verdict badge is never wrapped letter by
+    letter (each stays on one line)."""
+    pages = sorted(report_dir.glob("*.html"))
+    assert len(pages) == 3  # the index, a change page, a vanished page
+    for path in pages:
+        _readable_at_390(browser, path)
+
+
+def _readable_at_390(browser, path):
+    page, _ = _open(browser, path)
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, path.name
+        boxes = page.evaluate(
+            "() => [...document.querySelectorAll('.tag, .badge')].map(e => [e.textContent,"
+            " e.getBoundingClientRect().width, e.getBoundingClientRect().right,"
+            " parseFloat(getComputedStyle(e).fontSize)])")
+        assert boxes, "no tags or badges to check"
+        for text, width, right, font in boxes:
+            # squeezed into a narrow column, a tag wraps a letter a line: its box is narrower than a few letters
+            assert width >= min(len(text), 8) * 0.45 * font, f"{text!r} is squeezed at 390 px ({width:.0f}px wide)"
+            assert right <= 390, f"{text!r} runs off the screen at 390 px"
+    finally:
+        page.close()
