@@ -48,6 +48,20 @@ def test_ignore_text_keywords_and_alert_when(tmp_path, site):
     detail = next((tmp_path / "reports").glob("*/keyword.html")).read_text()
     assert '<mark class="kw">HUAWEI</mark>' in detail  # highlighted in the report
     assert "<h2>Significance</h2>" in detail and "Score <strong>1.00</strong>" in detail
+    # the evidence box says how to check the capture with standard tools: the command gives the bytes served
+    import html as html_module
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    commands = re.findall(r"<code>(warcio extract --payload [^<]+)</code>", detail)
+    assert len(commands) == 2  # the last good capture and this one
+    warcio = Path(sys.executable).parent / "warcio"
+    out = subprocess.run([str(warcio), *html_module.unescape(commands[1]).split()[1:]], cwd=tmp_path / "archive",
+                         capture_output=True, timeout=60, check=True).stdout
+    assert out == site.sent("/keyword")
+    assert re.search(r"/&lt;collection&gt;/\d{14}id_/http://127\.0\.0\.1:\d+/keyword", detail)
     # a real change next to the ignored counter still alerts
     site.set("/counter", page(ARTICLE.replace("contract 3", "contract 33") + "<p>accessed 587,400 times.</p>"))
     third = run(tmp_path, "--only", "counter")

@@ -362,6 +362,8 @@ _EVIDENCE_LABELS = (
     ("Flags", True),
     ("Page title", False),
     ("Error", False),
+    ("Check it (warcio, in the archive folder)", True),
+    ("Replay it (pywb URL)", True),
 )
 
 
@@ -384,6 +386,10 @@ def _evidence_values(c: CaptureView | None) -> list[str | None]:
         ", ".join(c.flags) or None,
         c.title,
         c.error,
+        f"warcio extract --payload {c.warc_file} {c.warc_offset}" if c.warc_file and c.warc_offset is not None
+        else None,
+        f"/<collection>/{c.started.strftime('%Y%m%d%H%M%S')}id_/{c.final_url or c.url}"
+        if c.warc_file and c.started else None,
     ]
 
 
