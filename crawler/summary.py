@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .store import History
     from .watchlist import Target
 
-__all__ = ["summarise"]
+__all__ = ["EXCERPT", "excerpt", "summarise"]
 
 
 def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture: dict, history: History,
@@ -81,10 +81,44 @@ def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture:
             return f"back after {history.state}; identical to the last good capture"
         return f"back after {history.state}; text unchanged"
     base = diff.summary() if diff is not None else "content differs (compared by digest)"
+    if diff is not None and (said := excerpt(diff)):
+        base += f": {said}"
     base += _keywords_said(significance)
     if v == "restored":
         return f"back after {history.state}; {base}"
     return _flapped(base, evidence, verdict)
+
+
+#: Characters of each side of an excerpt (the summary, the alert, the report's index say what changed).
+EXCERPT = 60
+
+
+def excerpt(diff: Diff) -> str:
+    """The first change in words: ``“1,200,000” → “1,950,000”``, ``+ “new words”`` or ``− “old words”``.
+
+    The first run of inserted and deleted text (whitespace-only runs skipped), each side cut to
+    :data:`EXCERPT` characters at a word; empty when nothing but whitespace or moves changed.
+    """
+    deleted: list[str] = []
+    inserted: list[str] = []
+    for op, text in diff.ops:
+        if op in (-1, 1) and text.strip():
+            (deleted if op == -1 else inserted).append(text)
+        elif op == 0 and text.strip() and (deleted or inserted):
+            break   # the end of the first change
+    old, new = (_cut(" ".join(" ".join(parts).split())) for parts in (deleted, inserted))
+    if old and new:
+        return f"\u201c{old}\u201d \u2192 \u201c{new}\u201d"
+    if new:
+        return f"+ \u201c{new}\u201d"
+    return f"\u2212 \u201c{old}\u201d" if old else ""
+
+
+def _cut(text: str) -> str:
+    if len(text) <= EXCERPT:
+        return text
+    cut = text.rfind(" ", 0, EXCERPT)
+    return text[: cut if cut > EXCERPT // 2 else EXCERPT] + "\u2026"
 
 
 def _keywords_said(significance: dict | None) -> str:

@@ -73,7 +73,7 @@ def test_changed_is_diffed_against_the_last_good_text():
     judged = judge(target, fetched(page), history, texts={good_capture(old, b"", target).text_sha256: old})
     assert (judged.event.verdict, judged.event.alert) == ("changed", True)
     assert judged.event.diff == {"insertions": 2, "deletions": 0, "unit": "word", "fallback": False, "moves": 0}
-    assert judged.event_row["compared_capture_id"] == 7 and judged.event.summary == "2 insertions, 0 deletions"
+    assert judged.event_row["compared_capture_id"] == 7 and judged.event.summary == "2 insertions, 0 deletions: + \u201cand drones\u201d"
 
 
 def test_same_payload_reuses_the_last_good_text_without_extracting():

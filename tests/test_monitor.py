@@ -147,7 +147,7 @@ def test_second_run_verdicts(scenario):
     edit = r2.event("edit")
     assert (edit["verdict"], edit["alert"]) == ("changed", True)
     assert edit["diff"] == {"insertions": 1, "deletions": 1, "unit": "word", "fallback": False, "moves": 0}
-    assert edit["summary"] == "1 insertion, 1 deletion"
+    assert edit["summary"] == "1 insertion, 1 deletion: \u201c1000\u201d \u2192 \u201c2000\u201d"  # what changed, in words
     assert r2.event("token")["verdict"] == "unchanged"   # only a hidden token changed
     assert r2.event("header")["verdict"] == "unchanged"  # only a header changed
     assert r2.event("cyr")["verdict"] == "unchanged"     # same text, now UTF-8
@@ -309,6 +309,7 @@ def test_alerts_delivered_once_per_run_listing_transitions(scenario):
     second = json.dumps(posts[1])
     assert "edit" in second and "gone404" in second and "moved" in second
     assert "stable" not in second.replace("unstable", "")
+    assert "\u201c1000\u201d \u2192 \u201c2000\u201d" in posts[1]["message"]  # the alert says what changed
     for ran in scenario["runs"]:
         alerts = ran.json["run"]["alerts"]
         assert len(alerts) == 1 and alerts[0]["ok"] is True
