@@ -55,8 +55,8 @@ VENDOR = Profile(
         '</div><div><h2>Legal</h2><ul><li><a href="/legal/privacy">Privacy notice</a></li><li><a href="/legal/'
         'cookies">Cookie policy</a></li><li><a href="/legal/terms">Terms of use</a></li><li><a href="/legal/'
         'modern-slavery">Modern slavery statement</a></li><li><a href="/accessibility">Accessibility</a></li>'
-        '</ul></div><div><h2>Follow us</h2><ul><li><a href="https://www.linkedin.com/company/kestrel-vision">'
-        'LinkedIn</a></li><li><a href="https://www.youtube.com/@kestrelvision">YouTube</a></li></ul></div></div>'
+        '</ul></div><div><h2>Follow us</h2><ul><li><a href="https://social.example/company/kestrel-vision">'
+        'LinkedIn</a></li><li><a href="https://video.example/@kestrelvision">YouTube</a></li></ul></div></div>'
         '<p class="copyright">© 2012–2024 Kestrel Vision Systems Ltd. Registered in England and Wales, company '
         'no. 08123456. KV Sentinel, FaceTrace and PlateScan are trademarks of Kestrel Vision Systems Ltd.</p>'
     ),
