@@ -101,12 +101,25 @@ def excerpt(diff: Diff) -> str:
     """
     deleted: list[str] = []
     inserted: list[str] = []
+    before = after = ""   # the rest of the words the change cuts into: "1.200.000", not "200"
     for op, text in diff.ops:
         if op in (-1, 1) and text.strip():
             (deleted if op == -1 else inserted).append(text)
-        elif op == 0 and text.strip() and (deleted or inserted):
-            break   # the end of the first change
-    old, new = (_cut(" ".join(" ".join(parts).split())) for parts in (deleted, inserted))
+        elif op == 0 and (deleted or inserted):
+            if text.strip():
+                after = "" if text[:1].isspace() else text.split()[0]
+                break   # the end of the first change
+        elif op == 0:
+            before = "" if not text or text[-1:].isspace() else text.split()[-1]
+
+    def side(parts: list[str]) -> str:
+        if not parts:
+            return ""
+        body = "".join(parts)
+        body = (before if not body[:1].isspace() else "") + body + (after if not body[-1:].isspace() else "")
+        return _cut(" ".join(body.split()))
+
+    old, new = side(deleted), side(inserted)
     if old and new:
         return f"\u201c{old}\u201d \u2192 \u201c{new}\u201d"
     if new:

@@ -195,3 +195,16 @@ def test_main_content_by_default_a_change_outside_it_is_unchanged_and_said(tmp_p
                                  "join texts t on t.sha256 = c.text_sha256 where c.target = 'n' "
                                  "order by c.id desc").fetchone()
     assert "New bus line" in page_text and "New bus line" not in text and "contract 33" in text
+
+
+def test_the_excerpt_of_a_change_is_whole_words():
+    from crawler.diff import diff_texts
+    from crawler.summary import excerpt
+
+    assert excerpt(diff_texts("vredan 1.200.000 dinara.", "vredan 1.950.000 dinara.")) == \
+        "\u201c1.200.000\u201d \u2192 \u201c1.950.000\u201d"
+    assert excerpt(diff_texts("Cameras for the police.", "Cameras and drones for the police.")) == \
+        "+ \u201cand drones\u201d"
+    assert excerpt(diff_texts("A. Gone sentence.", "A.")) == "\u2212 \u201cGone sentence.\u201d"
+    long = "word " * 40
+    assert excerpt(diff_texts("A.", f"A. {long}")).endswith("\u2026\u201d")  # cut at a word, marked
