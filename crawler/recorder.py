@@ -19,18 +19,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from .archive import WARC_DIR, Archive
 from .capture import Assessment, Observed, Written, conclude, observe
 from .classify import classify
 from .contract import Event
+from .errors import ArchiveError
 from .fetch.model import FetchResult, Resource
 from .formatting import iso_precise
 from .store import History, StoredPayload
 from .warc import RevisitOf, sha1_digest, warc_date
-from .warcfiles import WarcFileSet
+from .warcfiles import WarcFileSet, read_payload
 from .watchlist import Target
 
 __all__ = ["COMMIT_EVERY", "COMMIT_SECONDS", "Recorder", "display_path"]
@@ -104,15 +102,11 @@ class Recorder:
         if where[0] is None or where[1] is None:
             return None
         try:
-            with open(self.archive.root / where[0], "rb") as fh:
-                fh.seek(where[1])
-                for record in ArchiveIterator(fh):
-                    http = record.http_headers
-                    return (record.raw_stream.read(), http.get_header("Content-Type") if http else None,
-                            http.get_header("Content-Encoding") if http else None)
-        except (OSError, ArchiveLoadFailed):
+            body, headers = read_payload(self.archive.root / where[0], where[1])
+        except (OSError, ArchiveError):
             return None
-        return None
+        found = {k.lower(): v for k, v in reversed(headers)}   # the first of each name
+        return body, found.get("content-type"), found.get("content-encoding")
 
     def record(self, result: FetchResult) -> Event:
         """Write ``result``'s records, judge it on its own, queue its rows; return its event."""

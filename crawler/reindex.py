@@ -44,7 +44,7 @@ from .formatting import iso, parse_iso, plural
 from .recorder import CAPTURE_FORMAT, display_path
 from .store import CaptureStore
 from .warc import RecordRef, RevisitOf
-from .warcfiles import OPEN_FILES, lastseen_warc_files
+from .warcfiles import OPEN_FILES, lastseen_warc_files, read_payload
 from .watchlist import Settings, Target, Watchlist
 
 __all__ = ["FILLERS", "NOT_REBUILT", "Reindexed", "reindex"]
@@ -395,7 +395,7 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
         revisit = resp.refers_to
         where = {"warc_file": warc_file, "offset": resp.offset} if revisit is None else _original(
             job, revisit.record_id)
-        final.body = _payload(job.root / where["warc_file"], where["offset"])
+        final.body = read_payload(job.root / where["warc_file"], where["offset"])[0]
     written = Written(warc_file, display_path(path), rows, response, revisit)
     judged = assess(target, result, job.store.history(name), written, run_id=run_id,
                     max_body=job.settings.max_body, max_text=job.settings.max_text, load_text=job.store.text,
@@ -441,19 +441,10 @@ def _original(job: _Rebuild, record_id: str) -> dict | None:
     found = job.store.response_record(record_id)
     if found is None and record_id in job.unindexed:
         warc_file, offset = job.unindexed[record_id]
-        body = _payload(job.root / warc_file, offset)
+        body = read_payload(job.root / warc_file, offset)[0]
         found = {"warc_file": warc_file, "offset": offset, "payload_sha256": hashlib.sha256(body).hexdigest(),
                  "payload_length": len(body)}
     return found
-
-
-def _payload(path: Path, offset: int) -> bytes:
-    """The payload (as stored) of the record at ``offset`` of ``path``."""
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        for record in ArchiveIterator(fh):
-            return record.raw_stream.read()
-    raise ArchiveError(f"no record at {path}:{offset}")
 
 
 #: What fills a new index, in order: one function per source of the archive, each given the rebuild.

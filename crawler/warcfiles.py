@@ -378,3 +378,23 @@ def warcinfo_field(path: Path, name: str, *, limit: int = 1 << 16) -> str | None
             value = line[len(wanted):].strip().decode("utf-8", "replace")
             return value or None
     return None
+
+
+def read_payload(path: Path, offset: int) -> tuple[bytes, list[tuple[str, str]]]:
+    """The payload (as stored: content-coding kept) and the HTTP headers of the record at ``offset`` of ``path``.
+
+    Raises :class:`ArchiveError` when no record starts there, ``OSError`` when the file cannot be read.
+    """
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        try:
+            for record in ArchiveIterator(fh):
+                headers = list(record.http_headers.headers) if record.http_headers else []
+                return record.raw_stream.read(), headers
+        except ArchiveLoadFailed as exc:
+            raise ArchiveError(f"no WARC record at {path}:{offset}: {exc}") from exc
+    raise ArchiveError(f"no record at {path}:{offset}")
+
