@@ -25,11 +25,13 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 from .formatting import one_line
 
-__all__ = ["AlertItem", "AlertResult", "compose_message", "deliver_run_alerts", "mask_url", "send_alerts"]
+__all__ = ["AlertItem", "AlertResult", "compose_message", "deliver_run_alerts", "mask_url", "report_reference",
+           "send_alerts"]
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,25 @@ def _item_line(item: AlertItem) -> str:
     return line + f" — {_one_line(item.url)}"
 
 
-def deliver_run_alerts(sinks: Sequence[str], result, store) -> list[AlertResult]:
+def report_reference(index: Path, reports_dir: Path, report_url: str | None = None) -> str:
+    """How an alert names a run's report: ``report_url`` joined with its path inside ``reports_dir``.
+
+    Without ``report_url`` (``settings.report_url``), the absolute path of ``index``: the message is
+    read elsewhere (a phone, a colleague's inbox), where a path relative to the run's directory means
+    nothing. Path segments are percent-encoded for the URL.
+    """
+    index = Path(index).absolute()
+    if not report_url:
+        return str(index)
+    try:
+        inside = index.relative_to(Path(reports_dir).absolute())
+    except ValueError:  # not under reports_dir: the path is all there is to say
+        return str(index)
+    base = report_url if report_url.endswith("/") else report_url + "/"
+    return urljoin(base, "/".join(quote(part) for part in inside.parts))
+
+
+def deliver_run_alerts(sinks: Sequence[str], result, store, *, report: str | None = None) -> list[AlertResult]:
     """Send a run's alert message, with alerts owed by earlier runs that never finished.
 
     ``result`` is the run's :class:`~crawler.contract.RunResult` (its
@@ -106,7 +126,8 @@ def deliver_run_alerts(sinks: Sequence[str], result, store) -> list[AlertResult]
     recording a change never alerted it, and the next run compares with that
     capture (so it would not alert either): such events are carried into this
     message until one delivery succeeds. With no sink, the alerts are shown by
-    the CLI (and ``--json``) and count as delivered.
+    the CLI (and ``--json``) and count as delivered. ``report`` names the run's report in the message
+    (:func:`report_reference`; default ``result.report``).
     """
     items = [
         AlertItem(target=e.target, verdict=e.verdict, reason=e.reason, summary=e.summary, url=e.url)
@@ -127,7 +148,8 @@ def deliver_run_alerts(sinks: Sequence[str], result, store) -> list[AlertResult]
                                  summary=c["summary"], url=c["url"]))
             for c in result.carried
         ]
-        title, body = compose_message(items, run_id=result.run_id, report_path=result.report, carried=carried)
+        title, body = compose_message(items, run_id=result.run_id, report_path=report or result.report,
+                                      carried=carried)
         results = send_alerts(list(sinks), title, body)
         if not any(r.ok for r in results):
             return results  # still owed: the next run tries again

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .alerts import deliver_run_alerts
+from .alerts import deliver_run_alerts, report_reference
 from .archive import Archive
 from .contract import Event, RunResult
 from .errors import ArchiveError, LastseenError, UsageError
@@ -170,7 +170,9 @@ def run(
                 f" while writing the report: all {len(due)} due targets were captured and committed and "
                 f"the report written (run {run_id}, marked interrupted); no alerts were sent"
             )
-        result.alerts = deliver_run_alerts(watchlist.alerts, result, store)
+        report = None if result.report is None else report_reference(
+            Path(result.report), reports_dir, watchlist.settings.report_url)
+        result.alerts = deliver_run_alerts(watchlist.alerts, result, store, report=report)
         result.finished = now()
         store.update_run(
             run_id, status="completed", finished=iso(result.finished), report=result.report,

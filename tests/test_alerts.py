@@ -152,3 +152,21 @@ def test_terminal_injection_compose_message_shows_controls_as_text():
     ]
     for raw in ("\x1b", "\x07", "\x9b", "\x7f", "\x00", "\u202e", "\u2066", "\u200f", "\u061c"):
         assert raw not in title + body
+
+
+# -- #11: alerts name the report where the reader can open it ------------------------------------------------
+
+
+def test_report_reference_is_absolute_or_the_published_url(tmp_path):
+    from crawler.alerts import report_reference
+
+    reports = tmp_path / "reports"
+    index = reports / "20260501T060000Z-ab12" / "index.html"
+    assert report_reference(index, reports) == str(index.absolute())
+    assert report_reference(index, reports, "https://reports.example.org/lastseen") == (
+        "https://reports.example.org/lastseen/20260501T060000Z-ab12/index.html")
+    assert report_reference(reports / "run one" / "index.html", reports, "https://r.example.org/a/") == (
+        "https://r.example.org/a/run%20one/index.html")
+    # a report outside the published folder cannot have its URL: its path is what there is
+    elsewhere = tmp_path / "elsewhere" / "index.html"
+    assert report_reference(elsewhere, reports, "https://r.example.org/") == str(elsewhere.absolute())

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from .helpers import lastseen, write_watchlist
 from .site import closed_port
 
@@ -312,3 +314,24 @@ def test_a_run_whose_report_cannot_be_written_is_marked_failed_not_aborted(tmp_p
         db.close()
     assert runs.pop(after.json["run"]["id"]) == "completed"
     assert list(runs.values()) == ["failed"]
+
+
+# -- #11: the alert message names the report by an absolute path, or by settings.report_url ---------------------
+
+@pytest.mark.parametrize("report_url", [None, "https://reports.example.org/watch"])
+def test_alert_names_the_report_by_absolute_path_or_report_url(tmp_path, site, alert_sink, report_url):
+    _pages(site, 1)
+    settings = {"report_url": report_url} if report_url else None
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0")}],
+                    settings=settings, alerts=[alert_sink.url])
+    lastseen(tmp_path, "run", "--json")
+    site.set("/p0", "<html><body><p>page zero rewritten</p></body></html>")
+    second = lastseen(tmp_path, "run", "--json")
+    assert second.event("p0")["verdict"] == "changed" and second.event("p0")["alert"] is True
+    run_id = second.json["run"]["id"]
+    body = json.dumps(alert_sink.posts[-1], ensure_ascii=False)
+    if report_url:
+        assert f"Report: {report_url}/{run_id}/index.html" in body
+    else:
+        index = (tmp_path / "reports" / run_id / "index.html").resolve()
+        assert index.is_file() and f"Report: {index}" in body

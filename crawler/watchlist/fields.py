@@ -15,6 +15,7 @@ from typing import Any
 
 from .kinds import (
     ALERT,
+    BASE_URL,
     BOOLEAN,
     CONFIRM_COUNT,
     CONTACT,
@@ -141,6 +142,11 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "Largest evidence page a report writes for one change: past it, only the changes with a little "
           "context are shown (the page says so); the full texts stay in the index.",
           _default(Settings, "max_report_page")),
+    Field("report_url", BASE_URL,
+          "Where the reports folder is published on a web server, if it is: alert messages then name a run's "
+          "report by this URL joined with its path inside the folder (`<run id>/index.html`). Left out or "
+          "null: by its absolute path on this machine.",
+          _default(Settings, "report_url"), nullable=True, example="https://reports.example.org/lastseen/"),
     Field("obey_robots", BOOLEAN,
           "Obey robots.txt. A disallowed target is not fetched: `unreachable` / `robots`. The "
           "decision is stored on every capture either way.",

@@ -8,6 +8,7 @@ how to fix it), its JSON Schema and its label in the docs. The registry rows in
 from __future__ import annotations
 
 import datetime
+import functools
 import ipaddress
 import json
 import math
@@ -36,6 +37,7 @@ from .units import (
 
 __all__ = [
     "ALERT",
+    "BASE_URL",
     "BOOLEAN",
     "CONTACT",
     "COUNT_0",
@@ -237,9 +239,9 @@ def canonical_url(url: str) -> str:
     return _serialise(parsed)
 
 
-def _url_convert(value: Any) -> str:
+def _url_convert(value: Any, *, allowed: str = "only http:// and https:// URLs with a host name can be watched, "
+                                            "e.g. https://example.org/press") -> str:
     url = _require_str(value, "https://example.org/press")
-    allowed = "only http:// and https:// URLs with a host name can be watched, e.g. https://example.org/press"
     parsed = _whatwg(url)
     if "@" in url and parsed is not None and (parsed.username or parsed.password):
         raise ValueError(f"{_masked(url, parsed)!r} contains credentials (user name or password); lastseen sends "
@@ -375,6 +377,10 @@ NAME = Kind("string", _name_convert,
 TAG = Kind("string", _tag_convert, {"type": "string", "pattern": _NO_CONTROL_PATTERN})
 URL = Kind("http(s) URL", _url_convert,
            {"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://[^\\s/\\\\?#@]+(?:[/\\\\?#]\\S*)?$"})
+#: Where reports are published (``settings.report_url``): an http(s) URL, as a target's.
+BASE_URL = Kind("http(s) URL", functools.partial(
+    _url_convert, allowed="only an http:// or https:// URL with a host name can say where reports are published, "
+                          "e.g. https://reports.example.org/lastseen/"), URL.schema)
 SELECTOR = Kind("CSS selector", _selector_convert, dict(_STRING))
 ALERT = Kind("Apprise URL", _alert_convert, dict(_STRING))
 BOOLEAN = Kind("boolean", _bool_convert, {"type": "boolean"})

@@ -31,6 +31,7 @@ class Settings:
     max_body: int = 50 * 2**20
     max_text: int = 2 * 2**20
     max_report_page: int = 5 * 2**20
+    report_url: str | None = None
     obey_robots: bool = False
     allow_private_redirects: bool = False
     ca_certs: str | None = None
