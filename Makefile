@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 
-.PHONY: run test bench signal-report setup pywb browser check clean
+.PHONY: run test bench signal-report setup pywb browser fonts check clean
 
 run: setup
 	$(BIN)/lastseen run
 
-test: setup pywb browser
+test: setup pywb browser fonts
 	LASTSEEN_PYWB_BIN=$(abspath $(PYWB_VENV))/bin $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: setup
@@ -41,6 +41,10 @@ $(PYWB_VENV)/.installed:
 # A Chromium for browser tests: found if present, else Playwright's, else Debian's.
 browser: setup
 	VENV_BIN=$(BIN) sh scripts/ensure-chromium.sh
+
+# Fonts with Arabic, Hebrew and CJK glyphs: the report tests check right-to-left and CJK text renders.
+fonts:
+	sh scripts/ensure-fonts.sh
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) build *.egg-info
