@@ -1,13 +1,18 @@
-# lastseen: `make run` sets up and runs the monitor; `make test` sets up and runs the tests.
+# lastseen: `make run` sets up and runs the monitor; `make test` sets up and runs the tests;
+# `make demo` shows the monitor on a local web of fictional pages (offline, under a minute).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 
-.PHONY: run test bench signal-report setup pywb browser fonts check clean
+.PHONY: run demo test bench signal-report setup pywb browser fonts check clean
 
 run: setup
 	$(BIN)/lastseen run
+
+# Three runs on local pages that change, vanish and come back (demo/README.md); writes demo/out/.
+demo: setup
+	$(BIN)/python demo/demo.py $(DEMO_ARGS)
 
 test: setup pywb browser fonts
 	LASTSEEN_PYWB_BIN=$(abspath $(PYWB_VENV))/bin $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
