@@ -28,6 +28,7 @@ class Page:
     gzip: bool = False
     chunked: bool = False
     delay: float = 0.0
+    gate: threading.Event | None = None  # the answer waits until the test sets it (at most two minutes)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -48,6 +49,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             page = Page(b"<html><body><h1>Not Found</h1></body></html>", 404, [("Content-Type", "text/html")])
         if page.delay:
             time.sleep(page.delay)
+        if page.gate is not None:
+            page.gate.wait(120)
         body = page.body
         if page.gzip:
             body = gzip_mod.compress(body, mtime=0)
@@ -149,7 +152,8 @@ class Site:
         return f"{self.scheme}://{host}:{self.port}{path}"
 
     def set(self, path: str, body: bytes | str = b"", *, status: int = 200, content_type: str | None = "text/html; charset=utf-8",
-            headers: list | None = None, gzip: bool = False, chunked: bool = False, delay: float = 0.0) -> None:
+            headers: list | None = None, gzip: bool = False, chunked: bool = False, delay: float = 0.0,
+            gate: threading.Event | None = None) -> None:
         if isinstance(body, str):
             body = body.encode("utf-8")
         hdrs = []
@@ -157,7 +161,7 @@ class Site:
             hdrs.append(("Content-Type", content_type))
         hdrs.extend(headers or [])
         with self.lock:
-            self.pages[path] = Page(body, status, hdrs, gzip, chunked, delay)
+            self.pages[path] = Page(body, status, hdrs, gzip, chunked, delay, gate)
 
     def redirect(self, path: str, location: str, status: int = 301) -> None:
         self.set(path, b"", status=status, content_type=None, headers=[("Location", location)])

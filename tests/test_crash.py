@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import datetime, timezone
 
@@ -129,18 +130,19 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, site):
 
 
 def test_concurrent_runs_exit_3_or_wait_for_the_lock(tmp_path, site):
-    site.set("/slow", "<html><body><p>slow page</p></body></html>", delay=4.0)
+    held = threading.Event()  # the first run's slow page answers only once the losers have been checked
+    site.set("/slow", "<html><body><p>slow page</p></body></html>", gate=held)
     site.set("/quick", "<html><body><p>quick page</p></body></html>")
     write_watchlist(tmp_path / "watchlist.yaml", [
         {"name": "slow", "url": site.url("/slow")}, {"name": "quick", "url": site.url("/quick")},
-    ])
+    ], settings={"timeout": "2m", "deadline": "3m"})
     lock = tmp_path / "archive" / "lastseen.lock"
     first = start_run(tmp_path, log=tmp_path / "first.log")
     assert wait_until(lambda: lock.exists() and lock.read_text().strip() == str(first.pid), 30)
     busy = start_run(tmp_path, log=tmp_path / "busy.log")
     short = start_run(tmp_path, "--wait", "1s", log=tmp_path / "short.log")
     stopped = start_run(tmp_path, "--wait", "30s", log=tmp_path / "stopped.log")
-    waiter = start_run(tmp_path, "--wait", "30s", log=tmp_path / "waiter.log")
+    waiter = start_run(tmp_path, "--wait", "2m", log=tmp_path / "waiter.log")
 
     assert busy.wait(30) == 3
     out, err = outputs(tmp_path, tmp_path / "busy.log")
@@ -162,7 +164,7 @@ def test_concurrent_runs_exit_3_or_wait_for_the_lock(tmp_path, site):
     assert site.hits("/slow") <= 1 and site.hits("/quick") <= 1
     assert first.poll() is None  # ... and the first run did hold it while those were read
     assert lock.read_text().strip() == str(first.pid)  # the losers touched nothing, not even the lock file
-
+    held.set()
     assert first.wait(30) == 0, outputs(tmp_path, tmp_path / "first.log")[1]
     assert waiter.wait(30) == 0, outputs(tmp_path, tmp_path / "waiter.log")[1]  # ... then ran once it was free
     first_doc = json.loads(outputs(tmp_path, tmp_path / "first.log")[0])

@@ -18,7 +18,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 import zlib
 from pathlib import Path
 
@@ -114,7 +114,8 @@ def test_status_and_report_read_while_the_lock_is_held_and_never_take_it(project
 
 
 def test_status_during_a_live_run_neither_disturbs_it_nor_warns(project, site):
-    site.set("/p1", "<html><body><p>page 1, slowly</p></body></html>", delay=3.0)
+    held = threading.Event()  # p1 answers once status has read the archive three times during the run
+    site.set("/p1", "<html><body><p>page 1, slowly</p></body></html>", gate=held)
     try:
         proc = start_run(project, "--wait", "0s", "--force")
         lock = project / "archive" / "lastseen.lock"
@@ -125,12 +126,14 @@ def test_status_during_a_live_run_neither_disturbs_it_nor_warns(project, site):
             assert ran.exit_code == 0 and ran.stderr == "", ran.stderr  # the run's .open file is its own: no warning
             assert [r["target"] for r in ran.json["targets"]] == ["p0", "p1"]
             seen += 1
-            time.sleep(0.1)
+            if seen == 3:
+                held.set()
         out, err = outputs(project)
         assert proc.returncode == 0, err
         assert [e["verdict"] for e in json.loads(out)["events"]] == ["unchanged", "changed"]
         assert seen >= 3
     finally:
+        held.set()
         site.set("/p1", "<html><head><title>page 1</title></head><body><p>page 1 says 1</p></body></html>")
 
 
