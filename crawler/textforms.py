@@ -386,6 +386,26 @@ def in_script_of(text: str, like: str, scripts: str | None) -> str:
     target = script_of(like)
     if target is None or target == script_of(text):
         return text
-    if target == "cyrl":
-        return to_cyrillic(text)
-    return to_latin(text)
+    convert, other = (to_cyrillic, _ANY_LATIN_RE) if target == "cyrl" else (to_latin, _ANY_CYRILLIC_RE)
+    # Words ``like`` writes only in the other script (a code RG-2025-014, a brand) stay as written:
+    # transliterated, they would read as changed where nothing was. A word it also writes in its
+    # own script (Latin "a" in an English quote, "а" everywhere else) is transliterated as usual.
+    words = set(_WORD_RE.findall(like))
+    kept = {w for w in words if other.search(w) and convert(w) not in words}
+    if not kept:
+        return convert(text)
+    spans = _kept_latin(text) if target == "cyrl" else []  # what to_cyrillic leaves alone, kept whole
+    spans += [m.span() for m in _WORD_RE.finditer(text) if m.group() in kept]
+    out, at = [], 0
+    for start, end in sorted(spans):
+        if end <= at:
+            continue
+        start = max(start, at)
+        out.append(convert(text[at:start]))
+        out.append(text[start:end])
+        at = end
+    out.append(convert(text[at:]))
+    return "".join(out)
+
+
+_WORD_RE = re.compile(r"\w+")

@@ -392,3 +392,18 @@ def test_no_script_to_follow(like):
 
 def test_in_script_of_without_scripts():
     assert in_script_of("Vlada", "Влада", None) == "Vlada"
+
+
+def test_words_the_new_text_keeps_in_the_other_script_are_not_transliterated():
+    # A Cyrillic page with a Latin code and brand, whose last good capture was its Latin edition:
+    # shown in Cyrillic, the old text keeps them as the new one writes them, so only the figure changed.
+    old = "Grad je potpisao ugovor broj RG-2025-014 za Safe City, vredan 4,8 miliona evra: https://grad.example/odluka"
+    new = "Град је потписао уговор број RG-2025-014 за Safe City, вредан 6,2 милиона евра: https://grad.example/odluka"
+    shown = in_script_of(old, new, "sr")
+    assert shown == new.replace("6,2", "4,8")
+    # ... but a word the new text also writes in its own script is transliterated as usual
+    quote = "Kamere su postavljene, a sistem radi."
+    cyr = "Камере су постављене, а систем ради. Quote: “a system for the city”"
+    assert in_script_of(quote, cyr, "sr") == "Камере су постављене, а систем ради."
+    # and the other way round: a Latin page that writes one word in Cyrillic
+    assert in_script_of("Град Нови Сад и ЈКП", "Grad Novi Sad i ЈКП", "sr") == "Grad Novi Sad i ЈКП"
