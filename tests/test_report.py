@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 
 from crawler.diff import diff_texts
 from crawler.errors import ArchiveError
-from crawler.report import CONTEXT_CHARS, CaptureView, ReportEvent, render, write_report
+from crawler.report import (
+    CONTEXT_CHARS,
+    CONTEXT_LINES,
+    CaptureView,
+    ReportEvent,
+    render,
+    write_report,
+)
 from crawler.report.render import CSP, CSP_SCREENSHOTS
 
 from .factories import make_diff
@@ -537,7 +544,8 @@ def test_only_pages_for_detail_verdicts(tmp_path):
 
 # -- diff segments --------------------------------------------------------------------------------
 # The rendered diff of a detail page, read back from the HTML: the collapsed view (``main > div.diff``,
-# long unchanged runs cut to CONTEXT_CHARS each side of a change) and, when it collapsed anything, the
+# long unchanged runs cut to CONTEXT_LINES lines or CONTEXT_CHARS characters each side of a change,
+# whichever is shorter) and, when it collapsed anything, the
 # full text one click away (``details div.diff``).
 
 _ALPHABET = "ab \n"
@@ -607,9 +615,48 @@ def test_collapsed_diff_keeps_every_change_and_accounts_for_hidden_text(ops):
 def test_long_unchanged_runs_collapse_to_the_context_around_changes():
     segments, full = rendered_diff(_LONG_RUN)
     assert full is not None and [kind for kind, _ in segments].count("skip") == 3
-    kept = [len(text) for kind, text in segments if kind == "equal"]
-    # the head before the first change and the tail after the last are cut; a run between changes keeps both sides
-    assert len(kept) == 4 and all(CONTEXT_CHARS <= n <= CONTEXT_CHARS + 160 for n in kept), kept
+    kept = [text for kind, text in segments if kind == "equal"]
+    # the head before the first change and the tail after the last are cut; a run between changes keeps both
+    # sides: CONTEXT_LINES lines or CONTEXT_CHARS characters (to the next space), whichever is shorter
+    assert len(kept) == 4, kept
+    assert kept[0] == "a b\n" * CONTEXT_LINES  # short lines: two of them
+    assert all(CONTEXT_CHARS <= len(t) <= CONTEXT_CHARS + 40 and "\n" not in t for t in kept[1:]), kept  # one long line
+
+
+def test_context_is_a_line_or_two_around_each_change():
+    """Around a change in the middle of a line: the rest of that line and one more, each side; after a change
+    that ends its line, two whole lines."""
+    before = "".join(f"Line {i} of the notice.\n" for i in range(40))
+    after = "".join(f"Line {i} of the notice.\n" for i in range(40, 80))
+    ops = [(0, before + "The fine is "), (-1, "200"), (1, "950"), (0, " euros.\n" + after), (1, "Signed.\n"),
+           (0, after)]
+    segments, full = rendered_diff(ops)
+    assert full is not None
+    kept = [text for kind, text in segments if kind == "equal"]
+    assert kept == [
+        "Line 39 of the notice.\nThe fine is ",  # the changed line's start and one line before it
+        " euros.\nLine 40 of the notice.\n",  # its end and one line after
+        "Line 78 of the notice.\nLine 79 of the notice.\n",  # two whole lines before an inserted line...
+        "Line 40 of the notice.\nLine 41 of the notice.\n",  # ... and after it
+    ]
+    assert [kind for kind, _ in segments].count("skip") == 3
+
+
+def test_a_run_of_inserted_words_is_one_element_in_utf8(tmp_path):
+    """Consecutive inserted (or deleted) words are one <ins> (<del>), written as UTF-8 text, not character
+    references, so a phrase can be found in the page source."""
+    cyrillic = "укључујући тројицу новинара"
+    cjk = "包括三名记者"
+    old = "Данас је пуштено 12 притвореника.\n今天释放了十二人。\nThe rest stays.\n"
+    new = f"Данас је пуштено 15 притвореника, {cyrillic}.\n今天释放了十二人，{cjk}。\nThe rest stays.\n"
+    ev = event("Unicode", "changed", diff=diff_texts(old, new))
+    write_report(tmp_path, title="t", run_id=None, started=T1, finished=None, events=[ev], generated=T1)
+    raw = (tmp_path / "unicode.html").read_bytes()
+    assert f"<ins>15</ins> притвореника<ins>, {cyrillic}</ins>".encode() in raw
+    assert f"<ins>，{cjk}</ins>".encode() in raw
+    assert b"&#" not in raw.replace(b"&#34;", b"")  # no numeric references (but the quote autoescape writes)
+    doc = lxml.html.document_fromstring(raw.decode())
+    assert [e.text_content() for e in doc.cssselect("main div.diff ins")] == ["15", f", {cyrillic}", f"，{cjk}"]
 
 
 # -- screenshots ----------------------------------------------------------------------------------

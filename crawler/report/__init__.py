@@ -9,10 +9,12 @@ from .render import (
     ReportEvent,
     write_report,
 )
+from .segments import CONTEXT_LINES
 from .views import build_report, capture_view, report_events, write_run_report
 
 __all__ = [
     "CONTEXT_CHARS",
+    "CONTEXT_LINES",
     "DETAIL_VERDICTS",
     "VERDICT_ORDER",
     "CaptureView",

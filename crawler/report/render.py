@@ -59,7 +59,8 @@ VERDICT_ORDER = tuple(VERDICTS)
 #: Verdicts that always get an evidence page (other events get one when they carry a diff).
 DETAIL_VERDICTS = frozenset(name for name, kind in VERDICTS.items() if kind.detail)
 
-#: Characters of unchanged text kept on each side of a change in the collapsed diff.
+#: Characters of unchanged text kept on each side of a change in the collapsed diff (at most
+#: :data:`~crawler.report.segments.CONTEXT_LINES` lines: whichever is shorter).
 CONTEXT_CHARS = 300
 
 _MAX_SLUG = 80

@@ -1,8 +1,9 @@
 """A diff as the report shows it: segments of equal, inserted and deleted text, long equal runs collapsed.
 
 :func:`_segments` turns diff ops into :class:`_Segment` objects, collapsing unchanged runs to
-``context`` characters each side (cut at a line break or a space, never mid-word);
-:func:`_first_changes` keeps what fits in a page's budget.
+a line or two each side of a change: :data:`CONTEXT_LINES` lines (the rest of the changed line
+counts as one) or ``context`` characters, whichever is shorter (cut at a line break or a space,
+never mid-word); :func:`_first_changes` keeps what fits in a page's budget.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+#: Lines of unchanged text kept each side of a change (the rest of the changed line counts as one).
+CONTEXT_LINES = 2
 
 _MIN_HIDDEN = 200  # collapse an unchanged run only when it hides at least this much
 _SNAP_LINE = 160  # move a cut point up to this far to land on a line break
@@ -70,8 +74,10 @@ def _first_changes(segments: list[_Segment], budget: int) -> tuple[list[_Segment
     return kept, 0
 
 
-def _segments(ops: Sequence[tuple[int, str]], context: int | None) -> tuple[list[_Segment], bool]:
-    """Diff ops as segments; with ``context``, long unchanged runs shrink to ``context`` chars each side."""
+def _segments(ops: Sequence[tuple[int, str]], context: int | None,
+              lines: int = CONTEXT_LINES) -> tuple[list[_Segment], bool]:
+    """Diff ops as segments; with ``context``, long unchanged runs shrink to ``lines`` lines or
+    ``context`` chars each side of a change, whichever is shorter."""
     merged: list[tuple[int, str]] = []
     for op, text in ops:
         if op in (-2, 2):  # a paragraph that moved unchanged (crawler.moves): one marker at each place
@@ -110,6 +116,9 @@ def _segments(ops: Sequence[tuple[int, str]], context: int | None) -> tuple[list
             keep_tail = context if i < last else 0
         head_end = _snap_forward(text, keep_head)
         tail_start = _snap_backward(text, len(text) - keep_tail)
+        if first is not None:  # around a change: a line or two at most
+            head_end = min(head_end, _lines_forward(text, lines))
+            tail_start = max(tail_start, _lines_backward(text, lines))
         hidden = tail_start - head_end
         if hidden < _MIN_HIDDEN:
             segments.append(_Segment("equal", text))
@@ -127,6 +136,28 @@ def _moved_words(text: str) -> str:
     """The marker left where a paragraph was: its first words."""
     words = text.split()
     return " ".join(words[:8]) + (" …" if len(words) > 8 else "")
+
+
+def _lines_forward(text: str, n: int) -> int:
+    """The end of the first ``n`` lines of ``text`` (a line break that starts it ends the changed line)."""
+    at = 1 if text.startswith("\n") else 0
+    for _ in range(n):
+        found = text.find("\n", at)
+        if found < 0:
+            return len(text)
+        at = found + 1
+    return at
+
+
+def _lines_backward(text: str, n: int) -> int:
+    """The start of the last ``n`` lines of ``text`` (a line break that ends it ends its last line)."""
+    at = len(text) - 1 if text.endswith("\n") else len(text)
+    for _ in range(n):
+        found = text.rfind("\n", 0, at)
+        if found < 0:
+            return 0
+        at = found
+    return at + 1
 
 
 def _snap_forward(text: str, i: int) -> int:
