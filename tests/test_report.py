@@ -25,6 +25,7 @@ from crawler.report import (
     write_report,
 )
 from crawler.report.render import CSP, CSP_SCREENSHOTS
+from crawler.report.sidebyside import QUOTE_CHARS, paired_rows
 
 from .factories import make_diff
 
@@ -284,7 +285,7 @@ def test_detail_evidence_side_by_side(tmp_path):
 def test_detail_inline_diff(tmp_path):
     write_sample(tmp_path)
     doc = lxml.html.parse(str(tmp_path / "ministry-of-interior-press-releases.html")).getroot()
-    shown = doc.cssselect("main > div.diff")[0]
+    shown = doc.cssselect("#inline > div.diff")[0]
     assert [e.text_content() for e in shown.cssselect("ins")] == [f"15 detainees {HOSTILE_SCRIPT}", "\n"]
     assert [e.text_content() for e in shown.cssselect("del")] == ["12 detainees", HOSTILE_IMG]
     assert shown.cssselect("ins")[1].get("class") == "nl"
@@ -316,7 +317,7 @@ def _side(diff_el, keep):
 def test_collapsed_diff_keeps_context_around_changes(tmp_path):
     write_sample(tmp_path)
     doc = lxml.html.parse(str(tmp_path / "ministry-of-interior-press-releases.html")).getroot()
-    shown = doc.cssselect("main > div.diff")[0].text_content()
+    shown = doc.cssselect("#inline > div.diff")[0].text_content()
     full = doc.cssselect("details div.diff")[0].text_content()
     assert len(shown) < len(full) / 2
     assert "Paragraph 0:" not in shown  # far from any change
@@ -543,7 +544,7 @@ def test_only_pages_for_detail_verdicts(tmp_path):
 
 
 # -- diff segments --------------------------------------------------------------------------------
-# The rendered diff of a detail page, read back from the HTML: the collapsed view (``main > div.diff``,
+# The rendered diff of a detail page, read back from the HTML: the collapsed view (``#inline > div.diff``,
 # long unchanged runs cut to CONTEXT_LINES lines or CONTEXT_CHARS characters each side of a change,
 # whichever is shorter) and, when it collapsed anything, the
 # full text one click away (``details div.diff``).
@@ -579,7 +580,7 @@ def rendered_diff(ops):
         ev = event("Diff", "changed", diff=make_diff(ops))
         write_report(Path(out), title="t", run_id=None, started=T1, finished=None, events=[ev], generated=T1)
         doc = lxml.html.parse(str(Path(out) / "diff.html")).getroot()
-    [shown] = doc.cssselect("main > div.diff")
+    [shown] = doc.cssselect("#inline > div.diff")
     full = doc.cssselect("details div.diff")
     assert len(full) <= 1
     return _segments(shown), (_segments(full[0]) if full else None)
@@ -657,6 +658,154 @@ def test_a_run_of_inserted_words_is_one_element_in_utf8(tmp_path):
     assert b"&#" not in raw.replace(b"&#34;", b"")  # no numeric references (but the quote autoescape writes)
     doc = lxml.html.document_fromstring(raw.decode())
     assert [e.text_content() for e in doc.cssselect("main div.diff ins")] == ["15", f", {cyrillic}", f"，{cjk}"]
+
+
+# -- side by side and changes only -----------------------------------------------------------------
+# The other two views of a change, read back from the page: rows of ``#side table.sbs`` as (kind, old, new)
+# with deleted words as [-…-] and inserted ones as {+…+} (None: no line on that side; ↵ a line break marked),
+# and the changes of ``#changes`` as (heading, [(label, quote)]).
+
+
+def _marked(el) -> str:
+    out = [el.text or ""]
+    for child in el:
+        text = ("↵" if child.get("class") == "nl" else "") + child.text_content()
+        out.append({"del": f"[-{text}-]", "ins": f"{{+{text}+}}"}.get(child.tag, text))
+        out.append(child.tail or "")
+    return "".join(out)
+
+
+def views_of(diff, max_page=None):
+    """The page of a change: its side-by-side rows, its changes only, and the page (lxml)."""
+    with tempfile.TemporaryDirectory() as out:
+        write_report(Path(out), title="t", run_id=None, started=T1, finished=None,
+                     events=[event("Views", "changed", diff=diff)], generated=T1, max_page=max_page)
+        doc = lxml.html.parse(str(Path(out) / "views.html")).getroot()
+    rows = []
+    for tr in doc.cssselect("#side table.sbs tbody tr"):
+        kind, cells = tr.get("class").removeprefix("row-"), tr.cssselect("td")
+        if kind == "skip":
+            rows.append((kind, cells[0].text_content()))
+        else:
+            rows.append((kind, *(None if td.get("class") == "none" else _marked(td) for td in cells)))
+    changes = [(li.cssselect("h3")[0].text_content(),
+                [(dt.text_content(), _marked(dd)) for dt, dd in zip(li.cssselect("dt"), li.cssselect("dd"))])
+               for li in doc.cssselect("#changes ol.changes-only > li")]
+    return rows, changes, doc
+
+
+MOVED = "This paragraph is long enough to count as a paragraph that moved."
+CLAUSES = "".join(f"Clause {i} stays as it was.\n" for i in range(3))
+OLD_NOTICE = f"{MOVED}\nThe fine is 200 euros.\n{CLAUSES}Obsolete rule removed.\nClause 9 stays.\nClosing words.\n"
+NEW_NOTICE = f"The fine is 950 euros.\n{CLAUSES}Clause 9 stays.\nFresh provision added.\nClosing words.\n{MOVED}\n"
+
+
+def test_side_by_side_pairs_old_and_new_paragraphs():
+    rows, _, _ = views_of(diff_texts(OLD_NOTICE, NEW_NOTICE))
+    clause = [("equal", f"Clause {i} stays as it was.", f"Clause {i} stays as it was.") for i in range(3)]
+    assert rows == [
+        ("moved-from", f"⇣ moved from here, unchanged: {MOVED}", None),
+        ("changed", "The fine is [-200-] euros.", "The fine is {+950+} euros."),
+        *clause,
+        ("deleted", "[-Obsolete rule removed.-]", None),
+        ("equal", "Clause 9 stays.", "Clause 9 stays."),  # the word diff replaced it; the same line faces itself
+        ("inserted", None, "{+Fresh provision added+}."),
+        ("equal", "Closing words.", "Closing words."),
+        ("moved-to", None, f"⇡ moved here, unchanged: {MOVED}"),
+    ]
+
+
+def test_side_by_side_keeps_a_split_paragraph_in_one_row():
+    rows, changes, _ = views_of(diff_texts("First sentence. Second sentence.\nEnd.\n",
+                                           "First sentence.\nSecond sentence.\nEnd.\n"))
+    assert rows == [("changed", "First sentence.[- -]Second sentence.", "First sentence.{+↵\n+}Second sentence."),
+                    ("equal", "End.", "End.")]
+    assert changes == [("Change 1 of 1", [("Before", "First sentence.[- -]Second sentence."),
+                                          ("After", "First sentence.{+↵\n+}Second sentence.")])]
+
+
+def test_side_by_side_collapses_long_unchanged_runs():
+    lines = [f"Unchanged paragraph {i}." for i in range(60)]
+    old = "\n".join(lines[:30] + ["The vote was postponed."] + lines[30:]) + "\n"
+    new = "\n".join(lines[:30] + ["The vote was held."] + lines[30:]) + "\n"
+    rows, _, _ = views_of(diff_texts(old, new))
+    hidden = sum(len(line) + 1 for line in lines[:28])
+    assert rows == [
+        ("skip", f"… 28 unchanged lines ({hidden:,} characters) …"),
+        *[("equal", line, line) for line in lines[28:30]],
+        ("changed", "The vote was [-postponed-].", "The vote was {+held+}."),
+        *[("equal", line, line) for line in lines[30:32]],
+        ("skip", f"… 28 unchanged lines ({sum(len(line) + 1 for line in lines[32:]):,} characters) …"),
+    ]
+
+
+def test_changes_only_numbers_each_change_and_quotes_about_a_line_around_it():
+    long_before = "The committee, having reviewed the submissions of all parties over three sessions, decided that"
+    long_after = "the matter would be referred to the ministry for a final opinion within thirty days of this notice."
+    old = f"{long_before} the tender stands, and {long_after}\nStill here.\n{CLAUSES}Gone paragraph.\n{CLAUSES}"
+    new = f"{long_before} the tender is cancelled, and {long_after}\nStill here.\n{CLAUSES}{CLAUSES}New one.\n"
+    _, changes, doc = views_of(diff_texts(old, new))
+    assert [heading for heading, _ in changes] == ["Change 1 of 3", "Change 2 of 3", "Change 3 of 3"]
+    [(before, old_quote), (after, new_quote)] = changes[0][1]
+    assert (before, after) == ("Before", "After")
+    # about a line (QUOTE_CHARS) of unchanged words each side, cut at a word; what is left out is "…"
+    kept_before = "reviewed the submissions of all parties over three sessions, decided that the tender "
+    kept_after = ", and the matter would be referred to the ministry for a final opinion within thirty "
+    assert old_quote == f"…{kept_before}[-stands-]{kept_after}…"
+    assert new_quote == f"…{kept_before}{{+is cancelled+}}{kept_after}…"
+    assert QUOTE_CHARS <= len(kept_before) <= QUOTE_CHARS + 10 and QUOTE_CHARS <= len(kept_after) <= QUOTE_CHARS + 10
+    assert changes[1][1] == [("Deleted", "[-Gone paragraph.-]")]
+    assert changes[2][1] == [("Inserted", "{+New one.+}")]
+    assert doc.cssselect("label[for=view-changes]")[0].text_content() == "Changes only (3)"
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops_strategy)
+@example(_LONG_RUN)
+@example([(0, "a\n"), (-2, "moved paragraph\n"), (0, "b"), (1, "\n"), (2, "\nmoved paragraph")])
+def test_side_by_side_rows_hold_every_line_of_both_texts_in_order(ops):
+    rows = paired_rows(ops)
+    for side, kinds in (("old", (-2, -1, 0)), ("new", (0, 1, 2))):
+        text = "".join(t for op, t in ops if op in kinds)
+        cells = ["".join(piece.text for piece in getattr(row, side)) for row in rows if getattr(row, side) is not None]
+        assert "\n".join(cells) + ("\n" if text.endswith("\n") else "") == text
+    for row in rows:
+        assert (row.old is None, row.new is None) in ((False, False), (row.kind in ("inserted", "moved-to"), False),
+                                                      (False, row.kind in ("deleted", "moved-from")))
+        if row.kind == "equal":
+            assert [p.text for p in row.old] == [p.text for p in row.new]
+
+
+def test_side_by_side_and_changes_only_are_bounded_like_the_inline_view():
+    old = "".join(f"Line {i} of the register, entry unchanged.\n" for i in range(3000))
+    new = old.replace("unchanged", "CHANGED")
+    rows, changes, doc = views_of(diff_texts(old, new), max_page=40_000)
+    notes = [n.text_content() for n in doc.cssselect("#side p.note, #changes p.note")]
+    omitted_rows = int(notes[0].split()[0].replace(",", ""))
+    omitted_changes = int(notes[1].split()[0].replace(",", ""))
+    for note in notes:
+        assert note.endswith("more changed paragraphs are not shown: the change is too large for one page "
+                             "(settings.max_report_page).")
+    [(heading, quotes)] = changes  # every line changed: one change, cut short
+    assert heading == "Change 1 of 1" and len(quotes) // 2 + omitted_changes == 3000
+    assert len(rows) + omitted_rows == 3000 and omitted_rows > 2000
+    for view in ("#side", "#changes"):
+        assert sum(len(el.text_content()) for el in doc.cssselect(f"{view} td, {view} dd")) <= 40_000 // 4
+
+
+def test_views_work_without_script_and_default_to_inline():
+    _, _, doc = views_of(diff_texts(OLD_NOTICE, NEW_NOTICE))
+    radios = doc.cssselect("div.views > input[type=radio]")
+    assert [(r.get("id"), r.get("name"), r.get("checked") is not None) for r in radios] == [
+        ("view-inline", "view", True), ("view-side", "view", False), ("view-changes", "view", False)]
+    assert [(label.get("for"), label.text_content()) for label in doc.cssselect(".view-tabs label")] == [
+        ("view-inline", "Inline"), ("view-side", "Side by side"), ("view-changes", "Changes only (4)")]
+    assert [v.get("id") for v in doc.cssselect("div.views > div.view")] == ["inline", "side", "changes"]
+    css = doc.cssselect("style")[0].text
+    assert "#view-inline:checked ~ .view:not(#inline)" in css and "#view-side:checked ~ .view:not(#side)" in css
+    # nothing changed: the text only, no views to choose from
+    _, _, same = views_of(diff_texts("Same text.\n", "Same text.\n"))
+    assert not same.cssselect("input, .view-tabs, #side, #changes") and same.cssselect("#inline > div.diff")
 
 
 # -- screenshots ----------------------------------------------------------------------------------

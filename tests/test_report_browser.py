@@ -11,6 +11,7 @@ import pytest
 
 from crawler.fetch.browser import CHROMIUM_ARGS, find_chromium
 from crawler.errors import BrowserNotFoundError
+from crawler.diff import diff_texts
 from crawler.report import CaptureView, ReportEvent, write_report
 
 from .factories import make_diff
@@ -121,8 +122,8 @@ def test_detail_page_is_inert_and_shows_changes(browser, report_dir, tmp_path):
     page, messages = _open(browser, detail)
     try:
         _assert_inert(page, messages, "Press \"><svg")
-        ins = page.locator("main > div.diff ins").first
-        dele = page.locator("main > div.diff del").first
+        ins = page.locator("#inline > div.diff ins").first
+        dele = page.locator("#inline > div.diff del").first
         assert ins.is_visible() and dele.is_visible()
         assert ins.inner_text() == "fifteen detainees " + HOSTILE[1]
         assert dele.inner_text() == "twelve detainees " + HOSTILE[0]
@@ -252,5 +253,81 @@ def _readable_at_390(browser, path):
             # squeezed into a narrow column, a tag wraps a letter a line: its box is narrower than a few letters
             assert width >= min(len(text), 8) * 0.45 * font, f"{text!r} is squeezed at 390 px ({width:.0f}px wide)"
             assert right <= 390, f"{text!r} runs off the screen at 390 px"
+    finally:
+        page.close()
+
+
+# -- the views of a change: inline, side by side, changes only (no script) ------------------------------
+
+LONG_URL = "https://procurement.example/tenders/2024/117/" + "annex-documents-and-specifications-" * 6 + "final"
+SECTIONS = "".join(f"Section {i}: conditions unchanged since the first publication of this notice.\n"
+                   for i in range(12))
+VIEWS_OLD = ("Tender notice 2024/117\nThe ministry will award the contract for surveillance cameras to the lowest "
+             f"bidder.\n{SECTIONS}Deadline: 1 June.\nReference: {LONG_URL}\n")
+VIEWS_NEW = ("Tender notice 2024/117\nThe ministry will award the contract for surveillance cameras to the highest "
+             f"bidder.\n{SECTIONS}Reference: {LONG_URL}-v2\nQuestions go to the press office.\n")
+
+
+@pytest.fixture(scope="module")
+def views_page(tmp_path_factory):
+    out = tmp_path_factory.mktemp("views")
+    event = ReportEvent(target="Tender", url="https://procurement.example/", tags=(), verdict="changed",
+                        reason=None, alert=True, summary="changed", current=_capture(2, T1, "Tender"),
+                        compared=_capture(1, T0, "Tender"), diff=diff_texts(VIEWS_OLD, VIEWS_NEW),
+                        old_text=VIEWS_OLD, new_text=VIEWS_NEW)
+    write_report(out, title="Run", run_id="r1", started=T0, finished=T1, events=[event], generated=T1)
+    return out / "tender.html"
+
+
+def _open_without_script(browser, path, width):
+    page = browser.new_page(java_script_enabled=False, viewport={"width": width, "height": 900})
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page
+
+
+def _decoration(locator):
+    return locator.evaluate("e => getComputedStyle(e).textDecorationLine")
+
+
+def _shown(page):
+    return [view for view in ("inline", "side", "changes") if page.locator(f"#{view}").is_visible()]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_each_view_is_reachable_without_script(browser, views_page, width):
+    page = _open_without_script(browser, views_page, width)
+    try:
+        assert page.evaluate("() => document.scripts.length") == 0
+        assert _shown(page) == ["inline"]  # the default
+        for view in ("#inline", "#side"):  # never colour alone: underlined, struck through
+            if view == "#side":
+                page.click("label[for=view-side]")
+                assert _shown(page) == ["side"]
+            ins, dele = page.locator(f"{view} ins").first, page.locator(f"{view} del").first
+            assert ins.is_visible() and dele.is_visible()
+            assert "underline" in _decoration(ins) and "line-through" in _decoration(dele)
+        row = page.locator("#side tr.row-changed").first
+        old, new = row.locator("td").nth(0), row.locator("td").nth(1)
+        assert old.locator("del").inner_text() == "lowest" and new.locator("ins").inner_text() == "highest"
+        a, b = old.bounding_box(), new.bounding_box()
+        if width == 1280:  # side by side
+            assert abs(a["y"] - b["y"]) < 1 and b["x"] >= a["x"] + a["width"] - 1
+        else:  # a phone: old above new
+            assert b["y"] >= a["y"] + a["height"] - 1 and abs(a["x"] - b["x"]) < 1
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        assert page.locator("#side tr.row-inserted td").nth(1).inner_text().endswith("Questions go to the press office.")
+        assert "Deadline: 1 June." in page.locator("#side tr.row-deleted td").first.inner_text()
+
+        page.click("label[for=view-changes]")
+        assert _shown(page) == ["changes"]
+        headings = page.locator("#changes h3").all_inner_texts()
+        assert headings == [f"Change {i} of {len(headings)}" for i in range(1, len(headings) + 1)] and headings
+        assert page.locator("#changes del").first.inner_text() == "lowest"
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+
+        page.click("label[for=view-inline]")
+        assert _shown(page) == ["inline"]
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     finally:
         page.close()

@@ -43,6 +43,7 @@ from crawler.verdicts import order as verdict_order
 
 from ..keywords import keyword_spans
 from .segments import _first_changes, _segments, highlighted
+from .sidebyside import paragraph_views
 
 __all__ = [
     "CONTEXT_CHARS",
@@ -316,11 +317,13 @@ def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
         chars = sum(len(text) for _op, text in ops)
         shown = sum(len(s.text) for s in segments)
         full = _segments(ops, None)[0] if collapsed else None
-        too_large = max_page is not None and full is not None and shown + chars > max_page
+        page = None if max_page is None else max_page // 2  # half a page; side by side and changes only a quarter each
+        too_large = page is not None and full is not None and shown + chars > page
         omitted = 0
-        if max_page is not None and shown > max_page:
-            segments, omitted = _first_changes(segments, max_page)
+        if page is not None and shown > page:
+            segments, omitted = _first_changes(segments, page)
         keywords, scripts = _keywords_of(event)
+        spans_of = None
         if keywords:  # the keywords that appeared or disappeared, highlighted wherever they are
             def spans_of(text, keywords=keywords, scripts=scripts):
                 return [(a, b) for a, b, _ in keyword_spans(text, keywords, scripts)]
@@ -337,6 +340,7 @@ def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
             "too_large": too_large or omitted > 0,
             "omitted": omitted,
             "chars": chars,
+            **paragraph_views(ops, max_page, spans_of),
         }
     elif max_page is not None:
         for key in ("old_text", "new_text"):
