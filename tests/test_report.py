@@ -25,7 +25,7 @@ from crawler.report import (
     write_report,
 )
 from crawler.report.render import CSP, CSP_SCREENSHOTS
-from crawler.report.sidebyside import QUOTE_CHARS, paired_rows
+from crawler.report.sidebyside import QUOTE_CHARS, REWRITTEN, paired_rows
 
 from .factories import make_diff
 
@@ -806,6 +806,31 @@ def test_views_work_without_script_and_default_to_inline():
     # nothing changed: the text only, no views to choose from
     _, _, same = views_of(diff_texts("Same text.\n", "Same text.\n"))
     assert not same.cssselect("input, .view-tabs, #side, #changes") and same.cssselect("#inline > div.diff")
+
+
+def _rewritten_note(ops):
+    _, _, doc = views_of(make_diff(ops))
+    notes = [p.text_content() for p in doc.cssselect("main p.rewritten")]
+    assert len(notes) <= 1
+    if notes:  # stated before the diff
+        assert doc.xpath("//p[contains(@class, 'rewritten')]/following::div[@class='views']")
+    return notes[0] if notes else None
+
+
+@pytest.mark.parametrize("percent", [92, int(REWRITTEN * 100), 100])
+def test_a_rewritten_page_says_how_much_of_its_text_is_new(percent):
+    # the new text: 100 - percent characters kept ("k"), percent inserted ("n"), spaces aside
+    kept = " ".join("k" * (100 - percent))
+    inserted = " ".join(["n" * 4] * (percent // 4)) + "n" * (percent % 4)
+    ops = [(0, kept + "\n"), (-1, "the old words of the page\n"), (1, inserted)]
+    assert _rewritten_note(ops).startswith(f"Rewritten: {percent} % of the text is new (")
+
+
+def test_a_page_mostly_kept_is_not_called_rewritten():
+    below = int(REWRITTEN * 100) - 1
+    assert _rewritten_note([(0, "k" * (100 - below) + "\n"), (1, "n" * below)]) is None
+    # a paragraph that moved is not new text
+    assert _rewritten_note([(0, "k" * 10), (1, "n" * 5), (2, "\n" + "m" * 85)]) is None
 
 
 # -- screenshots ----------------------------------------------------------------------------------

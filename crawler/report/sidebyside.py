@@ -14,7 +14,8 @@ unchanged runs collapsed to :data:`~crawler.report.segments.CONTEXT_LINES`
 lines each side of a change, and the changes only (consecutive changed rows,
 numbered, their unchanged words cut to about a line around the change), each
 bounded to a quarter of the page (``settings.max_report_page``; the inline
-view has the other half).
+view has the other half); and whether the change is a rewrite
+(:func:`new_share` at least :data:`REWRITTEN`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,18 @@ from .segments import (
     highlighted,
 )
 
-__all__ = ["QUOTE_CHARS", "Row", "paired_rows", "paragraph_views"]
+__all__ = [
+    "QUOTE_CHARS",
+    "REWRITTEN",
+    "Row",
+    "new_share",
+    "paired_rows",
+    "paragraph_views",
+]
+
+#: A change whose new text is at least this share new (inserted, not kept or moved) is a rewrite:
+#: its page says so, with the percentage, before the diff.
+REWRITTEN = 0.8
 
 #: Characters of unchanged text kept each side of a change in a row of the side-by-side view.
 ROW_CHARS = 300
@@ -209,6 +221,19 @@ def paired_rows(ops: Sequence[tuple[int, str]]) -> list[Row]:
 # -- what a change's page shows -------------------------------------------------------------------
 
 
+def new_share(ops: Sequence[tuple[int, str]]) -> float:
+    """The share of the new text's characters (but whitespace) that were inserted; 0 for no new text."""
+    inserted = kept = 0
+    for op, text in ops:
+        if op >= 0:
+            n = len(text) - sum(map(text.count, " \n\t"))
+            if op == 1:
+                inserted += n
+            else:
+                kept += n
+    return inserted / (inserted + kept) if inserted + kept else 0.0
+
+
 def paragraph_views(
     ops: Sequence[tuple[int, str]],
     max_page: int | None,
@@ -218,6 +243,7 @@ def paragraph_views(
 
     ``spans_of(text)``: the spans of ``text`` to highlight (keywords), or None.
     """
+    share = new_share(ops)
     rows = paired_rows(ops)
     budget = None if max_page is None else max_page // 4
     shown, rows_omitted = _within(_collapsed(rows, CONTEXT_LINES), budget)
@@ -232,6 +258,8 @@ def paragraph_views(
         "changes": kept,
         "changes_total": len(changes),
         "changes_omitted": changes_omitted,
+        # "rewritten: 92 % of the text is new": rounded down, so a page that kept some text never says 100 %
+        "rewritten": int(share * 100) if share >= REWRITTEN else None,
     }
 
 
