@@ -331,3 +331,27 @@ def test_each_view_is_reachable_without_script(browser, views_page, width):
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("view", ["inline", "side", "changes"])
+def test_printed_page_shows_the_evidence_and_the_chosen_view_without_controls(browser, views_page, view):
+    page = _open_without_script(browser, views_page, 700)
+    try:
+        page.click(f"label[for=view-{view}]")
+        page.emulate_media(media="print")
+        assert page.evaluate("() => matchMedia('print').matches")
+        assert not page.locator(".view-tabs").is_visible() and not page.locator("p.nav").is_visible()
+        assert page.locator("input").evaluate_all("inputs => inputs.map(i => getComputedStyle(i).display)") == [
+            "none"] * 3
+        assert page.locator("table.evidence").is_visible()
+        assert "Payload SHA-256" in page.locator("table.evidence").inner_text()
+        assert _shown(page) == [view]  # the chosen view only...
+        assert not page.locator("details").is_visible()  # ... not the full text under the inline one
+        ins, dele = page.locator(f"#{view} ins").first, page.locator(f"#{view} del").first
+        assert ins.is_visible() and dele.is_visible()
+        assert "underline" in _decoration(ins) and "line-through" in _decoration(dele)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 700  # long URLs wrap
+        pdf = page.pdf(format="A4")
+        assert pdf.startswith(b"%PDF")
+    finally:
+        page.close()
