@@ -126,15 +126,25 @@ def _lines(
     return old, new, links
 
 
-def _cell(lines: list[_Line], change: str, last: bool) -> tuple[_Segment, ...]:
-    """One side's lines as one cell: line breaks between them kept (a break inserted or deleted marked)."""
+def _unchanged(line: _Line | None) -> bool:
+    """No line (the text's end), an empty line, or one keeping unchanged text."""
+    return (
+        line is None or not line.pieces or any(p.kind == "equal" for p in line.pieces)
+    )
+
+
+def _cell(
+    lines: list[_Line], change: str, following: _Line | None
+) -> tuple[_Segment, ...]:
+    """One side's lines as one cell: line breaks between them kept (a break inserted or deleted marked);
+    ``following``: the line after them on that side, if any."""
     out: list[_Segment] = []
     for i, line in enumerate(lines):
         out.extend(line.pieces)
         final = i == len(lines) - 1
-        # a line break inserted or deleted, marked "↵" (at the end of a cell: of an empty line, or the
-        # text's last break after unchanged words; the lines after a break belong to other rows)
-        kept = not line.pieces or (last and any(p.kind == "equal" for p in line.pieces))
+        # a line break inserted or deleted, marked "↵"; at the end of a cell, not when the line is all
+        # inserted or deleted (its break goes with it) or the next one is (the break is that line's)
+        kept = not line.pieces or (_unchanged(line) and _unchanged(following))
         if line.end in (-1, 1) and (not final or kept):
             out.append(_Segment(change, "" if final else "\n", True))
         elif not final:
@@ -142,14 +152,18 @@ def _cell(lines: list[_Line], change: str, last: bool) -> tuple[_Segment, ...]:
     return tuple(out) or (_Segment("equal", ""),)
 
 
-def _row(old: list[_Line], new: list[_Line], old_last: bool, new_last: bool) -> Row:
-    left = _cell(old, "del", old_last) if old else None
-    right = _cell(new, "ins", new_last) if new else None
+def _row(
+    old: list[_Line], new: list[_Line], old_next: _Line | None, new_next: _Line | None
+) -> Row:
+    left = _cell(old, "del", old_next) if old else None
+    right = _cell(new, "ins", new_next) if new else None
     if left is None or right is None:
         line = (old or new)[0]
         moved = "moved-from" if left is not None else "moved-to"
         kind = moved if line.moved else ("deleted" if left is not None else "inserted")
-    elif all(p.kind == "equal" for p in (*left, *right)):
+    elif all(p.kind == "equal" for p in (*left, *right)) and _text(left) == _text(
+        right
+    ):
         kind = "equal"
     elif not new[-1].pieces and all(p.kind == "del" for p in left):
         kind = "deleted"  # a paragraph's words deleted, an empty line left
@@ -160,9 +174,13 @@ def _row(old: list[_Line], new: list[_Line], old_last: bool, new_last: bool) -> 
     return Row(kind, left, right)
 
 
+def _text(pieces: Sequence[_Segment]) -> str:
+    return "".join(p.text for p in pieces)
+
+
 def _key(line: _Line, side: str) -> str | tuple[str, int]:
     """A line's text, to find it on the other side (a moved paragraph is found on neither)."""
-    return (side, id(line)) if line.moved else "".join(p.text for p in line.pieces)
+    return (side, id(line)) if line.moved else _text(line.pieces)
 
 
 def paired_rows(ops: Sequence[tuple[int, str]]) -> list[Row]:
@@ -179,7 +197,11 @@ def paired_rows(ops: Sequence[tuple[int, str]]) -> list[Row]:
     o = n = 0
 
     def row(a: list[_Line], b: list[_Line], end_a: int, end_b: int) -> None:
-        rows.append(_row(a, b, end_a == len(old), end_b == len(new)))
+        following = (
+            old[end_a] if end_a < len(old) else None,
+            new[end_b] if end_b < len(new) else None,
+        )
+        rows.append(_row(a, b, *following))
 
     def in_order(a: int, a1: int, b: int, b1: int) -> None:
         """Plain old and new lines face each other in order; moves stand alone."""
