@@ -4,6 +4,7 @@ Does not skip when no Chromium is found: it fails with find_chromium's message
 saying how to install one.
 """
 
+import subprocess
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -353,5 +354,127 @@ def test_printed_page_shows_the_evidence_and_the_chosen_view_without_controls(br
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 700  # long URLs wrap
         pdf = page.pdf(format="A4")
         assert pdf.startswith(b"%PDF")
+    finally:
+        page.close()
+
+
+# -- right-to-left and CJK text ----------------------------------------------------------------------
+
+ARABIC = ("قررت اللجنة تأجيل التصويت على المشروع.", "قررت اللجنة إلغاء التصويت على المشروع.")
+HEBREW = ("הוועדה דחתה את ההצבעה על ההצעה.", "הוועדה ביטלה את ההצבעה על ההצעה.")
+CHINESE = ("委员会推迟了对该项目的投票。", "委员会取消了对该项目的投票。")
+SCRIPTS_OLD = f"The committee met on Monday.\n{ARABIC[0]}\n{HEBREW[0]}\n{CHINESE[0]}\n"
+SCRIPTS_NEW = f"The committee met on Monday.\n{ARABIC[1]}\n{HEBREW[1]}\n{CHINESE[1]}\n"
+
+# Where the first and the last letter of a phrase are drawn, and the content box of the block holding it.
+_GLYPHS = """([selector, phrase]) => {
+  const root = document.querySelector(selector);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n);
+  const text = nodes.map(n => n.data).join('');
+  const at = text.indexOf(phrase);
+  if (at < 0) return null;
+  const box = i => {  // the box of the i-th character of the root's text
+    let k = i;
+    for (const n of nodes) {
+      if (k < n.data.length) { const r = document.createRange(); r.setStart(n, k); r.setEnd(n, k + 1);
+                               const b = r.getBoundingClientRect(); return [b.left, b.right]; }
+      k -= n.data.length;
+    }
+  };
+  const r = root.getBoundingClientRect(), s = getComputedStyle(root);
+  return {first: box(at), last: box(at + phrase.length - 1),
+          left: r.left + parseFloat(s.borderLeftWidth) + parseFloat(s.paddingLeft),
+          right: r.right - parseFloat(s.borderRightWidth) - parseFloat(s.paddingRight)};
+}"""
+
+
+def _laid_out(page, selector, phrase, edge=True):
+    """'rtl' or 'ltr': which way ``phrase`` runs; with ``edge``, checked against the edge its line starts from."""
+    g = page.evaluate(_GLYPHS, [selector, phrase])
+    assert g is not None, f"{phrase!r} not in {selector}"
+    if g["first"][0] > g["last"][0]:  # the first letter right of the last: right to left...
+        assert not edge or abs(g["first"][1] - g["right"]) < 2, g  # ... starting at the right edge
+        return "rtl"
+    assert not edge or abs(g["first"][0] - g["left"]) < 2, g
+    return "ltr"
+
+
+def _families_covering(text):
+    """The font families (fontconfig) that have a glyph for every character of ``text``."""
+    covering = None
+    for ch in set(text):
+        try:
+            listed = subprocess.run(["fc-list", f":charset={ord(ch):x}", "family"], capture_output=True,
+                                    text=True, check=True).stdout
+        except FileNotFoundError:
+            pytest.fail("fc-list (fontconfig) is missing: apt-get install fontconfig", pytrace=False)
+        families = {name.strip() for line in listed.splitlines() for name in line.split(",")}
+        covering = families if covering is None else covering & families
+    return covering or set()
+
+
+def _fonts_drawing(page, selector, index):
+    """The fonts Chromium drew the ``index``-th element matching ``selector`` with (DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": selector})["nodeIds"][index]
+        cdp.send("CSS.enable")
+        return {f["familyName"] for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+                if f["glyphCount"]}
+    finally:
+        cdp.detach()
+
+
+@pytest.fixture(scope="module")
+def scripts_page(tmp_path_factory):
+    out = tmp_path_factory.mktemp("scripts")
+    event = ReportEvent(target="Scripts", url="https://committee.example/", tags=(), verdict="changed",
+                        reason=None, alert=True, summary="changed", current=_capture(2, T1, "Scripts"),
+                        compared=_capture(1, T0, "Scripts"), diff=diff_texts(SCRIPTS_OLD, SCRIPTS_NEW),
+                        old_text=SCRIPTS_OLD, new_text=SCRIPTS_NEW)
+    write_report(out, title="Run", run_id="r1", started=T0, finished=T1, events=[event], generated=T1)
+    return out / "scripts.html"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_right_to_left_paragraphs_run_right_to_left_in_every_view(browser, scripts_page, width):
+    page = _open_without_script(browser, scripts_page, width)
+    try:
+        inline = "#inline > div.diff"
+        assert _laid_out(page, inline, "The committee met") == "ltr"
+        assert _laid_out(page, inline, "قررت اللجنة") == "rtl"  # the start of its line: right
+        assert _laid_out(page, inline, "הוועדה") == "rtl"
+        assert _laid_out(page, inline, "委员会") == "ltr"
+        page.click("label[for=view-side]")
+        for row, (old, new) in enumerate((ARABIC, HEBREW)):
+            cells = page.locator("#side tr.row-changed").nth(row).locator("td")
+            assert cells.evaluate_all("tds => tds.map(td => getComputedStyle(td).direction)") == ["rtl", "rtl"]
+            assert cells.nth(1).locator("ins").count() == 1
+        row = page.locator("#side tr.row-changed").nth(0)
+        # (on a phone a cell starts with its label, "Before:", at its right edge)
+        assert _laid_out(page, "#side tr.row-changed td[data-label=Before]", ARABIC[0][:10], width > 390) == "rtl"
+        assert row.locator("del").inner_text() == "تأجيل" and row.locator("ins").inner_text() == "إلغاء"
+        page.click("label[for=view-changes]")
+        assert page.locator("#changes dd").first.evaluate("e => getComputedStyle(e).direction") == "rtl"
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    finally:
+        page.close()
+
+
+def test_arabic_hebrew_and_chinese_are_drawn_with_real_glyphs(browser, scripts_page):
+    """The inserted words are drawn with fonts that have their glyphs (not empty boxes): fonts-dejavu-core
+    covers Arabic and Hebrew, fonts-noto-cjk Chinese."""
+    page = _open_without_script(browser, scripts_page, 1280)
+    try:
+        inserted = page.locator("#inline > div.diff ins").all_inner_texts()
+        for word, package in (("إلغاء", "fonts-dejavu-core"), ("ביטלה", "fonts-dejavu-core"),
+                              ("取消", "fonts-noto-cjk")):
+            covering = _families_covering(word)
+            assert covering, f"no font has glyphs for {word!r}: install one (Debian: apt-get install {package})"
+            drawn = _fonts_drawing(page, "#inline > div.diff ins", inserted.index(word))
+            assert drawn and drawn <= covering, f"{word!r} drawn with {drawn}, which lack its glyphs ({package})"
     finally:
         page.close()
