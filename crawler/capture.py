@@ -100,6 +100,9 @@ class Observed:
     previous: Previous
     learned: frozenset = frozenset()    # keys of blocks learned as volatile by this capture
     left_out: list = field(default_factory=list)   # blocks of its text left out as volatile
+    #: the last good capture's anchor texts and description, read again now (extracted before they were
+    #: kept): ``capture_id``, ``link_texts``, ``description`` for :meth:`~crawler.store.CaptureStore.fill_extraction`
+    filled: dict | None = None
 
     @property
     def exchanges(self) -> list[dict]:
@@ -157,7 +160,7 @@ def observe(
         "error_kind": result.error_kind, "error": result.error,
         "ip": final.ip if final else None, "robots": result.robots, "fetch": result.fetch, "role": role,
     }
-    text_row = new_text = fingerprint = page_text = upgraded_text = None
+    text_row = new_text = fingerprint = page_text = upgraded_text = filled = None
     markup = ""
     flags: list[str] = []
     error_kind = result.error_kind
@@ -207,6 +210,9 @@ def observe(
                     # these rules from its archived payload, so an upgrade is not a change.
                     good, upgraded_text = upgraded(target, good, capture, fingerprint, new_text, max_body, max_text,
                                                     load_body)
+                    if good.link_texts is not None and history.good.link_texts is None:
+                        filled = {"capture_id": good.id, "link_texts": good.link_texts,
+                                  "description": good.description}
                 page_text = capture.pop("_page_text", None)   # the whole page, when it is not what is compared
                 if (page_text is not None and good is not None and good.page_text_sha256
                         and fingerprint == good.fingerprint
@@ -263,7 +269,7 @@ def observe(
         failures=history.failures,
     )
     return Observed(target, result, history, written, capture, text_row, new_text, flags, observation, previous,
-                    learned, left_out)
+                    learned, left_out, filled)
 
 
 def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callable[[str | None], str | None],

@@ -33,10 +33,14 @@ if TYPE_CHECKING:
     from .store import History
     from .watchlist import Target
 
-__all__ = ["EXTRACT_VERSION", "JS_SHELL_TEXT", "MARKUP_HEAD", "compared_part", "extract_key", "markup_head",
-           "read_text", "upgraded", "whole_text"]
+__all__ = ["EXTRACT_VERSION", "JS_SHELL_TEXT", "MARKUP_HEAD", "compared_part", "extract_key", "link_texts_json",
+           "markup_head", "read_text", "upgraded", "whole_text"]
 
-EXTRACT_VERSION = 2   # 2: main content by default (select: auto), lxml text walk
+#: 2: main content by default (select: auto), lxml text walk;
+#: 3: links' anchor text and the page's description (captures.link_texts, captures.description). The text is
+#: what version 2 read; a capture of an earlier version is read again from its WARC record where its anchor
+#: texts are needed (its last good capture by `run`, which stores them; change pages, in memory).
+EXTRACT_VERSION = 3
 
 
 def compared_part(target: Target) -> str:
@@ -59,10 +63,13 @@ def upgraded(target: Target, good, capture: dict, fingerprint: str | None, text:
               max_text: int | None, load_body) -> tuple[object, str | None]:
     """The last good capture as the current extraction rules read it, and its text (None: unknown).
 
-    The same payload reads as this one does; another is read from its WARC record
-    (``load_body``). When it cannot be read, the last good capture is as it was.
+    The same payload (from the same URL) reads as this one does; another is read from its WARC
+    record (``load_body``). When it cannot be read, the last good capture is as it was. Its
+    anchor texts and description (``link_texts``, ``description``) are filled in when read.
     """
     if good.payload_sha256 is not None and good.payload_sha256 == capture.get("payload_sha256"):
+        if good.final_url == capture.get("final_url") and "link_texts" in capture:
+            good = replace(good, link_texts=capture["link_texts"], description=capture.get("description"))
         return replace(good, fingerprint=fingerprint), text
     stored = load_body(good)
     if stored is None:
@@ -74,10 +81,16 @@ def upgraded(target: Target, good, capture: dict, fingerprint: str | None, text:
                             select=compared_part(target), ignore=target.ignore, max_text=max_text)
     except ExtractError:
         return good, None
+    good = replace(good, link_texts=link_texts_json(extracted), description=extracted.description)
     if extracted.text is None:
         return replace(good, fingerprint=extracted.fingerprint), None
     old = compared_text(extracted.text, target.ignore_text)
     return replace(good, fingerprint=text_fingerprint(old, target.equate_scripts)), old
+
+
+def link_texts_json(extracted) -> str:
+    """``captures.link_texts``: a JSON object of the anchor text of each link that has one."""
+    return json.dumps(extracted.link_texts, ensure_ascii=False)
 
 
 #: Bytes of the decoded body that challenge detection reads.
@@ -133,7 +146,8 @@ def read_text(target: Target, final, capture: dict, history: History, flags: lis
         capture.update({
             "kind": good.kind, "text_sha256": good.text_sha256, "fingerprint": good.fingerprint,
             "title": good.title, "heading": good.heading, "links": good.links, "charset": good.charset,
-            "page_text_sha256": good.page_text_sha256,
+            "page_text_sha256": good.page_text_sha256, "link_texts": good.link_texts,
+            "description": good.description,
         })
         return None, None, good.fingerprint
     try:
@@ -163,6 +177,7 @@ def read_text(target: Target, final, capture: dict, history: History, flags: lis
     capture.update({
         "kind": extracted.kind, "fingerprint": extracted.fingerprint, "title": extracted.title,
         "heading": extracted.heading, "links": json.dumps(list(extracted.links)), "charset": extracted.charset,
+        "link_texts": link_texts_json(extracted), "description": extracted.description,
     })
     if extracted.text is None:
         return None, None, extracted.fingerprint

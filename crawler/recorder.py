@@ -23,12 +23,11 @@ from .archive import WARC_DIR, Archive
 from .capture import Assessment, Observed, Written, conclude, observe
 from .classify import classify
 from .contract import Event
-from .errors import ArchiveError
 from .fetch.model import FetchResult, Resource
 from .formatting import iso_precise
 from .store import History, StoredPayload
 from .warc import RevisitOf, sha1_digest, warc_date
-from .warcfiles import WarcFileSet, read_payload
+from .warcfiles import WarcFileSet, archived_body
 from .watchlist import Target
 
 __all__ = ["COMMIT_EVERY", "COMMIT_SECONDS", "Recorder", "display_path"]
@@ -66,6 +65,7 @@ class Recorder:
         self._sizes: dict[str, int | None] = {}   # WARC file -> size, as found this run (None: missing)
         self._this_run: dict[tuple, RevisitOf] = {}  # sub-resources stored by this run: (url, sha1, status)
         self.damaged: dict[str, str] = {}          # WARC file -> what is wrong with it (revisits not written)
+        self.fills: list[dict] = []                # last good captures' anchor texts read again (fill_extraction)
 
     def observe(self, result: FetchResult, role: str = "page", history: History | None = None,
                 target: Target | None = None) -> Observed:
@@ -80,6 +80,8 @@ class Recorder:
         writer, written = self._write(result, history)
         seen = observe(target, result, history, written, run_id=self.run_id, max_body=self.max_body,
                        max_text=self.max_text, load_text=self.store.text, role=role, load_body=self.stored_body)
+        if seen.filled is not None:   # stored with the next batch of rows
+            self.fills.append(seen.filled)
         rows = written.exchanges
         if result.fetch == "browser" and written.response is not None:
             text = seen.text if seen.text is not None else self.store.text(seen.capture.get("text_sha256"))
@@ -99,14 +101,7 @@ class Recorder:
         if good.record_type == "revisit":
             original = self.store.response_record(good.refers_to_record_id) if good.refers_to_record_id else None
             where = (original["warc_file"], original["offset"]) if original else (None, None)
-        if where[0] is None or where[1] is None:
-            return None
-        try:
-            body, headers = read_payload(self.archive.root / where[0], where[1])
-        except (OSError, ArchiveError):
-            return None
-        found = {k.lower(): v for k, v in reversed(headers)}   # the first of each name
-        return body, found.get("content-type"), found.get("content-encoding")
+        return archived_body(self.archive.root, *where)
 
     def record(self, result: FetchResult) -> Event:
         """Write ``result``'s records, judge it on its own, queue its rows; return its event."""
@@ -282,10 +277,12 @@ class Recorder:
 
     def commit(self) -> None:
         """Make the queued captures' records durable, then commit their rows."""
-        if not self.pending:
+        if not self.pending and not self.fills:
             return
         self.files.sync()  # records on disk before any row points at them
         with self.store.transaction():
+            for fill in self.fills:
+                self.store.fill_extraction(**fill)
             for capture, exchanges, text_row, event_row, event, first, learned in self.pending:
                 if event_row is None:
                     capture["id"] = self.store.insert_capture_rows(capture, exchanges, text_row)
@@ -298,6 +295,7 @@ class Recorder:
                 if learned:
                     self.store.learn_volatile(event.target, learned, self.run_id, capture["started"])
         self.pending.clear()
+        self.fills.clear()
         self.last_commit = self.clock()
 
     def salvage(self) -> None:
@@ -311,6 +309,7 @@ class Recorder:
             self.commit()
         except Exception:
             self.pending.clear()
+            self.fills.clear()
         try:
             self.files.close()
         except Exception:

@@ -398,3 +398,16 @@ def read_payload(path: Path, offset: int) -> tuple[bytes, list[tuple[str, str]]]
             raise ArchiveError(f"no WARC record at {path}:{offset}: {exc}") from exc
     raise ArchiveError(f"no record at {path}:{offset}")
 
+
+
+def archived_body(root: Path, warc_file: str | None, offset: int | None) -> tuple[bytes, str | None, str | None] | None:
+    """The payload of the record at ``offset`` of ``warc_file`` (relative to the archive ``root``) as archived
+    (content-coding kept), its Content-Type and its Content-Encoding; None when it cannot be read."""
+    if warc_file is None or offset is None:
+        return None
+    try:
+        body, headers = read_payload(root / warc_file, offset)
+    except (OSError, ArchiveError):
+        return None
+    found = {k.lower(): v for k, v in reversed(headers)}   # the first of each name
+    return body, found.get("content-type"), found.get("content-encoding")

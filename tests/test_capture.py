@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
-from crawler.capture import Written, assess
+from crawler.capture import Written, assess, observe
 from crawler.fetch.model import FetchResult
 from crawler.reading import extract_key
 from crawler.store import GoodCapture, History
@@ -130,3 +131,50 @@ def test_a_script_shell_is_flagged_js_shell_and_a_small_page_is_not():
     assert "js-shell" in judge(target, fetched(make_exchange(external, url=URL))).event.flags
     small = b"<html><body><p>We supplied 2000 cameras to the city.</p><script>var x = 'bbb';</script></body></html>"
     assert judge(target, fetched(make_exchange(small, url=URL))).event.flags == []
+
+
+VENDOR_INDEX = ('<html><head><title>Customers</title><meta name="description" content="%s"></head><body>'
+                '<a href="/case/belgrade">Belgrade <b>Safe City</b> case study</a><a href="/case/nis"></a>'
+                '<a href="/case/nis">Niš</a></body></html>')
+
+
+def test_anchor_texts_and_description_are_stored_with_the_capture():
+    page = make_exchange((VENDOR_INDEX % "Our  customers").encode(), url=URL,
+                         response_headers=[("Content-Type", "text/html; charset=utf-8")])
+    judged = judge(Target("case", URL), fetched(page))
+    assert json.loads(judged.capture["links"]) == ["https://vendor.example/case/belgrade",
+                                                   "https://vendor.example/case/nis"]
+    assert json.loads(judged.capture["link_texts"]) == {"https://vendor.example/case/belgrade":
+                                                        "Belgrade Safe City case study",
+                                                        "https://vendor.example/case/nis": "Niš"}
+    assert judged.capture["description"] == "Our customers"
+
+
+def test_a_last_good_capture_extracted_before_anchor_texts_is_read_again_for_them():
+    target = Target("case", URL)
+    old_body = (VENDOR_INDEX % "Old description").encode()
+    old = "Belgrade Safe City case study Niš"
+    good = replace(good_capture(old, old_body, target), extract_key="version-2-key", links=json.dumps(
+        ["https://vendor.example/case/belgrade", "https://vendor.example/case/nis"]))
+    assert good.link_texts is None   # as the release before stored it
+    history = History("new", good, None, ("new",))
+    new_body = (VENDOR_INDEX % "New description").replace("Niš", "Nis").encode()
+    result = fetched(make_exchange(new_body, url=URL, response_headers=[("Content-Type", "text/html")]))
+    read = []
+    seen = observe(target, result, history, written(result), run_id="r1", max_body=2**20, load_text={}.get,
+                   load_body=lambda capture: read.append(capture.id) or (old_body, "text/html", None))
+    assert read == [7]   # its payload, from its WARC record
+    assert seen.filled == {"capture_id": 7, "description": "Old description", "link_texts": json.dumps(
+        {"https://vendor.example/case/belgrade": "Belgrade Safe City case study",
+         "https://vendor.example/case/nis": "Niš"}, ensure_ascii=False)}
+    # the same bytes from the same address read as the new capture does: nothing to read
+    same = fetched(make_exchange(old_body, url=URL, response_headers=[("Content-Type", "text/html")]))
+    seen = observe(target, same, history, written(same), run_id="r1", max_body=2**20, load_text={}.get,
+                   load_body=lambda capture: read.append(capture.id))
+    assert read == [7] and seen.filled["description"] == "Old description"
+    assert seen.filled["link_texts"] == seen.capture["link_texts"]
+    # a capture that has them keeps them
+    kept = History("new", replace(good, link_texts="{}", description=None), None, ("new",))
+    seen = observe(target, result, kept, written(result), run_id="r1", max_body=2**20, load_text={}.get,
+                   load_body=lambda capture: (old_body, "text/html", None))
+    assert seen.filled is None

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from crawler.errors import ExtractError
 from crawler.extract import (
+    MAX_ANCHOR,
+    MAX_DESCRIPTION,
     MAX_LINKS,
     Extracted,
     compile_selector,
@@ -46,7 +48,8 @@ def test_table_case(case):
         ignore=case.get("ignore", ()),
     )
     expected = case["expected"]
-    unknown = set(expected) - {"kind", "text", "title", "links", "charset", "charset_source"}
+    unknown = set(expected) - {"kind", "text", "title", "links", "link_texts", "description", "charset",
+                               "charset_source"}
     assert not unknown, f"unknown expected keys {unknown}"
     for key, want in expected.items():
         got = getattr(result, key)
@@ -303,6 +306,28 @@ def test_page_with_ten_thousand_links():
     assert result.links[0] == "https://example.com/item/0?ref=list"
     assert result.links[-1] == "https://example.com/item/9999?ref=list"
     assert result.text.count("\n") == 9_999
+
+
+def test_ten_thousand_links_keep_their_anchor_texts():
+    links = "".join(f'<li><a href="/item/{i}"><b>Item</b> {i}</a></li>' for i in range(10_000))
+    result = extract(f"<ul>{links}</ul>".encode(), "text/html", "https://example.com/list/")
+    assert result.link_texts == {f"https://example.com/item/{i}": f"Item {i}" for i in range(10_000)}
+
+
+def test_long_anchor_text_and_description_are_cut_with_an_ellipsis():
+    words = " ".join(f"w{i}" for i in range(5_000))
+    body = (f'<meta name="description" content="{words}"><a href="/long">{words}</a>'
+            f'<a href="/long">short</a><a href="/spaces">{" " * 5_000}<i>spaced</i>{" " * 5_000} out</a>').encode()
+    result = extract(body, "text/html", "https://example.com/")
+    long = result.link_texts["https://example.com/long"]   # the first non-empty text, cut
+    assert len(long) == MAX_ANCHOR and long.endswith("…") and words.startswith(long[:-1])
+    assert len(result.description) == MAX_DESCRIPTION and words.startswith(result.description[:-1])
+    assert result.link_texts["https://example.com/spaces"] == "spaced out"   # runs of spaces use up no bound
+
+
+def test_plain_text_has_no_description_nor_anchor_texts():
+    result = extract(b'<meta name="description" content="x"> <a href="/y">y</a>', "text/plain", URL)
+    assert (result.description, result.link_texts, result.links) == (None, {}, ())
 
 
 def test_links_are_capped(monkeypatch):

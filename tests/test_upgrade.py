@@ -7,6 +7,7 @@ its baseline read again under the new rules from the archived WARC record, and f
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -33,6 +34,18 @@ def test_the_first_run_after_the_upgrade_finds_no_change(tmp_path, site):
     assert verdicts == {name: ("unchanged", False) for name in PAGES}, verdicts
     db = sqlite3.connect(tmp_path / "archive" / "lastseen.db")
     assert db.execute("select count(*) from captures where extract_key is not null").fetchone()[0] == 2 * len(PAGES)
+    # A baseline read again from its WARC record keeps the anchor texts and description its release did not
+    # store (#11). (The others, same bytes from another address, would resolve their links elsewhere: they
+    # are read again when a report needs them.)
+    rows = db.execute("select target, link_texts, description from captures order by id").fetchall()
+    baselines, firsts = rows[: len(PAGES)], {t: (texts, d) for t, texts, d in rows[len(PAGES):]}
+    voice = next(row for row in baselines if row[0] == "voice")
+    assert voice[1] is not None and voice[2].startswith("Current voice interfaces are horrible."), voice
+    for target, texts, description in baselines:
+        if texts is not None:
+            first_texts, first_description = firsts[target]
+            assert sorted(json.loads(texts).values()) == sorted(json.loads(first_texts).values()) != []
+            assert description == first_description
     # and a real edit is still seen
     site.set("/medicines", pages["medicines"].replace("记者17日".encode(), "记者18日".encode()))
     again = lastseen(tmp_path, "run", "--json", "--force", "--only", "medicines")

@@ -1,4 +1,4 @@
-"""Response bodies turned into comparable text, a title and outgoing links (pure).
+"""Response bodies turned into comparable text, a title, a description and outgoing links (pure).
 
 ``extract(body, content_type, url)`` is the one entry point; it never reads a
 clock, a file or the network. Its output is what lastseen compares between two
@@ -40,7 +40,7 @@ The steps, in order:
 The package is split by concern: :mod:`~crawler.extract.decoding` (content
 type, kind and charset: steps 1 and 2), :mod:`~crawler.extract.html` (step 3
 and the one tree walk that gathers text and links),
-:mod:`~crawler.extract.links` (``<base>``, link resolution, the title),
+:mod:`~crawler.extract.links` (``<base>``, link resolution, anchor texts, the title and description),
 :mod:`~crawler.extract.text` (the line normalisation of step 4) and
 :mod:`~crawler.extract.main` (the main content of step 5). This module
 holds the entry point and re-exports the public names.
@@ -51,7 +51,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import soupsieve
 
@@ -69,7 +69,7 @@ from .decoding import (
     sniff_kind,
 )
 from .html import _read_html
-from .links import MAX_LINKS
+from .links import MAX_ANCHOR, MAX_DESCRIPTION, MAX_LINKS
 from .main import find_main
 from .text import normalise_text
 
@@ -77,6 +77,8 @@ __all__ = [
     "AUTO",
     "DEFAULT_SELECT",
     "MAIN_KINDS",
+    "MAX_ANCHOR",
+    "MAX_DESCRIPTION",
     "MAX_LINKS",
     "PAGE",
     "Extracted",
@@ -103,6 +105,12 @@ class Extracted:
     truncated: bool = False  #: the page was longer than ``max_text`` allows: text and links are of its start
     page_text: str | None = None  #: the whole page's normalised text (``text`` of ``select: page``); None for binary
     main: str = "page"  #: what ``text`` is: "auto", "auto-fallback", "page" or "selector" (see MAIN_KINDS)
+    #: anchor text of ``links`` that have one: the first non-empty text of an ``<a>`` to it (its images' ``alt``
+    #: included; else its ``aria-label`` or ``title``), normalised, at most MAX_ANCHOR characters
+    link_texts: dict[str, str] = field(default_factory=dict)
+    #: ``<meta name="description">`` content, else ``og:description``, normalised, at most MAX_DESCRIPTION
+    #: characters; None when absent (always None unless html)
+    description: str | None = None
 
 
 #: Reserved values of ``select``: anything else is a CSS selector.
@@ -194,10 +202,12 @@ def extract(
         # MAX_LINKS is read here, from this package, so that patching
         # crawler.extract.MAX_LINKS (as the tests do) takes effect.
         html = _read_html(decoded, url, select_pattern, ignore_patterns, MAX_LINKS)
-        title, heading, links = html.title, html.heading, html.links
+        title, heading, links, link_texts = html.title, html.heading, html.links, html.link_texts
+        description = html.description
         page_text = "\n".join(html.lines)
         if html.selected is not None:
             text, links, main = "\n".join(html.selected), html.selected_links, "selector"
+            link_texts = html.selected_link_texts
         elif select == AUTO:
             kept = find_main(html.root, html.lines, html.link_chars) if html.root is not None else None
             if kept is None:
@@ -214,7 +224,7 @@ def extract(
             text, main = page_text, "page"
     else:
         text = page_text = normalise_text(decoded)
-        title, heading, links, main = None, None, (), "page"
+        title, heading, links, main, link_texts, description = None, None, (), "page", {}, None
     del decoded
     if max_text is not None and len(text) > max_text:
         text, truncated = _cut_text(text, max_text), True
@@ -232,6 +242,8 @@ def extract(
         truncated=truncated,
         page_text=page_text,
         main=main,
+        link_texts=link_texts,
+        description=description,
     )
 
 

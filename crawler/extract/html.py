@@ -6,7 +6,9 @@ BeautifulSoup's ``lxml`` builder drives too, so both see the same tree).
 BeautifulSoup tree built only when there are selectors, and carried over to the
 lxml tree element for element (:func:`_apply_selectors`). One iterative walk
 (:class:`_TextBuilder`) yields both the visible text, in reading order, and
-the links (its :class:`~crawler.extract.links._LinkCollector` half). The
+the links (its :class:`~crawler.extract.links._LinkCollector` half) with their
+anchor text (the text pieces met inside each ``<a>``, gathered as they are added
+to the lines). The
 tables below say which elements are skipped outright, which are muted (their
 text is never shown but their links count), which start a line, which are
 table cells and which are preformatted; ``hidden`` elements and inline
@@ -37,7 +39,13 @@ from bs4 import (
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .links import _find_heading, _find_title, _http_base, _LinkCollector
+from .links import (
+    _find_description,
+    _find_heading,
+    _find_title,
+    _http_base,
+    _LinkCollector,
+)
 from .text import _normalise_line
 
 #: Elements whose subtree never yields text nor links.
@@ -184,6 +192,9 @@ class _TextBuilder(_LinkCollector):
         muted = 0  # depth of hidden ancestors: links still count, text does not
         pre = 0
         linking = 0  # depth of links: their text is counted in self.linked
+        anchor: list[str] = []  # the text pieces met inside the open links (their anchor text)
+        add_anchor, texts = anchor.append, self.texts
+        opened: list[tuple[str | None, int, HtmlElement]] = []  # open links: URL kept, start in anchor, element
         deepest = self.deepest
         while stack:
             child = next(stack[-1][0], _END)
@@ -194,16 +205,24 @@ class _TextBuilder(_LinkCollector):
                         muted -= 1
                     if flags & _LINK:
                         linking -= 1
+                        url, start, element = opened.pop()
+                        if url is not None and url not in texts:
+                            self.anchor(url, anchor, start, element)
+                        if not linking:
+                            anchor.clear()
                 if name is not None:
                     if name in _PREFORMATTED:
                         pre -= 1
                     if name in _BLOCK:
                         newline()
+                        if linking:
+                            add_anchor(" ")
                 tail = closed.tail if closed is not None else None
                 if tail and not muted:
                     pre_text(tail) if pre else add(tail)
                     if linking:
                         self.linked += len(tail)
+                        add_anchor(tail)
                 continue
             name = child.tag
             if name.__class__ is not str or name in _SKIP or name == "br":
@@ -211,17 +230,20 @@ class _TextBuilder(_LinkCollector):
                 # its own (a <br> ends the line), then its tail.
                 if name == "br" and not muted:
                     newline()
+                if linking and not muted and (name == "br" or name == "img"):
+                    add_anchor(f" {child.get('alt') or ''} " if name == "img" else " ")
                 tail = child.tail
                 if tail and not muted:
                     pre_text(tail) if pre else add(tail)
                     if linking:
                         self.linked += len(tail)
+                        add_anchor(tail)
                 continue
             flags = 0
             if name in _LINKING:
                 href = child.get("href")
                 if href is not None:
-                    self.link(href)
+                    opened.append((self.link(href), len(anchor), child))
                     flags = _LINK
                     linking += 1
             if name in _MUTED or _is_hidden(child):
@@ -229,8 +251,12 @@ class _TextBuilder(_LinkCollector):
                 muted += 1
             if name in _BLOCK:
                 newline()
+                if linking:
+                    add_anchor(" ")
             elif name in _CELLS and not muted:
                 self.cells.append(len(parts))
+                if linking:
+                    add_anchor(" ")
             if name in _PREFORMATTED:
                 pre += 1
             text = child.text
@@ -238,6 +264,7 @@ class _TextBuilder(_LinkCollector):
                 pre_text(text) if pre else add(text)
                 if linking:
                     self.linked += len(text)
+                    add_anchor(text)
             depth = len(stack)
             stack.append((iter(child), name, flags, child if depth > 1 else None))  # not the root's tail
             if depth >= deepest:
@@ -334,6 +361,9 @@ class _HtmlPage:
     link_chars: list[int] = field(default_factory=list)  #: per line of ``lines``: about how much is link text
     selected: list[str] | None = None  #: the text lines of the ``select`` matches (None without ``select``)
     selected_links: tuple[str, ...] = ()  #: their links
+    link_texts: dict[str, str] = field(default_factory=dict)  #: anchor text of ``links`` (those that have one)
+    selected_link_texts: dict[str, str] = field(default_factory=dict)  #: ... of ``selected_links``
+    description: str | None = None  #: ``<meta name="description">`` (else ``og:description``), normalised
 
 
 def _read_html(
@@ -348,7 +378,7 @@ def _read_html(
     root = _parse_html(text)
     if root is None:
         return _HtmlPage(None, None, None, [], (), selected=None if select is None else [])
-    title, heading = _find_title(root), _find_heading(root)
+    title, heading, description = _find_title(root), _find_heading(root), _find_description(root)
     base = _http_base(url, root)
     rebuilt = False
     while True:
@@ -360,10 +390,11 @@ def _read_html(
         if page.deepest < _MAX_DEPTH - 1 or rebuilt:
             break
         rebuilt = True  # libxml2 may have dropped what was nested deeper: BeautifulSoup's tree has it
-    result = _HtmlPage(root, title, heading, page.lines, tuple(page.links), page.link_chars)
+    result = _HtmlPage(root, title, heading, page.lines, tuple(page.links), page.link_chars,
+                       link_texts=page.texts, description=description)
     if selected is not None:
         part = _TextBuilder(base, max_links)
         for element in selected:
             part.walk(element)
-        result.selected, result.selected_links = part.lines, tuple(part.links)
+        result.selected, result.selected_links, result.selected_link_texts = part.lines, tuple(part.links), part.texts
     return result

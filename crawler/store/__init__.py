@@ -5,7 +5,8 @@ Tables (plural snake_case, Datasette-friendly, JSON in TEXT columns)::
     runs       one row per `lastseen run`: times, watchlist hash, report, alert results
     targets    every target ever seen, by name
     captures   one row per fetch of a target (failed ones too): final response, WARC
-               location, payload digests, extracted title/links, text fingerprint
+               location, payload digests, extracted title/description/links (with their
+               anchor texts), text fingerprint
     exchanges  every HTTP exchange of a capture (redirect hops, retries) and its WARC records
     texts      extracted text, content-addressed by SHA-256 (identical pages share a row)
     events     the verdict of each capture against the target's last good capture
@@ -212,7 +213,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
         good = self.conn.execute(
             "select id, text_sha256, fingerprint, kind, payload_sha256, extract_key, title, links, charset, "
             "final_url, heading, flags, rendered_sha256, warc_file, warc_offset, record_type, refers_to_record_id, "
-            "content_type, page_text_sha256 from captures where target = ? and good = 1 order by id desc limit 1",
+            "content_type, page_text_sha256, link_texts, description from captures where target = ? and good = 1 "
+            "order by id desc limit 1",
             (target,),
         ).fetchone()
         payload = self.conn.execute(
@@ -263,6 +265,12 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
             ex["capture_id"] = cid
             _insert(self.conn, "exchanges", ex)
         return cid
+
+    def fill_extraction(self, capture_id: int, link_texts: str, description: str | None) -> None:
+        """Store the anchor texts and description of a capture extracted before they were kept (its
+        payload read again by a run); call inside a transaction. A capture that has them keeps its own."""
+        self.conn.execute("update captures set link_texts = ?, description = ? where id = ? and link_texts is null",
+                          (link_texts, description, capture_id))
 
     # -- rebuilding the index from the WARC files (crawler.reindex) ------
     def insert_run(self, row: dict) -> None:

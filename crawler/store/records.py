@@ -31,6 +31,8 @@ class GoodCapture:
     refers_to_record_id: str | None = None
     content_type: str | None = None
     page_text_sha256: str | None = None  # the whole page's text, when it is not the compared text's
+    link_texts: str | None = None        # JSON object: anchor text by link (None: extracted before they were kept)
+    description: str | None = None
 
 
 @dataclass(frozen=True)

@@ -148,5 +148,14 @@ def _migration_11(db: sqlite_utils.Database) -> None:
     db["captures"].add_column("page_text_sha256", str)
 
 
+def _migration_12(db: sqlite_utils.Database) -> None:
+    """Links' anchor texts (JSON object: link -> text, for links that have one) and the page's description.
+
+    Null for captures extracted before extraction version 3: read again from their WARC record where needed.
+    """
+    db["captures"].add_column("link_texts", str)
+    db["captures"].add_column("description", str)
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-              _migration_8, _migration_9, _migration_10, _migration_11]
+              _migration_8, _migration_9, _migration_10, _migration_11, _migration_12]
