@@ -131,6 +131,7 @@ class ReportEvent:
     confirmed: bool | None = None  # vanished, moved, unreachable, blocked: confirmed yet (None: not applicable)
     signals: dict | None = None  # the event's evidence: the signals its verdict was decided on
     significance: dict | None = None  # changed events: {"score", "parts"}
+    page: dict | None = None  # links, title and description compared (crawler.report.links.page_changes)
 
 
 def write_report(
@@ -181,7 +182,7 @@ def write_report(
                 html = detail.render(common, event=event, shots=shots, csp=csp, **_detail_context(event, max_page))
                 _write_atomic(out_dir / page, html)
             rows.append((replace(event, diff=None, old_text=None, new_text=None, screenshot=None,
-                                 compared_screenshot=None), page))
+                                 compared_screenshot=None, page=None), page))
         slim = [event for event, _ in rows]
         index = env.get_template("index.html").render(
             common,

@@ -18,14 +18,20 @@ from pathlib import Path, PurePosixPath
 
 from warcio.archiveiterator import ArchiveIterator
 
+from ..codings import decode_content
 from ..diff import Diff
+from ..extract import PAGE, extract
 from ..formatting import iso, parse_iso
 from ..store import CaptureStore
 from ..verdicts import facts
+from ..warcfiles import archived_body
 from ..watchlist import Settings
+from .links import PAGE_VERDICTS, PageFacts, page_changes
 from .render import CaptureView, ReportEvent, write_report
 
 DEFAULT_MAX_PAGE = Settings().max_report_page
+#: Bounds of a payload read again for its anchor texts (the settings' defaults: the report has no watchlist).
+_MAX_BODY, _MAX_TEXT = Settings().max_body, Settings().max_text
 
 #: A screenshot record bigger than this (its gzip member, or its PNG) is not shown: a full-page
 #: screenshot of a very long page is a few MB; more means a damaged index or file.
@@ -65,7 +71,7 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
         current_view, compared_view = capture_view(current), capture_view(compared)
         diff = None
         old_text = new_text = None
-        png = compared_png = None
+        png = compared_png = page = None
         if facts(row["verdict"], row["reason"]).detail or row["diff_ops"]:
             if row["diff_ops"]:
                 diff = Diff.ops_from_json(
@@ -78,6 +84,9 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
                 current_view, png = _with_screenshot(current_view, refs[0], archive_root)
                 if compared_view is not None:
                     compared_view, compared_png = _with_screenshot(compared_view, refs[1], archive_root)
+            if row["verdict"] in PAGE_VERDICTS and compared is not None:
+                page = page_changes(row["verdict"], page_facts(store, compared, archive_root),
+                                    page_facts(store, current, archive_root))
         yield ReportEvent(
             target=row["target"], url=row["target_url"] or current["url"],
             tags=tuple(json.loads(row["tags"] or "[]")), verdict=row["verdict"], reason=row["reason"],
@@ -86,8 +95,65 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
             screenshot=png, compared_screenshot=compared_png,
             confirmed=None if row.get("confirmed") is None else bool(row["confirmed"]),
             signals=json.loads(row["evidence"]) if row.get("evidence") else None,
-            significance=json.loads(row["significance"]) if row.get("significance") else None,
+            significance=json.loads(row["significance"]) if row.get("significance") else None, page=page,
         )
+
+
+def page_facts(store: CaptureStore, row: dict, archive_root: Path | None) -> PageFacts:
+    """A capture's links, their anchor texts, title and description, from its ``captures`` row.
+
+    A capture extracted before anchor texts were kept (``link_texts`` null) is read again from its
+    WARC record, in memory (nothing is written): the whole page's anchor texts, as the report does
+    not know the target's ``select``. When that fails the page says why.
+    """
+    links = _json(row.get("links"), list)
+    stored = _json(row.get("link_texts"), dict)
+    seen = PageFacts(links=links, title=row.get("title"), description=row.get("description"), texts=stored or {})
+    if links is None or stored is not None or row.get("kind") != "html":
+        return seen
+    read = _read_again(store, row, archive_root)
+    if isinstance(read, str):
+        return replace(seen, texts_missing=f"capture {row['id']} was archived before lastseen kept anchor texts "
+                                             f"and descriptions, and {read}")
+    return replace(seen, texts=read.link_texts, description=read.description)
+
+
+def _json(stored: str | None, kind: type):
+    try:
+        value = json.loads(stored) if stored else None
+    except ValueError:
+        return None
+    return value if isinstance(value, kind) else None
+
+
+def _read_again(store: CaptureStore, row: dict, archive_root: Path | None):
+    """The capture's payload extracted again (an :class:`~crawler.extract.Extracted`), or why it could not be."""
+    if archive_root is None:
+        return "the report was written without the archive's WARC files"
+    content_type = coding = None
+    if row.get("rendered_sha256"):   # a browser capture: its text and links came from the rendered DOM
+        where = store.rendered_dom(row["id"])
+        where = (where["warc_file"], where["offset"]) if where else (None, None)
+        content_type = "text/html; charset=utf-8"
+    elif row.get("record_type") == "revisit":
+        original = store.response_record(row["refers_to_record_id"]) if row.get("refers_to_record_id") else None
+        where = (original["warc_file"], original["offset"]) if original else (None, None)
+    else:
+        where = (row.get("warc_file"), row.get("warc_offset"))
+    relative = PurePosixPath(where[0] or "")
+    if where[0] is None or where[1] is None or relative.is_absolute() or ".." in relative.parts:
+        return "the index does not say where its record is"
+    try:
+        stored = archived_body(archive_root, str(relative), where[1])
+        if stored is None:
+            return f"its record in {where[0]} could not be read"
+        body, header_type, header_coding = stored
+        if content_type is None:
+            content_type, coding = header_type or row.get("content_type"), header_coding
+        decoded, _ = decode_content(body, coding, max_size=_MAX_BODY)
+        return extract(decoded, content_type, row.get("final_url") or row["url"], select=PAGE, max_text=_MAX_TEXT)
+    except Exception as exc:  # noqa: BLE001 - damage in the archive costs the anchor texts, never the report
+        return f"its record in {where[0]} is damaged ({_short(exc)})"
 
 
 def _with_screenshot(view: CaptureView, ref: dict | None,

@@ -1,4 +1,4 @@
-"""Reads for the HTML reports: a capture, the events of a run or a window, a capture's screenshot record."""
+"""Reads for the HTML reports: a capture, the events of a run or a window, a capture's screenshot and DOM records."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 #: ``exchanges.url`` of a capture's full-page screenshot (a ``resource`` record): ``urn:screenshot:<page url>``.
 SCREENSHOT_URN = "urn:screenshot:"
+#: ... and of its rendered DOM: ``urn:dom:<page url>``.
+DOM_URN = "urn:dom:"
 
 
 class ReportQueries:
@@ -41,6 +43,13 @@ class ReportQueries:
         A dict of ``warc_file`` (relative to the archive root), ``offset`` and
         ``length`` (the record's gzip member) and ``record_id``.
         """
+        return self._resource(capture_id, SCREENSHOT_URN)
+
+    def rendered_dom(self, capture_id: int | None) -> dict | None:
+        """Where a browser capture's rendered DOM record is (as :meth:`screenshot`), or None."""
+        return self._resource(capture_id, DOM_URN)
+
+    def _resource(self, capture_id: int | None, urn: str) -> dict | None:
         if capture_id is None:
             return None
         with self._reading():
@@ -48,7 +57,7 @@ class ReportQueries:
                 "select warc_file, response_offset as offset, response_length as length, "
                 "response_record_id as record_id from exchanges where capture_id = ? and role = 'resource' "
                 "and substr(url, 1, ?) = ? order by seq, id limit 1",
-                (capture_id, len(SCREENSHOT_URN), SCREENSHOT_URN),
+                (capture_id, len(urn), urn),
             )
             row = cur.fetchone()
         return dict(zip([c[0] for c in cur.description], row)) if row else None
