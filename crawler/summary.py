@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .store import History
     from .watchlist import Target
 
-__all__ = ["EXCERPT", "excerpt", "summarise"]
+__all__ = ["EXCERPT", "VENDOR_NAMES", "excerpt", "summarise"]
 
 
 def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture: dict, history: History,
@@ -37,7 +37,7 @@ def summarise(verdict: Verdict, result: FetchResult, diff: Diff | None, capture:
     if v == "blocked":
         if reason == "challenge":
             vendor = evidence.get("challenge", "a")
-            what = "a bot-check (captcha) page" if vendor == "captcha" else f"a {_VENDORS.get(vendor, vendor)} challenge or block page"
+            what = "a bot-check (captcha) page" if vendor == "captcha" else f"a {VENDOR_NAMES.get(vendor, vendor)} challenge or block page"
             return _pending(f"blocked: {status} with {what}", verdict, evidence)
         extra = f"; Retry-After: {evidence['retry_after']}" if evidence.get("retry_after") else ""
         return _pending(f"blocked: {status}{extra}", verdict, evidence)
@@ -147,7 +147,8 @@ def _keywords_said(significance: dict | None) -> str:
     return said
 
 
-_VENDORS = {"cloudflare": "Cloudflare", "akamai": "Akamai", "imperva": "Imperva", "sucuri": "Sucuri",
+#: Challenge vendor families (``evidence.challenge``) as people write them.
+VENDOR_NAMES = {"cloudflare": "Cloudflare", "akamai": "Akamai", "imperva": "Imperva", "sucuri": "Sucuri",
             "aws-waf": "AWS WAF", "datadome": "DataDome", "perimeterx": "PerimeterX", "ddos-guard": "DDoS-Guard"}
 
 

@@ -134,3 +134,39 @@ def only_warc(project: Path) -> Path:
     """The one closed lastseen WARC file of ``project``'s archive."""
     (path,) = (project / "archive" / "warcs").glob("lastseen-*.warc.gz")
     return path
+
+
+def assert_no_script_but_ours(raw: str) -> int:
+    """A report page runs no script but lastseen's own, allowed by its hash; returns how many it has (0 or 1).
+
+    Every ``<script>`` of the page (read from the source, byte for byte) is inline, has no attribute, and
+    is ``crawler/templates/report.js`` exactly; the page's CSP has ``default-src 'none'`` and a
+    ``script-src`` that lists exactly the SHA-256 of those scripts (none: no ``script-src`` at all), so
+    no ``'unsafe-inline'``, ``'unsafe-eval'``, nonce or source could let another one run.
+    """
+    import base64
+    import hashlib
+    import re
+
+    import lxml.html
+
+    from crawler.report.index import SCRIPT
+
+    doc = lxml.html.document_fromstring(raw)
+    [csp] = doc.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+    directives = {}
+    for part in csp.split(";"):
+        name, *values = part.split()
+        assert name not in directives, csp
+        directives[name] = values
+    assert directives["default-src"] == ["'none'"], csp
+    inline = re.findall(r"<script>(.*?)</script>", raw, flags=re.DOTALL)
+    assert raw.lower().count("<script") == len(inline) == len(doc.xpath("//script")), "a script that is not ours"
+    assert all(text == SCRIPT for text in inline), "an inline script that is not report.js"
+    assert all(not el.attrib for el in doc.xpath("//script")), "a script with attributes (src, nonce...)"
+    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(t.encode()).digest()).decode() + "'" for t in inline})
+    if hashes:
+        assert directives["script-src"] == hashes, csp
+    else:
+        assert "script-src" not in directives, csp
+    return len(inline)

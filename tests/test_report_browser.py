@@ -1,4 +1,5 @@
-"""Open a report full of hostile captured text in real headless Chromium, and one with screenshots.
+"""Open a report full of hostile captured text in real headless Chromium, one with screenshots, and an
+index to filter and sort (scripts on), or to read with scripts off.
 
 Does not skip when no Chromium is found: it fails with find_chromium's message
 saying how to install one.
@@ -10,13 +11,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawler.fetch.browser import CHROMIUM_ARGS, find_chromium
-from crawler.errors import BrowserNotFoundError
 from crawler.diff import diff_texts
+from crawler.errors import BrowserNotFoundError
+from crawler.fetch.browser import CHROMIUM_ARGS, find_chromium
 from crawler.report import CaptureView, ReportEvent, write_report
 
 from .factories import make_diff
-from .test_report import make_png
+from .test_report import capture, event, make_png
 
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=timezone.utc)
 T1 = datetime(2024, 5, 2, 6, 0, tzinfo=timezone.utc)
@@ -87,8 +88,9 @@ def browser(chromium_path):
             b.close()
 
 
-def _open(browser, path, requests=None):
-    page = browser.new_page(java_script_enabled=True)  # JS on: prove the report gives it nothing to run
+def _open(browser, path, requests=None, *, js=True):
+    # JS on: prove the report gives it nothing to run but its own script (the index's filter)
+    page = browser.new_page(java_script_enabled=js)
     messages = []
     page.on("console", lambda m: messages.append(m.text))
     page.on("pageerror", lambda e: messages.append(str(e)))
@@ -97,16 +99,18 @@ def _open(browser, path, requests=None):
     page.goto(path.as_uri())
     page.wait_for_load_state("load")
     # Let every task the load queued (a wrongly scheduled handler, a meta refresh) run before looking:
-    # resolves after two more turns of the page's task queue, with no fixed wait.
-    page.evaluate("() => new Promise(done => setTimeout(() => setTimeout(done, 0), 0))")
+    # resolves after two more turns of the page's task queue, with no fixed wait. (With scripts off the
+    # page's timers never fire, and nothing of the page can run anyway.)
+    if js:
+        page.evaluate("() => new Promise(done => setTimeout(() => setTimeout(done, 0), 0))")
     return page, messages
 
 
-def _assert_inert(page, messages, expected_title_start, images=0):
+def _assert_inert(page, messages, expected_title_start, images=0, scripts=0):
     assert page.evaluate("() => window.__pwned") is None
     assert "PWNED" not in page.title()
     assert page.title().startswith(expected_title_start)
-    assert page.evaluate("() => document.scripts.length") == 0
+    assert page.evaluate("() => document.scripts.length") == scripts  # the index's own, nothing else
     assert page.evaluate(
         "() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes])"
         ".filter(a => a.name.toLowerCase().startsWith('on')).length"
@@ -151,8 +155,12 @@ def test_index_and_vanished_page_are_inert(browser, report_dir):
     for name, title_start in (("index.html", "Run <script>"), ("gone-page.html", "Gone page")):
         page, messages = _open(browser, report_dir / name)
         try:
-            _assert_inert(page, messages, title_start)
+            _assert_inert(page, messages, title_start, scripts=1 if name == "index.html" else 0)
             assert "<iframe srcdoc=" in page.locator("main").inner_text()
+            if name == "index.html":  # its controls, built from hostile tags, stay text
+                page.locator(".filters select").nth(1).select_option(label=HOSTILE[0])
+                page.locator(".filters input[type=search]").fill(HOSTILE[2])
+                assert page.evaluate("() => window.__pwned") is None and "PWNED" not in page.title()
         finally:
             page.close()
 
@@ -254,6 +262,138 @@ def _readable_at_390(browser, path):
             # squeezed into a narrow column, a tag wraps a letter a line: its box is narrower than a few letters
             assert width >= min(len(text), 8) * 0.45 * font, f"{text!r} is squeezed at 390 px ({width:.0f}px wide)"
             assert right <= 390, f"{text!r} runs off the screen at 390 px"
+    finally:
+        page.close()
+
+
+# -- the index's filter and sort ----------------------------------------------------------------------
+# report.js, the index's own script (allowed by its hash): with scripts on it filters and sorts the rows;
+# with scripts off every row and count is there and no control is shown.
+
+INDEX_EVENTS = [  # (target, verdict, tags, alert): names and tags chosen so each filter below has one answer
+    ("Ministry press", "changed", ("gov",), True),
+    ("Detention list", "vanished", ("ngo",), True),
+    ("Archive of decrees", "unchanged", ("gov",), False),
+    ("Camera tenders", "changed", ("procurement", "gov"), True),
+    ("Blog of the mayor", "unchanged", (), False),
+    ("Zoning board", "new", ("gov",), False),
+    ("Court rulings", "blocked", ("ngo", "courts"), False),
+    ("Budget 2026", "changed", ("procurement",), False),
+]
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("index")
+    events = []
+    for i, (name, verdict, tags, alert) in enumerate(INDEX_EVENTS):
+        at = datetime(2024, 5, 2, 6, i, tzinfo=timezone.utc)  # captured a minute apart, in list order
+        events.append(event(name, verdict, tags=tags, alert=alert, url=f"https://site{i}.example/page",
+                            reason={"vanished": "http-404", "blocked": "http-403"}.get(verdict),
+                            summary=f"summary {i}", current=capture(i + 1, f"https://site{i}.example/page", at=at)))
+    write_report(out, title="Watch", run_id="r1", started=T0, finished=T1, events=events, generated=T1)
+    return out
+
+
+def _visible_targets(page):
+    return page.evaluate(
+        "() => [...document.querySelectorAll('table.events tbody tr')].filter(r => r.offsetParent !== null)"
+        ".map(r => r.cells[0].firstChild.textContent.trim())")
+
+
+def _names(pred):
+    return [name for name, verdict, tags, alert in INDEX_EVENTS if pred(name, verdict, tags, alert)]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_filter_hides_rows_and_the_columns_sort(browser, index_dir, tmp_path, width):
+    page, messages = _open(browser, index_dir / "index.html")
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        _assert_inert(page, messages, "Watch", scripts=1)
+        everyone = [e[0] for e in INDEX_EVENTS]
+        assert _visible_targets(page) == everyone
+        shown = page.locator(".filters .shown")
+        assert shown.inner_text() == f"showing {len(everyone)} of {len(everyone)}"
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width  # controls included
+        search = page.locator(".filters input[type=search]")
+        verdict, tag = page.locator(".filters select").nth(0), page.locator(".filters select").nth(1)
+        assert search.is_visible() and verdict.is_visible() and tag.is_visible()
+        # the menus list what the rows hold: verdicts in the registry's order, tags sorted
+        assert verdict.locator("option").all_inner_texts() == ["every verdict", "changed", "vanished", "blocked",
+                                                                "new", "unchanged"]
+        assert tag.locator("option").all_inner_texts() == ["every tag", "courts", "gov", "ngo", "procurement"]
+
+        search.fill("TENDERS")  # any case; matches the name, the URL, the summary and the tags
+        assert _visible_targets(page) == ["Camera tenders"] and shown.inner_text() == "showing 1 of 8"
+        search.fill("site6.example")
+        assert _visible_targets(page) == ["Court rulings"]
+        search.fill("summary 7")
+        assert _visible_targets(page) == ["Budget 2026"]
+        search.fill("procurement")
+        assert _visible_targets(page) == _names(lambda n, v, t, a: "procurement" in t)
+        search.fill("nothing like this")
+        assert _visible_targets(page) == [] and page.locator(".none-match").is_visible()
+        search.fill("")
+        verdict.select_option("changed")
+        assert _visible_targets(page) == _names(lambda n, v, t, a: v == "changed")
+        tag.select_option("gov")
+        assert _visible_targets(page) == _names(lambda n, v, t, a: v == "changed" and "gov" in t)
+        page.locator(".filters input[type=checkbox]").check()
+        verdict.select_option("")
+        assert _visible_targets(page) == _names(lambda n, v, t, a: a and "gov" in t)
+        page.locator(".filters input[type=checkbox]").uncheck()
+        tag.select_option("")
+        assert _visible_targets(page) == everyone
+        page.screenshot(path=str(tmp_path / f"filtered-{width}.png"), full_page=True)
+
+        if width >= 1280:  # buttons in the column headings
+            assert page.locator("thead th button").all_inner_texts() == ["Target", "Verdict", "Captured (UTC)"]
+            page.locator("thead th button", has_text="Target").click()
+            assert _visible_targets(page) == sorted(everyone, key=str.lower)
+            page.locator("thead th button", has_text="Target").click()
+            assert _visible_targets(page) == sorted(everyone, key=str.lower, reverse=True)
+            page.locator("thead th button", has_text="Captured").click()  # newest first
+            assert _visible_targets(page) == everyone[::-1]
+            page.locator("thead th button", has_text="Verdict").click()
+        else:  # a phone: the table is cards, its headings hidden; the Sort menu does the same
+            assert not page.locator("thead th button").first.is_visible()
+            sort = page.locator(".filters select").nth(2)
+            assert sort.is_visible()
+            sort.select_option("target")
+            assert _visible_targets(page) == sorted(everyone, key=str.lower)
+            sort.select_option("captured")
+            assert _visible_targets(page) == everyone[::-1]
+            sort.select_option("verdict")
+        order = ["changed", "vanished", "blocked", "new", "unchanged"]
+        assert _visible_targets(page) == [n for v in order for n in _names(lambda n, vv, t, a, v=v: vv == v)]
+        verdict.select_option("unchanged")  # sorting and filtering together
+        assert _visible_targets(page) == _names(lambda n, v, t, a: v == "unchanged")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        shot = tmp_path / f"sorted-{width}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert not messages, messages  # no error, nothing refused by the policy
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_with_scripts_off_every_row_and_count_is_there_and_no_control(browser, index_dir, tmp_path, width):
+    page, messages = _open(browser, index_dir / "index.html", js=False)
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        assert _visible_targets(page) == [e[0] for e in INDEX_EVENTS]
+        assert page.locator("table.events tbody tr").count() == len(INDEX_EVENTS)
+        counts = page.locator("ul.counts li").all_inner_texts()
+        assert [" ".join(c.split()) for c in counts] == ["3 changed", "1 vanished", "1 blocked", "1 new",
+                                                         "2 unchanged"]
+        assert page.locator("input, select, button, .filters, .none-match").count() == 0  # no dead controls
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        for i in range(len(INDEX_EVENTS)):
+            assert page.locator("table.events tbody tr").nth(i).is_visible()
+        page.screenshot(path=str(tmp_path / f"noscript-{width}.png"), full_page=True)
+        assert not messages, messages
     finally:
         page.close()
 

@@ -1,7 +1,7 @@
 """The analyst's HTML report of one run.
 
 :func:`write_report` writes ``index.html`` (every event of the run, in the given
-order, with counts per verdict) and one evidence page per event worth reading
+order, with counts per verdict: :mod:`.index`) and one evidence page per event worth reading
 (verdict changed, vanished or restored, or any event that carries a diff):
 both captures side by side with their WARC coordinates, their screenshots
 (browser captures: PNG files written to ``screenshots/`` beside the pages, shown
@@ -11,8 +11,9 @@ page that vanished, what it said and looked like.
 Everything that came from an archived page (text, titles, URLs, even target
 names) is hostile. The templates in ``crawler/templates/`` are rendered with
 autoescape on for every template; control characters are replaced before
-escaping; the pages carry a Content-Security-Policy that forbids scripts and
-every external resource, and contain no JavaScript at all. Captured and target
+escaping; the pages carry a Content-Security-Policy that forbids every external
+resource and every script but the index's own, allowed by its hash (evidence
+pages have no script at all). Captured and target
 URLs are shown as text, never as links: clicking from a report would visit the
 monitored site from the analyst's browser. The only links are the report's
 own relative pages and screenshots, and the screenshots are its only images.
@@ -27,8 +28,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -39,9 +39,9 @@ from markupsafe import Markup
 from crawler.errors import ArchiveError
 from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, facts
-from crawler.verdicts import order as verdict_order
 
 from ..keywords import keyword_spans
+from .index import index_pages
 from .segments import _first_changes, _segments, highlighted
 from .sidebyside import paragraph_views
 
@@ -68,7 +68,8 @@ _MAX_SLUG = 80
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
-#: The Content-Security-Policy of every page: no script, nothing fetched from anywhere.
+#: The Content-Security-Policy of every page: no script, nothing fetched from anywhere (the index
+#: adds its own script's hash: :func:`crawler.report.index.script_csp`).
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 #: ... and of a page that shows screenshots: images also from the report itself, nothing remote.
@@ -183,15 +184,9 @@ def write_report(
                 _write_atomic(out_dir / page, html)
             rows.append((replace(event, diff=None, old_text=None, new_text=None, screenshot=None,
                                  compared_screenshot=None, page=None), page))
-        slim = [event for event, _ in rows]
-        index = env.get_template("index.html").render(
-            common,
-            rows=rows,
-            counts=_counts(slim),
-            alerts=sum(1 for e in slim if e.alert),
-        )
+        for name, html in index_pages(env, common, rows):
+            _write_atomic(out_dir / name, html)
         index_path = out_dir / "index.html"
-        _write_atomic(index_path, index)
     except OSError as exc:
         raise ArchiveError(
             f"cannot write the report in {out_dir}: {exc.strerror or exc}; "
@@ -294,11 +289,6 @@ def _png_size(png: bytes) -> tuple[int, int] | None:
 
 
 # -- view data ----------------------------------------------------------------------------------
-
-
-def _counts(events: Sequence[ReportEvent]) -> list[tuple[str, int]]:
-    counter = Counter(e.verdict for e in events)
-    return [(v, counter[v]) for v in sorted(counter, key=verdict_order)]
 
 
 def _keywords_of(event: ReportEvent) -> tuple[list[str], str | None]:
