@@ -19,7 +19,7 @@ Facts of a verdict, each overridable per reason where it makes sense:
   it keeps its verdict without alerting again);
 - ``confirm``: ``REFETCH`` (a transition into it is confirmed by a second fetch later in the run),
   ``REPEAT`` (confirmed after ``confirm_after`` failed captures in a row), or None (needs no confirming);
-- ``detail``: the report gives the event an evidence page;
+- ``detail``: the report gives the event an evidence page (a first capture's is its capture page);
 - ``label``, ``colour`` (terminal), ``badge`` (report: background, text, border): how it is shown.
 """
 
@@ -214,7 +214,7 @@ VERDICTS: dict[str, VerdictKind] = {
             "new",
             "first successful capture of the target (a target that has only failed so far becomes `new` when it "
             "first succeeds)",
-            "New", good=True, alerts=NEVER, detail=False, colour="",
+            "New", good=True, alerts=NEVER, detail=True, colour="",
             badge=("#dbecff", "#0a3a6b", "#93c1f0"),
         ),
         VerdictKind(

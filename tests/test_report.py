@@ -224,6 +224,7 @@ def test_writes_index_and_detail_pages(tmp_path):
         "index.html",
         "ministry-of-interior-press-releases.html",
         "detention-list-img-src-x-onerror-alert-1.html",
+        "fresh-watch.html",  # the first capture's page
         "ministry-of-interior-press-releases-2.html",
         "back-again.html",
     ])
@@ -354,6 +355,42 @@ def test_vanished_shows_what_it_said(tmp_path):
     texts = [d.text_content() for d in doc.cssselect("div.text")]
     assert texts == [f"Names of detainees:\nA. B.\nC. D. {HOSTILE_SCRIPT}\n", "Not Found\n"]
     assert "What it said" in doc.text_content()
+
+
+def test_a_first_capture_has_a_page_with_its_evidence_and_its_text(tmp_path):
+    said = f"Tender notice {HOSTILE_SCRIPT}\nThe city buys 2,000 cameras.\n"
+    cap = capture(16, "https://fresh.example/", at=T1, title=f"Tenders {HOSTILE_SVG}", offset=4321)
+    ev = event("Fresh watch", "new", url="https://fresh.example/", summary="first capture: Tenders", current=cap,
+               new_text=said)
+    index = write_report(tmp_path, title="t", run_id="r", started=T1, finished=T1, events=[ev], generated=T1)
+    assert [a.get("href") for a in lxml.html.parse(str(index)).getroot().cssselect("tbody a")] == ["fresh-watch.html"]
+    raw = (tmp_path / "fresh-watch.html").read_text()
+    doc = lxml.html.document_fromstring(raw)
+    assert [th.text_content() for th in doc.cssselect("table.evidence thead th")] == ["", "This capture"]
+    rows = {tr.cssselect("th")[0].text_content(): [td.text_content() for td in tr.cssselect("td")]
+            for tr in doc.cssselect("table.evidence tbody tr")}
+    assert rows["Capture"] == ["16"] and rows["Captured (UTC)"] == ["2024-05-02T06:00:00Z"]
+    assert rows["WARC record ID"] == ["<urn:uuid:00000000-0000-4000-8000-000000000016>"]
+    assert rows["Payload SHA-256"] == ["a" * 64] and rows["Page title"] == [f"Tenders {HOSTILE_SVG}"]
+    command = "warcio extract --payload lastseen-20240501-000001.warc.gz 4321"
+    assert rows["Check it (warcio, in the archive folder)"] == [command]
+    assert [d.text_content() for d in doc.cssselect("div.text")] == [said]  # the text as captured, whole
+    assert "What it says" in [h.text_content() for h in doc.cssselect("h2")]
+    assert "first capture: Tenders" in doc.cssselect("header")[0].text_content()
+    assert "15 detainees" not in raw and "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+    assert assert_no_script_but_ours(raw) == 0 and csp_of(doc) == CSP
+
+
+def test_a_first_capture_page_holds_at_most_max_report_page(tmp_path):
+    long = "".join(f"line {i} of a long first capture\n" for i in range(2000))
+    events = [event("Long", "new", new_text=long), event("Binary", "new", new_text=None)]
+    write_report(tmp_path, title="t", run_id="r", started=T1, finished=T1, events=events, generated=T1,
+                 max_page=1000)
+    doc = lxml.html.parse(str(tmp_path / "long.html")).getroot()
+    assert [d.text_content() for d in doc.cssselect("div.text")] == [long[:1000]]
+    assert "only its start is shown" in doc.cssselect("p.note")[0].text_content()
+    doc = lxml.html.parse(str(tmp_path / "binary.html")).getroot()
+    assert not doc.cssselect("div.text") and "No text was loaded" in doc.text_content()
 
 
 def test_unreachable_without_history_shows_error(tmp_path):
@@ -543,8 +580,8 @@ def test_only_pages_for_detail_verdicts(tmp_path):
     events = [event("a", "new"), event("b", "unchanged"), event("c", "vanished"), event("d", "unreachable"),
               event("e", "restored"), event("f", "changed")]
     links, files = written_pages(tmp_path, events)
-    assert links == [None, None, "c.html", None, "e.html", "f.html"]
-    assert files == {"index.html", "c.html", "e.html", "f.html"}
+    assert links == ["a.html", None, "c.html", None, "e.html", "f.html"]  # a first capture has its capture page
+    assert files == {"index.html", "a.html", "c.html", "e.html", "f.html"}
 
 
 # -- diff segments --------------------------------------------------------------------------------

@@ -70,6 +70,10 @@ def report_dir(tmp_path_factory):
                     reason="http-410", alert=True, summary="gone",
                     current=_capture(4, T1, "Gone"), compared=_capture(3, T0, HOSTILE[3]),
                     diff=None, old_text=HOSTILE_TEXT, new_text=HOSTILE_TEXT),
+        ReportEvent(target="First look", url="https://first.example/", tags=(HOSTILE[4],), verdict="new",
+                    reason=None, alert=False, summary=f"first capture: {HOSTILE[5]}",
+                    current=_capture(5, T1, HOSTILE[5]), compared=None,
+                    diff=None, old_text=None, new_text=HOSTILE_TEXT),
     ]
     write_report(out, title=f"Run {HOSTILE[0]}", run_id="r1", started=T0, finished=T1,
                  events=events, generated=T1)
@@ -151,8 +155,9 @@ def test_detail_page_is_inert_and_shows_changes(browser, report_dir, tmp_path):
         page.close()
 
 
-def test_index_and_vanished_page_are_inert(browser, report_dir):
-    for name, title_start in (("index.html", "Run <script>"), ("gone-page.html", "Gone page")):
+def test_index_vanished_and_first_capture_pages_are_inert(browser, report_dir):
+    for name, title_start in (("index.html", "Run <script>"), ("gone-page.html", "Gone page"),
+                              ("first-look.html", "First look")):
         page, messages = _open(browser, report_dir / name)
         try:
             _assert_inert(page, messages, title_start, scripts=1 if name == "index.html" else 0)
@@ -163,6 +168,20 @@ def test_index_and_vanished_page_are_inert(browser, report_dir):
                 assert page.evaluate("() => window.__pwned") is None and "PWNED" not in page.title()
         finally:
             page.close()
+
+
+def test_first_capture_page_shows_its_evidence_and_text(browser, report_dir):
+    page, messages = _open(browser, report_dir / "first-look.html")
+    try:
+        _assert_inert(page, messages, "First look")
+        box = page.locator("table.evidence").first
+        assert box.is_visible() and "This capture" in box.inner_text()
+        assert page.locator("div.text").inner_text() == HOSTILE_TEXT
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        assert box.is_visible() and page.locator("div.text").is_visible()
+    finally:
+        page.close()
 
 
 # -- screenshots -----------------------------------------------------------------------------------
@@ -243,7 +262,7 @@ def test_readable_on_a_phone(browser, report_dir):
     """At 390 px no page scrolls sideways, and a tag or a verdict badge is never wrapped letter by
     letter (each stays on one line)."""
     pages = sorted(report_dir.glob("*.html"))
-    assert len(pages) == 3  # the index, a change page, a vanished page
+    assert len(pages) == 4  # the index, a change page, a vanished page, a first capture's page
     for path in pages:
         _readable_at_390(browser, path)
 

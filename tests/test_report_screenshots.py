@@ -119,9 +119,10 @@ def test_report_events_read_both_screenshots_from_the_warc_file(built):
     plain = events["Plain page"]  # an HTTP capture: no screenshot, nothing to explain
     assert plain.screenshot is None and plain.compared_screenshot is None
     assert plain.current.screenshot_record_id is None and plain.current.screenshot_missing is None
-    # a "new" event gets no page: its screenshot is not even read
+    # a "new" event's capture page shows its text as captured; its screenshot is not even read
     first = _events(built.root, built.root, run="r1")["Case study"]
     assert first.screenshot is None and first.current.screenshot_record_id is None
+    assert first.new_text == OLD_TEXT and first.old_text is None
 
 
 def test_store_finds_a_capture_screenshot_record(built):

@@ -6,7 +6,9 @@ order, with counts per verdict: :mod:`.index`) and one evidence page per event w
 both captures side by side with their WARC coordinates, their screenshots
 (browser captures: PNG files written to ``screenshots/`` beside the pages, shown
 as thumbnails that link to the full image), then the inline diff, or, for a
-page that vanished, what it said and looked like.
+page that vanished, what it said and looked like. A first capture (``new``) gets
+a capture page: its evidence box and its text as captured, the proof of what the
+page said from the first day.
 
 Everything that came from an archived page (text, titles, URLs, even target
 names) is hostile. The templates in ``crawler/templates/`` are rendered with
@@ -171,16 +173,20 @@ def write_report(
     }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        detail = env.get_template("detail.html")
+        detail, first_capture = env.get_template("detail.html"), env.get_template("capture.html")
         used = {"index"}
         written: set[str] = set()  # screenshots written (a capture shown by two events is written once)
         rows: list[tuple[ReportEvent, str | None]] = []
         for event in events:
             page = _page_name(event, used)
             if page is not None:
-                shots = _write_screenshots(out_dir, event, written)
-                csp = Markup(CSP_SCREENSHOTS if shots and shots["images"] else CSP)  # images only where shown
-                html = detail.render(common, event=event, shots=shots, csp=csp, **_detail_context(event, max_page))
+                if event.verdict == "new" and event.diff is None:
+                    html = first_capture.render(common, event=event, **_capture_context(event, max_page))
+                else:
+                    shots = _write_screenshots(out_dir, event, written)
+                    csp = Markup(CSP_SCREENSHOTS if shots and shots["images"] else CSP)  # images only where shown
+                    html = detail.render(common, event=event, shots=shots, csp=csp,
+                                         **_detail_context(event, max_page))
                 _write_atomic(out_dir / page, html)
             rows.append((replace(event, diff=None, old_text=None, new_text=None, screenshot=None,
                                  compared_screenshot=None, page=None), page))
@@ -339,6 +345,15 @@ def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
             if text is not None and len(text) > max_page // 2:
                 ctx[key], ctx["texts_cut"] = text[: max_page // 2], True
     return ctx
+
+
+def _capture_context(event: ReportEvent, max_page: int | None = None) -> dict:
+    """A first capture's page: its evidence (one column) and its text, cut at ``max_page`` characters."""
+    text, cut = event.new_text, False
+    if max_page is not None and text is not None and len(text) > max_page:
+        text, cut = text[:max_page], True
+    rows = [(label, value, mono) for (label, mono), value in zip(_EVIDENCE_LABELS, _evidence_values(event.current))]
+    return {"evidence": rows, "text": text, "text_cut": cut, "max_page": max_page}
 
 
 _EVIDENCE_LABELS = (

@@ -1,7 +1,8 @@
 """What a report shows, assembled from the index: report events and ``lastseen report``.
 
 :func:`report_events` turns ``events`` rows into :class:`~crawler.report.render.ReportEvent`
-view-models (texts, diffs and screenshots loaded one event at a time, only where shown);
+view-models (texts, diffs and screenshots loaded one event at a time, only where shown: a
+first capture's text for its capture page, not its screenshot);
 :func:`write_run_report` writes a run's report and :func:`build_report` the
 report of a time window (``lastseen report --since``). Change what the report
 shows here and in :mod:`crawler.report.render` and its templates.
@@ -79,7 +80,10 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
                 )
             old_text = store.text(compared["text_sha256"]) if compared else None
             new_text = store.text(current["text_sha256"])
-            refs = (store.screenshot(current["id"]), store.screenshot(compared["id"]) if compared else None)
+            # A first capture's page shows its text; its screenshot stays in the archive (a first run
+            # of many browser targets would copy every one into the report).
+            refs = (None, None) if row["verdict"] == "new" else (
+                store.screenshot(current["id"]), store.screenshot(compared["id"]) if compared else None)
             if any(refs):  # a browser capture on either side (HTTP events show no screenshots at all)
                 current_view, png = _with_screenshot(current_view, refs[0], archive_root)
                 if compared_view is not None:
