@@ -26,6 +26,7 @@ Facts of a verdict, each overridable per reason where it makes sense:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "ALWAYS",
@@ -242,8 +243,10 @@ def order(verdict: str) -> tuple[int, str]:
     return (_ORDER.get(verdict, len(_ORDER)), verdict)
 
 
+@lru_cache(maxsize=1024)
 def facts(verdict: str, reason: str | None = None) -> Facts:
-    """The resolved facts of ``verdict`` with ``reason``; unknown words get neutral facts."""
+    """The resolved facts of ``verdict`` with ``reason``; unknown words get neutral facts (cached: a
+    report asks for every event's)."""
     kind = VERDICTS.get(verdict, _UNKNOWN)
     found = next((r for r in kind.reasons if r.name == reason), None)
 

@@ -549,6 +549,8 @@ def written_pages(out_dir, events):
         ("", "target"),
         ("Café Müller", "cafe-muller"),
         ("a" * 200, "a" * 80),
+        ("Unchanged 2", "unchanged-2-page"),  # not the name of a list page of quiet targets
+        ("new-1", "new-1-page"),
     ],
 )
 def test_page_file_is_named_by_a_safe_slug_of_the_target(tmp_path, name, slug):

@@ -1,6 +1,6 @@
 """The report's index (crawler/report/index.py): its one script, allowed by its hash; what the rows carry
-for it; the reason and the deciding signal in words; keywords. Opened in Chromium (filter, sort, scripts
-off) in test_report_browser.py."""
+for it; the reason and the deciding signal in words; keywords; the quiet targets of a large run listed
+on pages of their own. Opened in Chromium (filter, sort, scripts off) in test_report_browser.py."""
 
 import base64
 import hashlib
@@ -158,3 +158,81 @@ def test_keywords_hit_are_small_tags(tmp_path):
     assert [t.text_content() for t in tags] == ["+ Huawei", f"+ <b>{HOSTILE_SCRIPT}", "− kamer*"]
     assert [t.get("title") for t in tags] == ["keyword appeared", "keyword appeared", "keyword disappeared"]
     assert not second.cssselect(".tag.kw")
+
+
+# -- a large run: quiet targets listed apart --------------------------------------------------------
+
+
+def _mixed_run():
+    """15 events, interleaved: 8 unchanged (the last alerted), 4 new, 2 changed, a vanished."""
+    kinds = ["unchanged", "new", "changed", "unchanged", "unchanged", "new", "vanished", "unchanged", "new",
+             "unchanged", "unchanged", "changed", "new", "unchanged", "unchanged"]
+    events = []
+    for i, verdict in enumerate(kinds):
+        alert = verdict in ("changed", "vanished") or i == 14
+        events.append(event(f"T{i:02d}", verdict, alert=alert, url=f"https://t{i}.example/",
+                            current=capture(100 + i, f"https://t{i}.example/", at=T1)))
+    return events
+
+
+def test_quiet_targets_of_a_large_run_are_listed_on_pages_of_their_own(tmp_path):
+    events = _mixed_run()
+    write(tmp_path, events, page_rows=3)
+    files = {p.name for p in tmp_path.glob("*.html")}
+    lists = {"unchanged-1.html", "unchanged-2.html", "unchanged-3.html", "new-1.html", "new-2.html"}
+    assert lists <= files
+    assert not {f for f in files if re.fullmatch(r"(unchanged|new)-\d+\.html", f)} - lists
+    index = parse(tmp_path / "index.html")
+    # the index lists in full what needs attention (alerted, or a verdict other than unchanged and new)
+    assert [target_of(r) for r in rows_of(index)] == ["T02", "T06", "T11", "T14"]
+    counts = {li.cssselect(".badge")[0].text: li for li in index.cssselect("ul.counts li")}
+    assert counts["unchanged"].cssselect(".n")[0].text == "8"  # every target is counted
+    assert [a.get("href") for a in counts["unchanged"].cssselect("a")] == ["unchanged-1.html"]
+    assert [a.get("href") for a in counts["new"].cssselect("a")] == ["new-1.html"]
+    assert not counts["changed"].cssselect("a")
+    listed = [a.get("href") for a in index.cssselect("section.lists a")]
+    assert listed == ["unchanged-1.html", "unchanged-2.html", "unchanged-3.html", "new-1.html", "new-2.html"]
+    assert "7 unchanged and 4 new targets" in index.cssselect("section.lists")[0].text_content()
+    assert "15 targets" in index.cssselect("p.meta")[0].text_content()
+    seen = [target_of(r) for r in rows_of(index)]
+    expected = {"unchanged": ["T00", "T03", "T04", "T07", "T09", "T10", "T13"], "new": ["T01", "T05", "T08", "T12"]}
+    for verdict, names in expected.items():
+        pages = [names[i:i + 3] for i in range(0, len(names), 3)]
+        for number, chunk in enumerate(pages, 1):
+            path = tmp_path / f"{verdict}-{number}.html"
+            doc = parse(path)
+            assert [target_of(r) for r in rows_of(doc)] == chunk  # run order, page_rows a page
+            seen += chunk
+            first = (number - 1) * 3 + 1
+            meta = doc.cssselect("p.meta")[0].text_content()
+            assert f"{verdict} targets {first}–{first + len(chunk) - 1} of {len(names)}, page {number} of {len(pages)}" \
+                in " ".join(meta.split())
+            assert doc.cssselect("p.nav a")[0].get("href") == "index.html"
+            for pager in doc.cssselect("nav.pager"):
+                assert [a.get("href") for a in pager.cssselect("a")] == [
+                    f"{verdict}-{n}.html" for n in range(1, len(pages) + 1) if n != number]
+                assert pager.cssselect("[aria-current=page]")[0].text == str(number)
+            assert assert_no_script_but_ours(path.read_text()) == 1  # the filter on every list page
+            if verdict == "new":  # first captures link to their capture pages
+                assert [r.cssselect("a")[0].get("href") for r in rows_of(doc)] == [f"{n.lower()}.html" for n in chunk]
+    assert sorted(seen) == sorted(e.target for e in events)  # every target once
+
+
+def test_a_run_with_few_quiet_targets_lists_every_target_on_the_index(tmp_path):
+    events = _mixed_run()[:9]  # 4 unchanged, 3 new: 7 quiet
+    write(tmp_path, events, page_rows=7)
+    assert not list(tmp_path.glob("unchanged-*.html")) and not list(tmp_path.glob("new-*.html"))
+    index = parse(tmp_path / "index.html")
+    assert [target_of(r) for r in rows_of(index)] == [e.target for e in events]
+    assert not index.cssselect("section.lists") and not index.cssselect("ul.counts a")
+
+
+def test_a_first_run_of_only_new_targets(tmp_path):
+    events = [event(f"N{i}", "new", current=capture(i + 1, f"https://n{i}.example/", at=T1)) for i in range(5)]
+    write(tmp_path, events, page_rows=2)
+    index = parse(tmp_path / "index.html")
+    assert not index.cssselect("table.events") and "No events" not in index.text_content()
+    assert [a.get("href") for a in index.cssselect("section.lists a")] == ["new-1.html", "new-2.html", "new-3.html"]
+    assert assert_no_script_but_ours((tmp_path / "index.html").read_text()) == 0  # no table: nothing to filter
+    assert [target_of(r) for r in rows_of(parse(tmp_path / "new-3.html"))] == ["N4"]
+    assert {f"n{i}.html" for i in range(5)} <= {p.name for p in tmp_path.glob("*.html")}  # capture pages

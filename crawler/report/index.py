@@ -1,11 +1,15 @@
-"""The report's index: ``index.html``.
+"""The report's index: ``index.html`` and, in a large run, the list pages of its quiet targets.
 
 Every event of the run has a row, in the given (watchlist) order, with counts per
 verdict. A row of a ``vanished``, ``moved`` or ``blocked`` target says what decided
 its verdict (:mod:`.reasons`), a change names the keywords that appeared or
-disappeared.
+disappeared. In a run with more than ``page_rows`` quiet targets (``unchanged`` or
+``new``, not alerted), those are listed on their own pages, ``unchanged-1.html``,
+``unchanged-2.html``, ``new-1.html``..., ``page_rows`` rows each, linked from the
+index, which lists every other target (everything that needs a reader) in full:
+a 10,000-target run's index stays a page of the targets that need attention.
 
-The index carries one script, lastseen's own (``crawler/templates/report.js``:
+Each of these pages carries one script, lastseen's own (``crawler/templates/report.js``:
 filter by text, verdict, tag and alerts, sort by target, verdict and capture time),
 inlined and allowed by its SHA-256 in the page's Content-Security-Policy
 (``script-src 'sha256-…'``, no ``'unsafe-inline'``, no source to load from). It
@@ -36,7 +40,16 @@ from .reasons import deciding_signal, keyword_tags
 if TYPE_CHECKING:
     from .render import ReportEvent
 
-__all__ = ["SCRIPT", "SCRIPT_SOURCE", "index_pages", "script_csp"]
+__all__ = ["INDEX_PAGE_ROWS", "LISTED_VERDICTS", "SCRIPT", "SCRIPT_SOURCE", "index_pages", "is_list_page",
+           "script_csp"]
+
+#: Rows of a list page of quiet targets (and how many quiet targets the index holds before they are paged).
+INDEX_PAGE_ROWS = 500
+
+#: The quiet verdicts: in a large run their targets are listed on pages of their own.
+LISTED_VERDICTS = ("unchanged", "new")
+
+_LIST_PAGE = re.compile(rf"(?:{'|'.join(LISTED_VERDICTS)})-[0-9]+")
 
 _SCRIPT_FILE = Path(__file__).resolve().parent.parent / "templates" / "report.js"
 
@@ -61,6 +74,11 @@ def script_csp(csp: str) -> str:
     return f"{csp}; script-src {SCRIPT_SOURCE}"
 
 
+def is_list_page(stem: str) -> bool:
+    """Is ``stem`` the name of a list page (``unchanged-3``)? Evidence pages avoid these names."""
+    return _LIST_PAGE.fullmatch(stem) is not None
+
+
 @dataclass(frozen=True)
 class IndexRow:
     """One row of the index: the event (without texts), its evidence page and what the row says."""
@@ -82,19 +100,48 @@ def _counts(events: Sequence[ReportEvent]) -> list[tuple[str, int]]:
     return [(v, counter[v]) for v in sorted(counter, key=verdict_order)]
 
 
-def index_pages(env: jinja2.Environment, common: dict,
-                rows: Sequence[tuple[ReportEvent, str | None]]) -> Iterator[tuple[str, str]]:
-    """``("index.html", html)``.
+def _list_page(verdict: str, number: int) -> str:
+    return f"{verdict}-{number}.html"
+
+
+def index_pages(env: jinja2.Environment, common: dict, rows: Sequence[tuple[ReportEvent, str | None]], *,
+                page_rows: int = INDEX_PAGE_ROWS) -> Iterator[tuple[str, str]]:
+    """``("index.html", html)``, then each list page's ``(name, html)`` (none in a small run).
 
     ``rows`` are ``(event, evidence page or None)`` in the order shown; ``common`` the
     template values every page has (its ``csp`` gains the script's hash on pages with a table).
     """
+    page_rows = max(1, page_rows)
     template = env.get_template("index.html")
     strict, allowed = Markup(common["csp"]), Markup(script_csp(common["csp"]))  # the script only with a table
-    common = {**common, "script": Markup(SCRIPT)}
+    common = {**common, "script": Markup(SCRIPT), "page_rows": page_rows}
     every = [_row(event, page) for event, page in rows]
+    quiet = [r for r in every if r.event.verdict in LISTED_VERDICTS and not r.event.alert]
+    lists: dict[str, list[list[IndexRow]]] = {}
+    if len(quiet) > page_rows:
+        for verdict in LISTED_VERDICTS:
+            these = [r for r in quiet if r.event.verdict == verdict]
+            if these:
+                lists[verdict] = [these[i:i + page_rows] for i in range(0, len(these), page_rows)]
+        listed = {id(r) for r in quiet}
+        shown = [r for r in every if id(r) not in listed]
+    else:
+        shown = every
+    pages = {verdict: [_list_page(verdict, n) for n in range(1, len(chunks) + 1)] for verdict, chunks in lists.items()}
     events = [r.event for r in every]
+    counts = [(verdict, n, pages[verdict][0] if verdict in pages else None) for verdict, n in _counts(events)]
     yield "index.html", template.render(
-        common, csp=allowed if every else strict, rows=every, counts=_counts(events), total=len(every),
-        alerts=sum(1 for e in events if e.alert), outside=[e.target for e in events if "outside-main" in e.current.flags],
+        common, csp=allowed if shown else strict, rows=shown, listing=None, counts=counts, total=len(every), alerts=sum(1 for e in events if e.alert),
+        lists=[(verdict, sum(len(c) for c in lists[verdict]), pages[verdict]) for verdict in lists],
+        outside=[e.target for e in events if "outside-main" in e.current.flags],
     )
+    for verdict, chunks in lists.items():
+        total = sum(len(c) for c in chunks)
+        first = 1
+        for number, chunk in enumerate(chunks, 1):
+            listing = {"verdict": verdict, "number": number, "pages": pages[verdict], "total": total,
+                       "first": first, "last": first + len(chunk) - 1}
+            first += len(chunk)
+            yield pages[verdict][number - 1], template.render(
+                common, csp=allowed, rows=chunk, listing=listing, counts=[], total=total, alerts=0, lists=[], outside=[],
+            )

@@ -1,7 +1,8 @@
 """The analyst's HTML report of one run.
 
 :func:`write_report` writes ``index.html`` (every event of the run, in the given
-order, with counts per verdict: :mod:`.index`) and one evidence page per event worth reading
+order, with counts per verdict; in a large run the quiet targets on list pages
+of their own: :mod:`.index`) and one evidence page per event worth reading
 (verdict changed, vanished or restored, or any event that carries a diff):
 both captures side by side with their WARC coordinates, their screenshots
 (browser captures: PNG files written to ``screenshots/`` beside the pages, shown
@@ -14,8 +15,8 @@ Everything that came from an archived page (text, titles, URLs, even target
 names) is hostile. The templates in ``crawler/templates/`` are rendered with
 autoescape on for every template; control characters are replaced before
 escaping; the pages carry a Content-Security-Policy that forbids every external
-resource and every script but the index's own, allowed by its hash (evidence
-pages have no script at all). Captured and target
+resource and every script but the index pages' own, allowed by its hash
+(evidence pages have no script at all). Captured and target
 URLs are shown as text, never as links: clicking from a report would visit the
 monitored site from the analyst's browser. The only links are the report's
 own relative pages and screenshots, and the screenshots are its only images.
@@ -43,7 +44,7 @@ from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, facts
 
 from ..keywords import keyword_spans
-from .index import index_pages
+from .index import INDEX_PAGE_ROWS, index_pages, is_list_page
 from .segments import _first_changes, _segments, highlighted
 from .sidebyside import paragraph_views
 
@@ -71,7 +72,7 @@ _MAX_SLUG = 80
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 #: The Content-Security-Policy of every page: no script, nothing fetched from anywhere (the index
-#: adds its own script's hash: :func:`crawler.report.index.script_csp`).
+#: pages add their own script's hash: :func:`crawler.report.index.script_csp`).
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 #: ... and of a page that shows screenshots: images also from the report itself, nothing remote.
@@ -147,8 +148,12 @@ def write_report(
     events: Iterable[ReportEvent],
     generated: datetime,
     max_page: int | None = None,
+    page_rows: int = INDEX_PAGE_ROWS,
 ) -> Path:
     """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
+
+    With more than ``page_rows`` quiet targets (``unchanged`` or ``new``, no alert), those are
+    listed on pages of ``page_rows`` rows (``unchanged-1.html``...) linked from the index.
 
     ``max_page`` bounds the text an evidence page holds (``settings.max_report_page``):
     past it the page shows the changes with their context only, or the first changes,
@@ -158,7 +163,7 @@ def write_report(
     ``screenshots/<slug>-<capture id>.png``) is written as its event arrives and
     only a slim copy (no texts, no diff, no images) is kept for the index, so
     memory does not grow with the texts and images of a large run.
-    Files are written atomically (temporary file, then ``os.replace``).
+    Files are written atomically (temporary file, then ``os.replace``), not fsynced (derived data).
     Raises :class:`~crawler.errors.ArchiveError` when the directory cannot be written.
     """
     out_dir = Path(out_dir)
@@ -190,7 +195,7 @@ def write_report(
                 _write_atomic(out_dir / page, html)
             rows.append((replace(event, diff=None, old_text=None, new_text=None, screenshot=None,
                                  compared_screenshot=None, page=None), page))
-        for name, html in index_pages(env, common, rows):
+        for name, html in index_pages(env, common, rows, page_rows=page_rows):
             _write_atomic(out_dir / name, html)
         index_path = out_dir / "index.html"
     except OSError as exc:
@@ -215,7 +220,7 @@ def _slug(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     slug = slug[:_MAX_SLUG].rstrip("-") or "target"
-    if slug in _WINDOWS_RESERVED or slug == "index":
+    if slug in _WINDOWS_RESERVED or slug == "index" or is_list_page(slug):
         slug += "-page"
     return slug
 
@@ -423,6 +428,9 @@ _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # The bidi controls (crawler.formatting.BIDI_CONTROLS): invisible, they reorder the text after them.
 _BIDI_CHARS = re.compile(f"[{BIDI_CONTROLS}]")
 
+# Either: most values have neither, and one search says so.
+_RISKY_CHARS = re.compile(f"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff{BIDI_CONTROLS}]")
+
 
 def _visible_bidi(match: re.Match) -> str:
     return f"\\u{ord(match.group()):04x}"
@@ -441,6 +449,8 @@ def _finalize(value: object) -> object:
     if isinstance(value, Markup):
         return value
     if isinstance(value, str):
+        if _RISKY_CHARS.search(value) is None:
+            return value
         return _BIDI_CHARS.sub(_visible_bidi, _UNSAFE_CHARS.sub("\ufffd", value))
     return value
 
@@ -463,6 +473,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates do not change while a report is written: no stat per page
     )
     env.filters["utc"] = _utc
     env.filters["verdict_class"] = _verdict_class
@@ -471,13 +482,16 @@ def _environment() -> jinja2.Environment:
 
 
 def _write_atomic(path: Path, content: str | bytes) -> None:
+    """Write ``path`` whole or not at all (a temporary file, then ``os.replace``).
+
+    Not fsynced: report files are derived data (``lastseen report`` writes them again from the
+    index and the WARC files, which are), and an fsync per file made a 10,000-target run's report
+    twice as slow to write (``make bench``, scenario ``report``)."""
     data = content if isinstance(content, bytes) else content.encode("utf-8", errors="replace")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
