@@ -9,6 +9,9 @@ cpu       N pages of ~10 KB HTML on 127.0.0.1, no latency. Cycle 1 fetches all;
 latency   N pages over 20 loopback hosts 127.0.0.2-21, each response held 200 ms.
 memory    peak RSS of the lastseen process and of its fetcher child, cycle 1,
           at N and at 5N targets.
+worst, browser  (see bench/README.md)
+report    the time to write a report: the change page of a 1 MB text with ten
+          edits, and a 10,000-target run's report (bench/report_bench.py).
 
 Contenders: ``lastseen run`` (the whole CLI), a bare Scrapy crawl of the same URLs
 (a spider whose callback does nothing) and urlwatch (its own virtualenv under
@@ -1019,7 +1022,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
               f"{server['probe_responses_per_s']} responses/s ({server['probe_mb_per_s']} MB/s)")
     head = f"{'scenario':9s} {'contender':11s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
-    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser")]
+    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
@@ -1053,6 +1056,17 @@ def print_table(rows: list[dict], server: dict | None) -> None:
             print(f"{'lastseen':9s} {r['in_flight']:9d} {r['pages_per_s']:8.2f} {r['cycle2_pages_per_s']:8.2f} "
                   f"{r['peak_mb']:8.1f} {r['peak_mb_per_page']:8.1f} {r['warc_kb_cycle1']:9.1f} "
                   f"{r['warc_kb_cycle2']:9.1f}  {target}")
+    report_rows = [r for r in rows if r["scenario"] == "report"]
+    if report_rows:
+        print()
+        h5 = f"{'report':28s} {'seconds':>8s} {'CPU s':>7s} {'pages':>6s} {'peak MB':>8s} {'vs target':>9s}  target"
+        print(h5)
+        print("-" * len(h5) + "-" * 16)
+        for r in report_rows:
+            limit = float(r["target"].split()[1])
+            print(f"{r['case']:28s} {r['seconds']:8.2f} {r['cpu_seconds']:7.2f} {r['files']:6d} "
+                  f"{r['rss_peak_mb']:8.0f} {r['seconds'] / limit:8.2f}x  {r['target']}: "
+                  f"{'yes' if r['target_met'] else 'NO'}")
     worst_rows = [r for r in rows if r["scenario"] == "worst"]
     if worst_rows:
         print()
@@ -1068,14 +1082,14 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="lastseen benchmark (see bench/README.md)")
     ap.add_argument("--pages", type=int, default=2000, help="pages per scenario (default 2000)")
     ap.add_argument("--quick", action="store_true", help="200 pages: a smoke run")
-    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser"], action="append",
+    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report"], action="append",
                     help="run only this scenario (repeatable)")
     ap.add_argument("--urlwatch", metavar="PATH", help="an urlwatch executable to use instead of "
                     "bench/out/urlwatch-venv (created on first use)")
     ap.add_argument("--keep", action="store_true", help="keep the work directories under bench/out/work")
     args = ap.parse_args(argv)
     n = 200 if args.quick else args.pages
-    only = args.only or ["cpu", "latency", "memory", "worst", "browser"]
+    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report"]
     if "latency" in only:
         check_bindable(LATENCY_HOSTS)
     if "browser" in only:
@@ -1100,6 +1114,10 @@ def main(argv: list[str]) -> int:
             rows += worst(work / "worst")
         if "browser" in only:
             rows += browser(work / "browser")
+        if "report" in only:
+            from report_bench import report
+
+            rows += report(work / "report")
     except BenchError as exc:
         print(f"\nBENCHMARK INVALID: {exc}", file=sys.stderr)
         return 1
