@@ -44,6 +44,7 @@ from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, facts
 
 from ..keywords import keyword_spans
+from .evidence import capture_rows, evidence_rows
 from .index import INDEX_PAGE_ROWS, index_pages, is_list_page
 from .segments import _first_changes, _segments, highlighted
 from .sidebyside import paragraph_views
@@ -311,7 +312,7 @@ def _keywords_of(event: ReportEvent) -> tuple[list[str], str | None]:
 
 def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
     diff = event.diff
-    ctx: dict = {"evidence": _evidence_rows(event.compared, event.current), "diff": None,
+    ctx: dict = {"evidence": evidence_rows(event.compared, event.current), "diff": None,
                  "old_text": event.old_text, "new_text": event.new_text, "texts_cut": False, "max_page": max_page}
     if diff is not None:
         ops = tuple(diff.ops)
@@ -357,70 +358,8 @@ def _capture_context(event: ReportEvent, max_page: int | None = None) -> dict:
     text, cut = event.new_text, False
     if max_page is not None and text is not None and len(text) > max_page:
         text, cut = text[:max_page], True
-    rows = [(label, value, mono) for (label, mono), value in zip(_EVIDENCE_LABELS, _evidence_values(event.current))]
+    rows = capture_rows(event.current)
     return {"evidence": rows, "text": text, "text_cut": cut, "max_page": max_page}
-
-
-_EVIDENCE_LABELS = (
-    # (label, monospace)
-    ("Capture", True),
-    ("Captured (UTC)", True),
-    ("HTTP status", True),
-    ("Status chain", True),
-    ("Requested URL", True),
-    ("Final URL", True),
-    ("WARC file", True),
-    ("WARC offset", True),
-    ("WARC record ID", True),
-    ("Record type", True),
-    ("Payload SHA-256", True),
-    ("TLS certificate", False),
-    ("Flags", True),
-    ("Page title", False),
-    ("Error", False),
-    ("Check it (warcio, in the archive folder)", True),
-    ("Replay it (pywb URL)", True),
-)
-
-
-def _evidence_values(c: CaptureView | None) -> list[str | None]:
-    if c is None:
-        return [None] * len(_EVIDENCE_LABELS)
-    return [
-        str(c.id),
-        _utc(c.started),
-        None if c.status is None else str(c.status),
-        " → ".join(str(s) for s in c.status_chain) or None,
-        c.url,
-        c.final_url,
-        c.warc_file,
-        None if c.warc_offset is None else str(c.warc_offset),
-        c.warc_record_id,
-        c.record_type,
-        c.payload_sha256,
-        _tls(c),
-        ", ".join(c.flags) or None,
-        c.title,
-        c.error,
-        f"warcio extract --payload {c.warc_file} {c.warc_offset}" if c.warc_file and c.warc_offset is not None
-        else None,
-        f"/<collection>/{c.started.strftime('%Y%m%d%H%M%S')}id_/{c.final_url or c.url}"
-        if c.warc_file and c.started else None,
-    ]
-
-
-def _tls(c: CaptureView) -> str | None:
-    if c.tls_verified is None:
-        return None
-    if c.tls_verified:
-        return "verified"
-    return "NOT verified" + (f": {c.tls_error}" if c.tls_error else "")
-
-
-def _evidence_rows(before: CaptureView | None, after: CaptureView) -> list[tuple]:
-    """(label, before value, after value, monospace) rows of the side-by-side evidence table."""
-    rows = zip(_EVIDENCE_LABELS, _evidence_values(before), _evidence_values(after))
-    return [(label, b, a, mono) for (label, mono), b, a in rows]
 
 
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
