@@ -74,17 +74,21 @@ def demo(tmp_path_factory):
     return {"out": out, "stdout": proc.stdout, "reports": reports}
 
 
-def _index(report: Path) -> dict[str, tuple[str, str, bool, str]]:
-    """``{target: (verdict, reason, alerted, summary)}`` as the report's index shows them."""
+def _index(report: Path) -> dict[str, tuple[str, str, bool, str, str, list[str]]]:
+    """``{target: (verdict, reason, alerted, summary, signal, keyword tags)}`` as the report's index shows them."""
     doc = lxml.html.parse(str(report)).getroot()
     rows = {}
     for tr in doc.cssselect("table.events tbody tr"):
         target, _, verdict, reason, summary = tr.cssselect("td")[:5]
+        code = reason.cssselect("code")
+        signal = reason.cssselect(".signal")
         rows[target.text.strip()] = (
             verdict.cssselect(".badge")[0].text_content(),
-            reason.text_content().strip(),
+            (code or reason.cssselect(".muted"))[0].text_content(),
             bool(verdict.cssselect(".flag")),
-            summary.text_content().strip(),
+            (summary.text or summary.text_content()).strip(),  # the summary, before its tags and notes
+            signal[0].text_content() if signal else "",
+            [t.text_content() for t in summary.cssselect(".tag.kw")],
         )
     return rows
 
@@ -127,6 +131,8 @@ def test_run_2_shows_the_edited_figures_the_removed_paragraph_and_the_vanished_p
     summary = rows[CASE][3]
     assert "\u201c1,200\u201d \u2192 \u201c1,950\u201d" in summary
     assert "keyword \u201cfacial recognition\u201d disappeared" in summary
+    assert rows[CASE][5] == ["\u2212 facial recognition"]  # and tagged under it
+    assert rows[REFS][4] == "the server answers 410 Gone"  # the deciding signal, in words
     assert "\u201c14 March\u201d \u2192 \u201c2 May\u201d" in rows[TENDER][3]
     assert rows[REFS][3] == "HTTP 410 Gone"
     # The change page shows the paragraph about the police's facial recognition as deleted.
@@ -140,6 +146,7 @@ def test_run_3_shows_the_page_restored_the_release_moved_and_the_edit_in_cyrilli
     rows = _index(report)
     assert rows[REFS][3] == "back after vanished; identical to the last good capture"
     assert "/oculara/newsroom/2025/ravnograd-safe-city-contract" in rows[PRESS][3]
+    assert rows[PRESS][4] == "keeps 100% of the text at the new URL"
     assert "\u201c4,8\u201d \u2192 \u201c6,2\u201d" in rows[STATEMENT][3]
     page = lxml.html.parse(str(report.parent / f"{STATEMENT}.html")).getroot()
     diff = page.cssselect("div.diff")[0]
