@@ -389,3 +389,14 @@ def test_a_vanished_page_says_what_it_was_and_a_moved_one_compares_old_and_new(
 )
 def test_urls_are_shown_decoded_where_that_only_undoes_transport_encoding(url, shown):
     assert display_url(url) == shown
+
+
+def test_a_title_republished_in_the_other_script_is_not_a_changed_title():
+    def facts(title):
+        return PageFacts(links=(), title=title)
+
+    said = page_changes("changed", facts("Bezbedan grad | Grad Ravnograd"), facts("Безбедан град | Град Равноград"))
+    assert said["statements"][0] == (
+        "Title unchanged but for its script", "Bezbedan grad | Grad Ravnograd", "Безбедан град | Град Равноград")
+    said = page_changes("changed", facts("Bezbedan grad"), facts("Безбедан град, друга фаза"))
+    assert said["statements"][0][0] == "Title changed"

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import ada_url
 
+from crawler.textforms import equated, script_of
+
 __all__ = ["MAX_SHOWN", "PAGE_VERDICTS", "PageFacts", "display_url", "page_changes"]
 
 #: Links removed (and added) listed at most, each; the rest are counted ("and N more").
@@ -122,6 +124,10 @@ def _compared(
             if old
             else (f"No {what.lower()}, before or after", None, None)
         )
+    if old is not None and new is not None and script_of(old) != script_of(new) \
+            and equated(old, "sr") == equated(new, "sr"):
+        # The same words re-published in the other script (Serbian Cyrillic and Latin).
+        return (f"{what} unchanged but for its script", old, new)
     if old is None:
         return (f"{what} added", None, new)
     if new is None:
