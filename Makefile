@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 
-.PHONY: run demo test bench signal-report setup pywb browser fonts check clean
+.PHONY: run demo screenshots test bench signal-report setup pywb browser fonts check clean
 
 run: setup
 	$(BIN)/lastseen run
@@ -13,6 +13,10 @@ run: setup
 # Three runs on local pages that change, vanish and come back (demo/README.md); writes demo/out/.
 demo: setup
 	$(BIN)/python demo/demo.py $(DEMO_ARGS)
+
+# The README's pictures of a report (docs/screenshots/), taken in Chromium from the demo's reports.
+screenshots: setup browser fonts
+	$(BIN)/python demo/screenshots.py $(SCREENSHOTS_ARGS)
 
 test: setup pywb browser fonts
 	LASTSEEN_PYWB_BIN=$(abspath $(PYWB_VENV))/bin $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
