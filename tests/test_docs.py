@@ -159,3 +159,10 @@ def test_shipped_watchlist_is_valid():
     from crawler.watchlist import load_watchlist
 
     assert len(load_watchlist(ROOT / "watchlist.yaml").targets) >= 3
+
+
+def test_the_readme_pictures_exist_and_are_png():
+    pictures = re.findall(r'<img src="([^"]+)"', (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert len(pictures) >= 6
+    for src in pictures:
+        assert (ROOT / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", src  # `make screenshots` takes them
