@@ -1060,3 +1060,22 @@ def test_a_js_shell_page_suggests_fetch_browser(tmp_path):
     rows = index.read_text().split("<tr")
     assert sum("<code>fetch: browser</code>" in row for row in rows) == 1
     assert "fetch: browser" in next(row for row in rows if ">app<" in row)
+
+
+def test_non_ascii_urls_are_shown_decoded_and_the_archived_form_named(tmp_path):
+    archived = "https://xn--80aswg.xn--90ais/%D0%B2%D0%B5%D1%81%D1%82%D0%B8?id=%2F1"  # сайт.бел/вести?id=%2F1
+    shown = "https://сайт.бел/вести?id=%2F1"
+    current = capture(2, archived, at=T1, final_url=archived)
+    ev = event("Вести", "changed", url=archived, current=current, compared=capture(1, archived, at=T0),
+               diff=make_diff(((0, "a "), (-1, "b"), (1, "c"))))
+    write_events(tmp_path, [ev])
+    index = lxml.html.parse(str(tmp_path / "index.html")).getroot()
+    codes = [c.text_content() for c in index.cssselect("table.events code")]
+    assert shown in codes and archived not in codes  # target URL and final URL, as a person reads them
+    page = next(p for p in tmp_path.glob("*.html") if p.name != "index.html")
+    doc = lxml.html.parse(str(page)).getroot()
+    assert shown in doc.cssselect("p.meta code")[0].text_content()
+    rows = {tr.cssselect("th")[0].text_content(): tr for tr in doc.cssselect("table.evidence tbody tr")}
+    assert rows["Requested URL"].cssselect("td")[1].text_content() == f"{shown} (archived as {archived})"
+    # %2F stays encoded: decoded, it would read as another path
+    assert "id=%2F1" in rows["Final URL"].cssselect("td")[1].text_content()

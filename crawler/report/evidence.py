@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from crawler.formatting import iso
 
+from .links import display_url
+
 if TYPE_CHECKING:
     from .render import CaptureView
 
@@ -47,8 +49,8 @@ def _evidence_values(c: CaptureView | None) -> list[str | None]:
         iso(c.started),
         None if c.status is None else str(c.status),
         " → ".join(str(s) for s in c.status_chain) or None,
-        c.url,
-        c.final_url,
+        _url(c.url),
+        _url(c.final_url),
         c.warc_file,
         None if c.warc_offset is None else str(c.warc_offset),
         c.warc_record_id,
@@ -63,6 +65,14 @@ def _evidence_values(c: CaptureView | None) -> list[str | None]:
         f"/<collection>/{c.started.strftime('%Y%m%d%H%M%S')}id_/{c.final_url or c.url}"
         if c.warc_file and c.started else None,
     ]
+
+
+def _url(url: str | None) -> str | None:
+    """``url`` decoded for reading, and as archived (``WARC-Target-URI``) when that differs."""
+    if not url:
+        return url
+    shown = display_url(url)
+    return shown if shown == url else f"{shown} (archived as {url})"
 
 
 def _tls(c: CaptureView) -> str | None:

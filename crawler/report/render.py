@@ -46,6 +46,7 @@ from crawler.verdicts import VERDICTS, badge_css, facts
 from ..keywords import keyword_spans
 from .evidence import capture_rows, evidence_rows
 from .index import INDEX_PAGE_ROWS, index_pages, is_list_page
+from .links import display_url
 from .segments import _first_changes, _segments, highlighted
 from .sidebyside import paragraph_views
 
@@ -416,6 +417,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["utc"] = _utc
     env.filters["verdict_class"] = _verdict_class
+    env.filters["display_url"] = display_url  # IDNA hosts and UTF-8 escapes shown decoded
     env.globals["badge_css"] = Markup(badge_css())
     return env
 
