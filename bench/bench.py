@@ -1022,7 +1022,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
               f"{server['probe_responses_per_s']} responses/s ({server['probe_mb_per_s']} MB/s)")
     head = f"{'scenario':9s} {'contender':11s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
-    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report")]
+    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "perhost")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
@@ -1030,6 +1030,10 @@ def print_table(rows: list[dict], server: dict | None) -> None:
             target = f"{r['target']}: {'yes' if r['target_met'] else 'NO'}" if "target" in r else ""
             print(f"{r['scenario']:9s} {r['contender']:11s} {r['pages']:6d} {r['seconds']:8.2f} "
                   f"{r['pages_per_s']:8.1f} {r['vs_scrapy']:8.2f}x {r['vs_urlwatch']:10.2f}x  {target}")
+    if any(r["scenario"] == "perhost" for r in rows):
+        import perhost
+
+        perhost.print_table(rows)
     if any("@" in r["contender"] for r in tput):
         print(f"(contender@{SHIPPED_PER_HOST}: the same at per_host_concurrency {SHIPPED_PER_HOST}, lastseen's shipped "
               f"default; its 'vs scrapy' is against scrapy at the same per-domain limit)")
@@ -1082,14 +1086,14 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="lastseen benchmark (see bench/README.md)")
     ap.add_argument("--pages", type=int, default=2000, help="pages per scenario (default 2000)")
     ap.add_argument("--quick", action="store_true", help="200 pages: a smoke run")
-    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report"], action="append",
+    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report", "perhost"], action="append",
                     help="run only this scenario (repeatable)")
     ap.add_argument("--urlwatch", metavar="PATH", help="an urlwatch executable to use instead of "
                     "bench/out/urlwatch-venv (created on first use)")
     ap.add_argument("--keep", action="store_true", help="keep the work directories under bench/out/work")
     args = ap.parse_args(argv)
     n = 200 if args.quick else args.pages
-    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report"]
+    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report", "perhost"]
     if "latency" in only:
         check_bindable(LATENCY_HOSTS)
     if "browser" in only:
@@ -1118,6 +1122,11 @@ def main(argv: list[str]) -> int:
             from report_bench import report
 
             rows += report(work / "report")
+        if "perhost" in only:  # bench/perhost.py (#17): one host, per-host limits 1, 4 and 64
+            sys.modules.setdefault("bench", sys.modules[__name__])  # its `import bench` is this module
+            import perhost
+
+            rows += perhost.scenario(n, work / "perhost")
     except BenchError as exc:
         print(f"\nBENCHMARK INVALID: {exc}", file=sys.stderr)
         return 1
