@@ -441,7 +441,7 @@ def print_table(rows: list[dict]) -> None:
     print(
         "(ratio: lastseen pages/s / scrapy pages/s; peak: most requests in flight at once, counted at the server "
         "(a lower bound of the client's); conns: TCP connections the server accepted; CPU ms: CPU time per page of "
-        "the contender's processes, lastseen's fetcher included)"
+        "the contender's processes, lastseen's fetcher and start-up included)"
     )
 
 

@@ -42,6 +42,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from .addresses import AddressPolicy
 from .chromium import RESPONSE_FLAG, BrowserSession, NavigationError, PageOptions
+from .quickack import use_quick_acks
 from .tls import RecordingTLSPolicy, Verification
 
 META_TARGET = "lastseen_target"
@@ -107,6 +108,7 @@ class FetchHandler(HTTP11DownloadHandler):
         # DOWNLOADER_CLIENTCONTEXTFACTORY is deprecated): replace the policy the
         # handler builds its agents with. tests/test_hostile.py fails if it moves.
         self._contextFactory = self.tls
+        use_quick_acks(self._pool)
         headers = settings.getdict("DEFAULT_REQUEST_HEADERS")
         self.browser = BrowserSession(
             executable=settings.get("LASTSEEN_BROWSER_PATH") or None,
