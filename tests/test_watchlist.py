@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from crawler.errors import LastseenError, WatchlistError
 from crawler.watchlist import (
+    ITEM_FIELDS,
+    LISTING_FIELDS,
     SCHEMA_PATH,
     SETTINGS_FIELDS,
     TARGET_FIELDS,
@@ -118,7 +120,7 @@ def test_registry_defaults_are_the_dataclass_defaults():
         assert field.default == getattr(Settings(), field.name)
     assert [f.name for f in TARGET_FIELDS] == ["name", "url", "tags", "every", "select", "ignore", "fetch",
                                                "ignore_text", "keywords", "equate_scripts", "alert_when",
-                                               "confirm_after", "wait_for", "settle", "scroll", "viewport"]
+                                               "confirm_after", "wait_for", "settle", "scroll", "viewport", "listing"]
     for field in TARGET_FIELDS[2:]:
         if field.name not in ("every", "fetch", "confirm_after", "equate_scripts", "alert_when"):  # from settings
             assert field.default == getattr(Target(name="a", url="https://a.example/"), field.name)
@@ -616,12 +618,14 @@ def test_reference_documents_every_key():
 def test_reference_examples_parse():
     blocks = reference_markdown().split("```yaml\n")[1:]
     docs = [block.split("```")[0] for block in blocks]
-    assert len(docs) == 3
+    assert len(docs) == 4
     hosts = parse_watchlist(docs[0] + "targets: []\n").hosts
     assert [(h.host, h.per_host_delay, h.per_host_concurrency) for h in hosts] == [("www.example.org", 5.0, 1)]
     parse_watchlist(docs[1] + "targets: []\n")
     (target,) = parse_watchlist(docs[2]).targets
     assert target.select == "main" and target.every == 21600.0
+    (listing,) = parse_watchlist(docs[3]).targets
+    assert listing.listing.max_items == 50 and listing.listing.item.select == "article"
 
 
 # --------------------------------------------------------------------------- limits, politeness, TLS (#3)
@@ -859,3 +863,85 @@ def test_schema_knows_the_browser_keys():
     for bad in ({"viewport": "10x"}, {"settle": "soon"}, {"fetch": "carrier-pigeon"}, {"scroll": "yes"}):
         target = {"name": "a", "url": "https://a.example/", **bad}
         assert not _validator().is_valid({"targets": [target]}), bad
+
+
+# --------------------------------------------------------------------------- listings (#12)
+
+
+def test_a_listing_with_every_key_and_its_item_overrides():
+    (target,) = parse_watchlist(textwrap.dedent("""\
+        targets:
+          - name: press
+            url: https://ministry.example/press/
+            listing:
+              links: main li > a
+              match: /press/[0-9]{4}/
+              max_items: 30
+              cross_site: true
+              item:
+                select: article
+                ignore: [.share]
+                fetch: http
+                every: 1d
+        """)).targets
+    listing = target.listing
+    assert (listing.links, listing.match, listing.sitemap, listing.max_items, listing.cross_site) == (
+        "main li > a", "/press/[0-9]{4}/", False, 30, True)
+    assert (listing.item.select, listing.item.ignore, listing.item.fetch, listing.item.every) == (
+        "article", (".share",), "http", 86400.0)
+
+
+def test_listing_true_takes_every_default_and_ordinary_targets_have_none():
+    a, b = parse_watchlist("targets:\n  - {name: a, url: 'https://a.example/sitemap.xml', listing: true}\n"
+                           "  - {name: b, url: 'https://a.example/'}\n").targets
+    assert (a.listing.links, a.listing.match, a.listing.sitemap, a.listing.max_items, a.listing.cross_site,
+            a.listing.item) == ("a[href]", None, False, 200, False, None)
+    assert b.listing is None
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("{matches: x}", ("listing: unknown key(s) matches in listing; known: links, match, sitemap, max_items, "
+                      "cross_site, item")),
+    ("{match: '(unclosed'}", "listing: listing.match: invalid regular expression '(unclosed'"),
+    ("{max_items: 0}", "listing: listing.max_items: must be >= 1, got 0"),
+    ("{max_items: 10001}", "listing: listing.max_items: must be at most 10000, got 10001"),
+    ("{sitemap: maybe}", "listing: listing.sitemap:"),
+    ("{item: {select: '::before'}}", "listing: listing.item: listing.item.select:"),
+    ("{item: {wait: 1}}", ("listing: listing.item: unknown key(s) wait in listing.item; known: select, ignore, "
+                           "fetch, every")),
+    ("{item: {every: 0s}}", "listing: listing.item: listing.item.every: must be longer than zero"),
+    ("false", "listing: `listing: false` is not needed"),
+    ("[a, b]", "listing: expected a mapping or true, got a list"),
+])
+def test_listing_problems_name_the_key_and_the_line(value, message):
+    line, target, found = only_problem(f"targets:\n  - name: a\n    url: https://a.example/\n    listing: {value}\n")
+    assert (line, target) == (4, "a") and found.startswith(message), found
+
+
+def test_a_target_named_like_an_item_of_a_listing_is_an_error():
+    found = problems("""\
+        targets:
+          - name: press
+            url: https://a.example/press/
+            listing: true
+          - name: press/2024-01
+            url: https://a.example/press/2024-01
+          - name: press-2
+            url: https://a.example/press/2
+        """)
+    assert found == [(5, "press/2024-01", ("the name starts with 'press/', the names of the items of the listing "
+                                           "on line 2; rename this target (or the listing)"))]
+
+
+def test_schema_knows_listings():
+    validator = _validator()
+    validator.validate({"targets": [{"name": "a", "url": "https://a.example/", "listing": True}]})
+    validator.validate({"targets": [{"name": "a", "url": "https://a.example/",
+                                     "listing": {"sitemap": True, "item": {"every": "1d"}}}]})
+    assert not validator.is_valid({"targets": [{"name": "a", "url": "https://a.example/",
+                                                "listing": {"maxitems": 3}}]})
+    assert not validator.is_valid({"targets": [{"name": "a", "url": "https://a.example/",
+                                                "listing": {"item": {"wait_for": "#x"}}}]})
+    reference = reference_markdown()
+    for field in (*LISTING_FIELDS, *ITEM_FIELDS):
+        assert f"| `{field.name}` |" in reference

@@ -38,6 +38,8 @@ from .fields import (
     EXTENSION_PREFIX,
     FETCH_SETTINGS,
     HOST_FIELDS,
+    ITEM_FIELDS,
+    LISTING_FIELDS,
     SETTINGS_FIELDS,
     TARGET_FIELDS,
     TOP_LEVEL,
@@ -46,18 +48,22 @@ from .fields import (
 from .kinds import HOST_NAME_PATTERN, MAX_NAME_LENGTH, Kind, canonical_url, host_key
 from .loader import Reader
 from .yamlfile import compose, decode
-from .model import HostSettings, Settings, Target, Watchlist
+from .model import HostSettings, ItemOverrides, Listing, Settings, Target, Watchlist
 from .schema import SCHEMA_PATH, json_schema, reference_markdown, write_schema
 from .units import DURATION_FORMS, SIZE_FORMS, format_duration, format_size, parse_duration, parse_size
 
 __all__ = [
     "ALERTS_FIELD",
     "HOST_FIELDS",
+    "ITEM_FIELDS",
+    "LISTING_FIELDS",
     "SETTINGS_FIELDS",
     "TARGET_FIELDS",
     "Field",
     "HostSettings",
+    "ItemOverrides",
     "Kind",
+    "Listing",
     "Settings",
     "Target",
     "Watchlist",

@@ -38,7 +38,8 @@ from .kinds import (
     VIEWPORT,
     Kind,
 )
-from .model import HostSettings, Settings, Target
+from .listings import ITEMS, MATCH, item_kind, listing_kind
+from .model import HostSettings, Listing, Settings, Target
 from .textkinds import ALERT_WHEN, EQUATE_SCRIPTS, KEYWORD, REGEX
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "FETCH_SETTINGS",
     "HOST_BY_NAME",
     "HOST_FIELDS",
+    "ITEM_FIELDS",
+    "LISTING_FIELDS",
     "SETTINGS_BY_NAME",
     "SETTINGS_FIELDS",
     "TARGET_BY_NAME",
@@ -212,6 +215,42 @@ ALERTS_FIELD = Field(
     "Apprise URLs (https://github.com/caronc/apprise/wiki) notified when a run finds changes.",
     (), nullable=True, many=True, example=["json://127.0.0.1:8999/hook"])
 
+#: The keys of a listing's ``item:`` mapping (overrides for its items).
+ITEM_FIELDS: tuple[Field, ...] = (
+    Field("select", SELECTOR,
+          "The part of each item's page that is compared, as a target's `select`. Left out or null: `auto`; items "
+          "never inherit the listing's own `select` (which selects the index page).", None, nullable=True,
+          example="article"),
+    Field("ignore", SELECTOR, "CSS selectors removed from each item's page before comparing. Left out or null: the "
+                              "listing's `ignore`.", None, nullable=True, many=True, example=[".share-buttons"]),
+    Field("fetch", FETCH, "How the items are fetched. Left out or null: the listing's `fetch`.", None,
+          nullable=True, example="http"),
+    Field("every", PERIOD, "How often each item is checked. Left out or null: the listing's `every`.", None,
+          nullable=True, example="1d"),
+)
+
+#: The keys of a target's ``listing:`` mapping (docs/listings.md says what a listing does).
+LISTING_FIELDS: tuple[Field, ...] = (
+    Field("links", SELECTOR,
+          "CSS selector of the links to follow in the index page: the `href` of each match and of the links "
+          "inside it, made absolute. Not used with `sitemap: true`.", Listing.links, example="main li > a"),
+    Field("match", MATCH,
+          "A regular expression (Python `re`) searched in each absolute item URL: only URLs where it is found are "
+          "items. Left out or null: every link found.", None, nullable=True, example="/press/[0-9]{4}/"),
+    Field("sitemap", BOOLEAN,
+          "The target's URL is a sitemap (sitemaps.org XML: a `urlset`, or a sitemap index whose sitemaps, gzipped "
+          "or not, are fetched and archived too): its `<loc>` URLs are the items.", Listing.sitemap, example=False),
+    Field("max_items", ITEMS,
+          "Most items watched: those past it (in the listing's order) are not captured and never counted as "
+          "removed; the listing's event is flagged `listing-capped`, the number left out in "
+          "`evidence.items_capped`.", Listing.max_items, example=50),
+    Field("cross_site", BOOLEAN,
+          "Follow items on other hosts too. Off: only items on the listing's host (`www.` ignored).",
+          Listing.cross_site, example=False),
+    Field("item", item_kind(ITEM_FIELDS), "Overrides for the items: `select`, `ignore`, `fetch`, `every` "
+                                          "(the table below).", None, nullable=True, example={"select": "article"}),
+)
+
 TARGET_FIELDS: tuple[Field, ...] = (
     Field("name", NAME,
           f"Unique name of the target, used in reports and with `--only`; at most {MAX_NAME_LENGTH} "
@@ -271,6 +310,12 @@ TARGET_FIELDS: tuple[Field, ...] = (
     Field("viewport", VIEWPORT,
           "Browser targets: the window size, WIDTHxHEIGHT in pixels; the screenshot is this wide and as "
           "tall as the page.", _default(Target, "viewport"), example="1280x800", mode="browser"),
+    Field("listing", listing_kind(LISTING_FIELDS),
+          "Makes the target a listing: an index page (or, with `sitemap: true`, a sitemap) whose items are each "
+          "watched as a child target named `<name>/<item key>`; new items alert (`new` / `listed`), removed "
+          "ones are fetched again (`delisted`, or `vanished`). `true` for every default; the keys are in the "
+          "`listing` table below and docs/listings.md. Items inherit this target's keys but `select`.",
+          None, nullable=True, example={"match": "/press/"}),
 )
 
 HOST_FIELDS: tuple[Field, ...] = (
@@ -297,6 +342,6 @@ TARGET_BY_NAME = {f.name: f for f in TARGET_FIELDS}
 HOST_BY_NAME = {f.name: f for f in HOST_FIELDS}
 
 assert set(SETTINGS_BY_NAME) == {f.name for f in dataclasses.fields(Settings)}, "SETTINGS_FIELDS != Settings"
-assert set(TARGET_BY_NAME) | {"line"} == {f.name for f in dataclasses.fields(Target)}, "TARGET_FIELDS != Target"
+assert set(TARGET_BY_NAME) | {"line", "parent"} == {f.name for f in dataclasses.fields(Target)}, "TARGET_FIELDS != Target"
 assert set(HOST_BY_NAME) | {"host", "line"} == {f.name for f in dataclasses.fields(HostSettings)}, \
     "HOST_FIELDS != HostSettings"

@@ -198,23 +198,36 @@ class Reader:
         return self.convert(spec, node, line, target)
 
     def mapping_value(self, spec: Field, node: yaml.MappingNode, line: int, target: str | None) -> tuple[bool, Any]:
-        """A key whose value is a mapping of scalars (``alert_when``), converted as a dict by its kind."""
-        raw = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or not isinstance(value_node, yaml.ScalarNode):
-                self.report(_line(key_node), target, f"{spec.name}: each key and value must be a plain value, e.g. "
-                                                     f"{spec.name}: {spell_yaml(spec.example)}")
-                return False, None
-            ok_key, key = self.scalar(key_node, target, spec.name)
-            ok_value, value = self.scalar(value_node, target, spec.name)
-            if not (ok_key and ok_value):
-                return False, None
-            raw[key] = value
+        """A key whose value is a mapping (``alert_when``, ``listing``), converted as a dict by its kind."""
+        ok, raw = self.plain(spec, node, target)
+        if not ok:
+            return False, None
         try:
             return True, spec.kind.convert(raw)
         except ValueError as exc:
             self.report(line, target, f"{spec.name}: {exc}")
             return False, None
+
+    def plain(self, spec: Field, node: yaml.Node, target: str | None) -> tuple[bool, Any]:
+        """A value inside a mapping key's value as plain Python (string keys, scalars, lists, mappings)."""
+        if self.bad_tag(node, target, spec.name):
+            return False, None
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, target, spec.name)
+        if isinstance(node, yaml.SequenceNode):
+            items = [self.plain(spec, item, target) for item in node.value]
+            return all(ok for ok, _ in items), [value for _, value in items]
+        raw = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
+                self.report(_line(key_node), target, f"{spec.name}: each key must be a plain string, e.g. "
+                                                     f"{spec.name}: {spell_yaml(spec.example)}")
+                return False, None
+            ok, value = self.plain(spec, value_node, target)
+            if not ok:
+                return False, None
+            raw[key_node.value] = value
+        return True, raw
 
     def item(self, spec: Field, node: yaml.Node, target: str | None) -> tuple[bool, Any]:
         if self.bad_tag(node, target, spec.name):
@@ -347,6 +360,12 @@ class Reader:
             target = self.target(index, item, settings, seen)
             if target is not None:
                 targets.append(target)
+        for listing in (t for t in targets if t.listing is not None):
+            for other in targets:
+                if other.name.startswith(f"{listing.name}/"):
+                    self.report(other.line, other.name,
+                                f"the name starts with '{listing.name}/', the names of the items of the listing "
+                                f"on line {listing.line}; rename this target (or the listing)")
         return tuple(targets)
 
     def target(self, index: int, node: yaml.Node, settings: Settings, seen: dict[str, int]) -> Target | None:

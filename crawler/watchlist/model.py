@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .textkinds import AlertWhen
 
-__all__ = ["HostSettings", "Settings", "Target", "Watchlist"]
+__all__ = ["HostSettings", "ItemOverrides", "Listing", "Settings", "Target", "Watchlist"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,28 @@ class HostSettings:
 
 
 @dataclass(frozen=True)
+class ItemOverrides:
+    """``listing.item``: what a listing's items do differently from it (None: as the listing)."""
+
+    select: str | None = None
+    ignore: tuple[str, ...] | None = None
+    fetch: str | None = None
+    every: float | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """``listing``: how a target's items are found (``LISTING_FIELDS`` in :mod:`.fields`)."""
+
+    links: str = "a[href]"
+    match: str | None = None
+    sitemap: bool = False
+    max_items: int = 200
+    cross_site: bool = False
+    item: ItemOverrides | None = None
+
+
+@dataclass(frozen=True)
 class Target:
     """One page to watch. ``every``, ``fetch``, ``confirm_after``, ``equate_scripts`` and ``alert_when`` are
     already resolved (a target without them gets the ``settings`` values); ``ignore_text`` and ``keywords``
@@ -79,7 +101,9 @@ class Target:
     settle: str | float = "networkidle"
     scroll: bool = False
     viewport: tuple[int, int] = (1280, 800)
+    listing: Listing | None = None
     line: int | None = dataclasses.field(default=None, compare=False)
+    parent: str | None = None   # a listing's item: the listing's name (not a watchlist key: derived)
 
     def mode_options(self) -> dict:
         """The options of this target's fetch mode, as plain JSON values (``FetchJob.options``).
