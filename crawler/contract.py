@@ -51,6 +51,10 @@ FLAGS: dict[str, str] = {
                     "the verdict stays `unchanged`; the whole page's text is stored, and the report says so",
     "below-threshold": "a change whose significance is below the target's `alert_when.min_significance`: still "
                        "`changed`, with `alert: false` (a keyword that appeared or disappeared alerts anyway)",
+    "delisted": "a listing's item no longer in its listing (the run it left, its verdict was `delisted` or "
+                "`vanished`): still watched, until it is listed again",
+    "listing-capped": "a listing with more items than its `max_items`: those past it were not captured and are "
+                      "never counted as removed; `evidence.items_capped` says how many",
     "flapped": "the first fetch of the run said `vanished` or `moved` and the second fetch, made to confirm it, "
                "did not agree: the second's verdict stands (`evidence.first_verdict` says what the first saw); both "
                "are in the WARC",
@@ -80,6 +84,7 @@ class Event:
     confirmed: bool | None = None            # vanished, moved, unreachable, blocked: confirmed yet? else None
     evidence: dict | None = None             # the signals the verdict was decided on (docs/verdicts.md)
     significance: dict | None = None         # changed only: {"score": 0–1, "parts": {...}}
+    parent: str | None = None                # a listing's item: the listing's name
 
     def to_json(self) -> dict:
         out = {
@@ -88,6 +93,7 @@ class Event:
             "alert": self.alert, "summary": self.summary, "diff": self.diff,
             "capture_id": self.capture_id, "warc": self.warc, "flags": self.flags, "fetch": self.fetch,
             "confirmed": self.confirmed, "evidence": self.evidence or None, "significance": self.significance,
+            "parent": self.parent,
         }
         if self.fetch == "browser":
             out["screenshot"] = self.screenshot
@@ -196,9 +202,12 @@ def run_json_schema() -> dict:
                     "type": "object",
                     "required": ["target", "url", "final_url", "status", "status_chain", "verdict", "reason",
                                  "alert", "summary", "diff", "capture_id", "warc", "flags", "fetch", "confirmed",
-                                 "evidence", "significance"],
+                                 "evidence", "significance", "parent"],
                     "properties": {
                         "target": {"type": "string"},
+                        "parent": {"type": ["string", "null"],
+                                   "description": "a listing's item: the listing's name (the item's `target` is "
+                                                  "`<listing>/<item key>`); null on other events"},
                         "url": {"type": "string", "pattern": "^https?://"},
                         "final_url": {"type": ["string", "null"]},
                         "status": {"type": ["integer", "null"]},

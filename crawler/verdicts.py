@@ -212,11 +212,25 @@ VERDICTS: dict[str, VerdictKind] = {
             ),
         ),
         VerdictKind(
+            "delisted",
+            "a listing's item whose link left the listing while its page still answers with its content (fetched "
+            "again in the same run, due or not); diffed against the last good capture; alerts once, then the item "
+            "stays watched with its usual verdicts and the flag `delisted` until it is listed again (an item that "
+            "is gone as well is `vanished`)",
+            "Delisted", good=True, alerts=ALWAYS, detail=True, colour="bright_yellow",
+            badge=("#fdebd3", "#6b3500", "#e8a765"),
+        ),
+        VerdictKind(
             "new",
             "first successful capture of the target (a target that has only failed so far becomes `new` when it "
             "first succeeds)",
             "New", good=True, alerts=NEVER, detail=True, colour="",
             badge=("#dbecff", "#0a3a6b", "#93c1f0"),
+            reasons=(
+                _r("listed", "an item that appeared in its listing since the listing's last good capture: its first "
+                             "capture alerts (the items of a listing's first capture are its baseline and do not)",
+                   alerts=ALWAYS),
+            ),
         ),
         VerdictKind(
             "unchanged",
