@@ -299,7 +299,7 @@ def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callab
             evidence["volatile_learned"] = sorted(seen.learned)
     diff = None
     old_text = None
-    if (verdict.verdict in ("changed", "restored", "moved") and good is not None and new_text is not None
+    if (verdict.verdict in ("changed", "restored", "moved", "delisted") and good is not None and new_text is not None
             and capture.get("fingerprint") != good.fingerprint):
         old_text = seen.previous.good_text if seen.previous.good_text is not None else load_text(good.text_sha256)
         if old_text is not None:

@@ -113,6 +113,10 @@ class RunJudge:
             job = self._job_of(target.name)
             self._submit(dataclasses.replace(job, id=f"{job.id}/refetch", role="refetch"))
             return []
+        return self.finish(seen, verdict, first)
+
+    def finish(self, seen: Observed, verdict: Verdict, first: tuple[Observed, Verdict] | None) -> list[Event]:
+        """A fetch judged for good: its rows queued, its event (a listing's run may do more: crawler.listingrun)."""
         judged = conclude(seen, verdict, run_id=self.recorder.run_id, load_text=self.recorder.store.text,
                           first=first)
         return [self.recorder.queue(judged, first[0].capture if first else None)]

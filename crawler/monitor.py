@@ -31,6 +31,7 @@ from .fetch import Fetcher, FetchJob
 from .formatting import iso, plural
 from .interrupts import Interrupts
 from .judge import RunJudge
+from .listingrun import ListingJudge, ListingState
 from .recorder import Recorder, display_path
 from .report import write_run_report
 from .schedule import is_due, parse_times
@@ -51,17 +52,35 @@ def make_run_id(now: datetime) -> str:
 
 
 def select_targets(watchlist: Watchlist, only: Sequence[str]) -> list[Target]:
-    """Targets named (by name or tag) by ``--only``; all when empty."""
+    """Targets named (by name or tag) by ``--only``; all when empty. ``LISTING/KEY`` names one item of a
+    listing (the listing's place in the order is kept, the listing itself is not fetched)."""
     if not only:
         return list(watchlist.targets)
-    unmatched = [v for v in only if not any(t.matches(v) for t in watchlist.targets)]
+    listings = [t for t in watchlist.targets if t.listing is not None]
+    unmatched = [v for v in only if not any(t.matches(v) for t in watchlist.targets)
+                 and not any(v.startswith(f"{t.name}/") for t in listings)]
     if unmatched:
         names = ", ".join(repr(v) for v in unmatched)
         raise UsageError(
-            f"--only {names} matches no target name or tag in {watchlist.path}; "
-            f"`lastseen check {watchlist.path}` lists what is there"
+            f"--only {names} matches no target name or tag in {watchlist.path}, nor an item of a listing "
+            f"(LISTING/KEY); `lastseen check {watchlist.path}` lists what is there"
         )
-    return [t for t in watchlist.targets if any(t.matches(v) for v in only)]
+    return [t for t in watchlist.targets if any(t.matches(v) or (t.listing is not None and v.startswith(f"{t.name}/"))
+                                                for v in only)]
+
+
+def _listing_states(store: CaptureStore, selected: list[Target], only: Sequence[str]) -> dict[str, ListingState]:
+    """The listings among ``selected``, with what the index knows of their items (``--only LISTING/KEY``: that
+    item only, unless the listing itself is named too)."""
+    states = {}
+    for t in selected:
+        if t.listing is None:
+            continue
+        last, known = store.listing_items(t.name)
+        whole = not only or any(t.matches(v) for v in only)
+        states[t.name] = ListingState(t, last, known,
+                                      only=None if whole else {v for v in only if v.startswith(f"{t.name}/")})
+    return states
 
 
 def run(
@@ -89,8 +108,12 @@ def run(
         store = archive.store
         last = parse_times(store.last_run_starts())
         unconfirmed = store.unconfirmed_targets()
-        due = [t for t in selected
-               if force or is_due(t, watchlist, last.get(t.name), started, unconfirmed=t.name in unconfirmed)]
+        listings = _listing_states(store, selected, only)
+
+        def due_now(t: Target) -> bool:
+            return force or is_due(t, watchlist, last.get(t.name), started, unconfirmed=t.name in unconfirmed)
+
+        due = [t for t in selected if due_now(t) and not (t.name in listings and listings[t.name].only is not None)]
         if on_start is not None:
             on_start(len(due))
         store.begin_run({
@@ -128,7 +151,12 @@ def run(
                                                   options=t.mode_options())
                     fetcher.submit(job)
                 # Re-fetches and probes the verdicts need are submitted while results are read.
-                judge = RunJudge(recorder, jobs, fetcher.submit)
+                if listings:
+                    judge = ListingJudge(recorder, jobs, fetcher.submit, listings=listings, is_due=due_now)
+                    judge.started = stamp
+                    judge.start({t.name for t in due})
+                else:
+                    judge = RunJudge(recorder, jobs, fetcher.submit)
                 for fetched in fetcher.results():
                     for event in judge.take(fetched):
                         if on_event is not None:
@@ -142,7 +170,8 @@ def run(
             _end_run(store, run_id, "failed", now)
             raise
         # Closed files renamed: events now point at final names already.
-        result.events = [recorder.events[t.name] for t in due if t.name in recorder.events]
+        order = [name for t in selected for name in (t.name, *(listings[t.name].order if t.name in listings else ()))]
+        result.events = [recorder.events[name] for name in order if name in recorder.events]
         for line in recorder.warnings():
             print(f"lastseen run {run_id}: {line}", file=sys.stderr, flush=True)
         if interrupts.received:
@@ -153,11 +182,11 @@ def run(
                 f": {plural(len(result.events), 'target')} of {len(due)} captured and committed "
                 f"(run {run_id}, marked interrupted; no report written); the others are due again next run"
             )
-        if due:
+        if result.events:
             try:
                 result.report = display_path(write_run_report(
                     store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),
-                    order={t.name: i for i, t in enumerate(due)}, max_page=watchlist.settings.max_report_page,
+                    order={name: i for i, name in enumerate(order)}, max_page=watchlist.settings.max_report_page,
                     archive_root=archive.root,
                 ))
             except BaseException:

@@ -260,10 +260,13 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
         """Insert one capture with its exchanges and text, no event; call inside a transaction."""
         for row in ([text] if text and isinstance(text[0], str) else text or ()):  # (sha256, text) pairs
             self.conn.execute("insert or ignore into texts (sha256, text) values (?, ?)", row)
+        items = capture.pop("listing_items", None)   # a listing's: (url, key or None when capped) in order
         cid = _insert(self.conn, "captures", capture)
         for ex in exchanges:
             ex["capture_id"] = cid
             _insert(self.conn, "exchanges", ex)
+        self.conn.executemany("insert into listing_items (capture_id, seq, url, key, capped) values (?, ?, ?, ?, ?)",
+                              [(cid, seq, url, key, int(key is None)) for seq, (url, key) in enumerate(items or ())])
         return cid
 
     def fill_extraction(self, capture_id: int, link_texts: str, description: str | None) -> None:
@@ -271,6 +274,23 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
         payload read again by a run); call inside a transaction. A capture that has them keeps its own."""
         self.conn.execute("update captures set link_texts = ?, description = ? where id = ? and link_texts is null",
                           (link_texts, description, capture_id))
+
+    @_translated
+    def listing_items(self, listing: str) -> tuple[list[tuple[str, str | None]] | None, dict[str, str]]:
+        """A listing's items at its last capture that found any: ``(url, key)`` in order (key None: past
+        ``max_items``), None when no capture did; and every item it ever had, URL -> key, oldest first."""
+        with self._reading():
+            last = self.conn.execute(
+                "select max(c.id) from captures c where c.target = ? and exists "
+                "(select 1 from listing_items i where i.capture_id = c.id)", (listing,)).fetchone()[0]
+            if last is None:
+                return None, {}
+            items = [(u, k) for u, k in self.conn.execute(
+                "select url, key from listing_items where capture_id = ? order by seq", (last,))]
+            known = {u: k for u, k in self.conn.execute(
+                "select i.url, i.key from listing_items i join captures c on c.id = i.capture_id "
+                "where c.target = ? and i.key is not null order by i.capture_id, i.seq", (listing,))}
+            return items, known
 
     # -- rebuilding the index from the WARC files (crawler.reindex) ------
     def insert_run(self, row: dict) -> None:

@@ -157,5 +157,11 @@ def _migration_12(db: sqlite_utils.Database) -> None:
     db["captures"].add_column("description", str)
 
 
+def _migration_13(db: sqlite_utils.Database) -> None:
+    """Listings: the items each listing capture found, in its order (``capped``: past ``max_items``, no key)."""
+    db["listing_items"].create({"capture_id": int, "seq": int, "url": str, "key": str, "capped": int},
+                               pk=("capture_id", "seq"), foreign_keys=[("capture_id", "captures", "id")])
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-              _migration_8, _migration_9, _migration_10, _migration_11, _migration_12]
+              _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13]

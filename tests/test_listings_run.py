@@ -1,0 +1,170 @@
+"""Listings end to end (#12): successive `lastseen run --json` runs over an index page on 127.0.0.1 whose items
+appear, leave the index while still answering, leave it and are deleted, or fall past `max_items`."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .helpers import assert_contract, lastseen, write_watchlist
+
+
+def _article(title: str, words: str) -> str:
+    return (
+        f"<html><head><title>{title}</title></head><body><nav><a href='/'>Home</a></nav><main><article>"
+        f"<h1>{title}</h1><p>{words} "
+        + "The ministry published this notice for the record. " * 6
+        + "</p></article></main></body></html>"
+    )
+
+
+def _index(paths: list[str]) -> str:
+    items = "".join(f"<li><a href='{p}'>{p}</a></li>" for p in paths)
+    return (
+        f"<html><head><title>Press releases</title></head><body><nav><a href='/'>Home</a> "
+        f"<a href='/contact'>Contact</a></nav><main><ul class='releases'>{items}</ul></main></body></html>"
+    )
+
+
+def _run(project, *args):
+    ran = lastseen(
+        project,
+        "run",
+        "--json",
+        "--watchlist",
+        str(project / "watchlist.yaml"),
+        "--archive",
+        str(project / "archive"),
+        "--reports",
+        str(project / "reports"),
+        *args,
+    )
+    assert ran.exit_code == 0, ran.stderr
+    assert_contract(ran.json)
+    return ran
+
+
+def _events(ran) -> list[tuple]:
+    return [
+        (
+            e["target"],
+            e["verdict"],
+            e["reason"],
+            e["alert"],
+            e["parent"],
+            tuple(f for f in e["flags"] if f != "auto-fallback"),
+        )
+        for e in ran.json["events"]
+    ]
+
+
+def test_items_appear_leave_the_listing_and_vanish(site, tmp_path):
+    for n in range(1, 5):
+        site.set(f"/press/{n}", _article(f"Release {n}", f"Release number {n} on cameras."))
+    site.set("/contact", _article("Contact", "Write to us."))
+    site.set("/press/", _index(["/press/1", "/press/2", "/press/3", "/press/4", "/contact"]))
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [
+            {"name": "before", "url": site.url("/contact")},
+            {
+                "name": "press",
+                "url": site.url("/press/"),
+                "listing": {"links": "main a[href]", "match": "/press/", "max_items": 3},
+            },
+            {"name": "after", "url": site.url("/contact")},
+        ],
+    )
+    first = _run(tmp_path)
+    assert _events(first) == [
+        ("before", "new", None, False, None, ()),
+        ("press", "new", None, False, None, ("listing-capped",)),
+        ("press/press-1", "new", None, False, "press", ()),
+        ("press/press-2", "new", None, False, "press", ()),
+        ("press/press-3", "new", None, False, "press", ()),
+        ("after", "new", None, False, None, ()),
+    ]
+    assert first.event("press")["evidence"]["items_capped"] == 1
+    assert site.hits("/press/4") == 0  # past max_items: never captured
+
+    # 2: item 5 appears (first: 4 falls out of view, still past the cap), 2 leaves the index but still answers,
+    # 3 leaves it and is deleted.
+    site.set("/press/5", _article("Release 5", "Release number 5 on drones."))
+    site.remove("/press/3")
+    site.set("/press/", _index(["/press/5", "/press/1", "/press/4"]))
+    hits_2 = site.hits("/press/2")
+    second = _run(tmp_path)
+    events = {e["target"]: e for e in second.json["events"]}
+    assert [e["target"] for e in second.json["events"]][:2] == ["before", "press"]
+    assert (
+        events["press/press-5"]["verdict"],
+        events["press/press-5"]["reason"],
+        events["press/press-5"]["alert"],
+    ) == ("new", "listed", True)
+    assert (events["press/press-2"]["verdict"], events["press/press-2"]["alert"]) == ("delisted", True)
+    assert "delisted" in events["press/press-2"]["flags"]
+    assert site.hits("/press/2") == hits_2 + 1
+    assert (
+        events["press/press-3"]["verdict"],
+        events["press/press-3"]["reason"],
+        events["press/press-3"]["alert"],
+        events["press/press-3"]["confirmed"],
+    ) == ("vanished", "http-404", True, True)
+    # 4 was listed all along, past the cap: now within it, captured for the first time, not "listed"
+    assert (
+        events["press/press-4"]["verdict"],
+        events["press/press-4"]["reason"],
+        events["press/press-4"]["alert"],
+    ) == ("new", None, False)
+    assert all(e["parent"] == "press" for name, e in events.items() if name.startswith("press/"))
+    assert "press/press-1" in events and events["press/press-1"]["verdict"] == "unchanged"
+
+    # 3: the delisted item is watched on, flagged, with its usual verdict
+    third = _run(tmp_path, "--force")
+    events = {e["target"]: e for e in third.json["events"]}
+    assert (events["press/press-2"]["verdict"], events["press/press-2"]["alert"]) == ("unchanged", False)
+    assert "delisted" in events["press/press-2"]["flags"]
+    assert "delisted" not in events["press/press-1"]["flags"]
+    with sqlite3.connect(tmp_path / "archive" / "lastseen.db") as db:
+        stored = db.execute(
+            "select i.url, i.key, i.capped from listing_items i join captures on captures.id = capture_id "
+            "where captures.target = 'press' order by i.capture_id desc, i.seq limit 3"
+        ).fetchall()
+    assert [(u.rsplit("/", 1)[1], k, c) for u, k, c in stored] == [
+        ("5", "press-5", 0),
+        ("1", "press-1", 0),
+        ("4", "press-4", 0),
+    ]
+
+
+def test_only_selects_a_listing_with_its_items_or_one_item(site, tmp_path):
+    for n in (1, 2):
+        site.set(f"/n/{n}", _article(f"Notice {n}", f"Notice {n}."))
+    site.set("/n/", _index(["/n/1", "/n/2"]))
+    site.set("/other", _article("Other", "Other page."))
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [
+            {"name": "notices", "url": site.url("/n/"), "listing": {"match": "/n/[0-9]"}},
+            {"name": "other", "url": site.url("/other")},
+        ],
+    )
+    ran = _run(tmp_path, "--only", "notices")
+    assert [e["target"] for e in ran.json["events"]] == ["notices", "notices/n-1", "notices/n-2"]
+    index_hits = site.hits("/n/")
+    ran = _run(tmp_path, "--only", "notices/n-2", "--force")
+    assert [e["target"] for e in ran.json["events"]] == ["notices/n-2"]
+    assert site.hits("/n/") == index_hits and ran.json["events"][0]["parent"] == "notices"
+    bad = lastseen(
+        tmp_path,
+        "run",
+        "--json",
+        "--watchlist",
+        str(tmp_path / "watchlist.yaml"),
+        "--archive",
+        str(tmp_path / "archive"),
+        "--reports",
+        str(tmp_path / "reports"),
+        "--only",
+        "nope/x",
+    )
+    assert bad.exit_code == 2
