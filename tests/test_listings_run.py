@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .helpers import assert_contract, lastseen, write_watchlist
+from .helpers import assert_contract, lastseen, warc_records, write_watchlist
 
 
 def _article(title: str, words: str) -> str:
@@ -168,3 +168,89 @@ def test_only_selects_a_listing_with_its_items_or_one_item(site, tmp_path):
         "nope/x",
     )
     assert bad.exit_code == 2
+
+
+def _urlset(urls: list[str]) -> bytes:
+    entries = "".join(f"<url><loc>{u}</loc><lastmod>2024-05-01</lastmod></url>" for u in urls)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    ).encode()
+
+
+def test_a_sitemap_index_of_two_gzipped_sitemaps_with_urls_removed(site, tmp_path):
+    import gzip
+
+    for name in ("a", "b", "c", "d"):
+        site.set(f"/notices/{name}", _article(f"Notice {name}", f"Tender notice {name} for surveillance cameras."))
+    sitemaps = {"/sitemap-1.xml.gz": ["a", "b"], "/sitemap-2.xml.gz": ["c", "d"]}
+
+    def publish():
+        for path, names in sitemaps.items():
+            data = gzip.compress(_urlset([site.url(f"/notices/{n}") for n in names]), mtime=0)
+            site.set(path, data, content_type="application/x-gzip")
+
+    publish()
+    index = (
+        '<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<sitemap><loc>{site.url(p)}</loc></sitemap>" for p in sitemaps)
+        + "</sitemapindex>"
+    )
+    site.set("/sitemap.xml", index, content_type="application/xml")
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [{"name": "tenders", "url": site.url("/sitemap.xml"), "listing": {"sitemap": True}}],
+    )
+    first = _run(tmp_path)
+    assert _events(first) == [
+        ("tenders", "new", None, False, None, ()),
+        ("tenders/notices-a", "new", None, False, "tenders", ()),
+        ("tenders/notices-b", "new", None, False, "tenders", ()),
+        ("tenders/notices-c", "new", None, False, "tenders", ()),
+        ("tenders/notices-d", "new", None, False, "tenders", ()),
+    ]
+    assert first.event("tenders")["evidence"]["items"] == 4
+
+    # 2: b leaves its sitemap but still answers; d leaves its sitemap and is deleted.
+    sitemaps["/sitemap-1.xml.gz"] = ["a"]
+    sitemaps["/sitemap-2.xml.gz"] = ["c"]
+    publish()
+    site.remove("/notices/d")
+    second = _run(tmp_path, "--force")
+    events = {e["target"]: e for e in second.json["events"]}
+    assert second.json["events"][0]["target"] == "tenders"
+    assert events["tenders"]["evidence"]["items"] == 2
+    b, d = events["tenders/notices-b"], events["tenders/notices-d"]
+    assert (b["verdict"], b["alert"], b["parent"], b["evidence"]["delisted_from"]) == (
+        "delisted",
+        True,
+        "tenders",
+        "tenders",
+    )
+    assert (d["verdict"], d["reason"], d["alert"], d["confirmed"], d["parent"]) == (
+        "vanished",
+        "http-404",
+        True,
+        True,
+        "tenders",
+    )
+    assert (events["tenders/notices-a"]["verdict"], events["tenders/notices-c"]["verdict"]) == (
+        "unchanged",
+        "unchanged",
+    )
+
+    # Both sitemaps of each run are archived as sent, with role "sitemap", beside the index.
+    sent = {p: site.sent(p) for p in sitemaps}
+    archived: dict[str, list[bytes]] = {}
+    for warc in sorted((tmp_path / "archive" / "warcs").glob("*.warc.gz")):
+        for _, kind, headers, _, payload in warc_records(warc):
+            if kind == "response":
+                archived.setdefault(headers.get_header("WARC-Target-URI"), []).append(payload)
+    for path in sitemaps:
+        assert archived[site.url(path)][-1] == sent[path]
+        assert len(archived[site.url(path)]) == 2
+    with sqlite3.connect(tmp_path / "archive" / "lastseen.db") as db:
+        roles = db.execute(
+            "select role, count(*) from captures where target = 'tenders' group by role order by role"
+        ).fetchall()
+    assert roles == [("page", 2), ("sitemap", 4)]
