@@ -172,7 +172,7 @@ def item_key(url: str) -> str:
     raw = unicodedata.normalize("NFC", raw)
     key = _DOTS.sub(".", _UNSAFE.sub("-", raw))
     key = "".join(c for c in key if unicodedata.category(c)[0] != "C")  # no control or format characters
-    key = key[:MAX_KEY].strip("-.")
+    key = key.strip("-.")[:MAX_KEY].strip("-.")
     return key or "index"
 
 

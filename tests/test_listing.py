@@ -119,6 +119,7 @@ def test_keys_are_path_and_query_made_safe():
     assert (
         item_key("https://ministry.test/vesti/%D0%BA%D0%B0%D0%BC%D0%B5%D1%80%D0%B5?q=%E6%91%84") == "vesti-камере-q-摄"
     )
+    assert item_key("https://ministry.test/q?" + "z" * 500) == ("q-" + "z" * 500)[:MAX_KEY]  # cut after the strip
     assert item_key("https://ministry.test/x?" + "a=1&" * 200) == ("x-" + "a-1-" * 50)[:MAX_KEY].strip("-")
 
 

@@ -3,6 +3,7 @@ appear, leave the index while still answering, leave it and are deleted, or fall
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from .helpers import assert_contract, lastseen, warc_records, write_watchlist
@@ -254,3 +255,66 @@ def test_a_sitemap_index_of_two_gzipped_sitemaps_with_urls_removed(site, tmp_pat
             "select role, count(*) from captures where target = 'tenders' group by role order by role"
         ).fetchall()
     assert roles == [("page", 2), ("sitemap", 4)]
+
+
+HOSTILE = {  # href in the index page -> the path the fixture serves it at (as the crawler requests it)
+    "/n/..%2F..%2Fsecret": "/n/..%2F..%2Fsecret",
+    "/n/%2E%2E/%2E%2E/etc/passwd": "/n/%2E%2E/%2E%2E/etc/passwd",
+    "/n/x%2Fy": "/n/x%2Fy",
+    "/n/x/y": "/n/x/y",
+    "/n/search?q=" + "z" * 500: "/n/search?q=" + "z" * 500,
+    "/n/камере": "/n/%D0%BA%D0%B0%D0%BC%D0%B5%D1%80%D0%B5",
+    "/n/CON": "/n/CON",
+}
+
+
+def test_hostile_item_paths_give_safe_names_and_report_files(site, tmp_path):
+    def publish(words: str):
+        for href, path in HOSTILE.items():
+            site.set(path, _article(f"Item {href[:40]}", f"Item at {href[:60]} {words}."))
+
+    publish("first version")
+    site.set("/n/", _index(list(HOSTILE)))
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [{"name": "notices", "url": site.url("/n/"), "listing": {"links": "main a[href]"}}],
+    )
+
+    first = _run(tmp_path)
+    children = [e["target"] for e in first.json["events"] if e["parent"] == "notices"]
+    assert all(site.hits(path) == 1 for path in HOSTILE.values()), {p: site.hits(p) for p in HOSTILE.values()}
+    keys = [name.removeprefix("notices/") for name in children]
+    assert len(keys) == len(HOSTILE) and len({k.casefold() for k in keys}) == len(keys)
+    for key in keys:
+        assert re.fullmatch(r"[\w.\-]{1,200}", key) and ".." not in key and not key.startswith((".", "-")), key
+    assert keys[:4] == ["n-.-.-secret", "n-.-.-etc-passwd", "n-x-y", keys[3]]
+    assert re.fullmatch(r"n-x-y-[0-9a-f]{8}", keys[3])  # /n/x/y after /n/x%2Fy took "n-x-y"
+    assert keys[4] == ("n-search-q-" + "z" * 500)[:200] and keys[5] == "n-камере" and keys[6] == "n-CON"
+
+    # 2: every item changes: each gets its report page, inside the run's folder, with a safe name
+    publish("second version, with a new paragraph on facial recognition cameras")
+    second = _run(tmp_path, "--force")
+    assert {e["target"]: e["verdict"] for e in second.json["events"] if e["parent"]} == dict.fromkeys(
+        children, "changed"
+    )
+    run_dir = tmp_path / "reports" / second.json["run"]["id"]
+    pages = sorted(p.name for p in run_dir.glob("*.html") if p.name != "index.html")
+    assert len(pages) == len(HOSTILE)
+    assert all(re.fullmatch(r"[a-z0-9-]{1,100}\.html", name) for name in pages), pages
+    runs = {first.json["run"]["id"], second.json["run"]["id"]}
+    for path in tmp_path.rglob("*"):
+        where = path.relative_to(tmp_path).parts
+        in_reports = where[0] == "reports" and (len(where) == 1 or where[1] in runs)
+        assert where[0] in ("archive", "watchlist.yaml") or in_reports, where
+        assert path.resolve().is_relative_to(tmp_path.resolve())
+    index = (run_dir / "index.html").read_text()
+    assert "n-камере" in index and "etc/passwd" in index  # named as stored, shown as text
+
+    # 3: --only one hostile item: that item alone
+    publish("third version")
+    for key in ("n-.-.-secret", "n-камере", keys[4]):
+        ran = _run(tmp_path, "--only", f"notices/{key}", "--force")
+        assert [(e["target"], e["verdict"], e["parent"]) for e in ran.json["events"]] == [
+            (f"notices/{key}", "changed", "notices")
+        ]
+    assert site.hits("/n/") == 2
