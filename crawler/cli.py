@@ -250,75 +250,24 @@ def _print_table(result) -> None:
 @click.option("--only", multiple=True, metavar="NAME_OR_TAG",
               help="Only these targets (name or tag; repeatable), with the volatile parts learned for them.")
 def status(watchlist_path, archive_dir, as_json, only):
-    """Each target's last capture, last verdict, next due time and consecutive failures.
+    """Each target's last capture, last verdict, next due time and consecutive failures; a listing's items
+    under it (`(delisted)`: no longer listed, still watched).
 
     With --only, also the volatile parts learned for those targets (`lastseen unlearn` forgets them).
     Only reads: works while a run holds the archive's lock, and on a read-only copy.
     """
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timezone
 
-    from .formatting import iso, parse_iso
-    from .schedule import target_status
+    from .status import print_status, read_status
     from .watchlist import load_watchlist
 
     wl = load_watchlist(watchlist_path)
-    now = datetime.now(timezone.utc)
-    from .monitor import select_targets
-
-    names = [t.name for t in select_targets(wl, only)] if only else None
     with _open_to_read(archive_dir) as archive:
-        records = archive.store.target_records() if archive.store is not None else {}
-        recovered, older = archive.recoveries(since=now - timedelta(days=RECOVERIES_SHOWN_DAYS))
-        volatile = archive.store.volatile_parts(names) if names and archive.store is not None else []
-    rows = [r for r in target_status(wl, records, now) if names is None or r.name in names]
+        shown = read_status(wl, archive, datetime.now(timezone.utc), only)
     if as_json:
-        doc = {
-            "schema": 1, "now": iso(now), "targets": [r.to_json() for r in rows],
-            "recovered": [r.status_json() for r in recovered], "recovered_older": older,
-        }
-        if names is not None:
-            doc["volatile"] = volatile
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(shown.to_json(), ensure_ascii=False) + "\n")
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-    from rich.text import Text
-
-    from .formatting import one_line
-
-    def text(value) -> Text:  # a name or verdict is shown as text, never parsed as markup
-        return Text(one_line(value))
-
-    db = archive.index_path
-    table = Table(title=text(f"{watchlist_path} · {db}"), title_justify="left")
-    for col in ("target", "last capture (UTC)", "status", "last verdict", "next due (UTC)", "failures"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(*map(text, (
-            r.name, _short(r.last_capture) or "never", str(r.last_status) if r.last_status else "-",
-            (r.last_verdict or "-") + (f" ({r.last_reason})" if r.last_reason else ""),
-            _short(r.next_due) or "next run", _failures(r),
-        )))
-    console = Console()
-    console.print(table)
-    for v in volatile:  # learned volatile parts: left out of the compared text
-        console.print(text(f"volatile in {v['target']}: {_volatile_words(v['key'])} (learned "
-                           f"{_short(parse_iso(v['learned']))}, run {v['run_id']}; `lastseen unlearn --only "
-                           f"{v['target']}` forgets it)"), soft_wrap=True)
-    for rec in recovered:
-        when = _short(parse_iso(rec.at)) or "?"
-        console.print(escape(f"recovered {when} by run {rec.run or '?'}: {rec.describe()}"), soft_wrap=True)
-    if older:
-        console.print(f"{older} older {'recovery' if older == 1 else 'recoveries'} (more than {RECOVERIES_SHOWN_DAYS} "
-                      f"days ago) in the index's recoveries table", soft_wrap=True, markup=False)
-
-
-def _volatile_words(key: str) -> str:
-    """A learned key in words: ``the block shaped "Visited # times"``, ``the block after "Quotes"``."""
-    kind, _, shape = key.partition(":")
-    return f'the block shaped "{shape}"' if kind == "line" else (
-        f'the block after "{shape}"' if shape else "the first block")
+    print_status(shown, f"{watchlist_path} · {archive.index_path}")
 
 
 @cli.command()
@@ -343,19 +292,6 @@ def unlearn(watchlist_path, archive_dir, only, wait):
     click.echo(f"lastseen unlearn: forgot {n} volatile part{'s' if n != 1 else ''} of {', '.join(names)}")
 
 
-def _failures(r) -> str:
-    """``2 of 3, unconfirmed`` while a failure awaits confirmation; the count once confirmed."""
-    if not r.consecutive_failures:
-        return ""
-    if r.unconfirmed:
-        return f"{r.consecutive_failures} of {r.confirm_after}, unconfirmed"
-    return str(r.consecutive_failures)
-
-
-#: ``lastseen status`` lists the recoveries of this many days (and counts older ones).
-RECOVERIES_SHOWN_DAYS = 30
-
-
 def _open_to_read(archive_dir):
     """The archive opened for a command that only reads; warnings (left ``.open`` files) go to stderr."""
     from .archive import Archive
@@ -364,10 +300,6 @@ def _open_to_read(archive_dir):
     for line in archive.warnings:
         click.echo(line, err=True)
     return archive
-
-
-def _short(t) -> str | None:
-    return t.strftime("%Y-%m-%d %H:%M") if t else None
 
 
 #: ``lastseen cron --interval``: minutes that divide an hour, then whole hours that divide a day.

@@ -97,9 +97,11 @@ class TargetStatus:
     captures: int
     confirm_after: int = 3             # failures in a row that confirm (and alert)
     unconfirmed: bool = False          # the failure awaits confirmation: due again within CONFIRM_EVERY
+    items: tuple[TargetStatus, ...] | None = None  # a listing's items (None: not a listing)
+    listed: bool | None = None         # an item: still in its listing's last items (None: not an item)
 
     def to_json(self) -> dict:
-        return {
+        doc = {
             "target": self.name, "url": self.url, "tags": list(self.tags),
             "last_capture": iso(self.last_capture), "last_status": self.last_status,
             "last_verdict": self.last_verdict, "last_reason": self.last_reason,
@@ -107,6 +109,11 @@ class TargetStatus:
             "consecutive_failures": self.consecutive_failures, "captures": self.captures,
             "confirm_after": self.confirm_after, "unconfirmed": self.unconfirmed,
         }
+        if self.listed is not None:
+            doc["listed"] = self.listed
+        if self.items is not None:
+            doc["items"] = [item.to_json() for item in self.items]
+        return doc
 
 
 def target_status(watchlist: Watchlist, records: Mapping[str, "TargetRecord"], now: datetime) -> list[TargetStatus]:
@@ -115,23 +122,26 @@ def target_status(watchlist: Watchlist, records: Mapping[str, "TargetRecord"], n
     ``records`` is what the index holds about each target by name
     (``CaptureStore.target_records()``; empty when there is no archive yet).
     """
-    out = []
-    for t in watchlist.targets:
-        rec = records.get(t.name)
-        unconfirmed = bool(rec and rec.unconfirmed)
-        due = next_due(t, watchlist, not_after(parse_iso(rec.last_run_start), now) if rec else None, unconfirmed)
-        out.append(TargetStatus(
-            name=t.name, url=t.url, tags=tuple(t.tags),
-            last_capture=parse_iso(rec.last_capture) if rec else None,
-            last_status=rec.last_status if rec else None,
-            last_verdict=rec.last_verdict if rec else None,
-            last_reason=rec.last_reason if rec else None,
-            last_good=parse_iso(rec.last_good) if rec else None,
-            next_due=due if due is not None and due > now else None,
-            consecutive_failures=rec.consecutive_failures if rec else 0,
-            captures=rec.captures if rec else 0, confirm_after=t.confirm_after, unconfirmed=unconfirmed,
-        ))
-    return out
+    return [state_of(t, watchlist, records.get(t.name), now) for t in watchlist.targets]
 
 
-__all__ = ["TargetStatus", "is_due", "jitter_offset", "next_due", "not_after", "parse_times", "target_status"]
+def state_of(target: Target, watchlist: Watchlist, rec: TargetRecord | None, now: datetime, **more) -> TargetStatus:
+    """The state of one target (a watchlist target, or a listing's item) from what the index holds of it."""
+    unconfirmed = bool(rec and rec.unconfirmed)
+    due = next_due(target, watchlist, not_after(parse_iso(rec.last_run_start), now) if rec else None, unconfirmed)
+    return TargetStatus(
+        name=target.name, url=target.url, tags=tuple(target.tags),
+        last_capture=parse_iso(rec.last_capture) if rec else None,
+        last_status=rec.last_status if rec else None,
+        last_verdict=rec.last_verdict if rec else None,
+        last_reason=rec.last_reason if rec else None,
+        last_good=parse_iso(rec.last_good) if rec else None,
+        next_due=due if due is not None and due > now else None,
+        consecutive_failures=rec.consecutive_failures if rec else 0,
+        captures=rec.captures if rec else 0, confirm_after=target.confirm_after, unconfirmed=unconfirmed, **more,
+    )
+
+
+__all__ = [
+    "TargetStatus", "is_due", "jitter_offset", "next_due", "not_after", "parse_times", "state_of", "target_status",
+]

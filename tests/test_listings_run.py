@@ -318,3 +318,60 @@ def test_hostile_item_paths_give_safe_names_and_report_files(site, tmp_path):
             (f"notices/{key}", "changed", "notices")
         ]
     assert site.hits("/n/") == 2
+
+
+def test_status_lists_each_listing_items_under_it(site, tmp_path, monkeypatch):
+    for n in (1, 2, 3):
+        site.set(f"/n/{n}", _article(f"Notice {n}", f"Notice {n}."))
+    site.set("/n/", _index(["/n/1", "/n/2", "/n/3"]))
+    site.set("/other", _article("Other", "Other page."))
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [
+            {"name": "notices", "url": site.url("/n/"), "listing": {"match": "/n/[0-9]", "item": {"every": "1d"}}},
+            {"name": "other", "url": site.url("/other")},
+        ],
+    )
+    _run(tmp_path)
+    site.set("/n/", _index(["/n/3", "/n/1"]))  # 2 leaves the listing, still answering
+    _run(tmp_path, "--force")
+
+    def status(*args):
+        ran = lastseen(
+            tmp_path,
+            "status",
+            "--watchlist",
+            str(tmp_path / "watchlist.yaml"),
+            "--archive",
+            str(tmp_path / "archive"),
+            *args,
+        )
+        assert ran.exit_code == 0, ran.stderr
+        return ran
+
+    doc = status("--json").json
+    assert [(t["target"], "items" in t) for t in doc["targets"]] == [("notices", True), ("other", False)]
+    items = doc["targets"][0]["items"]
+    assert [(i["target"], i["listed"], i["last_verdict"], i["captures"], i["url"]) for i in items] == [
+        ("notices/n-3", True, "unchanged", 2, site.url("/n/3")),
+        ("notices/n-1", True, "unchanged", 2, site.url("/n/1")),
+        ("notices/n-2", False, "delisted", 2, site.url("/n/2")),
+    ]
+    assert all(i["next_due"] is not None for i in items)  # every: 1d from the item's override
+    assert doc["targets"][0]["next_due"] is None  # the listing: on every run
+
+    only = status("--json", "--only", "notices/n-2").json
+    assert [(t["target"], [i["target"] for i in t["items"]]) for t in only["targets"]] == [("notices", ["notices/n-2"])]
+    assert only["volatile"] == []
+
+    monkeypatch.setenv("COLUMNS", "200")  # a row a line
+    lines = status().stdout.splitlines()
+    rows = [line for line in lines if "notices" in line or "other" in line]
+    assert [row.split("│")[1].strip() for row in rows] == [
+        "notices",
+        "notices/n-3",
+        "notices/n-1",
+        "notices/n-2 (delisted)",
+        "other",
+    ]
+    assert rows[3].split("│")[4].strip() == "delisted"

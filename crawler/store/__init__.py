@@ -279,18 +279,30 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
     def listing_items(self, listing: str) -> tuple[list[tuple[str, str | None]] | None, dict[str, str]]:
         """A listing's items at its last capture that found any: ``(url, key)`` in order (key None: past
         ``max_items``), None when no capture did; and every item it ever had, URL -> key, oldest first."""
+        return self.listings_items([listing]).get(listing, (None, {}))
+
+    @_translated
+    def listings_items(
+        self, listings: Iterable[str]
+    ) -> dict[str, tuple[list[tuple[str, str | None]], dict[str, str]]]:
+        """:meth:`listing_items` of each of ``listings`` that has items, in two queries whatever their number."""
+        names = list(listings)
+        if not names:
+            return {}
+        marks = ",".join("?" * len(names))
         with self._reading():
-            last = self.conn.execute(
-                "select max(c.id) from captures c where c.target = ? and exists "
-                "(select 1 from listing_items i where i.capture_id = c.id)", (listing,)).fetchone()[0]
-            if last is None:
-                return None, {}
-            items = [(u, k) for u, k in self.conn.execute(
-                "select url, key from listing_items where capture_id = ? order by seq", (last,))]
-            known = {u: k for u, k in self.conn.execute(
-                "select i.url, i.key from listing_items i join captures c on c.id = i.capture_id "
-                "where c.target = ? and i.key is not null order by i.capture_id, i.seq", (listing,))}
-            return items, known
+            out: dict[str, tuple[list[tuple[str, str | None]], dict[str, str]]] = {}
+            for target, url, key in self.conn.execute(
+                "select c.target, i.url, i.key from listing_items i join captures c on c.id = i.capture_id "
+                "join (select c2.target, max(c2.id) as id from captures c2 join listing_items i2 "
+                f"on i2.capture_id = c2.id where c2.target in ({marks}) group by c2.target) m on m.id = c.id "
+                "order by i.seq", names):
+                out.setdefault(target, ([], {}))[0].append((url, key))
+            for target, url, key in self.conn.execute(
+                "select c.target, i.url, i.key from listing_items i join captures c on c.id = i.capture_id "
+                f"where c.target in ({marks}) and i.key is not null order by i.capture_id, i.seq", names):
+                out.setdefault(target, ([], {}))[1][url] = key
+            return out
 
     # -- rebuilding the index from the WARC files (crawler.reindex) ------
     def insert_run(self, row: dict) -> None:

@@ -1,0 +1,154 @@
+"""``lastseen status``: each watchlist target's state, each listing's items under it; as a table or JSON.
+
+The index is read in a fixed number of queries whatever the number of targets and items
+(:meth:`~crawler.store.CaptureStore.target_records`, :meth:`~crawler.store.CaptureStore.listings_items`,
+the recoveries and, with ``--only``, the volatile parts learned). A listing's items are those it
+ever had (docs/listings.md): first those of its last capture, in its order, then those no longer
+listed (``listed: false``; still watched), each with its state like any target's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from .formatting import iso, one_line, parse_iso
+from .listing import child_target
+from .schedule import TargetStatus, state_of
+from .watchlist import Watchlist
+
+__all__ = ["RECOVERIES_SHOWN_DAYS", "Status", "print_status", "read_status"]
+
+#: ``lastseen status`` lists the recoveries of this many days (and counts older ones).
+RECOVERIES_SHOWN_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Status:
+    """What ``lastseen status`` shows."""
+
+    now: datetime
+    rows: list[TargetStatus]
+    recovered: list
+    recovered_older: int
+    volatile: list[dict] | None  # with --only: the volatile parts learned for the targets shown
+
+    def to_json(self) -> dict:
+        doc = {
+            "schema": 1,
+            "now": iso(self.now),
+            "targets": [r.to_json() for r in self.rows],
+            "recovered": [r.status_json() for r in self.recovered],
+            "recovered_older": self.recovered_older,
+        }
+        if self.volatile is not None:
+            doc["volatile"] = self.volatile
+        return doc
+
+
+def read_status(watchlist: Watchlist, archive, now: datetime, only: Sequence[str] = ()) -> Status:
+    """The state of the targets ``only`` names (all when empty; ``LISTING/KEY`` names one item) and their items."""
+    from .monitor import select_targets
+
+    selected = select_targets(watchlist, only) if only else list(watchlist.targets)
+    store = archive.store
+    records = store.target_records() if store is not None else {}
+    listings = [t for t in selected if t.listing is not None]
+    items = store.listings_items([t.name for t in listings]) if store is not None and listings else {}
+    rows = []
+    for t in selected:
+        row = state_of(t, watchlist, records.get(t.name), now)
+        if t.listing is not None:
+            whole = not only or any(t.matches(v) for v in only)
+            last, known = items.get(t.name, ([], {}))
+            listed = {url for url, _ in last}
+            order = [url for url, key in last if key is not None] + [url for url in known if url not in listed]
+            children = []
+            for url in dict.fromkeys(order):
+                child = child_target(t, url, known[url])
+                if whole or child.name in only:
+                    children.append(state_of(child, watchlist, records.get(child.name), now, listed=url in listed))
+            row = replace(row, items=tuple(children))
+        rows.append(row)
+    recovered, older = archive.recoveries(since=now - timedelta(days=RECOVERIES_SHOWN_DAYS))
+    volatile = None
+    if only:
+        names = [r.name for r in rows] + [i.name for r in rows for i in r.items or ()]
+        volatile = store.volatile_parts(names) if store is not None else []
+    return Status(now, rows, recovered, older, volatile)
+
+
+def _short(t) -> str | None:
+    return t.strftime("%Y-%m-%d %H:%M") if t else None
+
+
+def _failures(r: TargetStatus) -> str:
+    """``2 of 3, unconfirmed`` while a failure awaits confirmation; the count once confirmed."""
+    if not r.consecutive_failures:
+        return ""
+    if r.unconfirmed:
+        return f"{r.consecutive_failures} of {r.confirm_after}, unconfirmed"
+    return str(r.consecutive_failures)
+
+
+def _volatile_words(key: str) -> str:
+    """A learned key in words: ``the block shaped "Visited # times"``, ``the block after "Quotes"``."""
+    kind, _, shape = key.partition(":")
+    if kind == "line":
+        return f'the block shaped "{shape}"'
+    return f'the block after "{shape}"' if shape else "the first block"
+
+
+def print_status(status: Status, title: str) -> None:
+    """The table on stdout (an item indented under its listing), then volatile parts and recoveries."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    def text(value) -> Text:  # a name or verdict is shown as text, never parsed as markup
+        return Text(one_line(value))
+
+    table = Table(title=text(title), title_justify="left")
+    for col in ("target", "last capture (UTC)", "status", "last verdict", "next due (UTC)", "failures"):
+        table.add_column(col, overflow="fold")
+    for row in status.rows:
+        for r, name in [(row, one_line(row.name))] + [
+            (i, "  " + one_line(i.name) + ("" if i.listed else " (delisted)")) for i in row.items or ()
+        ]:
+            table.add_row(
+                Text(name),
+                *map(
+                    text,
+                    (
+                        _short(r.last_capture) or "never",
+                        str(r.last_status) if r.last_status else "-",
+                        (r.last_verdict or "-") + (f" ({r.last_reason})" if r.last_reason else ""),
+                        _short(r.next_due) or "next run",
+                        _failures(r),
+                    ),
+                ),
+            )
+    console = Console()
+    console.print(table)
+    for v in status.volatile or ():  # learned volatile parts: left out of the compared text
+        console.print(
+            text(
+                f"volatile in {v['target']}: {_volatile_words(v['key'])} (learned "
+                f"{_short(parse_iso(v['learned']))}, run {v['run_id']}; `lastseen unlearn --only "
+                f"{v['target']}` forgets it)"
+            ),
+            soft_wrap=True,
+        )
+    for rec in status.recovered:
+        when = _short(parse_iso(rec.at)) or "?"
+        console.print(escape(f"recovered {when} by run {rec.run or '?'}: {rec.describe()}"), soft_wrap=True)
+    if status.recovered_older:
+        older = status.recovered_older
+        console.print(
+            f"{older} older {'recovery' if older == 1 else 'recoveries'} (more than {RECOVERIES_SHOWN_DAYS} "
+            f"days ago) in the index's recoveries table",
+            soft_wrap=True,
+            markup=False,
+        )
