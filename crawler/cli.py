@@ -409,7 +409,7 @@ def reindex(archive_dir, watchlist_path, wait):
     with Interrupts() as interrupts:
         done = rebuild(Path(archive_dir), watchlist=wl, wait=wait_seconds, check=lambda: interrupts.check(
             "; reindex changed nothing: the index is as it was"))
-    counts = ", ".join(plural(n, table.rstrip("s")) for table, n in done.counts.items())
+    counts = ", ".join(plural(n, table.rstrip("s").replace("_", " ")) for table, n in done.counts.items())
     click.echo(f"lastseen reindex: rebuilt {display_path(done.index)} from {plural(done.files, 'WARC file')}: "
                f"{counts}")
     click.echo(f"  the old index is kept as {', '.join(display_path(k) for k in done.kept)}" if done.kept

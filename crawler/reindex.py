@@ -41,6 +41,7 @@ from .capture import Written, assess
 from .errors import ArchiveError
 from .fetch.model import Exchange, FetchResult
 from .formatting import iso, parse_iso, plural
+from .listingindex import item_target, rebuild_listing_items
 from .recorder import CAPTURE_FORMAT, display_path
 from .store import CaptureStore
 from .warc import RecordRef, RevisitOf
@@ -49,15 +50,15 @@ from .watchlist import Settings, Target, Watchlist
 
 __all__ = ["FILLERS", "NOT_REBUILT", "Reindexed", "reindex"]
 
-REBUILT_TABLES = ("runs", "targets", "captures", "exchanges", "texts")
+REBUILT_TABLES = ("runs", "targets", "captures", "exchanges", "texts", "listing_items")
 #: What a rebuilt index lacks, because no WARC record holds it (said by ``lastseen reindex`` and docs/archive.md).
 NOT_REBUILT = (
     "events (each capture's verdict, reason, summary and diff, so `status` shows no last verdict until the next "
     "run and earlier runs' reports cannot be made again), alert state (which alerts were delivered or are "
     "still owed), the record of earlier recoveries, the volatile parts learned (relearned from the rebuilt "
     "captures' changed blocks), how each run ended (runs are marked `rebuilt`; `finished` is its last "
-    "capture's end), its report and alert results, and how long each exchange of a capture written before "
-    "capture records took")
+    "capture's end), its report and alert results, how long each exchange of a capture written before "
+    "capture records took, and the flag `delisted` of a listing's items' captures")
 BUILDING_SUFFIX, BROKEN_SUFFIX = ".rebuilding", ".broken-"
 
 
@@ -356,10 +357,10 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
         return
     run = _run(job, run_id, info, started)
     target = _target(job, name, url or (exchanges[0][1].uri if exchanges else ""))
-    if role in ("probe", "home"):
+    if role in ("probe", "home", "sitemap"):
         target = replace(target, url=url or target.url, select="page", ignore=(), ignore_text=())
     rows, objs = [], []
-    for seq, (role, resp, req, duration) in enumerate(exchanges):
+    for seq, (ex_role, resp, req, duration) in enumerate(exchanges):  # ex_role: not the capture's role
         sha256, size = resp.payload_sha256, resp.payload_length
         if resp.refers_to is not None:
             original = _original(job, resp.refers_to.record_id)
@@ -368,7 +369,7 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
                 return
             sha256, size = original["payload_sha256"], original["payload_length"]
         rows.append({
-            "seq": seq, "role": role, "url": resp.uri, "method": req.method, "status": resp.status,
+            "seq": seq, "role": ex_role, "url": resp.uri, "method": req.method, "status": resp.status,
             "started": resp.date, "duration_ms": duration, "ip": resp.ip, "warc_file": warc_file,
             "request_offset": req.offset, "request_length": req.length, "request_record_id": req.record_id,
             "response_offset": resp.offset, "response_length": resp.length, "response_record_id": resp.record_id,
@@ -381,7 +382,7 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
         objs.append(Exchange(
             url=resp.uri, method=req.method, request_headers=req.headers, started=parse_iso(resp.date).timestamp(), duration=0.0,
             protocol=resp.protocol, status=resp.status, reason=resp.reason, response_headers=headers, body=b"",
-            ip=resp.ip, truncated=resp.truncated, role=role,
+            ip=resp.ip, truncated=resp.truncated, role=ex_role,
         ))
     result = FetchResult(target=name, url=target.url, started=parse_iso(started).timestamp(),
                          finished=parse_iso(finished or started).timestamp(),
@@ -401,7 +402,8 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
                     max_body=job.settings.max_body, max_text=job.settings.max_text, load_text=job.store.text,
                     role=role)
     listed = job.listed.get(name)
-    job.store.put_target({"name": name, "url": target.url, "tags": json.dumps(list(listed.tags if listed else ())),
+    job.store.put_target({"name": name, "url": (listed or target).url,
+                          "tags": json.dumps(list(listed.tags if listed else ())),
                           "first_seen": run["started"], "updated": run["started"]})
     job.store.insert_capture_rows(judged.capture, judged.exchanges, judged.text_row)
     run["targets_due"] += role == "page"
@@ -429,6 +431,8 @@ def _run(job: _Rebuild, run_id: str, info: dict, started: str) -> dict:
 def _target(job: _Rebuild, name: str, url: str) -> Target:
     """The target as the watchlist has it now (its select/ignore), with the URL it had in this capture."""
     listed = job.listed.get(name)
+    if listed is None and (item := item_target(job.listed, name, url)) is not None:
+        listed = job.listed[name] = item  # a listing's item: its listing's keys, as the run had them
     if listed is None:
         if job.watchlist is not None:
             job.unlisted.add(name)
@@ -448,7 +452,7 @@ def _original(job: _Rebuild, record_id: str) -> dict | None:
 
 
 #: What fills a new index, in order: one function per source of the archive, each given the rebuild.
-FILLERS: tuple[Callable[[_Rebuild], None], ...] = (index_warc_files,)
+FILLERS: tuple[Callable[[_Rebuild], None], ...] = (index_warc_files, rebuild_listing_items)
 
 
 # -- swapping the new index in ---------------------------------------------------------------------

@@ -3,6 +3,7 @@ appear, leave the index while still answering, leave it and are deleted, or fall
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
@@ -375,3 +376,93 @@ def test_status_lists_each_listing_items_under_it(site, tmp_path, monkeypatch):
         "other",
     ]
     assert rows[3].split("│")[4].strip() == "delisted"
+
+
+def _table(db, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return sorted(conn.execute(sql).fetchall())
+
+
+def test_reindex_rebuilds_the_listing_items_from_the_archived_captures(site, tmp_path):
+    import gzip
+
+    for n in range(1, 5):
+        site.set(f"/press/{n}", _article(f"Release {n}", f"Release number {n} on cameras."))
+    site.set("/press/", _index(["/press/1", "/press/2", "/press/3", "/press/4"]))
+    site.set("/sm/a", _article("A", "Tender A."))
+    site.set("/sm/b", _article("B", "Tender B."))
+
+    def sitemaps(names):
+        data = gzip.compress(_urlset([site.url(f"/sm/{n}") for n in names]), mtime=0)
+        site.set("/sm-1.xml.gz", data, content_type="application/x-gzip")
+
+    sitemaps(["a", "b"])
+    site.set(
+        "/sitemap.xml",
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{site.url('/sm-1.xml.gz')}</loc></sitemap></sitemapindex>",
+        content_type="application/xml",
+    )
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [
+            {
+                "name": "press",
+                "url": site.url("/press/"),
+                "tags": ["gov"],
+                "listing": {"match": "/press/[0-9]", "max_items": 3},
+            },
+            {
+                "name": "tenders",
+                "url": site.url("/sitemap.xml"),
+                "listing": {"sitemap": True, "item": {"select": "h1"}},
+            },
+        ],
+    )
+    _run(tmp_path)
+    site.set("/press/", _index(["/press/1", "/press/3", "/press/4"]))  # 2 leaves the listing
+    sitemaps(["a"])  # b leaves the sitemap
+    second = _run(tmp_path, "--force")
+    assert {e["target"]: e["verdict"] for e in second.json["events"] if e["verdict"] == "delisted"} == {
+        "press/press-2": "delisted",
+        "tenders/sm-b": "delisted",
+    }
+
+    db = tmp_path / "archive" / "lastseen.db"
+    items_sql = (
+        "select c.target, c.started, c.role, i.seq, i.url, i.key, i.capped from listing_items i "
+        "join captures c on c.id = i.capture_id"
+    )
+    captures_sql = "select target, started, role, good, flags, text_sha256 from captures"
+    before = (_table(db, items_sql), _table(db, captures_sql), _table(db, "select * from targets"))
+    assert len(before[0]) == 4 + 3 + 2 + 1  # press: 3 + 1 capped, then 3; tenders: 2, then 1
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / "archive" / f"lastseen.db{suffix}").unlink(missing_ok=True)
+    ran = lastseen(
+        tmp_path, "reindex", "--archive", str(tmp_path / "archive"), "--watchlist", str(tmp_path / "watchlist.yaml")
+    )
+    assert ran.exit_code == 0, ran.stderr
+    assert "10 listing items" in ran.stdout and "not in" not in ran.stdout  # items are no unknown targets
+    after = (_table(db, items_sql), _table(db, captures_sql), _table(db, "select * from targets"))
+    assert after[0] == before[0]  # the same items, keys and order, with the same captures
+    # the same captures, flags (`listing-capped` too) but `delisted`, which no record holds (reindex says so)
+    assert [(t, s, r, g, set(json.loads(f or "[]")), x) for t, s, r, g, f, x in after[1]] == [
+        (t, s, r, g, set(json.loads(f or "[]")) - {"delisted"}, x) for t, s, r, g, f, x in before[1]
+    ]
+    assert any("listing-capped" in (f or "") for *_, f, _ in after[1])
+    assert "the flag `delisted`" in ran.stdout
+    assert after[2] == before[2]
+
+    # The next run continues: nothing new, the delisted items watched on, flagged, not alerted again.
+    third = _run(tmp_path, "--force")
+    seen = {e["target"]: (e["verdict"], e["alert"], "delisted" in e["flags"]) for e in third.json["events"]}
+    assert seen == {
+        "press": ("unchanged", False, False),
+        "press/press-1": ("unchanged", False, False),
+        "press/press-3": ("unchanged", False, False),
+        "press/press-4": ("unchanged", False, False),
+        "press/press-2": ("unchanged", False, True),
+        "tenders": ("unchanged", False, False),
+        "tenders/sm-a": ("unchanged", False, False),
+        "tenders/sm-b": ("unchanged", False, True),
+    }

@@ -305,6 +305,22 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
             return out
 
     # -- rebuilding the index from the WARC files (crawler.reindex) ------
+    def captures_of(self, target: str) -> list[dict]:
+        """Every ``captures`` row of ``target``, in the order they were inserted."""
+        cur = self.conn.execute("select * from captures where target = ? order by id", (target,))
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    def put_listing_items(self, capture_id: int, items: list[tuple[str, str | None]], *, flag: str | None) -> None:
+        """Store a listing capture's items (``(url, key)``, key None past ``max_items``), adding ``flag`` to its
+        flags; call inside a transaction."""
+        self.conn.executemany("insert into listing_items (capture_id, seq, url, key, capped) values (?, ?, ?, ?, ?)",
+                              [(capture_id, seq, url, key, int(key is None)) for seq, (url, key) in enumerate(items)])
+        if flag is not None:
+            (flags,) = self.conn.execute("select flags from captures where id = ?", (capture_id,)).fetchone()
+            merged = [*(json.loads(flags) if flags else []), flag]
+            self.conn.execute("update captures set flags = ? where id = ?", (json.dumps(merged), capture_id))
+
     def insert_run(self, row: dict) -> None:
         """Insert a ``runs`` row; call inside a transaction."""
         _insert(self.conn, "runs", row)
