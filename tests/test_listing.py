@@ -20,6 +20,8 @@ from crawler.listing import (
 )
 from crawler.watchlist import parse_watchlist
 
+from .test_watchlist import problems as problems_of
+
 INDEX = b"""<html><head><title>Press releases</title></head><body>
 <nav><a href="/">Home</a> <a href="/about">About</a></nav>
 <main><ul class="releases">
@@ -182,3 +184,46 @@ targets:
     )
     child = child_target(tuned, "https://ministry.test/notices/7", "notices-7")
     assert (child.select, child.ignore, child.every, child.fetch) == ("article", (".share",), 86400.0, "http")
+
+
+def test_browser_keys_of_a_listing_whose_items_are_loaded_in_a_browser_are_checked_and_go_to_its_items():
+    (listing,) = parse_watchlist("""\
+targets:
+  - name: cases
+    url: https://vendor.test/cases/
+    wait_for: "#case"
+    settle: networkidle
+    viewport: 1280x800
+    listing:
+      item: {fetch: browser}
+""").targets
+    assert listing.fetch == "http" and listing.mode_options() == {}  # the index page: plain HTTP
+    child = child_target(listing, "https://vendor.test/cases/1", "cases-1")
+    assert child.fetch == "browser"
+    assert child.mode_options() == {
+        "wait_for": "#case",
+        "settle": "networkidle",
+        "scroll": False,
+        "viewport": [1280, 800],
+    }
+    problems = problems_of("""\
+targets:
+  - name: cases
+    url: https://vendor.test/cases/
+    settle: soon
+    listing:
+      item: {fetch: browser}
+  - name: plain
+    url: https://vendor.test/plain/
+    wait_for: "#case"
+    listing: true
+""")
+    assert problems[0][:2] == (4, "cases") and problems[0][2].startswith("settle: must be load, networkidle")
+    assert problems[1] == (
+        9,
+        "plain",
+        (
+            "wait_for: applies to targets fetched with `fetch: browser` only, and this one is fetched with `http`; "
+            "add `fetch: browser` (or `item: {fetch: browser}` for its items) or remove 'wait_for'"
+        ),
+    )

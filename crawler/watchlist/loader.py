@@ -418,11 +418,14 @@ class Reader:
         for joined in ("ignore_text", "keywords"):  # the settings' list, then the target's own
             own = tuple(values.get(joined) or ())
             values[joined] = tuple(settings.__dict__[joined]) + tuple(v for v in own if v not in settings.__dict__[joined])
-        for spec in TARGET_FIELDS:
-            if spec.mode not in (None, values["fetch"]) and values.get(spec.name) is not None:
+        listing = values.get("listing")
+        item_fetch = listing.item.fetch if listing is not None and listing.item is not None else None
+        for spec in TARGET_FIELDS:  # a listing's browser keys may be for its items (`item: {fetch: browser}`)
+            if spec.mode not in (None, values["fetch"], item_fetch) and values.get(spec.name) is not None:
+                also = f" (or `item: {{fetch: {spec.mode}}}` for its items)" if listing is not None else ""
                 self.report(_line(entries[spec.name][0]), name,
                             f"{spec.name}: applies to targets fetched with `fetch: {spec.mode}` only, and this "
-                            f"one is fetched with `{values['fetch']}`; add `fetch: {spec.mode}` or remove "
+                            f"one is fetched with `{values['fetch']}`; add `fetch: {spec.mode}`{also} or remove "
                             f"'{spec.name}'")
         if len(self.problems) > before:
             return None
