@@ -11,6 +11,7 @@ Tables (plural snake_case, Datasette-friendly, JSON in TEXT columns)::
     texts      extracted text, content-addressed by SHA-256 (identical pages share a row)
     events     the verdict of each capture against the target's last good capture
     recoveries what a run's start did to files an earlier run left (cut a torn WARC file...)
+    listing_items  the items each listing capture found, in the listing's order (:mod:`.listings`)
 
 Write order is the caller's contract: WARC records are fsynced before the rows
 pointing at them are committed (see :mod:`crawler.monitor`).
@@ -36,6 +37,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import ArchiveError
+from .listings import ListingQueries
 from .payloads import PayloadQueries
 from .records import (
     FAILING_VERDICTS,
@@ -87,7 +89,7 @@ def _translated(method):
     return wrapper
 
 
-class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
+class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQueries):
     """The SQLite index of an archive."""
 
     def __init__(self, path: Path):
@@ -265,8 +267,7 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
         for ex in exchanges:
             ex["capture_id"] = cid
             _insert(self.conn, "exchanges", ex)
-        self.conn.executemany("insert into listing_items (capture_id, seq, url, key, capped) values (?, ?, ?, ?, ?)",
-                              [(cid, seq, url, key, int(key is None)) for seq, (url, key) in enumerate(items or ())])
+        self._insert_listing_items(cid, items or ())
         return cid
 
     def fill_extraction(self, capture_id: int, link_texts: str, description: str | None) -> None:
@@ -275,51 +276,12 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries):
         self.conn.execute("update captures set link_texts = ?, description = ? where id = ? and link_texts is null",
                           (link_texts, description, capture_id))
 
-    @_translated
-    def listing_items(self, listing: str) -> tuple[list[tuple[str, str | None]] | None, dict[str, str]]:
-        """A listing's items at its last capture that found any: ``(url, key)`` in order (key None: past
-        ``max_items``), None when no capture did; and every item it ever had, URL -> key, oldest first."""
-        return self.listings_items([listing]).get(listing, (None, {}))
-
-    @_translated
-    def listings_items(
-        self, listings: Iterable[str]
-    ) -> dict[str, tuple[list[tuple[str, str | None]], dict[str, str]]]:
-        """:meth:`listing_items` of each of ``listings`` that has items, in two queries whatever their number."""
-        names = list(listings)
-        if not names:
-            return {}
-        marks = ",".join("?" * len(names))
-        with self._reading():
-            out: dict[str, tuple[list[tuple[str, str | None]], dict[str, str]]] = {}
-            for target, url, key in self.conn.execute(
-                "select c.target, i.url, i.key from listing_items i join captures c on c.id = i.capture_id "
-                "join (select c2.target, max(c2.id) as id from captures c2 join listing_items i2 "
-                f"on i2.capture_id = c2.id where c2.target in ({marks}) group by c2.target) m on m.id = c.id "
-                "order by i.seq", names):
-                out.setdefault(target, ([], {}))[0].append((url, key))
-            for target, url, key in self.conn.execute(
-                "select c.target, i.url, i.key from listing_items i join captures c on c.id = i.capture_id "
-                f"where c.target in ({marks}) and i.key is not null order by i.capture_id, i.seq", names):
-                out.setdefault(target, ([], {}))[1][url] = key
-            return out
-
     # -- rebuilding the index from the WARC files (crawler.reindex) ------
     def captures_of(self, target: str) -> list[dict]:
         """Every ``captures`` row of ``target``, in the order they were inserted."""
         cur = self.conn.execute("select * from captures where target = ? order by id", (target,))
         names = [c[0] for c in cur.description]
         return [dict(zip(names, row)) for row in cur]
-
-    def put_listing_items(self, capture_id: int, items: list[tuple[str, str | None]], *, flag: str | None) -> None:
-        """Store a listing capture's items (``(url, key)``, key None past ``max_items``), adding ``flag`` to its
-        flags; call inside a transaction."""
-        self.conn.executemany("insert into listing_items (capture_id, seq, url, key, capped) values (?, ?, ?, ?, ?)",
-                              [(capture_id, seq, url, key, int(key is None)) for seq, (url, key) in enumerate(items)])
-        if flag is not None:
-            (flags,) = self.conn.execute("select flags from captures where id = ?", (capture_id,)).fetchone()
-            merged = [*(json.loads(flags) if flags else []), flag]
-            self.conn.execute("update captures set flags = ? where id = ?", (json.dumps(merged), capture_id))
 
     def insert_run(self, row: dict) -> None:
         """Insert a ``runs`` row; call inside a transaction."""
