@@ -357,6 +357,30 @@ def test_a_vanished_page_says_what_it_was_and_a_moved_one_compares_old_and_new(
     ]
 
 
+def test_a_delisted_item_s_page_compares_title_description_and_links(tmp_path):
+    # A listing's item that left its listing is diffed against its last good capture (#12): its page
+    # says what else changed on it, as a changed page's does.
+    seen = _written(
+        tmp_path,
+        "delisted",
+        PageFacts(
+            ["https://vendor.example/tender.pdf"],
+            "Tender 17/2024",
+            "Open until 1 June",
+            {"https://vendor.example/tender.pdf": "Tender documents"},
+        ),
+        PageFacts([], "Tender 17/2024 (withdrawn)", "Open until 1 June"),
+    )
+    assert seen["statements"] == [
+        "Title changed: “Tender 17/2024” → “Tender 17/2024 (withdrawn)”",
+        "Description unchanged: “Open until 1 June”",
+    ]
+    assert seen["removed"] == [
+        ("Tender documents", "https://vendor.example/tender.pdf", None)
+    ]
+    assert seen["added"] == [] and seen["summary"].startswith("1 removed, 0 added")
+
+
 @pytest.mark.parametrize(
     "url, shown",
     [

@@ -32,8 +32,9 @@ __all__ = ["MAX_SHOWN", "PAGE_VERDICTS", "PageFacts", "display_url", "page_chang
 MAX_SHOWN = 200
 
 #: Verdicts whose change page compares links, title and description (``vanished``: the title and
-#: description the page had, and the title of what the address answers now).
-PAGE_VERDICTS = frozenset({"changed", "restored", "moved", "vanished"})
+#: description the page had, and the title of what the address answers now; ``delisted``: a
+#: listing's item that left its listing, compared with its last good capture).
+PAGE_VERDICTS = frozenset({"changed", "restored", "moved", "vanished", "delisted"})
 
 
 @dataclass(frozen=True)
