@@ -45,7 +45,9 @@ def test_ignore_text_keywords_and_alert_when(tmp_path, site):
     assert (kw["verdict"], kw["alert"]) == ("changed", True) and "below-threshold" not in kw["flags"]
     assert kw["significance"]["parts"]["keywords_appeared"] == ["Huawei"]
     assert "keyword \u201cHuawei\u201d appeared" in kw["summary"]
-    detail = next((tmp_path / "reports").glob("*/keyword.html")).read_text()
+    # the change's page (the first run's report has the first capture's page, under the same name)
+    [detail] = [text for p in (tmp_path / "reports").glob("*/keyword.html")
+                if 'class="badge v-changed"' in (text := p.read_text())]
     assert '<mark class="kw">HUAWEI</mark>' in detail  # highlighted in the report
     assert "<h2>Significance</h2>" in detail and "Score <strong>1.00</strong>" in detail
     # the evidence box says how to check the capture with standard tools: the command gives the bytes served
