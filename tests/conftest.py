@@ -49,3 +49,16 @@ def alert_sink():
     """A local ``json://`` alert endpoint (:class:`tests.sinks.AlertSink`), closed after the test."""
     with AlertSink() as sink:
         yield sink
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    """The Chromium the browser tests launch; never skips: fails saying how to install one."""
+    from crawler.errors import BrowserNotFoundError
+    from crawler.fetch.browser import find_chromium
+
+    try:
+        return find_chromium()
+    except BrowserNotFoundError as exc:
+        message = str(exc)
+    pytest.fail(message, pytrace=False)

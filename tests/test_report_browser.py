@@ -12,8 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from crawler.diff import diff_texts
-from crawler.errors import BrowserNotFoundError
-from crawler.fetch.browser import CHROMIUM_ARGS, find_chromium
+from crawler.fetch.browser import CHROMIUM_ARGS
 from crawler.report import CaptureView, ReportEvent, write_report
 
 from .factories import make_diff
@@ -40,15 +39,6 @@ def _capture(id, at, title):
                        warc_file=f"<script>{PWN}</script>.warc.gz", warc_offset=0,
                        warc_record_id=f"<urn:uuid:{id}>", record_type="response",
                        payload_sha256="0" * 64, title=title, error=None)
-
-
-@pytest.fixture(scope="module")
-def chromium_path():
-    try:
-        return find_chromium()
-    except BrowserNotFoundError as exc:
-        message = str(exc)
-    pytest.fail(message, pytrace=False)  # never skip: say how to install one
 
 
 @pytest.fixture(scope="module")

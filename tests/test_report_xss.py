@@ -25,8 +25,7 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 import pytest
 
-from crawler.errors import BrowserNotFoundError
-from crawler.fetch.browser import CHROMIUM_ARGS, find_chromium
+from crawler.fetch.browser import CHROMIUM_ARGS
 from crawler.formatting import BIDI_CONTROLS
 from crawler.watchlist import canonical_url
 
@@ -51,15 +50,6 @@ CLICKABLE = "a, area, button, input[type=submit], input[type=image], summary"
 
 
 # -- fixtures -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def chromium_path():
-    try:
-        return find_chromium()
-    except BrowserNotFoundError as exc:
-        message = str(exc)
-    pytest.fail(message, pytrace=False)  # never skip: say how to install one
 
 
 @pytest.fixture(scope="module")
