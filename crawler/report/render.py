@@ -4,10 +4,12 @@
 order, with counts per verdict; in a large run the quiet targets on list pages
 of their own: :mod:`.index`) and one evidence page per event worth reading
 (verdict changed, vanished or restored, or any event that carries a diff):
-both captures side by side with their WARC coordinates, their screenshots
-(browser captures: PNG files written to ``screenshots/`` beside the pages, shown
-as thumbnails that link to the full image), then the inline diff, or, for a
-page that vanished, what it said and looked like. A first capture (``new``) gets
+first the changes (inline, side by side and changes only: :mod:`.sidebyside`),
+or, for a page that vanished, what it said; its title, description and links
+compared (:mod:`.links`); its screenshots (browser captures: PNG files written to
+``screenshots/`` beside the pages, shown as thumbnails that link to the full
+image); then the proof, both captures side by side with their WARC coordinates
+(:mod:`.evidence`), and the significance and signals. A first capture (``new``) gets
 a capture page: its evidence box and its text as captured, the proof of what the
 page said from the first day.
 
