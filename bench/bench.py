@@ -528,6 +528,7 @@ def write_watchlist(path: Path, urls: list[str], per_host: int) -> None:
         f"  per_host_concurrency: {per_host}",
         "  per_host_delay: 0s",
         "  retries: 0",
+        "  watch_robots: false",
         "targets:",
     ]
     for i, url in enumerate(urls):
@@ -548,7 +549,7 @@ class Lastseen:
         write_watchlist(self.watchlist, urls, per_host)
 
     def settings(self) -> str:
-        return f"concurrency 64, per_host_concurrency {self.per_host}, per_host_delay 0s, retries 0"
+        return f"concurrency 64, per_host_concurrency {self.per_host}, per_host_delay 0s, retries 0, watch_robots off"
 
     def args(self) -> list[str]:
         return ["run", "--watchlist", str(self.watchlist), "--archive", str(self.work / "archive"),
@@ -813,7 +814,7 @@ def worst(work: Path) -> list[dict]:
     sizes = {k: len(v) for k, v in pages["current"].items()}
     print(f"\n== worst: peak RSS on two hostile pages ({', '.join(f'{k} {v / 2**20:.1f} MB' for k, v in sizes.items())});"
           f" settings: shipped defaults (per_host_concurrency 1, per_host_delay 1s, max_text 2MB, "
-          f"max_report_page 5MB) but max_body 100MB; cycle 1 then an edited cycle 2", flush=True)
+          f"max_report_page 5MB) but max_body 100MB, watch_robots off; cycle 1 then an edited cycle 2", flush=True)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -838,7 +839,7 @@ def worst(work: Path) -> list[dict]:
     try:
         work.mkdir(parents=True, exist_ok=True)
         wl = work / "watchlist.yaml"
-        wl.write_text("settings:\n  max_body: 100MB\ntargets:\n" + "".join(
+        wl.write_text("settings:\n  max_body: 100MB\n  watch_robots: false\ntargets:\n" + "".join(
             f"  - name: {p.strip('/')}\n    url: http://127.0.0.1:{server.server_address[1]}{p}\n" for p in sizes))
         for cycle, expect in ((1, "new"), (2, "changed")):
             if cycle == 2:
@@ -955,7 +956,7 @@ def browser(work: Path) -> list[dict]:
             for i in range(BROWSER_PAGES)]
     default = len(os.sched_getaffinity(0))
     print(f"\n== browser: {BROWSER_PAGES} JavaScript pages over {len(BROWSER_HOSTS)} hosts, 4 sub-resources each; "
-          f"settings: fetch: browser, per_host_delay: 0s, per_host_concurrency 1 (default), browser_pages 1, 2, 4 "
+          f"settings: fetch: browser, per_host_delay: 0s, watch_robots off, per_host_concurrency 1 (default), browser_pages 1, 2, 4 "
           f"(default here {default}); cycle 1 then an unchanged cycle 2", flush=True)
     rows = []
     try:
@@ -963,7 +964,7 @@ def browser(work: Path) -> list[dict]:
             run_dir = work / f"browser-{in_flight}"
             run_dir.mkdir(parents=True, exist_ok=True)
             wl = run_dir / "watchlist.yaml"
-            wl.write_text(f"settings:\n  per_host_delay: 0s\n  browser_pages: {in_flight}\n  fetch: browser\n"
+            wl.write_text(f"settings:\n  per_host_delay: 0s\n  browser_pages: {in_flight}\n  fetch: browser\n  watch_robots: false\n"
                           "targets:\n" + "".join(f"  - name: c{i:02d}\n    url: {u}\n" for i, u in enumerate(urls)))
             args = ["run", "--watchlist", str(wl), "--archive", str(run_dir / "archive"), "--reports",
                     str(run_dir / "reports"), "--force", "--json"]

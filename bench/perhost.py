@@ -314,7 +314,7 @@ class LastseenAt(bench.Lastseen):
     def settings(self) -> str:
         return (
             f"concurrency {CONCURRENCY}, per_host_concurrency {self.per_host}, per_host_delay 0s "
-            "(shipped default 1s), retries 0"
+            "(shipped default 1s), retries 0, watch_robots off"
         )
 
 

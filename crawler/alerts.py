@@ -65,20 +65,23 @@ class AlertItem:
 def compose_message(
     items: Sequence[AlertItem], *, run_id: str, report_path: str | None,
     carried: Sequence[tuple[str, AlertItem]] = (),
+    robots: Sequence[tuple[str, dict]] = (),
 ) -> tuple[str, str]:
     """Build ``(title, body)`` for a run's alerts.
 
     The body has one line per item, ``target — verdict (reason): summary — url``
-    (``(reason)`` and ``: summary`` left out when empty), then the report path.
+    (``(reason)`` and ``: summary`` left out when empty), one line per host in ``robots`` (origin, the
+    archive crawlers' rules its robots.txt added: settings.watch_robots), then the report path.
     Every field is flattened to a single line, so captured text cannot forge
     extra lines in the message, and its control and bidi characters are written
     as visible ``\\uXXXX`` (:func:`crawler.formatting.one_line`), so it cannot act on
     the terminal or mail reader that shows the message, nor reorder its text.
     """
-    count = len(items) + len(carried)
+    count = len(items) + len(carried) + len(robots)
     noun = "alert" if count == 1 else "alerts"
     title = f"lastseen: {count} {noun} in run {_one_line(run_id)}"
     lines = [_item_line(item) for item in items]
+    lines.extend(_robots_line(origin, change) for origin, change in robots)
     if carried:
         if lines:
             lines.append("")
@@ -90,6 +93,16 @@ def compose_message(
     return title, "\n".join(lines)
 
 
+def _robots_line(origin: str, change: dict) -> str:
+    """One host whose robots.txt newly shuts archive crawlers out of watched paths (settings.watch_robots)."""
+    line = f"{_one_line(origin)}/robots.txt now shuts archive crawlers out of watched paths"
+    if change.get("added"):
+        line += ": added " + "; ".join(_one_line(r) for r in change["added"])
+    if change.get("removed"):
+        line += " (removed " + "; ".join(_one_line(r) for r in change["removed"]) + ")"
+    return line
+
+
 def _item_line(item: AlertItem) -> str:
     line = f"{_one_line(item.target)} — {_one_line(item.verdict)}"
     if item.reason:
@@ -97,6 +110,11 @@ def _item_line(item: AlertItem) -> str:
     if item.summary:
         line += f": {_one_line(item.summary)}"
     return line + f" — {_one_line(item.url)}"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def report_reference(index: Path, reports_dir: Path, report_url: str | None = None) -> str:
@@ -139,7 +157,11 @@ def deliver_run_alerts(sinks: Sequence[str], result, store, *, report: str | Non
          "summary": o["summary"] or "", "url": o["url"]}
         for o in owed
     ]
-    if not items and not owed:
+    robots: dict[str, dict] = {}
+    for e in result.events:
+        if e.robots_changed:
+            robots.setdefault(_origin(e.url), e.robots_changed)
+    if not items and not owed and not robots:
         return []
     results: list[AlertResult] = []
     if sinks:
@@ -149,7 +171,7 @@ def deliver_run_alerts(sinks: Sequence[str], result, store, *, report: str | Non
             for c in result.carried
         ]
         title, body = compose_message(items, run_id=result.run_id, report_path=report or result.report,
-                                      carried=carried)
+                                      carried=carried, robots=list(robots.items()))
         results = send_alerts(list(sinks), title, body)
         if not any(r.ok for r in results):
             return results  # still owed: the next run tries again

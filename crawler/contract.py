@@ -85,6 +85,7 @@ class Event:
     evidence: dict | None = None             # the signals the verdict was decided on (docs/verdicts.md)
     significance: dict | None = None         # changed only: {"score": 0–1, "parts": {...}}
     parent: str | None = None                # a listing's item: the listing's name
+    robots_changed: dict | None = None       # its host's robots.txt newly shuts archive crawlers out: the rules
 
     def to_json(self) -> dict:
         out = {
@@ -93,7 +94,7 @@ class Event:
             "alert": self.alert, "summary": self.summary, "diff": self.diff,
             "capture_id": self.capture_id, "warc": self.warc, "flags": self.flags, "fetch": self.fetch,
             "confirmed": self.confirmed, "evidence": self.evidence or None, "significance": self.significance,
-            "parent": self.parent,
+            "parent": self.parent, "robots_changed": self.robots_changed,
         }
         if self.fetch == "browser":
             out["screenshot"] = self.screenshot
@@ -202,12 +203,22 @@ def run_json_schema() -> dict:
                     "type": "object",
                     "required": ["target", "url", "final_url", "status", "status_chain", "verdict", "reason",
                                  "alert", "summary", "diff", "capture_id", "warc", "flags", "fetch", "confirmed",
-                                 "evidence", "significance", "parent"],
+                                 "evidence", "significance", "parent", "robots_changed"],
                     "properties": {
                         "target": {"type": "string"},
                         "parent": {"type": ["string", "null"],
                                    "description": "a listing's item: the listing's name (the item's `target` is "
                                                   "`<listing>/<item key>`); null on other events"},
+                        "robots_changed": {
+                            "type": ["object", "null"],
+                            "description": "the target's host's robots.txt, fetched in this run, added a rule "
+                                           "that shuts archive crawlers (ia_archiver, archive.org_bot, *) out of "
+                                           "a path of one of its targets: the archive crawlers' rules added and "
+                                           "removed since the host's last robots.txt; null on other events",
+                            "required": ["added", "removed"],
+                            "properties": {"added": {"type": "array", "items": {"type": "string"}},
+                                           "removed": {"type": "array", "items": {"type": "string"}}},
+                        },
                         "url": {"type": "string", "pattern": "^https?://"},
                         "final_url": {"type": ["string", "null"]},
                         "status": {"type": ["integer", "null"]},

@@ -17,6 +17,12 @@ a verdict needs it, all within the same run:
   The re-fetch's event is the target's (its ``capture_id``), the first fetch's
   capture is kept without an event, and ``evidence.first_capture`` names it.
 
+- **robots.txt** (``settings.watch_robots``): each host with a due target has its
+  robots.txt fetched once per run (role ``robots``, :meth:`RunJudge.watch`). It is
+  compared, when the run's fetches are done (:meth:`RunJudge.close_robots`), with the
+  host's last one (:mod:`crawler.robotswatch`), against the paths of every target of that
+  host fetched in the run; its capture keeps the comparison (``robots_changed``).
+
 Every fetch is archived (request and response records, a capture record with
 its role) and indexed as a capture with its role; only the target's own
 final fetch has an event, so ``events`` keeps one per due target.
@@ -25,6 +31,7 @@ final fetch has an event, so ``events`` keeps one per due target.
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -32,14 +39,19 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .capture import Observed, conclude
 from .classify import HostEvidence, HostPage, Verdict, classify
+from .codings import decode_content
 from .contract import Event
+from .errors import ExtractError
 from .fetch import FetchJob
 from .fetch.model import FetchResult
 from .reading import whole_text
 from .recorder import Recorder
+from .robotswatch import compare_robots, robots_text
 from .store import History
+from .warc import sha1_digest
+from .watchlist import Target
 
-__all__ = ["HOST_ROLES", "RunJudge", "host_key", "probe_url"]
+__all__ = ["HOST_ROLES", "RunJudge", "host_key", "origin_of", "probe_url"]
 
 #: Roles of fetches made to judge a host's pages, and the host page each stands for.
 HOST_ROLES = {"probe": "error_page", "home": "home_page"}
@@ -50,6 +62,12 @@ def host_key(url: str, fetch: str) -> tuple[str, str]:
     host pages are loaded in the browser too, so their text compares with what the browser saw)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.lower()}", fetch
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of ``url``: one robots.txt per origin (RFC 9309 §2.3)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def probe_url(url: str, token: str) -> str:
@@ -67,11 +85,17 @@ class _Host:
     waiting: list[tuple[Observed, tuple[Observed, Verdict] | None]]
 
 
+@dataclasses.dataclass
+class _Robots:
+    urls: list[str]                          # the URLs of the host's targets fetched in this run
+    seen: Observed | None = None             # its robots.txt, once arrived (rows queued at the run's end)
+
+
 class RunJudge:
     """Judges one run's fetch results, submitting the re-fetches and probes its verdicts need."""
 
     def __init__(self, recorder: Recorder, jobs: dict[str, FetchJob], submit: Callable[[FetchJob], None], *,
-                 token: Callable[[], str] = lambda: secrets.token_hex(6)):
+                 token: Callable[[], str] = lambda: secrets.token_hex(6), watch_robots: bool = False):
         self.recorder = recorder
         self.jobs = dict(jobs)          # job id -> job, the run's and the follow-ups'
         self.page_jobs = {j.target: j for j in jobs.values() if j.role == "page"}
@@ -79,6 +103,44 @@ class RunJudge:
         self.token = token
         self.hosts: dict[tuple[str, str], _Host] = {}
         self.firsts: dict[str, tuple[Observed, Verdict]] = {}   # target -> its first fetch, awaiting re-fetch
+        self.watch_robots = watch_robots
+        self.robots: dict[str, _Robots] = {}   # origin -> its robots.txt in this run
+
+    def watch(self, target: Target) -> None:
+        """With ``watch_robots``, fetch the robots.txt of ``target``'s host (once per run) and watch its path."""
+        if not self.watch_robots or urlsplit(target.url).scheme not in ("http", "https"):
+            return
+        origin = origin_of(target.url)
+        robots = self.robots.get(origin)
+        if robots is None:
+            robots = self.robots[origin] = _Robots([])
+            self._submit(FetchJob(id=f"robots:{origin}", target=target.name, url=f"{origin}/robots.txt",
+                                  fetch="http", role="robots"))
+        robots.urls.append(target.url)
+
+    def close_robots(self) -> dict[str, dict]:
+        """Compare each robots.txt fetched with its host's last one and queue its rows; the changes that
+        newly shut archive crawlers out of a watched path, by origin (``{"added": [...], "removed": [...]}``)."""
+        alerts: dict[str, dict] = {}
+        for origin, robots in self.robots.items():
+            seen = robots.seen
+            if seen is None:
+                continue
+            final = seen.result.final
+            new = None
+            if final is not None and not final.truncated:
+                new = robots_text(final.status, self._decoded(final.body, final.header("Content-Encoding")))
+            old = None
+            last = self.recorder.store.last_robots(seen.result.url, before_run=self.recorder.run_id)
+            if last is not None:
+                stored = self.recorder.stored_body(last) if 200 <= last.status < 300 else (b"", None, None)
+                old = robots_text(last.status, self._decoded(stored[0], stored[2])) if stored is not None else None
+            change = compare_robots(old, new, robots.urls)
+            seen.capture["robots_changed"] = json.dumps(change) if change else None
+            self.recorder.queue_rows(seen.capture, seen.exchanges, seen.text_row)
+            if change and change["alert"]:
+                alerts[origin] = {"added": change["added"], "removed": change["removed"]}
+        return alerts
 
     def take(self, result: FetchResult) -> list[Event]:
         """Record and judge ``result``; the events that are final now (none while a follow-up is awaited)."""
@@ -89,6 +151,8 @@ class RunJudge:
                 exchange.role = job.role
         if job.role in HOST_ROLES:
             return self._host_page(job, result)
+        if job.role == "robots":
+            return self._robots(job, result)
         first = self.firsts.pop(result.target, None) if job.role == "refetch" else None
         seen = self.recorder.observe(result, job.role, history=first[0].history if first else None)
         return self._judge(seen, first)
@@ -158,6 +222,25 @@ class RunJudge:
         for seen_page, first in waiting:
             events += self._judge(seen_page, first)
         return events
+
+    def _decoded(self, body: bytes | None, coding: str | None) -> bytes | None:
+        try:
+            return decode_content(body or b"", coding, max_size=self.recorder.max_body)[0]
+        except ExtractError:
+            return None
+
+    def _robots(self, job: FetchJob, result: FetchResult) -> list[Event]:
+        """A robots.txt arrived: archive it now; it is compared (and indexed) at the run's end."""
+        target = dataclasses.replace(self.recorder.targets[result.target], url=result.url, select="page", ignore=(),
+                                     ignore_text=())
+        # the host's robots.txt as it was last archived, by any target: unchanged, it is archived as a revisit
+        final, payload = result.final, None
+        if final is not None and not final.truncated:
+            payload = self.recorder.store.stored_response(final.url, sha1_digest(final.body), final.status)
+        seen = self.recorder.observe(result, "robots", history=History(None, None, payload), target=target)
+        seen.capture["good"], seen.capture["flags"] = 0, None
+        self.robots[origin_of(job.url)].seen = seen
+        return []
 
     def _job_of(self, target: str) -> FetchJob:
         return self.page_jobs[target]

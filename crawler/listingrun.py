@@ -240,5 +240,6 @@ class ListingJudge(RunJudge):
         )
         self.page_jobs[child.name] = job
         self._submit(job)
+        self.watch(child)
 
     started = ""  # the run's start, as stored (set by the monitor)

@@ -30,7 +30,7 @@ from .errors import ArchiveError, LastseenError, UsageError
 from .fetch import Fetcher, FetchJob
 from .formatting import iso, plural
 from .interrupts import Interrupts
-from .judge import RunJudge
+from .judge import RunJudge, origin_of
 from .listingrun import ListingJudge, ListingState
 from .recorder import Recorder, display_path
 from .report import write_run_report
@@ -151,18 +151,24 @@ def run(
                                                   options=t.mode_options())
                     fetcher.submit(job)
                 # Re-fetches and probes the verdicts need are submitted while results are read.
+                watch_robots = watchlist.settings.watch_robots
                 if listings:
-                    judge = ListingJudge(recorder, jobs, fetcher.submit, listings=listings, is_due=due_now)
+                    judge = ListingJudge(recorder, jobs, fetcher.submit, listings=listings, is_due=due_now,
+                                         watch_robots=watch_robots)
                     judge.started = stamp
-                    judge.start({t.name for t in due})
                 else:
-                    judge = RunJudge(recorder, jobs, fetcher.submit)
+                    judge = RunJudge(recorder, jobs, fetcher.submit, watch_robots=watch_robots)
+                for t in due:
+                    judge.watch(t)  # its host's robots.txt, once per run (settings.watch_robots)
+                if listings:
+                    judge.start({t.name for t in due})
                 for fetched in fetcher.results():
                     for event in judge.take(fetched):
                         if on_event is not None:
                             on_event(event)
             finally:
                 fetcher.close()  # the fetcher process is gone before anything else happens
+            robots = judge.close_robots()
             recorder.commit()
             files.close()
         except BaseException:
@@ -172,6 +178,8 @@ def run(
         # Closed files renamed: events now point at final names already.
         order = [name for t in selected for name in (t.name, *(listings[t.name].order if t.name in listings else ()))]
         result.events = [recorder.events[name] for name in order if name in recorder.events]
+        for event in result.events:
+            event.robots_changed = robots.get(origin_of(recorder.targets[event.target].url))
         for line in recorder.warnings():
             print(f"lastseen run {run_id}: {line}", file=sys.stderr, flush=True)
         if interrupts.received:

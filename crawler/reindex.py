@@ -357,7 +357,7 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
         return
     run = _run(job, run_id, info, started)
     target = _target(job, name, url or (exchanges[0][1].uri if exchanges else ""))
-    if role in ("probe", "home", "sitemap"):
+    if role in ("probe", "home", "sitemap", "robots"):  # whole pages of the host, not the target's
         target = replace(target, url=url or target.url, select="page", ignore=(), ignore_text=())
     rows, objs = [], []
     for seq, (ex_role, resp, req, duration) in enumerate(exchanges):  # ex_role: not the capture's role
@@ -402,9 +402,11 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
                     max_body=job.settings.max_body, max_text=job.settings.max_text, load_text=job.store.text,
                     role=role)
     listed = job.listed.get(name)
-    job.store.put_target({"name": name, "url": (listed or target).url,
-                          "tags": json.dumps(list(listed.tags if listed else ())),
-                          "first_seen": run["started"], "updated": run["started"]})
+    aux = role in ("probe", "home", "sitemap", "robots")  # the URL is not the target's: only a target not seen yet
+    if not aux or not job.store.conn.execute("select 1 from targets where name = ?", (name,)).fetchone():
+        job.store.put_target({"name": name, "url": (listed or target).url,
+                              "tags": json.dumps(list(listed.tags if listed else ())),
+                              "first_seen": run["started"], "updated": run["started"]})
     job.store.insert_capture_rows(judged.capture, judged.exchanges, judged.text_row)
     run["targets_due"] += role == "page"
     run["finished"] = max(run["finished"] or "", iso(parse_iso(finished or started)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import gzip
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -17,6 +18,7 @@ import threading
 import time
 import zlib
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import brotli
 import pytest
@@ -38,10 +40,10 @@ CYRILLIC = ("<html><head><title>Закупки</title></head><body><p>Полиц
 
 
 def captures(tmp: Path) -> dict[str, dict]:
-    """The latest capture row of each target, by name."""
+    """The latest capture row of each target, by name (its host's robots.txt, role ``robots``, aside)."""
     db = sqlite3.connect(tmp / "archive" / "lastseen.db")
     db.row_factory = sqlite3.Row
-    rows = db.execute("select * from captures order by id").fetchall()
+    rows = db.execute("select * from captures where role != 'robots' order by id").fetchall()
     db.close()
     return {row["target"]: dict(row) for row in rows}
 
@@ -175,9 +177,15 @@ def test_every_misbehaviour_has_its_verdict_and_the_run_goes_on(mixed):
     db = sqlite3.connect(mixed["tmp"] / "archive" / "lastseen.db")
     try:
         durations = db.execute("select target, duration_ms from captures").fetchall()
+        robots = db.execute("select run_id, url from captures where role = 'robots'").fetchall()
+        pages = db.execute("select count(*) from captures where role != 'robots'").fetchone()[0]
     finally:
         db.close()
-    assert {target for target, _ in durations} == set(EXPECTED) and len(durations) == 2 * len(EXPECTED)
+    assert {target for target, _ in durations} == set(EXPECTED) and pages == 2 * len(EXPECTED)
+    # and each host's robots.txt once per run (settings.watch_robots): two hosts, two runs
+    origins = {urlunsplit((*urlsplit(e["url"])[:2], "/robots.txt", "", "")) for e in first.json["events"]}
+    assert len(origins) == 2 and len(robots) == 4 and {url for _, url in robots} == origins
+    assert len({run for run, _ in robots}) == 2 and len(set(robots)) == 4
     slowest = max(durations, key=lambda row: row[1])
     assert slowest[1] < 2900, slowest
 
@@ -349,8 +357,12 @@ def test_per_host_overrides_apply_delay_and_concurrency(tmp_path):
         ran = lastseen(tmp_path, "run", "--json", "--force", "--only", "slow0", "--only", "slow1",
                        "--only", "slow2")
         assert ran.exit_code == 0
+        # the host's robots.txt (settings.watch_robots) once, taking its turn like any request to the host
+        assert [r.path for r in h.requests].count("/robots.txt") == 1
+        pages = _gaps([r for r in h.requests if r.path != "/robots.txt"])
+        assert len(pages) == 2 and min(pages) >= 0.65, pages
         gaps = _gaps(h.requests)
-        assert len(gaps) == 2 and min(gaps) >= 0.65, gaps
+        assert len(gaps) == 3 and min(gaps) >= 0.65, gaps
 
 
 def test_robots_txt_obeyed_and_the_decision_recorded(tmp_path):
@@ -385,7 +397,14 @@ def test_robots_txt_obeyed_and_the_decision_recorded(tmp_path):
         for request in (*h.hits("/robots.txt"), *h.hits("/public")):
             assert request.header("User-Agent") == agent
         assert h.hits("/public")[0].header("From") == "desk@example.org"
-        assert len(h.hits("/robots.txt")) == 1  # once per host and run
+        assert len(h.hits("/robots.txt")) == 1 and len(broken.hits("/robots.txt")) == 1  # once per host and run
+        # That one answer is also the watched robots.txt (settings.watch_robots): archived, once per host.
+        db = sqlite3.connect(tmp_path / "archive" / "lastseen.db")
+        watched = db.execute("select c.url, c.status, x.payload_sha256 from captures c left join exchanges x "
+                             "on x.capture_id = c.id where c.role = 'robots' order by c.url").fetchall()
+        db.close()
+        served = hashlib.sha256(b"User-agent: *\nDisallow: /private\n").hexdigest()
+        assert watched == sorted([(h.url("/robots.txt"), 200, served), (broken.url("/robots.txt"), None, None)])
 
         # With obey_robots off (the default) the page is fetched and no decision is recorded.
         write_watchlist(tmp_path / "watchlist.yaml", targets[3:4])

@@ -255,7 +255,7 @@ def test_a_sitemap_index_of_two_gzipped_sitemaps_with_urls_removed(site, tmp_pat
         roles = db.execute(
             "select role, count(*) from captures where target = 'tenders' group by role order by role"
         ).fetchall()
-    assert roles == [("page", 2), ("sitemap", 4)]
+    assert roles == [("page", 2), ("robots", 2), ("sitemap", 4)]  # the host's robots.txt once per run (watch_robots)
 
 
 HOSTILE = {  # href in the index page -> the path the fixture serves it at (as the crawler requests it)

@@ -337,11 +337,22 @@ def _kill_mid_record(project: Path, base_json: dict) -> tuple[Path, int, int, st
     return final, last, torn, uri
 
 
-def _captures_in(project: Path, final: Path) -> dict[str, tuple[int, int]]:
+def _captures_in(project: Path, final: Path) -> dict[int, tuple[int, int]]:
+    """The captures of ``final``, by id (a target's page and its host's robots.txt share the target's name)."""
     conn = sqlite3.connect(project / "archive" / "lastseen.db")
     try:
-        return {t: (o, n) for t, o, n in conn.execute(
-            "select target, warc_offset, warc_length from captures where warc_file = ?", (f"warcs/{final.name}",))}
+        return {c: (o, n) for c, o, n in conn.execute(
+            "select id, warc_offset, warc_length from captures where warc_file = ?", (f"warcs/{final.name}",))}
+    finally:
+        conn.close()
+
+
+def _capture_of_request(project: Path, final: Path, offset: int) -> set[int]:
+    """The capture whose exchange's request record starts at ``offset`` of ``final`` (a page or a robots.txt)."""
+    conn = sqlite3.connect(project / "archive" / "lastseen.db")
+    try:
+        return {c for (c,) in conn.execute("select capture_id from exchanges where warc_file = ? and request_offset = ?",
+                                           (f"warcs/{final.name}", offset))}
     finally:
         conn.close()
 
@@ -350,8 +361,9 @@ def test_a_killed_runs_file_is_cut_and_the_cut_is_recorded_and_shown(project, ba
     final, cut_at, torn, uri = _kill_mid_record(project, base[1])
     aborted = base[1]["run"]["id"]
     before = _captures_in(project, final)
-    lost = {e["target"] for e in base[1]["events"] if e["url"] == uri}  # the capture the torn record was part of
-    assert len(lost) == 1 and lost < set(before)
+    lost = _capture_of_request(project, final, cut_at)  # the capture the torn record was part of
+    # the last capture written: a page, or its host's robots.txt (settings.watch_robots)
+    assert len(lost) == 1 and lost < set(before) and uri.rsplit("/", 1)[1] in ("p0", "p1", "robots.txt")
     empty = project / "archive" / "warcs" / "lastseen-20000101000000000000-00000.warc.gz.open"
     empty.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 20)  # killed before its first record was whole
 

@@ -183,7 +183,11 @@ def test_reindex_rebuilds_the_index_from_the_warc_files(project, base, site):
     # captures: every column the recorder wrote, ids aside (the duration from microsecond times).
     # (in time order: the index gets a capture when it is judged, a page awaiting a probe later)
     old_caps, new_caps = _rows(original, "captures", order=BY_TIME), _rows(db, "captures", order=BY_TIME)
-    assert len(new_caps) == len(old_caps) == 20  # the 404 fetched again; a probe and the home page for `edit`
+    assert len(new_caps) == len(old_caps) == 25  # the 404 fetched again; a probe and the home page for `edit`
+    # and the robots.txt of each host with a due target, once per run (settings.watch_robots)
+    assert sorted((c["run_id"], c["url"]) for c in new_caps if c["role"] == "robots") == sorted(
+        {(c["run_id"], c["url"].split("/", 3)[0] + "//" + c["url"].split("/", 3)[2] + "/robots.txt")
+         for c in old_caps if c["role"] == "page"})
     for old, new in zip(old_caps, new_caps):
         assert abs(old.pop("duration_ms") - new.pop("duration_ms")) <= 1
         assert {k: v for k, v in new.items() if k != "id"} == {k: v for k, v in old.items() if k != "id"}
@@ -220,7 +224,8 @@ def test_reindex_rebuilds_the_index_from_the_warc_files(project, base, site):
             "select record_type from captures where run_id = ? order by id", (after.json["run"]["id"],))]
     finally:
         conn.close()
-    assert written == ["revisit"] * 5
+    # and the host's robots.txt (a 404, the same as last run's: a revisit too), indexed last (watch_robots)
+    assert written == ["revisit"] * 6
     verify_archive(archive)
 
 

@@ -37,7 +37,10 @@ def test_the_first_run_after_the_upgrade_finds_no_change(tmp_path, site):
     # A baseline read again from its WARC record keeps the anchor texts and description its release did not
     # store (#11). (The others, same bytes from another address, would resolve their links elsewhere: they
     # are read again when a report needs them.)
-    rows = db.execute("select target, link_texts, description from captures order by id").fetchall()
+    # (and the host's robots.txt, settings.watch_robots: one capture, of the run, never a page's)
+    assert db.execute("select count(*), count(distinct url) from captures where role = 'robots'").fetchone() == (1, 1)
+    rows = db.execute("select target, link_texts, description from captures where role != 'robots' "
+                      "order by id").fetchall()
     baselines, firsts = rows[: len(PAGES)], {t: (texts, d) for t, texts, d in rows[len(PAGES):]}
     voice = next(row for row in baselines if row[0] == "voice")
     assert voice[1] is not None and voice[2].startswith("Current voice interfaces are horrible."), voice

@@ -199,7 +199,7 @@ def test_every_follow_up_fetch_is_archived_with_its_role(vanish):
                 fields = dict(line.split(": ", 1) for line in payload.decode().split("\r\n") if ": " in line)
                 roles[headers.get_header("WARC-Concurrent-To")] = fields["role"]
     rows = db.execute("select * from captures where role != 'page'").fetchall()
-    assert {r["role"] for r in rows} == {"refetch", "probe", "home"}
+    assert {r["role"] for r in rows} == {"refetch", "probe", "home", "robots"}  # robots: settings.watch_robots
     for row in rows:
         kind, headers, http, _ = record_at(archive / row["warc_file"], row["warc_offset"])
         assert kind in ("response", "revisit") and headers.get_header("WARC-Target-URI") == row["final_url"]

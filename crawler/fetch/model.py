@@ -36,9 +36,10 @@ ROLES = {
     "refetch": "an attempt at the target's URL made again later in the run, to confirm that it vanished or moved",
     "probe": "an attempt at a random path of the target's host: what the host serves for a page it does not have",
     "home": "an attempt at the home page of the target's host (is the page now the home page?)",
+    "robots": "the robots.txt of the target's host, fetched once per run to watch it (settings.watch_robots)",
 }
 #: Roles of the fetched URL's own chain: ``final`` and ``status_chain`` speak of these only.
-PAGE_CHAIN = frozenset({"page", "redirect", "refetch", "probe", "home"})
+PAGE_CHAIN = frozenset({"page", "redirect", "refetch", "probe", "home", "robots"})
 
 
 @dataclass

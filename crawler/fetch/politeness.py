@@ -10,7 +10,9 @@ retried once the fetch's deadline has passed.
 :class:`RobotsMiddleware` obeys robots.txt (one per origin, fetched once),
 records its decision on the request (``allowed``, ``disallowed``, or
 ``unavailable`` when robots.txt could not be had, which allows) and refuses
-with :class:`RobotsDisallowed`.
+with :class:`RobotsDisallowed`. Its fetch is recorded like a target's, so that the
+robots.txt watched by ``settings.watch_robots`` (a job of role ``robots``) is
+that same answer, archived: one robots.txt request per host and run.
 
 :class:`PoliteDownloader` keeps ``per_host_concurrency`` exact. Scrapy 2.19's
 downloader starts each download from a slot's queue in an asyncio task and
@@ -37,7 +39,9 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
-from .handler import META_DEADLINE, META_TARGET
+from .chromium import RESPONSE_FLAG
+from .handler import META_DEADLINE, META_EXCHANGES, META_MODE, META_TARGET
+from .redirects import META_FLAGS
 
 META_ROBOTS = "lastseen_robots"
 RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -139,6 +143,10 @@ class RobotsMiddleware:
     every target of that origin. A robots.txt that answers 4xx, 5xx or not at
     all allows everything; the decision then reads ``unavailable``.
 
+    The watched robots.txt (a job of role ``robots``, ``settings.watch_robots``) is not
+    downloaded again: its request waits for the origin's robots.txt and is answered with
+    it, the exchanges recorded while it was fetched (redirects, retries) included.
+
     Scrapy 2.19's ``RobotsTxtMiddleware`` is not used: when three or more
     requests wait for the same robots.txt, all but the first two get no parser
     (``Deferred.asFuture`` passes the result on to only one waiter) and are let
@@ -154,16 +162,20 @@ class RobotsMiddleware:
         self.user_agent = crawler.settings.get("USER_AGENT") or "lastseen"
         self.rules: dict[str, object] = {}           # origin -> parser, or None (unavailable)
         self.waiting: dict[str, list[Deferred]] = {}  # origin -> requests waiting for its robots.txt
+        self.fetched: dict[str, tuple[dict, object]] = {}  # origin -> its fetch's meta, and response or exception
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     async def process_request(self, request, spider=None):
-        if META_TARGET not in request.meta:
-            return None  # robots.txt itself, and anything that is not a target
+        job = request.meta.get(META_TARGET)
+        if job is None or request.meta.get("dont_obey_robotstxt"):
+            return None  # robots.txt itself (the fetch to obey it), and anything that is not a target
         parts = urlparse_cached(request)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = f"{parts.scheme}://{parts.netloc.lower()}"
+        if job.get("role") == "robots":
+            return await self._watched(request, origin)
         rules = await self._rules(origin)
         if rules is None:
             request.meta[META_ROBOTS] = "unavailable"
@@ -195,13 +207,32 @@ class RobotsMiddleware:
                 waiter.callback(rules)
         return rules
 
+    async def _watched(self, request, origin: str):
+        """The watched robots.txt: the answer fetched to obey it, passed on as this request's (not asked again)."""
+        await self._rules(origin)
+        if origin not in self.fetched:
+            return None  # its fetch never ended (the crawl is closing): downloaded as any request
+        meta, outcome = self.fetched[origin]
+        request.meta[META_EXCHANGES].extend(meta[META_EXCHANGES])
+        request.meta.setdefault(META_FLAGS, []).extend(meta[META_FLAGS])
+        request.meta["dont_retry"] = request.meta["dont_redirect"] = True  # retried and followed already
+        if isinstance(outcome, BaseException):
+            raise outcome
+        # flagged as a browser load's response is: its exchanges are recorded already
+        return outcome.replace(flags=[*outcome.flags, RESPONSE_FLAG], request=request)
+
     async def _fetch(self, origin: str):
-        request = Request(f"{origin}/robots.txt", priority=self.DOWNLOAD_PRIORITY,
-                          meta={"dont_obey_robotstxt": True}, callback=NO_CALLBACK)
+        url = f"{origin}/robots.txt"
+        meta = {"dont_obey_robotstxt": True, META_MODE: "http", META_EXCHANGES: [], META_FLAGS: [],
+                # recorded and timed as a target's fetch, for the watched robots.txt (role robots)
+                META_TARGET: {"id": f"robots:{origin}", "target": "", "url": url, "fetch": "http", "role": "robots"}}
+        request = Request(url, priority=self.DOWNLOAD_PRIORITY, meta=meta, callback=NO_CALLBACK)
         try:
             response = await self.crawler.engine.download_async(request)
-        except Exception:  # noqa: BLE001 - unreachable robots.txt: allowed, recorded as unavailable
+        except Exception as exc:  # noqa: BLE001 - unreachable robots.txt: allowed, recorded as unavailable
+            self.fetched[origin] = (meta, exc)
             return None
+        self.fetched[origin] = (meta, response)
         if not 200 <= response.status < 300:
             return None
         return ProtegoRobotParser(response.body, self.crawler.spider)

@@ -105,11 +105,12 @@ def _list_page(verdict: str, number: int) -> str:
 
 
 def index_pages(env: jinja2.Environment, common: dict, rows: Sequence[tuple[ReportEvent, str | None]], *,
-                page_rows: int = INDEX_PAGE_ROWS) -> Iterator[tuple[str, str]]:
+                page_rows: int = INDEX_PAGE_ROWS, robots: Sequence[tuple[str, dict]] = ()) -> Iterator[tuple[str, str]]:
     """``("index.html", html)``, then each list page's ``(name, html)`` (none in a small run).
 
     ``rows`` are ``(event, evidence page or None)`` in the order shown; ``common`` the
-    template values every page has (its ``csp`` gains the script's hash on pages with a table).
+    template values every page has (its ``csp`` gains the script's hash on pages with a table);
+    ``robots`` the hosts whose robots.txt newly shut archive crawlers out (a note on the index).
     """
     page_rows = max(1, page_rows)
     template = env.get_template("index.html")
@@ -133,7 +134,7 @@ def index_pages(env: jinja2.Environment, common: dict, rows: Sequence[tuple[Repo
     yield "index.html", template.render(
         common, csp=allowed if shown else strict, rows=shown, listing=None, counts=counts, total=len(every), alerts=sum(1 for e in events if e.alert),
         lists=[(verdict, sum(len(c) for c in lists[verdict]), pages[verdict]) for verdict in lists],
-        outside=[e.target for e in events if "outside-main" in e.current.flags],
+        outside=[e.target for e in events if "outside-main" in e.current.flags], robots=robots,
     )
     for verdict, chunks in lists.items():
         total = sum(len(c) for c in chunks)
@@ -143,5 +144,5 @@ def index_pages(env: jinja2.Environment, common: dict, rows: Sequence[tuple[Repo
                        "first": first, "last": first + len(chunk) - 1}
             first += len(chunk)
             yield pages[verdict][number - 1], template.render(
-                common, csp=allowed, rows=chunk, listing=listing, counts=[], total=total, alerts=0, lists=[], outside=[],
+                common, csp=allowed, rows=chunk, listing=listing, counts=[], total=total, alerts=0, lists=[], outside=[], robots=(),
             )

@@ -33,7 +33,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -153,8 +153,12 @@ def write_report(
     generated: datetime,
     max_page: int | None = None,
     page_rows: int = INDEX_PAGE_ROWS,
+    robots: Sequence[tuple[str, dict]] = (),
 ) -> Path:
     """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
+
+    ``robots``: (robots.txt URL, change) of the hosts whose robots.txt newly shut archive crawlers out,
+    noted on the index (:meth:`crawler.store.CaptureStore.robots_alerts`).
 
     With more than ``page_rows`` quiet targets (``unchanged`` or ``new``, no alert), those are
     listed on pages of ``page_rows`` rows (``unchanged-1.html``...) linked from the index.
@@ -199,7 +203,7 @@ def write_report(
                 _write_atomic(out_dir / page, html)
             rows.append((replace(event, diff=None, old_text=None, new_text=None, screenshot=None,
                                  compared_screenshot=None, page=None), page))
-        for name, html in index_pages(env, common, rows, page_rows=page_rows):
+        for name, html in index_pages(env, common, rows, page_rows=page_rows, robots=robots):
             _write_atomic(out_dir / name, html)
         index_path = out_dir / "index.html"
     except OSError as exc:

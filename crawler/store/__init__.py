@@ -49,6 +49,7 @@ from .records import (
     StoredPayload,
 )
 from .reports import ReportQueries
+from .robots import RobotsQueries
 from .schema import MIGRATIONS
 from .sqlite import (
     _connect_readonly,
@@ -89,7 +90,7 @@ def _translated(method):
     return wrapper
 
 
-class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQueries):
+class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQueries, RobotsQueries):
     """The SQLite index of an archive."""
 
     def __init__(self, path: Path):

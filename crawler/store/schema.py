@@ -163,5 +163,11 @@ def _migration_13(db: sqlite_utils.Database) -> None:
                                pk=("capture_id", "seq"), foreign_keys=[("capture_id", "captures", "id")])
 
 
+def _migration_14(db: sqlite_utils.Database) -> None:
+    """Watched robots.txt: how a ``robots`` capture differed from its host's previous one (JSON), else null."""
+    db["captures"].add_column("robots_changed", str)
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
-              _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13]
+              _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13,
+              _migration_14]

@@ -154,6 +154,12 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "Obey robots.txt. A disallowed target is not fetched: `unreachable` / `robots`. The "
           "decision is stored on every capture either way.",
           _default(Settings, "obey_robots"), fetch=True),
+    Field("watch_robots", BOOLEAN,
+          "Fetch the robots.txt of each host with a due target once per run (archived, role `robots`). When a "
+          "rule is added that shuts out archive crawlers (`ia_archiver`, `archive.org_bot`, `*`) from a path of "
+          "one of that host's targets, every event of its targets carries `robots_changed` and the alert says "
+          "so. Other robots.txt changes are only archived. See docs/robots.md.",
+          _default(Settings, "watch_robots")),
     Field("allow_private_redirects", BOOLEAN,
           "Follow a redirect from a public address to a loopback, private or link-local one (an internal "
           "service). Off: such a hop is not followed, the capture is `unreachable` / `http-3xx`, flagged "

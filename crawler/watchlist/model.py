@@ -33,6 +33,7 @@ class Settings:
     max_report_page: int = 5 * 2**20
     report_url: str | None = None
     obey_robots: bool = False
+    watch_robots: bool = True
     allow_private_redirects: bool = False
     ca_certs: str | None = None
     every: float | None = None
