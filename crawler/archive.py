@@ -26,9 +26,10 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
+from . import clock
 from .errors import ArchiveError, LockedError
 from .formatting import iso, plural
 from .store import CaptureStore
@@ -426,7 +427,7 @@ def _alive(pid: int) -> bool:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _not_writable(root: Path, exc: OSError) -> str:

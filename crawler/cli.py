@@ -256,14 +256,13 @@ def status(watchlist_path, archive_dir, as_json, only):
     With --only, also the volatile parts learned for those targets (`lastseen unlearn` forgets them).
     Only reads: works while a run holds the archive's lock, and on a read-only copy.
     """
-    from datetime import datetime, timezone
 
     from .status import print_status, read_status
     from .watchlist import load_watchlist
 
     wl = load_watchlist(watchlist_path)
     with _open_to_read(archive_dir) as archive:
-        shown = read_status(wl, archive, datetime.now(timezone.utc), only)
+        shown = read_status(wl, archive, _utcnow(), only)
     if as_json:
         sys.stdout.write(json.dumps(shown.to_json(), ensure_ascii=False) + "\n")
         return
@@ -378,9 +377,9 @@ def report(since, out_dir, archive_dir):
 
 
 def _utcnow():
-    from datetime import datetime, timezone
+    from . import clock
 
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 @cli.command()

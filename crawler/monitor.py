@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
+from . import __version__, clock
 from .alerts import deliver_run_alerts, report_reference
 from .archive import Archive
 from .contract import Event, RunResult
@@ -43,7 +43,7 @@ __all__ = ["make_run_id", "run", "select_targets", "utcnow"]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def make_run_id(now: datetime) -> str:

@@ -36,6 +36,7 @@ from urllib.parse import urljoin
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from . import clock
 from .archive import DB_NAME, LOCK_NAME, WARC_DIR, take_lock
 from .capture import Written, assess
 from .errors import ArchiveError
@@ -157,7 +158,7 @@ def reindex(
                 store.seal()
             finally:
                 store.close()
-            out.kept = _swap_in(root / DB_NAME, building, now() if now else datetime.now(timezone.utc))
+            out.kept = _swap_in(root / DB_NAME, building, now() if now else clock.now())
         except BaseException:
             _remove_index_files(building)
             raise

@@ -40,6 +40,7 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.httpobj import urlparse_cached
 
+from .. import clock
 from .addresses import AddressPolicy
 from .chromium import RESPONSE_FLAG, BrowserSession, NavigationError, PageOptions
 from .quickack import use_quick_acks
@@ -47,7 +48,7 @@ from .tls import RecordingTLSPolicy, Verification
 
 META_TARGET = "lastseen_target"
 META_DEADLINE = "lastseen_deadline"      # time.monotonic() by which the fetch must be over
-META_T0 = "lastseen_t0"                  # time.time() when the current exchange started
+META_T0 = "lastseen_t0"                  # clock.time() when the current exchange started
 META_RX = "lastseen_rx"                  # bytes received in the current exchange
 META_TLS = "lastseen_tls"                # Verification of the current exchange's certificate
 META_MODE = "lastseen_fetch"             # the request's fetch mode (a key of crawler.fetch.FETCH_MODES)
@@ -144,7 +145,7 @@ class FetchHandler(HTTP11DownloadHandler):
         if META_TARGET in meta:
             left = self._time_left(meta)
             meta["download_timeout"] = min(self.timeout, left)
-            meta[META_T0] = time.time()
+            meta[META_T0] = clock.time()
             meta[META_RX] = 0
             meta[META_TLS] = None
         response = await super().download_request(request)
@@ -166,7 +167,7 @@ class FetchHandler(HTTP11DownloadHandler):
         # target's fault: its deadline starts once it has one.
         async with self.browser.place():
             left = self._time_left(meta)
-            meta[META_T0] = time.time()
+            meta[META_T0] = clock.time()
             try:
                 load = await self.browser.load(request.url, PageOptions.from_job(job.get("options")),
                                                timeout=min(self.timeout, left), deadline=meta[META_DEADLINE])

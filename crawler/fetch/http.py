@@ -32,6 +32,10 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.settings.default_settings import RETRY_EXCEPTIONS as SCRAPY_RETRY_EXCEPTIONS
 
+from .. import clock
+from ..errors import BrowserNotFoundError
+from ..watchlist import fetch_defaults
+from .chromium import RESPONSE_FLAG, NavigationError
 from .handler import (
     META_DEADLINE,
     META_EXCHANGES,
@@ -44,9 +48,6 @@ from .handler import (
     META_TLS,
     DeadlineExceeded,
 )
-from ..errors import BrowserNotFoundError
-from ..watchlist import fetch_defaults
-from .chromium import RESPONSE_FLAG, NavigationError
 from .model import Exchange, FetchResult
 from .politeness import META_ROBOTS, RobotsDisallowed
 from .redirects import META_FLAGS, PrivateRedirect
@@ -211,7 +212,7 @@ class RecorderMiddleware:
         exchanges = meta.get(_META_EXCHANGES)
         if exchanges is None or RESPONSE_FLAG in response.flags:
             return response
-        now = time.time()
+        now = clock.time()
         started = meta.get(_META_T0, now)
         body = response.body
         truncated = None
@@ -374,7 +375,7 @@ class TargetSpider(scrapy.Spider):
                 meta={
                     _META_TARGET: job,
                     _META_EXCHANGES: [],
-                    _META_STARTED: time.time(),
+                    _META_STARTED: clock.time(),
                     META_MODE: job.get("fetch", "http"),
                     "cookiejar": job["target"],
                 },
@@ -406,7 +407,7 @@ class TargetSpider(scrapy.Spider):
             target=job["target"],
             url=job["url"],
             started=meta[_META_STARTED],
-            finished=time.time(),
+            finished=clock.time(),
             exchanges=exchanges,
             error_kind=error_kind,
             error=error,

@@ -13,6 +13,7 @@ import asyncio
 import http
 import time
 
+from .. import clock
 from .chromium import (
     _CERT_ERRORS,
     _CLOSE_WAIT,
@@ -31,6 +32,7 @@ from .chromium import (
     stored_headers,
 )
 from .model import Exchange, Resource
+
 
 class _PageLoader:
     """One page load in its own context: listens to the network, navigates, settles, captures."""
@@ -102,7 +104,7 @@ class _PageLoader:
             address = None
         timing = request.timing or {}
         start = timing.get("startTime") or 0
-        started = start / 1000.0 if start > 0 else time.time()
+        started = start / 1000.0 + clock.offset() if start > 0 else clock.time()
         end = timing.get("responseEnd", -1)
         state, protocol = self.security.get(response.url, (None, None))
         tls_verified = None
@@ -115,7 +117,7 @@ class _PageLoader:
             request_headers=request_headers,
             request_body=request.post_data_buffer or b"",
             started=started,
-            duration=max(0.0, end / 1000.0) if end and end > 0 else max(0.0, time.time() - started),
+            duration=max(0.0, end / 1000.0) if end and end > 0 else max(0.0, clock.time() - started),
             protocol=_PROTOCOLS.get((protocol or "").lower(), "HTTP/1.1"),
             status=response.status,
             reason=reason,
@@ -235,7 +237,7 @@ class _PageLoader:
             try:
                 png = await asyncio.wait_for(
                     self.page.screenshot(full_page=True, type="png", timeout=_ms(left)), left + 1.0)
-                resources.append(Resource("screenshot", "", "image/png", png, time.time()))
+                resources.append(Resource("screenshot", "", "image/png", png, clock.time()))
             except Exception:  # noqa: BLE001 - PlaywrightError or our timeout: no screenshot
                 pass
         left = deadline - time.monotonic()
@@ -243,7 +245,7 @@ class _PageLoader:
             try:
                 dom = await asyncio.wait_for(self.page.content(), left)
                 resources.append(Resource("dom", "", "text/html; charset=utf-8",
-                                          dom.encode("utf-8", "replace"), time.time()))
+                                          dom.encode("utf-8", "replace"), clock.time()))
             except Exception:  # noqa: BLE001
                 pass
         return resources
