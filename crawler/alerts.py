@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 from .formatting import one_line
 
 __all__ = ["AlertItem", "AlertResult", "compose_message", "deliver_run_alerts", "mask_url", "report_reference",
-           "send_alerts"]
+           "robots_line", "run_robots", "send_alerts"]
 
 
 @dataclass(frozen=True)
@@ -66,34 +66,38 @@ def compose_message(
     items: Sequence[AlertItem], *, run_id: str, report_path: str | None,
     carried: Sequence[tuple[str, AlertItem]] = (),
     robots: Sequence[tuple[str, dict]] = (),
+    carried_robots: Sequence[tuple[str, str, dict]] = (),
 ) -> tuple[str, str]:
     """Build ``(title, body)`` for a run's alerts.
 
     The body has one line per item, ``target — verdict (reason): summary — url``
     (``(reason)`` and ``: summary`` left out when empty), one line per host in ``robots`` (origin, the
-    archive crawlers' rules its robots.txt added: settings.watch_robots), then the report path.
+    archive crawlers' rules its robots.txt added: settings.watch_robots), the alerts of earlier runs that
+    did not finish (``carried``: ``(run, item)``; ``carried_robots``: ``(run, origin, change)``), then the
+    report path.
     Every field is flattened to a single line, so captured text cannot forge
     extra lines in the message, and its control and bidi characters are written
     as visible ``\\uXXXX`` (:func:`crawler.formatting.one_line`), so it cannot act on
     the terminal or mail reader that shows the message, nor reorder its text.
     """
-    count = len(items) + len(carried) + len(robots)
+    count = len(items) + len(carried) + len(robots) + len(carried_robots)
     noun = "alert" if count == 1 else "alerts"
     title = f"lastseen: {count} {noun} in run {_one_line(run_id)}"
     lines = [_item_line(item) for item in items]
-    lines.extend(_robots_line(origin, change) for origin, change in robots)
-    if carried:
+    lines.extend(robots_line(origin, change) for origin, change in robots)
+    if carried or carried_robots:
         if lines:
             lines.append("")
         lines.append("Found by earlier runs that did not finish (killed or interrupted), not alerted then:")
         lines.extend(f"[run {_one_line(run)}] {_item_line(item)}" for run, item in carried)
+        lines.extend(f"[run {_one_line(run)}] {robots_line(origin, change)}" for run, origin, change in carried_robots)
     if report_path:
         lines.append("")
         lines.append(f"Report: {_one_line(report_path)}")
     return title, "\n".join(lines)
 
 
-def _robots_line(origin: str, change: dict) -> str:
+def robots_line(origin: str, change: dict) -> str:
     """One host whose robots.txt newly shuts archive crawlers out of watched paths (settings.watch_robots)."""
     line = f"{_one_line(origin)}/robots.txt now shuts archive crawlers out of watched paths"
     if change.get("added"):
@@ -157,11 +161,14 @@ def deliver_run_alerts(sinks: Sequence[str], result, store, *, report: str | Non
          "summary": o["summary"] or "", "url": o["url"]}
         for o in owed
     ]
-    robots: dict[str, dict] = {}
-    for e in result.events:
-        if e.robots_changed:
-            robots.setdefault(_origin(e.url), e.robots_changed)
-    if not items and not owed and not robots:
+    owed_robots = store.owed_robots_alerts(exclude_run=result.run_id)
+    result.carried_robots = [
+        {"run": o["run_id"], "url": o["url"], "added": list(o["change"].get("added") or ()),
+         "removed": list(o["change"].get("removed") or ())}
+        for o in owed_robots
+    ]
+    robots = run_robots(result)
+    if not items and not owed and not robots and not owed_robots:
         return []
     results: list[AlertResult] = []
     if sinks:
@@ -171,12 +178,23 @@ def deliver_run_alerts(sinks: Sequence[str], result, store, *, report: str | Non
             for c in result.carried
         ]
         title, body = compose_message(items, run_id=result.run_id, report_path=report or result.report,
-                                      carried=carried, robots=list(robots.items()))
+                                      carried=carried, robots=list(robots.items()),
+                                      carried_robots=[(c["run"], _origin(c["url"]), c) for c in result.carried_robots])
         results = send_alerts(list(sinks), title, body)
         if not any(r.ok for r in results):
             return results  # still owed: the next run tries again
     store.mark_delivered(run_id=result.run_id, event_ids=[o["id"] for o in owed])
+    store.mark_robots_delivered(run_id=result.run_id, capture_ids=[o["id"] for o in owed_robots])
     return results
+
+
+def run_robots(result) -> dict[str, dict]:
+    """The hosts whose robots.txt newly shut archive crawlers out in this run: origin -> the change."""
+    robots: dict[str, dict] = {}
+    for e in result.events:
+        if e.robots_changed:
+            robots.setdefault(_origin(e.url), e.robots_changed)
+    return robots
 
 
 def send_alerts(

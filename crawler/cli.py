@@ -191,21 +191,29 @@ def _print_problems(result, watchlist, *, interactive: bool) -> None:
         why = "not delivered: every alert sink failed"
     else:
         return
+    from .alerts import robots_line, run_robots
+    from .judge import origin_of
+
     alerting = [e for e in result.events if e.alert]
-    if not alerting and not result.carried:
+    robots = run_robots(result)
+    if not alerting and not result.carried and not robots and not result.carried_robots:
         return
 
     def line(target, verdict, reason, summary, url) -> str:
         reason = f" ({one_line(reason)})" if reason else ""
         return f"{one_line(target)}: {one_line(verdict)}{reason}: {one_line(summary or '')} <{one_line(url)}>"
 
-    total = len(alerting) + len(result.carried)
+    total = len(alerting) + len(result.carried) + len(robots) + len(result.carried_robots)
     click.echo(f"lastseen run {one_line(result.run_id)}: {total} alert(s) ({why})", err=True)
     for e in alerting:
         click.echo(f"  {line(e.target, e.verdict, e.reason, e.summary, e.url)}", err=True)
     for c in result.carried:
         click.echo(f"  [earlier run {one_line(c['run'])}, not finished] "
                    f"{line(c['target'], c['verdict'], c['reason'], c['summary'], c['url'])}", err=True)
+    for origin, change in robots.items():
+        click.echo(f"  {robots_line(origin, change)}", err=True)
+    for c in result.carried_robots:
+        click.echo(f"  [earlier run {one_line(c['run'])}, not finished] {robots_line(origin_of(c['url']), c)}", err=True)
     if result.report:
         click.echo(f"  report: {one_line(Path(result.report).absolute())}", err=True)
 

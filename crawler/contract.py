@@ -114,6 +114,7 @@ class RunResult:
     events: list[Event] = field(default_factory=list)
     recovered: list = field(default_factory=list)          # recovery records (``to_json()``) of this run's start
     carried: list[dict] = field(default_factory=list)      # alerts owed by runs that never finished
+    carried_robots: list[dict] = field(default_factory=list)  # robots.txt alerts owed by runs that never finished
 
     def to_json(self) -> dict:
         return {
@@ -121,7 +122,7 @@ class RunResult:
             "run": {
                 "id": self.run_id, "started": iso(self.started), "finished": iso(self.finished),
                 "report": self.report, "alerts": [a.to_json() for a in self.alerts],
-                "carried_alerts": self.carried,
+                "carried_alerts": self.carried, "carried_robots": self.carried_robots,
                 "recovered": [r.to_json() for r in self.recovered],
             },
             "events": [e.to_json() for e in self.events],
@@ -151,7 +152,8 @@ def run_json_schema() -> dict:
             "schema": {"const": SCHEMA_VERSION},
             "run": {
                 "type": "object",
-                "required": ["id", "started", "finished", "report", "alerts", "carried_alerts", "recovered"],
+                "required": ["id", "started", "finished", "report", "alerts", "carried_alerts", "carried_robots",
+                             "recovered"],
                 "properties": {
                     "id": {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}$"},
                     "started": _TIME,
@@ -174,6 +176,19 @@ def run_json_schema() -> dict:
                                 "run": {"type": "string"}, "target": {"type": "string"},
                                 "verdict": _open_word("see docs/verdicts.md", VERDICTS),
                                 "reason": nullable_reason, "summary": {"type": "string"}, "url": {"type": "string"},
+                            },
+                        },
+                    },
+                    "carried_robots": {
+                        "type": "array",
+                        "description": "robots.txt alerts (settings.watch_robots) of earlier runs that never "
+                                       "finished, carried into this run's message until delivered",
+                        "items": {
+                            "type": "object", "required": ["run", "url", "added", "removed"],
+                            "properties": {
+                                "run": {"type": "string"}, "url": {"type": "string"},
+                                "added": {"type": "array", "items": {"type": "string"}},
+                                "removed": {"type": "array", "items": {"type": "string"}},
                             },
                         },
                     },

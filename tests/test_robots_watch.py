@@ -174,3 +174,51 @@ def test_watch_robots_false_fetches_no_robots_txt(site, tmp_path):
     assert site.hits("/press/1") == 2 and site.hits("/about") == 2
     assert [e["robots_changed"] for e in ran.json["events"]] == [None, None]
     assert _robots_captures(tmp_path) == []
+
+
+def test_a_robots_alert_of_a_run_killed_before_alerting_is_carried_into_the_next_message(
+    site, tmp_path, alert_sink
+):
+    site.set("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    _project(site, tmp_path, alert_sink)
+    _run(tmp_path)
+    site.set("/robots.txt", "User-agent: archive.org_bot\nDisallow: /\n", content_type="text/plain")
+    second = _run(tmp_path)
+    assert second.json["events"][0]["robots_changed"]["added"] == ["User-agent: archive.org_bot / Disallow: /"]
+    # The window a SIGKILL can hit: the robots.txt and its comparison are committed, the alert never left.
+    with sqlite3.connect(tmp_path / "archive" / "lastseen.db") as db:
+        db.execute("update runs set status = 'aborted' where id = ?", (second.json["run"]["id"],))
+        db.execute("update captures set robots_changed = json_remove(robots_changed, '$.delivered')")
+    alert_sink.clear()
+
+    third = _run(tmp_path)  # compares with the robots.txt the killed run archived: nothing new by itself
+    assert [e["robots_changed"] for e in third.json["events"]] == [None, None]
+    origin = site.url("")
+    assert third.json["run"]["carried_robots"] == [{
+        "run": second.json["run"]["id"], "url": f"{origin}/robots.txt",
+        "added": ["User-agent: archive.org_bot / Disallow: /"], "removed": ["User-agent: * / Disallow: /private/"],
+    }]
+    (post,) = alert_sink.posts
+    lines = post["message"].splitlines()
+    assert "Found by earlier runs that did not finish (killed or interrupted), not alerted then:" in lines
+    assert (f"[run {second.json['run']['id']}] {origin}/robots.txt now shuts archive crawlers out of watched "
+            "paths: added User-agent: archive.org_bot / Disallow: / (removed User-agent: * / Disallow: /private/)") in lines
+
+    fourth = _run(tmp_path)  # delivered once: not carried again
+    assert fourth.json["run"]["carried_robots"] == [] and len(alert_sink.posts) == 1
+
+
+def test_robots_alerts_are_printed_for_cron_when_no_sink_is_configured(site, tmp_path):
+    import subprocess
+    import sys
+
+    site.set("/robots.txt", "", content_type="text/plain")
+    _project(site, tmp_path)
+    argv = [sys.executable, "-m", "crawler", "run", "--force"]
+    subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True)
+    site.set("/robots.txt", "User-agent: ia_archiver\nDisallow: /press/\n", content_type="text/plain")
+    proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 alert(s) (no `alerts:` sink configured)" in proc.stderr
+    assert (f"  {site.url('')}/robots.txt now shuts archive crawlers out of watched paths: added "
+            "User-agent: ia_archiver / Disallow: /press/") in proc.stderr.splitlines()

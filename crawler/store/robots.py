@@ -3,6 +3,9 @@
 A robots.txt fetched by ``settings.watch_robots`` is a capture with role ``robots`` (never a
 target's: no event). ``captures.robots_changed`` (migration 14) holds, as JSON, how it differed
 from the host's previous one (:func:`crawler.robotswatch.compare_robots`), null when it did not.
+A change that alerts and was told (the run's alert message left, or the CLI printed it) gets
+``"delivered": true`` in that JSON; one found by a run that never finished is carried into the next
+run's message until then, like an event's alert.
 """
 
 from __future__ import annotations
@@ -48,3 +51,34 @@ class RobotsQueries:
             if change.get("alert"):
                 out.append((url, change))
         return out
+
+    def owed_robots_alerts(self, exclude_run: str) -> list[dict]:
+        """Robots.txt alerts of runs that never finished (killed, interrupted, failed), not yet delivered:
+        ``{"id", "run_id", "url", "change"}``, oldest first."""
+        rows = self.conn.execute(
+            "select captures.id, captures.run_id, captures.url, captures.robots_changed from captures "
+            "join runs on runs.id = captures.run_id "
+            "where captures.role = 'robots' and captures.robots_changed is not null and captures.run_id != ? "
+            "and runs.status in ('interrupted', 'aborted', 'failed') "
+            "and json_extract(captures.robots_changed, '$.alert') "
+            "and json_extract(captures.robots_changed, '$.delivered') is null order by captures.id",
+            (exclude_run,),
+        ).fetchall()
+        return [{"id": i, "run_id": run, "url": url, "change": json.loads(changed)} for i, run, url, changed in rows]
+
+    def mark_robots_delivered(self, *, run_id: str | None = None, capture_ids: list[int] = ()) -> None:
+        """Robots.txt alerts told: those of run ``run_id`` and the captures ``capture_ids``."""
+        args = []
+        with self.transaction():
+            rows = []
+            if run_id is not None:
+                rows += self.conn.execute(
+                    "select id, robots_changed from captures where run_id = ? and role = 'robots' "
+                    "and json_extract(robots_changed, '$.alert')", (run_id,)).fetchall()
+            for cid in capture_ids:
+                rows += self.conn.execute("select id, robots_changed from captures where id = ?", (cid,)).fetchall()
+            for cid, changed in rows:
+                change = json.loads(changed)
+                change["delivered"] = True  # written as the judge writes it (json.dumps)
+                args.append((json.dumps(change), cid))
+            self.conn.executemany("update captures set robots_changed = ? where id = ?", args)
