@@ -44,6 +44,7 @@ from .fetch.model import Exchange, FetchResult
 from .formatting import iso, parse_iso, plural
 from .listingindex import item_target, rebuild_listing_items
 from .recorder import CAPTURE_FORMAT, display_path
+from .robotsindex import rebuild_robots_changes
 from .store import CaptureStore
 from .warc import RecordRef, RevisitOf
 from .warcfiles import OPEN_FILES, lastseen_warc_files, read_payload
@@ -455,7 +456,7 @@ def _original(job: _Rebuild, record_id: str) -> dict | None:
 
 
 #: What fills a new index, in order: one function per source of the archive, each given the rebuild.
-FILLERS: tuple[Callable[[_Rebuild], None], ...] = (index_warc_files, rebuild_listing_items)
+FILLERS: tuple[Callable[[_Rebuild], None], ...] = (index_warc_files, rebuild_listing_items, rebuild_robots_changes)
 
 
 # -- swapping the new index in ---------------------------------------------------------------------

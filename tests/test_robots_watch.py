@@ -4,6 +4,7 @@ note), changes in ways that do not matter (archived, no alert), or is not fetche
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from .helpers import assert_contract, lastseen, warc_records, write_watchlist
@@ -222,3 +223,29 @@ def test_robots_alerts_are_printed_for_cron_when_no_sink_is_configured(site, tmp
     assert "1 alert(s) (no `alerts:` sink configured)" in proc.stderr
     assert (f"  {site.url('')}/robots.txt now shuts archive crawlers out of watched paths: added "
             "User-agent: ia_archiver / Disallow: /press/") in proc.stderr.splitlines()
+
+
+def test_reindex_rebuilds_the_robots_comparisons_and_never_re_alerts_them(site, tmp_path, alert_sink):
+    site.set("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    _project(site, tmp_path, alert_sink)
+    _run(tmp_path)
+    site.set("/robots.txt", "User-agent: ia_archiver\nDisallow: /press/\n", content_type="text/plain")
+    _run(tmp_path)
+    site.set("/robots.txt", "User-agent: ia_archiver\nDisallow: /press/\n# a comment\n", content_type="text/plain")
+    _run(tmp_path)  # another change, not shutting anyone out
+    _run(tmp_path)  # unchanged: a revisit record
+    before = [(u, s, json.loads(c) if c else None) for u, s, c in _robots_captures(tmp_path)]
+    assert [c is not None for _, _, c in before] == [False, True, True, False]
+    assert before[1][2]["alert"] is True and before[2][2]["alert"] is False
+
+    ran = lastseen(tmp_path, "reindex", "--archive", str(tmp_path / "archive"),
+                   "--watchlist", str(tmp_path / "watchlist.yaml"))
+    assert ran.exit_code == 0, ran.stderr
+    after = [(u, s, json.loads(c) if c else None) for u, s, c in _robots_captures(tmp_path)]
+    assert after == before  # the same comparisons; the alerting one was delivered before, and is marked so
+    assert after[1][2]["delivered"] is True
+    posts = len(alert_sink.posts)
+    with sqlite3.connect(tmp_path / "archive" / "lastseen.db") as db:  # as if every rebuilt run had been killed
+        db.execute("update runs set status = 'aborted'")
+    following = _run(tmp_path)
+    assert following.json["run"]["carried_robots"] == [] and len(alert_sink.posts) == posts
