@@ -94,7 +94,8 @@ class ListingJudge(RunJudge):
         if context == "baseline":
             verdict = dataclasses.replace(verdict, alert=False)
         elif context == "listed" and verdict.verdict == "new":
-            verdict = dataclasses.replace(verdict, reason="listed", alert=True)
+            verdict = dataclasses.replace(verdict, reason="listed", alert=True,
+                                          evidence={**verdict.evidence, "listed_on": state.target.name})
         elif context == "delisted" and verdict.verdict in _STILL_THERE:
             verdict = dataclasses.replace(
                 verdict,

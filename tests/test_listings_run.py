@@ -105,6 +105,9 @@ def test_items_appear_leave_the_listing_and_vanish(site, tmp_path):
     assert (events["press/press-2"]["verdict"], events["press/press-2"]["alert"]) == ("delisted", True)
     assert "delisted" in events["press/press-2"]["flags"]
     assert site.hits("/press/2") == hits_2 + 1
+    index = (tmp_path / second.json["run"]["report"]).read_text(encoding="utf-8")
+    assert "no longer listed on “press”; its page still answers" in index  # the deciding signal, in words
+    assert "newly listed on “press”" in index
     assert (
         events["press/press-3"]["verdict"],
         events["press/press-3"]["reason"],

@@ -1,9 +1,10 @@
 """What decided a verdict, in a few plain words, for the report's index (pure).
 
-A ``vanished``, ``moved`` or ``blocked`` row of the index shows its reason code
-(``soft-404``) and, under it, the signal that decided it, read from the event's
-evidence (docs/verdicts.md, "Evidence"): "title says “Page not found”", "keeps 93%
-of the text at the new URL", "Cloudflare challenge page". The evidence is an open
+A ``vanished``, ``moved``, ``blocked`` or ``delisted`` row of the index (and a ``new`` one
+with reason ``listed``) shows its reason code (``soft-404``) and, under it, the signal that
+decided it, read from the event's evidence (docs/verdicts.md, "Evidence"): "title says
+“Page not found”", "keeps 93% of the text at the new URL", "Cloudflare challenge page",
+"no longer listed on “press”; its page still answers". The evidence is an open
 list of keys read from the index, so every value is checked before it is used:
 a missing or odd value leaves the phrase out, never the report.
 """
@@ -18,9 +19,15 @@ _LOOKS_LIKE = {"home": "the site's home page", "login": "a login page", "search"
 
 
 def deciding_signal(verdict: str, reason: str | None, signals: dict | None) -> str | None:
-    """The signal that decided a ``vanished``, ``moved`` or ``blocked`` verdict, in words; None for
-    other verdicts, or when the evidence does not say."""
+    """The signal that decided a ``vanished``, ``moved``, ``blocked`` or ``delisted`` verdict (or a
+    ``new`` item of a listing), in words; None for other verdicts, or when the evidence does not say."""
     s = signals if isinstance(signals, dict) else {}
+    if verdict == "delisted":
+        listing = _text(s.get("delisted_from"))
+        return f"no longer listed on \u201c{listing}\u201d; its page still answers" if listing else None
+    if verdict == "new" and reason == "listed":
+        listing = _text(s.get("listed_on"))
+        return f"newly listed on \u201c{listing}\u201d" if listing else None
     kept = _share(s.get("similarity_to_last_good"))
     if verdict == "moved":
         return f"keeps {kept} of the text at the new URL" if kept else None
