@@ -99,6 +99,7 @@ class TargetStatus:
     unconfirmed: bool = False          # the failure awaits confirmation: due again within CONFIRM_EVERY
     items: tuple[TargetStatus, ...] | None = None  # a listing's items (None: not a listing)
     listed: bool | None = None         # an item: still in its listing's last items (None: not an item)
+    items_capped: tuple[str, ...] = ()  # a listing: the URLs its last capture listed past max_items (not watched)
 
     def to_json(self) -> dict:
         doc = {
@@ -113,6 +114,7 @@ class TargetStatus:
             doc["listed"] = self.listed
         if self.items is not None:
             doc["items"] = [item.to_json() for item in self.items]
+            doc["items_capped"] = list(self.items_capped)
         return doc
 
 

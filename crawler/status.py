@@ -4,7 +4,8 @@ The index is read in a fixed number of queries whatever the number of targets an
 (:meth:`~crawler.store.CaptureStore.target_records`, :meth:`~crawler.store.CaptureStore.listings_items`,
 the recoveries and, with ``--only``, the volatile parts learned). A listing's items are those it
 ever had (docs/listings.md): first those of its last capture, in its order, then those no longer
-listed (``listed: false``; still watched), each with its state like any target's.
+listed (``listed: false``; still watched), each with its state like any target's; then how many
+its last capture listed past ``max_items`` (not watched; their URLs in ``--json``).
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def read_status(watchlist: Watchlist, archive, now: datetime, only: Sequence[str
                 child = child_target(t, url, known[url])
                 if whole or child.name in only:
                     children.append(state_of(child, watchlist, records.get(child.name), now, listed=url in listed))
-            row = replace(row, items=tuple(children))
+            capped = tuple(url for url, key in last if key is None) if whole else ()
+            row = replace(row, items=tuple(children), items_capped=capped)
         rows.append(row)
     recovered, older = archive.recoveries(since=now - timedelta(days=RECOVERIES_SHOWN_DAYS))
     volatile = None
@@ -130,6 +132,10 @@ def print_status(status: Status, title: str) -> None:
                     ),
                 ),
             )
+        if row.items_capped:
+            more = len(row.items_capped)
+            table.add_row(Text(f"  … {more} more {'item' if more == 1 else 'items'} past max_items (not watched: "
+                               f"raise listing.max_items to watch them)"), *(Text("") for _ in range(5)))
     console = Console()
     console.print(table)
     for v in status.volatile or ():  # learned volatile parts: left out of the compared text

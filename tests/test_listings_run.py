@@ -469,3 +469,22 @@ def test_reindex_rebuilds_the_listing_items_from_the_archived_captures(site, tmp
         "tenders/sm-a": ("unchanged", False, False),
         "tenders/sm-b": ("unchanged", False, True),
     }
+
+
+def test_status_counts_the_items_past_max_items_and_lists_them_in_json(site, tmp_path, monkeypatch):
+    for n in (1, 2, 3):
+        site.set(f"/n/{n}", _article(f"Notice {n}", f"Notice {n} text."))
+    site.set("/n/", _index(["/n/1", "/n/2", "/n/3"]))
+    write_watchlist(tmp_path / "watchlist.yaml",
+                    [{"name": "notices", "url": site.url("/n/"), "listing": {"match": "/n/[0-9]", "max_items": 2}}])
+    _run(tmp_path)
+    doc = lastseen(tmp_path, "status", "--json").json
+    (listing,) = doc["targets"]
+    assert [i["target"] for i in listing["items"]] == ["notices/n-1", "notices/n-2"]
+    assert listing["items_capped"] == [site.url("/n/3")]
+    monkeypatch.setenv("COLUMNS", "200")
+    lines = lastseen(tmp_path, "status").stdout.splitlines()
+    assert any("… 1 more item past max_items (not watched: raise listing.max_items to watch them)" in line
+               for line in lines)
+    one = lastseen(tmp_path, "status", "--json", "--only", "notices/n-1").json
+    assert one["targets"][0]["items_capped"] == []
