@@ -436,3 +436,8 @@ def schema():
 
 def main() -> None:
     cli(prog_name="lastseen")
+
+
+from .cli_add import add  # commands of modules of their own, registered on the group
+
+cli.add_command(add)

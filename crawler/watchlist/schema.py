@@ -100,6 +100,45 @@ def _bounds(kind: str) -> str:
                      for bound, names in by_bound.items())
 
 
+def _adding() -> list[str]:
+    """The section on ``lastseen add`` (its rules live in :mod:`.adding`)."""
+    from .adding import MAX_DERIVED_NAME
+
+    return [
+        "## Adding a target from the command line",
+        "",
+        "`lastseen add URL [--name NAME] [--tag TAG]... [--every DURATION] [--fetch http|browser] "
+        "[--watchlist PATH]`",
+        "appends one entry to the `targets:` list and changes nothing else in the file: comments, blank lines,",
+        "indentation, quoting, key order, CRLF line ends and a UTF-8 BOM stay byte for byte (the entry is inserted",
+        "as text after the last target, not re-emitted by a YAML library). A block list gets a block entry indented",
+        "like its first one; a flow list (`targets: [...]`) a flow mapping; `targets: []`, an empty `targets:`, an",
+        "empty file or one without `targets:` a block list.",
+        "",
+        "```console",
+        "$ lastseen add https://vendor.example/press/ --tag vendor --every 6h",
+        "lastseen add: added vendor.example-press: https://vendor.example/press/ (tags vendor; every 6h) "
+        "to watchlist.yaml, line 12",
+        "```",
+        "",
+        "- The URL is written in its one canonical spelling (the one `lastseen check` shows and the fetcher",
+        "  requests); the options are validated as `check` validates the keys they set.",
+        "- Without `--name`, the name is made from the URL's host (`www.` dropped, international names in their",
+        "  own letters) and path (and query): letters and digits of any script, `_`, `.` and `-`, every other run of",
+        "  characters one `-`, never `..`, no control or format character, at most "
+        f"{MAX_DERIVED_NAME} characters, and a",
+        "  `-2`, `-3`... suffix when another target has that name (compared ignoring case).",
+        "- A name or URL already in the watchlist is refused (exit 2), naming the target that has it and its line.",
+        "- The whole resulting file is checked as `lastseen check` does before anything is written; when it would",
+        "  be invalid, nothing is written and the check's message says why (exit 2).",
+        "- The file is replaced atomically (a temporary file beside it, its permissions kept, then a rename; through",
+        "  a symlink, the file it points to): a run reading it meanwhile sees the old or the new file, never half.",
+        "- A missing watchlist is refused, not created (a mistyped `--watchlist` would otherwise start a new file",
+        "  unnoticed): create it first; an empty file will do.",
+        "",
+    ]
+
+
 def reference_markdown() -> str:
     """The watchlist reference in Markdown, generated from the registry (for ``docs/``)."""
     lines = [
@@ -176,6 +215,7 @@ def reference_markdown() -> str:
         *(f"        {f.name}: {spell_yaml(f.example)}" for f in ITEM_FIELDS),
         "```",
         "",
+        *_adding(),
         "## Durations",
         "",
         f"A number and a unit with no space: {DURATION_FORMS}. Units: `ms`, `s`, `m` (minutes), `h`, `d`, `w`.",

@@ -1,0 +1,262 @@
+"""``lastseen add`` (#14): a target appended to the watchlist, every other byte of the file kept; names made
+from URLs; duplicates, invalid options and invalid results refused with the file untouched; a run captures
+the new target."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from crawler.watchlist import load_watchlist
+from crawler.watchlist.adding import MAX_DERIVED_NAME
+
+from .helpers import lastseen, write_watchlist
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ODD = """\
+# my watchlist: odd spacing, quoting and order on purpose
+
+targets:
+- url:    'https://a.example/'   # url before name
+  name: "a"
+  tags: [ x ,y ]
+
+# a comment after the list, kept below the new entry
+settings:
+    every:   1d
+"""
+
+NEW = [
+    "https://vendor.example/new",
+    "--name",
+    "new-page",
+    "--tag",
+    "press",
+    "--tag",
+    "vendor one",
+    "--every",
+    "6h",
+    "--fetch",
+    "browser",
+]
+BLOCK = (
+    '- name: new-page\n  url: "https://vendor.example/new"\n  tags: [press, "vendor one"]\n  every: 6h\n'
+    "  fetch: browser\n"
+)
+FLOW = '{name: new-page, url: "https://vendor.example/new", tags: [press, "vendor one"], every: 6h, fetch: browser}'
+
+
+def _indented(block: str, spaces: int, nl: str = "\n") -> str:
+    return "".join(" " * spaces + line + nl for line in block.splitlines())
+
+
+LAYOUTS = {
+    # name: (file before, (the text before which the entry goes, or None: at the end), the entry as inserted)
+    "odd block list": (ODD, "\n# a comment after", BLOCK),
+    "empty file": ("", None, "targets:\n" + _indented(BLOCK, 2)),
+    "comments only": ("# nothing yet\n", None, "targets:\n" + _indented(BLOCK, 2)),
+    "no final line break": ("# nothing yet", None, "\ntargets:\n" + _indented(BLOCK, 2)),
+    "settings, no targets": ("settings:\n  every: 1d\n", None, "targets:\n" + _indented(BLOCK, 2)),
+    "null targets": ("targets:\nsettings:\n  every: 1d\n", "settings:", _indented(BLOCK, 2)),
+}
+
+
+def _add(tmp_path: Path, *args: str, watchlist: str = "watchlist.yaml"):
+    return lastseen(tmp_path, "add", *args, "--watchlist", watchlist)
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_add_keeps_every_byte_but_the_new_entry(tmp_path, layout):
+    before, where, block = LAYOUTS[layout]
+    path = tmp_path / "watchlist.yaml"
+    path.write_bytes(before.encode())
+    ran = _add(tmp_path, *NEW)
+    assert ran.exit_code == 0, ran.stderr
+    at = before.index(where) if where else len(before)
+    assert path.read_bytes().decode() == before[:at] + block + before[at:]
+    wl = load_watchlist(path)
+    new = wl.targets[-1]
+    assert (new.name, new.url, new.tags, new.every, new.fetch) == (
+        "new-page",
+        "https://vendor.example/new",
+        ("press", "vendor one"),
+        21600.0,
+        "browser",
+    )
+    assert "added new-page: https://vendor.example/new" in ran.stdout and f"line {new.line}" in ran.stdout
+    checked = lastseen(tmp_path, "check", "watchlist.yaml")
+    assert checked.exit_code == 0 and "new-page: https://vendor.example/new [press, vendor one]" in checked.stdout
+
+
+def test_add_to_the_shipped_watchlist_appends_after_its_last_target(tmp_path):
+    shipped = (ROOT / "watchlist.yaml").read_bytes()
+    (tmp_path / "watchlist.yaml").write_bytes(shipped)
+    last = load_watchlist(ROOT / "watchlist.yaml").targets[-1]
+    assert _add(tmp_path, *NEW).exit_code == 0
+    after = (tmp_path / "watchlist.yaml").read_bytes()
+    lines = shipped.decode().splitlines(keepends=True)
+    end = (
+        max(
+            i
+            for i, line in enumerate(lines)
+            if line.strip() and not line.lstrip().startswith("#") and i >= last.line - 1
+        )
+        + 1
+    )  # after the last target's last line (comments below it stay below)
+    assert after.decode() == "".join(lines[:end]) + _indented(BLOCK, 2) + "".join(lines[end:])
+    assert [t.name for t in load_watchlist(tmp_path / "watchlist.yaml").targets][-2:] == [last.name, "new-page"]
+
+
+def test_flow_lists_get_a_flow_entry_and_an_empty_one_a_block_list(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text("targets: [{name: a, url: 'https://a.example/'}]  # flow\n")
+    assert _add(tmp_path, *NEW).exit_code == 0
+    assert path.read_text() == f"targets: [{{name: a, url: 'https://a.example/'}}, {FLOW}]  # flow\n"
+    path.write_text("targets: []  # none yet\nsettings: {every: 1d}\n")
+    assert _add(tmp_path, *NEW).exit_code == 0
+    assert path.read_text() == "targets:   # none yet\n" + _indented(BLOCK, 2) + "settings: {every: 1d}\n"
+    assert [t.name for t in load_watchlist(path).targets] == ["new-page"]
+
+
+def test_crlf_line_ends_and_a_bom_are_kept(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    before = b"\xef\xbb\xbf# with a BOM\r\ntargets:\r\n  - name: a\r\n    url: https://a.example/\r\n\r\n# end\r\n"
+    path.write_bytes(before)
+    assert _add(tmp_path, *NEW).exit_code == 0
+    at = before.index(b"\r\n# end")
+    assert path.read_bytes() == before[:at] + _indented(BLOCK, 2, "\r\n").encode() + before[at:]
+    assert [t.name for t in load_watchlist(path).targets] == ["a", "new-page"]
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://vendor.example/press/2024/", "vendor.example-press-2024"),
+        ("https://www.vendor.example/", "vendor.example"),
+        ("http://127.0.0.1:8080/a?id=7", "127.0.0.1-8080-a-id-7"),
+        ("https://müller.example/über%20uns", "müller.example-über-uns"),
+        ("https://x.example/a/..%2F..%2Fetc/passwd", "x.example-a-.-.-etc-passwd"),
+        ("https://x.example/%E2%80%AEtxt.exe%00", "x.example-txt.exe"),
+    ],
+)
+def test_a_name_is_made_from_the_url(tmp_path, url, name):
+    write_watchlist(tmp_path / "watchlist.yaml", [])
+    ran = _add(tmp_path, url)
+    assert ran.exit_code == 0, ran.stderr
+    assert [t.name for t in load_watchlist(tmp_path / "watchlist.yaml").targets] == [name]
+
+
+def test_names_made_from_hostile_urls_are_valid_short_and_unique(tmp_path):
+    path = write_watchlist(tmp_path / "watchlist.yaml", [{"name": "x.example-a", "url": "https://other.example/"}])
+    long_path = "/" + "é" * 250 + "/" + "a" * 250
+    urls = [
+        "https://x.example/a",
+        "https://x.example/a/",
+        "https://x.example" + long_path,
+        "https://x.example" + long_path + "/more",
+        "https://x.example/../../a/b/../../c",
+        "https://x.example/A",
+    ]
+    for url in urls:
+        ran = _add(tmp_path, url)
+        assert ran.exit_code == 0, f"{url}: {ran.stderr}"
+    names = [t.name for t in load_watchlist(path).targets]
+    assert len({n.casefold() for n in names}) == len(names) == 1 + len(urls)
+    for n in names[1:]:
+        assert len(n) <= MAX_DERIVED_NAME and ".." not in n and "/" not in n and n.isprintable(), n
+        assert all(c.isalnum() or c in "._-" for c in n), n
+    assert names[1:3] + names[5:] == ["x.example-a-2", "x.example-a-3", "x.example-c", "x.example-A-4"]
+    assert names[3] == "x.example-" + "é" * (MAX_DERIVED_NAME - 10) and names[4] == names[3][:-2] + "-2"
+
+
+def test_duplicate_name_or_url_is_refused_and_the_file_untouched(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "targets:\n  - name: press\n    url: https://vendor.example/press\n\n  - name: other\n"
+        "    url: https://other.example/\n"
+    )
+    before = path.read_bytes()
+    ran = _add(tmp_path, "https://new.example/", "--name", "other")
+    assert ran.exit_code == 2 and "a target named 'other' is already in watchlist.yaml (line 5)" in ran.stderr
+    ran = _add(tmp_path, "HTTPS://Vendor.Example:443/press", "--name", "again")  # the same URL, spelt otherwise
+    assert ran.exit_code == 2
+    assert "https://vendor.example/press is already watched in watchlist.yaml: target 'press' (line 2)" in ran.stderr
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["https://b.example/", "--every", "5x"], "--every '5x': invalid duration '5x'"),
+        (["https://b.example/", "--every", "0s"], "--every '0s':"),
+        (
+            ["https://b.example/", "--fetch", "ftp"],
+            "--fetch 'ftp': unknown fetch mode 'ftp'; use one of: http, browser",
+        ),
+        (["ftp://b.example/"], "'ftp://b.example/' has 'ftp://': only http:// and https:// URLs"),
+        (["https://user:secret@b.example/"], "contains credentials"),
+        (["https://b.example/", "--name", "a\nb"], "--name 'a\\nb': must not contain control characters"),
+        (["https://b.example/", "--tag", " "], "--tag ' ': a tag must not be empty"),
+        # valid options, an invalid result: the check's message, with its line
+        (
+            ["https://b.example/", "--name", "news/item"],
+            "watchlist.yaml:6: target 'news/item': the name starts with 'news/'",
+        ),
+    ],
+)
+def test_invalid_options_and_results_are_refused_and_the_file_untouched(tmp_path, args, message):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "targets:\n  - name: news\n    url: https://news.example/\n    listing:\n      links: a\n\n  # end\n"
+    )
+    before = path.read_bytes()
+    ran = _add(tmp_path, *args)
+    assert ran.exit_code == 2, ran.stdout
+    assert message in ran.stderr and "secret" not in ran.stderr
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["watchlist.yaml"]  # no temporary file left
+
+
+def test_an_invalid_watchlist_is_not_added_to(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text("targets:\n  - name: a\n    url: https://a.example/\n    evry: 1d\n")
+    before = path.read_bytes()
+    ran = _add(tmp_path, "https://b.example/")
+    assert ran.exit_code == 2 and "watchlist.yaml:4: target 'a'" in ran.stderr and "did you mean 'every'?" in ran.stderr
+    assert path.read_bytes() == before
+
+
+def test_a_missing_watchlist_is_refused_not_created(tmp_path):
+    ran = _add(tmp_path, "https://b.example/", watchlist="missing.yaml")
+    assert ran.exit_code == 2
+    assert "missing.yaml: file not found" in ran.stderr and "touch missing.yaml" in ran.stderr
+    assert not (tmp_path / "missing.yaml").exists()
+
+
+def test_the_file_is_replaced_with_its_permissions_and_through_a_symlink(tmp_path):
+    real = write_watchlist(tmp_path / "real.yaml", [])
+    os.chmod(real, 0o640)
+    (tmp_path / "watchlist.yaml").symlink_to("real.yaml")
+    assert _add(tmp_path, "https://b.example/").exit_code == 0
+    assert (tmp_path / "watchlist.yaml").is_symlink()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert [t.name for t in load_watchlist(real).targets] == ["b.example"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real.yaml", "watchlist.yaml"]
+
+
+def test_a_run_after_add_captures_the_new_target(tmp_path, site):
+    site.set("/new", "<html><head><title>New</title></head><body><h1>Fresh page</h1></body></html>")
+    write_watchlist(tmp_path / "watchlist.yaml", [])
+    added = _add(tmp_path, site.url("/new"), "--tag", "fresh")
+    assert added.exit_code == 0, added.stderr
+    name = f"127.0.0.1-{site.port}-new"
+    ran = lastseen(tmp_path, "run", "--json")
+    assert ran.exit_code == 0, ran.stderr
+    event = ran.event(name)
+    assert event["verdict"] == "new" and event["url"] == site.url("/new")
+    assert site.hits("/new") == 1
+    assert lastseen(tmp_path, "run", "--json", "--only", "fresh", "--force").event(name)["verdict"] == "unchanged"
