@@ -257,11 +257,15 @@ def _print_table(result) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--only", multiple=True, metavar="NAME_OR_TAG",
               help="Only these targets (name or tag; repeatable), with the volatile parts learned for them.")
-def status(watchlist_path, archive_dir, as_json, only):
+@click.option("--all", "everything", is_flag=True,
+              help="Also the targets in the archive that are no longer in the watchlist (marked so).")
+def status(watchlist_path, archive_dir, as_json, only, everything):
     """Each target's last capture, last verdict, next due time and consecutive failures; a listing's items
     under it (`(delisted)`: no longer listed, still watched).
 
     With --only, also the volatile parts learned for those targets (`lastseen unlearn` forgets them).
+    Targets no longer in the watchlist keep their history in the archive; --all shows them too, after the
+    others, marked `(not in the watchlist)`.
     Only reads: works while a run holds the archive's lock, and on a read-only copy.
     """
 
@@ -270,7 +274,7 @@ def status(watchlist_path, archive_dir, as_json, only):
 
     wl = load_watchlist(watchlist_path)
     with _open_to_read(archive_dir) as archive:
-        shown = read_status(wl, archive, _utcnow(), only)
+        shown = read_status(wl, archive, _utcnow(), only, everything=everything)
     if as_json:
         sys.stdout.write(json.dumps(shown.to_json(), ensure_ascii=False) + "\n")
         return

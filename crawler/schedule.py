@@ -100,6 +100,7 @@ class TargetStatus:
     items: tuple[TargetStatus, ...] | None = None  # a listing's items (None: not a listing)
     listed: bool | None = None         # an item: still in its listing's last items (None: not an item)
     items_capped: tuple[str, ...] = ()  # a listing: the URLs its last capture listed past max_items (not watched)
+    in_watchlist: bool = True          # False: in the archive only (`status --all`), no longer watched
 
     def to_json(self) -> dict:
         doc = {
@@ -112,6 +113,8 @@ class TargetStatus:
         }
         if self.listed is not None:
             doc["listed"] = self.listed
+        if not self.in_watchlist:
+            doc["in_watchlist"] = False
         if self.items is not None:
             doc["items"] = [item.to_json() for item in self.items]
             doc["items_capped"] = list(self.items_capped)

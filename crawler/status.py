@@ -1,5 +1,9 @@
 """``lastseen status``: each watchlist target's state, each listing's items under it; as a table or JSON.
 
+Targets the archive holds that the watchlist no longer has (their evidence is kept) are left out unless
+``--all`` is given: then they follow, by name, marked ``(not in the watchlist)`` (``in_watchlist: false``
+in JSON), with no next due time.
+
 The index is read in a fixed number of queries whatever the number of targets and items
 (:meth:`~crawler.store.CaptureStore.target_records`, :meth:`~crawler.store.CaptureStore.listings_items`,
 the recoveries and, with ``--only``, the volatile parts learned). A listing's items are those it
@@ -48,12 +52,24 @@ class Status:
         return doc
 
 
-def read_status(watchlist: Watchlist, archive, now: datetime, only: Sequence[str] = ()) -> Status:
-    """The state of the targets ``only`` names (all when empty; ``LISTING/KEY`` names one item) and their items."""
+def read_status(
+    watchlist: Watchlist, archive, now: datetime, only: Sequence[str] = (), *, everything: bool = False
+) -> Status:
+    """The state of the targets ``only`` names (all when empty; ``LISTING/KEY`` names one item) and their items.
+
+    With ``everything`` (``--all``), also the targets the archive holds that are no longer in the watchlist
+    (nor items of one of its listings), after the watchlist's, by name; with ``only``, those it names.
+    """
     from .monitor import select_targets
 
-    selected = select_targets(watchlist, only) if only else list(watchlist.targets)
     store = archive.store
+    archived = store.known_targets() if everything and store is not None else {}
+    gone_named = [v for v in only if v in archived and not any(t.name == v for t in watchlist.targets)]
+    wanted = [v for v in only if v not in gone_named]
+    if only and not wanted:
+        selected = []
+    else:
+        selected = select_targets(watchlist, wanted) if wanted else list(watchlist.targets)
     records = store.target_records() if store is not None else {}
     listings = [t for t in selected if t.listing is not None]
     items = store.listings_items([t.name for t in listings]) if store is not None and listings else {}
@@ -73,12 +89,41 @@ def read_status(watchlist: Watchlist, archive, now: datetime, only: Sequence[str
             capped = tuple(url for url, key in last if key is None) if whole else ()
             row = replace(row, items=tuple(children), items_capped=capped)
         rows.append(row)
+    if everything:
+        rows += _gone(watchlist, rows, archived, records, gone_named if only else None)
     recovered, older = archive.recoveries(since=now - timedelta(days=RECOVERIES_SHOWN_DAYS))
     volatile = None
     if only:
         names = [r.name for r in rows] + [i.name for r in rows for i in r.items or ()]
         volatile = store.volatile_parts(names) if store is not None else []
     return Status(now, rows, recovered, older, volatile)
+
+
+def _gone(watchlist: Watchlist, rows: list[TargetStatus], known: dict, records: dict, named) -> list[TargetStatus]:
+    """The rows of the targets in the archive (``known``) that the watchlist no longer has, by name (``named``:
+    only those); an item of a listing the watchlist still has is its listing's, not gone."""
+    shown = {r.name for r in rows} | {i.name for r in rows for i in r.items or ()}
+    listings = tuple(f"{t.name}/" for t in watchlist.targets if t.listing is not None)
+    watched = {t.name for t in watchlist.targets}
+    out = []
+    for name in sorted(known if named is None else named):
+        if name in shown or name in watched or name.startswith(listings):
+            continue
+        url, tags = known[name]
+        rec = records.get(name)
+        out.append(
+            TargetStatus(
+                name=name, url=url, tags=tags,
+                last_capture=parse_iso(rec.last_capture) if rec else None,
+                last_status=rec.last_status if rec else None,
+                last_verdict=rec.last_verdict if rec else None,
+                last_reason=rec.last_reason if rec else None,
+                last_good=parse_iso(rec.last_good) if rec else None,
+                next_due=None, consecutive_failures=rec.consecutive_failures if rec else 0,
+                captures=rec.captures if rec else 0, unconfirmed=False, in_watchlist=False,
+            )
+        )  # fmt: skip
+    return out
 
 
 def _short(t) -> str | None:
@@ -116,7 +161,8 @@ def print_status(status: Status, title: str) -> None:
     for col in ("target", "last capture (UTC)", "status", "last verdict", "next due (UTC)", "failures"):
         table.add_column(col, overflow="fold")
     for row in status.rows:
-        for r, name in [(row, one_line(row.name))] + [
+        mark = "" if row.in_watchlist else " (not in the watchlist)"
+        for r, name in [(row, one_line(row.name) + mark)] + [
             (i, "  " + one_line(i.name) + ("" if i.listed else " (delisted)")) for i in row.items or ()
         ]:
             table.add_row(
@@ -127,7 +173,7 @@ def print_status(status: Status, title: str) -> None:
                         _short(r.last_capture) or "never",
                         str(r.last_status) if r.last_status else "-",
                         (r.last_verdict or "-") + (f" ({r.last_reason})" if r.last_reason else ""),
-                        _short(r.next_due) or "next run",
+                        _short(r.next_due) or ("next run" if r.in_watchlist else "-"),
                         _failures(r),
                     ),
                 ),

@@ -260,3 +260,44 @@ def test_a_run_after_add_captures_the_new_target(tmp_path, site):
     assert event["verdict"] == "new" and event["url"] == site.url("/new")
     assert site.hits("/new") == 1
     assert lastseen(tmp_path, "run", "--json", "--only", "fresh", "--force").event(name)["verdict"] == "unchanged"
+
+
+def _names(ran) -> list[str]:
+    return [r["target"] for r in ran.json["targets"]]
+
+
+def test_status_leaves_out_targets_no_longer_watched_unless_all(tmp_path, site, monkeypatch):
+    site.set("/a", "<h1>A</h1>")
+    site.set("/b", "<h1>B</h1>")
+    site.set("/news", '<ul><li><a href="/news/1">One</a></li></ul>')
+    site.set("/news/1", "<h1>One</h1><p>first item</p>")
+    news = {"name": "news", "url": site.url("/news"), "listing": {"links": "a"}}
+    b = {"name": "b", "url": site.url("/b"), "tags": ["gone-soon"]}
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "a", "url": site.url("/a")}, b, news])
+    assert lastseen(tmp_path, "run", "--json").exit_code == 0
+    ran = lastseen(tmp_path, "status", "--json", "--all")
+    items = [i["target"] for i in ran.json["targets"][2]["items"]]
+    assert _names(ran) == ["a", "b", "news"] and len(items) == 1  # a listing's items are its own, not "gone"
+    assert all(r.get("in_watchlist", True) for r in ran.json["targets"])
+
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "a", "url": site.url("/a")}])  # b and news removed
+    assert _names(lastseen(tmp_path, "status", "--json")) == ["a"]
+    ran = lastseen(tmp_path, "status", "--json", "--all")
+    assert _names(ran) == ["a", "b", "news", *items]
+    rows = {r["target"]: r for r in ran.json["targets"]}
+    assert "in_watchlist" not in rows["a"] and rows["a"]["last_verdict"] == "new"
+    gone = rows["b"]
+    assert gone["in_watchlist"] is False and gone["url"] == site.url("/b") and gone["tags"] == ["gone-soon"]
+    assert (gone["last_verdict"], gone["last_status"], gone["captures"], gone["next_due"]) == ("new", 200, 1, None)
+    assert rows[items[0]]["in_watchlist"] is False and rows[items[0]]["captures"] == 1
+
+    monkeypatch.setenv("COLUMNS", "200")  # one line per row
+    table = lastseen(tmp_path, "status").stdout
+    assert "│ a " in table and "│ b " not in table and "news" not in table
+    table = lastseen(tmp_path, "status", "--all").stdout
+    assert "│ b (not in the watchlist) " in table and "│ news (not in the watchlist) " in table
+    assert "│ a (not" not in table
+
+    assert _names(lastseen(tmp_path, "status", "--json", "--all", "--only", "b")) == ["b"]
+    refused = lastseen(tmp_path, "status", "--only", "b")  # without --all, b is not a target of the watchlist
+    assert refused.exit_code == 2 and "'b' matches no target name or tag" in refused.stderr

@@ -434,6 +434,12 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
             )
         return out
 
+    def known_targets(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Every target the index has captured (watched, or once watched), by name: its last URL and tags."""
+        with self._reading():
+            rows = self.conn.execute("select name, url, tags from targets").fetchall()
+        return {name: (url, tuple(json.loads(tags or "[]"))) for name, url, tags in rows}
+
     def unconfirmed_targets(self) -> set[str]:
         """Targets whose last event awaits confirmation (an unreachable or blocked state not yet confirmed)."""
         with self._reading():
