@@ -5,13 +5,18 @@ the new target."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from crawler.watchlist import load_watchlist
-from crawler.watchlist.adding import MAX_DERIVED_NAME
+from crawler.errors import WatchlistError
+from crawler.watchlist import load_watchlist, parse_watchlist
+from crawler.watchlist.adding import MAX_DERIVED_NAME, append_entry
 
 from .helpers import lastseen, write_watchlist
 
@@ -130,6 +135,64 @@ def test_crlf_line_ends_and_a_bom_are_kept(tmp_path):
     at = before.index(b"\r\n# end")
     assert path.read_bytes() == before[:at] + _indented(BLOCK, 2, "\r\n").encode() + before[at:]
     assert [t.name for t in load_watchlist(path).targets] == ["a", "new-page"]
+
+
+@st.composite
+def _watchlists(draw) -> str:
+    """A valid watchlist in one of many layouts: block lists at several indentations (indentless too), flow
+    lists, quoting styles, comments and blank lines anywhere, settings before or after, nested keys last."""
+    comment = st.sampled_from(["", "  # note", "   #x: [y]"])
+    quote = st.sampled_from(["{}", "'{}'", '"{}"'])
+    n = draw(st.integers(0, 4))
+    flow = n > 0 and draw(st.booleans())
+    lines = [draw(st.sampled_from(["", "# a watchlist", "---"]))]
+    settings_first = draw(st.booleans())
+    settings = ["settings:", "  every: 1d" + draw(comment)] if draw(st.booleans()) else []
+    lines += settings if settings_first else []
+    if flow:
+        items = [
+            f"{{name: {draw(quote).format(f't{i}')}, url: {draw(quote).format(f'https://t{i}.example/')}}}"
+            for i in range(n)
+        ]
+        lines.append("targets: [" + ", ".join(items) + "]" + draw(comment))
+    else:
+        lines.append("targets:" + (draw(comment) if n else draw(st.sampled_from(["", " []", " ~", " []  # none"]))))
+        dash, gap = draw(st.sampled_from([0, 2, 4])), draw(st.sampled_from([1, 3]))
+        pad = " " * (dash + 1 + gap)
+        for i in range(n):
+            lines.append(" " * dash + "-" + " " * gap + f"name: {draw(quote).format(f't{i}')}" + draw(comment))
+            lines.append(pad + f"url:   {draw(quote).format(f'https://t{i}.example/')}")
+            last = draw(
+                st.sampled_from(
+                    ["", "tags: [ a ,b ]", "ignore:\n{p}  - '#x'", "listing:\n{p}  links: a", "select: |\n{p}  main\n"]
+                )
+            )
+            lines += [pad + part.format(p=pad) for part in last.split("\n") if last] if last else []
+            lines += draw(st.sampled_from([[], [""], ["# between"], [" " * dash + "# - name: old"]]))
+    lines += [] if settings_first else settings
+    lines += draw(st.sampled_from([[], ["# the end"], ["", "# the end", ""], ["..."]]))
+    nl = draw(st.sampled_from(["\n", "\r\n"]))
+    return nl.join(lines) + draw(st.sampled_from(["", nl]))
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_watchlists())
+def test_any_layout_gets_one_inserted_entry_and_nothing_else_changes(text):
+    try:
+        old = [t.name for t in parse_watchlist(text).targets]
+    except WatchlistError:
+        old = []  # empty, or no targets yet
+    entry = {"name": "new-page", "url": "https://vendor.example/new", "tags": ["press"]}
+    new = append_entry(text, entry)
+    # an empty value (`targets: []` or `~`) is the one thing removed: the new list is written in its place
+    text = re.sub(r"^targets: (?:\[\]|~)(?=[ \t]*#)", "targets: ", text, flags=re.MULTILINE)
+    text = re.sub(r"^targets: (?:\[\]|~)(?=\r?\n|$)", "targets:", text, flags=re.MULTILINE)
+    cut = next((i for i, (a, b) in enumerate(zip(text, new)) if a != b), len(text))
+    added = len(new) - len(text)
+    assert new[:cut] == text[:cut] and new[cut + added :] == text[cut:], "one contiguous insertion, nothing else"
+    wl = parse_watchlist(new)
+    assert [t.name for t in wl.targets] == old + ["new-page"]
+    assert (wl.targets[-1].url, wl.targets[-1].tags) == ("https://vendor.example/new", ("press",))
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,7 @@ _DOTS = re.compile(r"\.{2,}")
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*")
 _PLAIN_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
 _BOM = "\ufeff"
+_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -151,11 +152,12 @@ def _end_of_content(text: str, before: int) -> int:
 
 
 def _line_end(text: str, index: int) -> int:
-    """The index after the line break ending the line that holds ``index`` (``len(text)`` on the last line)."""
+    """The index after the line break ending the line that holds ``index`` (``len(text)`` on the last line);
+    a line break is ``\\n``, ``\\r\\n`` or a lone ``\\r``, as YAML reads them."""
     if index > 0 and text[index - 1] in "\r\n":
         return index  # already at the start of a line (a block scalar ends with its line break)
-    found = text.find("\n", index)
-    return len(text) if found < 0 else found + 1
+    found = _BREAK.search(text, index)
+    return len(text) if found is None else found.end()
 
 
 def _block(pairs: list[tuple[str, str]], dash: int, key: int, nl: str) -> str:
@@ -175,7 +177,7 @@ def _with_break(text: str, index: int, nl: str) -> tuple[str, int]:
 def append_entry(text: str, entry: dict, path: str = "watchlist.yaml") -> str:
     """``text`` (a watchlist, BOM removed) with ``entry`` (key -> string or list of strings) appended to its
     ``targets:`` list. Every other character of ``text`` is kept."""
-    nl = "\r\n" if "\r\n" in text else "\n"
+    nl = "\r\n" if "\r\n" in text else "\r" if "\r" in text and "\n" not in text else "\n"
     pairs = _pairs(entry)
     loader, root = compose(text, path)
     try:
