@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 import pytest
@@ -13,8 +14,14 @@ from .helpers import lastseen, only_warc, warc_records, write_watchlist
 
 @pytest.fixture
 def injected(monkeypatch):
+    """Set (or unset) LASTSEEN_NOW for the runs that follow; the computed offset never outlives the test.
+
+    The offset is written to os.environ by the clock itself (for the fetch process to inherit), so it
+    is removed directly, never through monkeypatch (whose undo would put it back).
+    """
+
     def set_now(value: str | None) -> None:
-        monkeypatch.delenv(clock.ENV_OFFSET, raising=False)
+        os.environ.pop(clock.ENV_OFFSET, None)
         if value is None:
             monkeypatch.delenv(clock.ENV_NOW, raising=False)
         else:
@@ -22,7 +29,7 @@ def injected(monkeypatch):
         clock._reset()
 
     yield set_now
-    monkeypatch.delenv(clock.ENV_OFFSET, raising=False)
+    os.environ.pop(clock.ENV_OFFSET, None)
     clock._reset()
 
 
