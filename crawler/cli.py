@@ -13,7 +13,9 @@ from pathlib import Path
 
 import click
 
+from .cli_report import report
 from .errors import LastseenError, UsageError
+from .window import SINCE_MAX as _SINCE_MAX
 
 
 def _fail(exc: LastseenError) -> None:
@@ -55,8 +57,9 @@ def check(path):
         click.echo(printable(f"  {t.name}: {t.url}{tags}"))
 
 
-#: Bounds of the command line's durations: a report window of 100 years, a wait for the lock of a day.
-SINCE_MAX = (36525 * 86400, "36525d (100 years)")
+#: Bounds of the command line's durations: a report window of 100 years (:mod:`crawler.window`), a wait for
+#: the lock of a day.
+SINCE_MAX = _SINCE_MAX
 WAIT_MAX = (86400, "1d")
 
 
@@ -368,26 +371,6 @@ def cron(watchlist_path, archive_dir, reports_dir, times):
     click.echo(_cron_escape(line))
 
 
-@cli.command()
-@click.option("--since", required=True, metavar="DURATION", help="Time window, e.g. 24h, 7d.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
-@click.option("--archive", "archive_dir", default="archive", show_default=True, type=click.Path(file_okay=False))
-def report(since, out_dir, archive_dir):
-    """Write an HTML report of every event in a time window.
-
-    Only reads the archive: works while a run holds its lock, and on a read-only copy.
-    """
-    from datetime import timedelta
-
-    from .report import build_report
-
-    seconds = _duration("--since", since, SINCE_MAX)
-    with _open_to_read(archive_dir) as archive:
-        path = build_report(archive.require_store(), Path(out_dir), since=timedelta(seconds=seconds), now=_utcnow,
-                            archive_root=archive.root)
-    click.echo(str(path))
-
-
 def _utcnow():
     from . import clock
 
@@ -431,8 +414,14 @@ def reindex(archive_dir, watchlist_path, wait):
 
 
 @cli.command()
-def schema():
-    """Print the watchlist's JSON Schema (for editors)."""
+@click.argument("which", default="watchlist", type=click.Choice(["watchlist", "report"]))
+def schema(which):
+    """Print the watchlist's JSON Schema (for editors), or that of `lastseen report --format json`."""
+    if which == "report":
+        from .report.window_json import schema_text
+
+        click.echo(schema_text(), nl=False)
+        return
     from .watchlist import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
@@ -445,3 +434,4 @@ def main() -> None:
 from .cli_add import add  # commands of modules of their own, registered on the group
 
 cli.add_command(add)
+cli.add_command(report)

@@ -144,6 +144,50 @@ def test_recovered_is_documented():
         assert f"`{key}`" in flat or f'"{key}"' in flat, f"docs/run-json.md does not describe recovered {key}"
 
 
+# -- lastseen report over a window: README row, docs/report.md, docs/report-json.md ---------------
+
+REPORT_DOC = (ROOT / "docs" / "report.md").read_text()
+REPORT_JSON_DOC = (ROOT / "docs" / "report-json.md").read_text()
+WINDOW_SECTION = REPORT_DOC.split("## Reports over any window", 1)[-1].split("\n## ", 1)[0]
+REPORT_OPTIONS = [opt for p in cli.commands["report"].params for opt in getattr(p, "opts", [])
+                  if opt.startswith("--") and opt != "--help"]
+
+
+@pytest.mark.parametrize("opt", REPORT_OPTIONS)
+def test_report_option_is_in_its_readme_row_and_its_docs_section(opt):
+    (row,) = [line for line in README.splitlines() if line.startswith("| `lastseen report ")]
+    assert opt in row.split("` |", 1)[0], f"the README's `lastseen report` row does not list {opt}"
+    assert "## Reports over any window" in REPORT_DOC, "docs/report.md lacks its section Reports over any window"
+    assert re.search(rf"`{opt}[` ]", WINDOW_SECTION), f"docs/report.md, Reports over any window, does not describe {opt}"
+
+
+def _report_fields():
+    from crawler.report.window_json import report_json_schema
+
+    props = report_json_schema()["properties"]
+    event = props["targets"]["items"]["properties"]["events"]["items"]["properties"]
+    return [*props, *props["targets"]["items"]["properties"], *event]
+
+
+@pytest.mark.parametrize("key", _report_fields())
+def test_report_json_field_is_described_and_in_the_example(key):
+    fields = REPORT_JSON_DOC.split("## Fields", 1)[1]
+    assert f"`{key}`" in fields, f"docs/report-json.md does not describe {key}"
+    example = REPORT_JSON_DOC.split("```json", 1)[1].split("```", 1)[0]
+    assert f'"{key}":' in example, f"the JSON example of docs/report-json.md lacks {key}"
+
+
+def test_report_json_example_is_valid():
+    import jsonschema
+
+    from crawler.report.window_json import report_json_schema
+
+    from .helpers import _strict
+
+    example = json.loads(REPORT_JSON_DOC.split("```json", 1)[1].split("```", 1)[0])
+    jsonschema.validate(example, _strict(report_json_schema()))
+
+
 # -- examples that must stay valid ----------------------------------------------------------------
 
 

@@ -206,6 +206,9 @@ def test_a_read_only_copy_is_read_without_write_permission_and_left_unchanged(ba
         assert report.returncode == 0, report.stderr
         index = (out / "weekly" / "index.html").read_text()
         assert "p0" in index and "p1" in index
+        window = cli("report", "--since", "2000-01-01", "--all", "--format", "json", "--out", "-")
+        assert window.returncode == 0, window.stderr
+        assert [t["target"] for t in json.loads(window.stdout)["targets"]] == ["p0", "p1"]
         assert _listing(top) == before
     finally:
         for dirpath, dirnames, filenames in os.walk(top):

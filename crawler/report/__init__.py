@@ -10,7 +10,7 @@ from .render import (
     write_report,
 )
 from .segments import CONTEXT_LINES
-from .views import build_report, capture_view, report_events, write_run_report
+from .views import capture_view, report_events, write_run_report
 
 __all__ = [
     "CONTEXT_CHARS",
@@ -19,7 +19,6 @@ __all__ = [
     "VERDICT_ORDER",
     "CaptureView",
     "ReportEvent",
-    "build_report",
     "capture_view",
     "report_events",
     "write_report",

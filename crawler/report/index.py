@@ -27,7 +27,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,6 +88,7 @@ class IndexRow:
     signal: str | None  # what decided a vanished, moved or blocked verdict, in words
     keywords: list[tuple[str, str]]  # ("+" or "−", keyword) a change made appear or disappear
     rank: int  # the verdict's place in the registry (the script sorts by it)
+    group: int | None = None  # a window report: the number of the target's group, on its first row of a page
 
 
 def _row(event: ReportEvent, page: str | None) -> IndexRow:
@@ -100,17 +101,36 @@ def _counts(events: Sequence[ReportEvent]) -> list[tuple[str, int]]:
     return [(v, counter[v]) for v in sorted(counter, key=verdict_order)]
 
 
+def _grouped(rows: Sequence[IndexRow]) -> tuple[list[IndexRow], list[dict]]:
+    """``rows`` with each target's first row numbered, and the groups (number, target, events) in order."""
+    out: list[IndexRow] = []
+    groups: list[dict] = []
+    for r in rows:
+        if groups and groups[-1]["target"] == r.event.target:
+            groups[-1]["events"] += 1
+            out.append(r)
+        else:
+            groups.append({"number": len(groups) + 1, "target": r.event.target, "events": 1})
+            out.append(replace(r, group=len(groups)))
+    return out, groups
+
+
 def _list_page(verdict: str, number: int) -> str:
     return f"{verdict}-{number}.html"
 
 
 def index_pages(env: jinja2.Environment, common: dict, rows: Sequence[tuple[ReportEvent, str | None]], *,
-                page_rows: int = INDEX_PAGE_ROWS, robots: Sequence[tuple[str, dict]] = ()) -> Iterator[tuple[str, str]]:
+                page_rows: int = INDEX_PAGE_ROWS, robots: Sequence[tuple[str, dict]] = (), grouped: bool = False,
+                notes: Sequence[str] = ()) -> Iterator[tuple[str, str]]:
     """``("index.html", html)``, then each list page's ``(name, html)`` (none in a small run).
 
     ``rows`` are ``(event, evidence page or None)`` in the order shown; ``common`` the
     template values every page has (its ``csp`` gains the script's hash on pages with a table);
     ``robots`` the hosts whose robots.txt newly shut archive crawlers out (a note on the index).
+    ``grouped``: the rows come grouped by target (a window report): the index says "19 events on
+    12 targets", lists the targets of the page with their number of events, and each target's first
+    row on a page is an anchor (linked as ``index.html#g-<n>``, the report's own file).
+    ``notes``: lines shown at the top of the index.
     """
     page_rows = max(1, page_rows)
     template = env.get_template("index.html")
@@ -130,11 +150,17 @@ def index_pages(env: jinja2.Environment, common: dict, rows: Sequence[tuple[Repo
         shown = every
     pages = {verdict: [_list_page(verdict, n) for n in range(1, len(chunks) + 1)] for verdict, chunks in lists.items()}
     events = [r.event for r in every]
+    groups = None
+    if grouped:
+        shown, groups = _grouped(shown)
+        lists = {verdict: [_grouped(c)[0] for c in chunks] for verdict, chunks in lists.items()}
+    window = {"targets": len({e.target for e in events})} if grouped else None
     counts = [(verdict, n, pages[verdict][0] if verdict in pages else None) for verdict, n in _counts(events)]
     yield "index.html", template.render(
         common, csp=allowed if shown else strict, rows=shown, listing=None, counts=counts, total=len(every), alerts=sum(1 for e in events if e.alert),
         lists=[(verdict, sum(len(c) for c in lists[verdict]), pages[verdict]) for verdict in lists],
         outside=[e.target for e in events if "outside-main" in e.current.flags], robots=robots,
+        groups=groups, window=window, notes=notes,
     )
     for verdict, chunks in lists.items():
         total = sum(len(c) for c in chunks)
@@ -145,4 +171,5 @@ def index_pages(env: jinja2.Environment, common: dict, rows: Sequence[tuple[Repo
             first += len(chunk)
             yield pages[verdict][number - 1], template.render(
                 common, csp=allowed, rows=chunk, listing=listing, counts=[], total=total, alerts=0, lists=[], outside=[], robots=(),
+                groups=None, window=None, notes=(),
             )

@@ -154,11 +154,15 @@ def write_report(
     max_page: int | None = None,
     page_rows: int = INDEX_PAGE_ROWS,
     robots: Sequence[tuple[str, dict]] = (),
+    grouped: bool = False,
+    notes: Sequence[str] = (),
 ) -> Path:
     """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
 
     ``robots``: (robots.txt URL, change) of the hosts whose robots.txt newly shut archive crawlers out,
     noted on the index (:meth:`crawler.store.CaptureStore.robots_alerts`).
+    ``grouped``: ``events`` come grouped by target (a window report): the index says how many events on
+    how many targets and marks where each target's events start. ``notes``: lines the index shows first.
 
     With more than ``page_rows`` quiet targets (``unchanged`` or ``new``, no alert), those are
     listed on pages of ``page_rows`` rows (``unchanged-1.html``...) linked from the index.
@@ -203,7 +207,8 @@ def write_report(
                 _write_atomic(out_dir / page, html)
             rows.append((replace(event, diff=None, old_text=None, new_text=None, screenshot=None,
                                  compared_screenshot=None, page=None), page))
-        for name, html in index_pages(env, common, rows, page_rows=page_rows, robots=robots):
+        for name, html in index_pages(env, common, rows, page_rows=page_rows, robots=robots, grouped=grouped,
+                                      notes=notes):
             _write_atomic(out_dir / name, html)
         index_path = out_dir / "index.html"
     except OSError as exc:

@@ -3,17 +3,17 @@
 :func:`report_events` turns ``events`` rows into :class:`~crawler.report.render.ReportEvent`
 view-models (texts, diffs and screenshots loaded one event at a time, only where shown: a
 first capture's text for its capture page, not its screenshot);
-:func:`write_run_report` writes a run's report and :func:`build_report` the
-report of a time window (``lastseen report --since``). Change what the report
+:func:`write_run_report` writes a run's report (:mod:`crawler.report.window` the report of a
+time window, ``lastseen report``). Change what the report
 shows here and in :mod:`crawler.report.render` and its templates.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
@@ -22,7 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 from ..codings import decode_content
 from ..diff import Diff
 from ..extract import PAGE, extract
-from ..formatting import iso, parse_iso
+from ..formatting import parse_iso
 from ..store import CaptureStore
 from ..verdicts import facts
 from ..warcfiles import archived_body
@@ -40,7 +40,7 @@ MAX_SCREENSHOT = 64 * 1024 * 1024
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-__all__ = ["build_report", "capture_view", "report_events", "write_run_report"]
+__all__ = ["capture_view", "report_events", "write_run_report"]
 
 
 def capture_view(row: dict | None) -> CaptureView | None:
@@ -233,16 +233,4 @@ def write_run_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
         events=report_events(store, rows, archive_root=archive_root), generated=generated, max_page=max_page,
         robots=store.robots_alerts(run_id),
-    )
-
-
-def build_report(store: CaptureStore, out_dir: Path, *, since: timedelta, now: Callable[[], datetime],
-                 max_page: int | None = DEFAULT_MAX_PAGE, archive_root: Path | None = None) -> Path:
-    """``lastseen report --since``: the same report for every event in a time window."""
-    end = now()
-    start = end - since
-    events = report_events(store, store.events(since=iso(start)), archive_root=archive_root)
-    return write_report(
-        Path(out_dir), title=f"lastseen report {iso(start)} to {iso(end)}", run_id=None,
-        started=start, finished=end, events=events, generated=end, max_page=max_page,
     )

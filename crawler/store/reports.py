@@ -37,6 +37,14 @@ class ReportQueries:
             for row in cur:
                 yield dict(zip(names, row))
 
+    def target_tags(self) -> dict[str, list[str]]:
+        """Every target the index has seen (in the watchlist or no longer), by name: its tags."""
+        import json
+
+        with self._reading():
+            rows = self.conn.execute("select name, tags from targets order by name").fetchall()
+        return {name: list(json.loads(tags or "[]")) for name, tags in rows}
+
     def screenshot(self, capture_id: int | None) -> dict | None:
         """Where capture ``capture_id``'s screenshot record is, or None when it has none (HTTP captures).
 
