@@ -121,7 +121,7 @@ def report(since, until, only, out_dir, fmt, archive_dir, watchlist_path, everyt
             from .report.window_json import window_json
 
             doc = window_json(store, window, scope, rows, generated=now, notes=notes)
-            text = json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+            text = json.dumps(doc, ensure_ascii=False) + "\n"
             if out_dir == "-":
                 sys.stdout.write(text)
                 return

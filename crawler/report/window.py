@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from ..errors import UsageError
@@ -40,13 +41,23 @@ class Scope:
         default_factory=dict
     )  # every target the archive or watchlist has: tags
 
-    def in_watchlist(self, name: str) -> bool:
-        if self.watchlist is None:
-            return False
-        return any(
-            t.name == name or (t.listing is not None and name.startswith(f"{t.name}/"))
-            for t in self.watchlist.targets
+    @cached_property
+    def _order(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Watchlist targets' positions by name, and the listings' (dict lookups: a large window
+        has many events of many targets)."""
+        targets = self.watchlist.targets if self.watchlist is not None else ()
+        return (
+            {t.name: i for i, t in enumerate(targets)},
+            {t.name: i for i, t in enumerate(targets) if t.listing is not None},
         )
+
+    def _listing_of(self, name: str) -> int | None:
+        """The position of the watchlist listing ``name`` is an item of (``<listing>/<key>``; keys hold no
+        ``/``), if any."""
+        return self._order[1].get(name.rsplit("/", 1)[0]) if "/" in name else None
+
+    def in_watchlist(self, name: str) -> bool:
+        return name in self._order[0] or self._listing_of(name) is not None
 
     def keeps(self, name: str, tags: Sequence[str]) -> bool:
         if not (self.everything or self.watchlist is None or self.in_watchlist(name)):
@@ -57,13 +68,12 @@ class Scope:
 
     def position(self, name: str) -> tuple[int, int, str]:
         """Where ``name``'s group goes: watchlist order (a listing's items just after it), then by name."""
-        targets = self.watchlist.targets if self.watchlist is not None else ()
-        for i, t in enumerate(targets):
-            if t.name == name:
-                return (i, 0, "")
-            if t.listing is not None and name.startswith(f"{t.name}/"):
-                return (i, 1, name)
-        return (len(targets), 0, name)
+        if name in self._order[0]:
+            return (self._order[0][name], 0, "")
+        listing = self._listing_of(name)
+        if listing is not None:
+            return (listing, 1, name)
+        return (len(self._order[0]), 0, name)
 
 
 def _matches(
