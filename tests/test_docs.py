@@ -51,6 +51,21 @@ def test_command_and_its_options_are_documented(name):
                 assert opt in README, f"README does not document {opt} of `lastseen {name}`"
 
 
+@pytest.mark.parametrize("name", ["show"])
+def test_history_commands_have_their_section_in_docs_history(name):
+    """docs/history.md has a ``## lastseen <command>`` section naming every option."""
+    doc = (ROOT / "docs" / "history.md").read_text()
+    assert f"\n## lastseen {name}\n" in doc, f"docs/history.md has no `## lastseen {name}` section"
+    section = doc.split(f"\n## lastseen {name}\n", 1)[1].split("\n## ", 1)[0]
+    for param in cli.commands[name].params:
+        for opt in getattr(param, "opts", []):
+            if opt.startswith("--") and opt != "--help":
+                assert f"`{opt}" in section or f"{opt} " in section, (
+                    f"the `lastseen {name}` section of docs/history.md does not document {opt}"
+                )
+    assert f"[docs/history.md](docs/history.md#lastseen-{name})" in README
+
+
 def test_watchlist_reference_is_generated_from_the_registry():
     assert (ROOT / "docs" / "watchlist.md").read_text() == reference_markdown(), (
         "docs/watchlist.md is stale: regenerate it with "

@@ -59,6 +59,7 @@ from .sqlite import (
     _Transaction,
     index_error_message,
 )
+from .timeline import TimelineQueries
 from .volatile import VolatileQueries
 
 
@@ -90,7 +91,8 @@ def _translated(method):
     return wrapper
 
 
-class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQueries, RobotsQueries):
+class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQueries, RobotsQueries,
+                   TimelineQueries):
     """The SQLite index of an archive."""
 
     def __init__(self, path: Path):

@@ -1,0 +1,155 @@
+"""``lastseen diff`` and ``lastseen show``: any two captures of a target compared, and what one capture
+said, read from the archive without pywb. Both only read (no lock: they work while a run writes, and on
+a read-only copy); targets and captures are picked by :mod:`crawler.pick`.
+
+Archived text reaches a terminal or a pipe under the terminal rule (:func:`~crawler.formatting.printable`:
+controls, ANSI escapes and bidi overrides shown as ``\\uXXXX``); files written with ``--out`` hold it exactly.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import ArchiveError, UsageError
+
+__all__ = ["COMMANDS", "show"]
+
+_CAPTURE_HELP = "a capture id, or an ISO 8601 date or date-time (UTC unless it says otherwise): the capture at or before it"
+_ARCHIVE = click.option(
+    "--archive",
+    "archive_dir",
+    default="archive",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where WARC files and the index live.",
+)
+
+
+def _open_to_read(archive_dir):
+    """The archive opened read-only (as ``lastseen status`` does); warnings (left ``.open`` files) to stderr."""
+    from .archive import Archive
+
+    archive = Archive.open_readonly(Path(archive_dir))
+    for line in archive.warnings:
+        click.echo(line, err=True)
+    return archive
+
+
+def _write_file(out: str, data: bytes | str) -> None:
+    try:
+        Path(out).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    except OSError as exc:
+        raise ArchiveError(f"cannot write {out}: {exc.strerror or exc}") from exc
+
+
+def _echo_lines(lines) -> None:
+    """Lines of evidence on a terminal, as text (rich never parses them as markup)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    for line in lines:
+        console.print(Text(line, style="dim"))
+
+
+@click.command()
+@click.argument("target")
+@click.option(
+    "--at",
+    "at",
+    metavar="CAPTURE",
+    help=f"The capture to show (default: the latest): {_CAPTURE_HELP}.",
+)
+@click.option(
+    "--text",
+    "form",
+    flag_value="text",
+    default=True,
+    help="Its extracted text, as compared (the default).",
+)
+@click.option(
+    "--raw",
+    "form",
+    flag_value="raw",
+    help="Its archived body byte for byte, as `warcio extract --payload` gives it (to a file or a pipe).",
+)
+@click.option(
+    "--headers",
+    "form",
+    flag_value="headers",
+    help="Its HTTP status line and response headers.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Write it to this file (exactly, no evidence lines).",
+)
+@_ARCHIVE
+def show(target, at, form, out, archive_dir):
+    """What a capture said: its extracted text (default), its archived body (--raw) or its HTTP headers.
+
+    On a terminal the evidence lines come first (time, URL, status, WARC file, offset, record id,
+    SHA-256). A revisit record's body is read from the record it refers to, as replay tools do.
+    Only reads the archive.
+    """
+    from .archived import copy_payload, evidence_lines, http_headers, payload_record
+    from .formatting import printable
+    from .pick import pick_capture, require_text, resolve_target
+
+    terminal = sys.stdout.isatty()
+    if form == "raw" and out is None and terminal:
+        raise UsageError(
+            "--raw writes the archived body byte for byte, which a terminal would run as commands; "
+            "use --out FILE or a pipe (| less, > file)"
+        )
+    with _open_to_read(archive_dir) as archive:
+        store = archive.require_store()
+        name = resolve_target(store, target)
+        row = pick_capture(store, name, at, "--at")
+        original = payload_record(store, row) if form == "raw" else None
+        if form == "text":
+            row = require_text(store, row, "--at")
+            content: str | bytes | None = store.text(row["text_sha256"]) or ""
+        elif form == "headers":
+            content = "\n".join(http_headers(archive.root, row)) + "\n"
+        else:
+            content = None
+        if terminal:
+            _echo_lines(evidence_lines(row, _located(store, row)))
+        if form == "raw":
+            if out is not None:
+                with _opened(out) as fh:
+                    copy_payload(archive.root, original, fh)
+            else:
+                sys.stdout.flush()
+                copy_payload(archive.root, original, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+        elif out is not None:
+            _write_file(out, content)
+        else:
+            text = printable(content)
+            click.echo(text, nl=not text.endswith("\n"))
+    if out is not None and terminal:
+        click.echo(f"written to {printable(out)}")
+
+
+def _located(store, row: dict) -> dict | None:
+    """Where a revisit's payload is (for its evidence lines), None when the index does not hold it."""
+    if row.get("record_type") != "revisit" or not row.get("refers_to_record_id"):
+        return None
+    return store.response_record(row["refers_to_record_id"])
+
+
+def _opened(out: str):
+    try:
+        return open(out, "wb")
+    except OSError as exc:
+        raise ArchiveError(f"cannot write {out}: {exc.strerror or exc}") from exc
+
+
+#: The commands of this module, registered by :mod:`crawler.cli`.
+COMMANDS = (show,)

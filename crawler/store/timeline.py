@@ -1,0 +1,68 @@
+"""Reads for ``lastseen diff`` and ``lastseen show``: a target's own captures, picked by id or by time."""
+
+from __future__ import annotations
+
+from .records import OWN_ROLES
+
+#: A target's own captures (a probe of its host, its home page or its host's robots.txt are not).
+_OWN = f"coalesce(role, 'page') in ({', '.join(repr(r) for r in OWN_ROLES)})"
+
+
+class TimelineQueries:
+    """Mixed into :class:`~crawler.store.CaptureStore` (``self.conn``, ``self._reading``)."""
+
+    def target_row(self, name: str) -> dict | None:
+        """The ``targets`` row of this exact name (a listing's items too: ``LISTING/KEY``), or None."""
+        with self._reading():
+            cur = self.conn.execute("select * from targets where name = ?", (name,))
+            row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row)) if row else None
+
+    def target_names(self) -> list[str]:
+        """Every target name the index knows, sorted."""
+        with self._reading():
+            return [
+                name
+                for (name,) in self.conn.execute(
+                    "select name from targets order by name"
+                )
+            ]
+
+    def own_capture(
+        self,
+        target: str,
+        *,
+        at_or_before: str | None = None,
+        before_id: int | None = None,
+        good: bool = False,
+        with_text: bool = False,
+        first: bool = False,
+    ) -> dict | None:
+        """One of ``target``'s own captures as a ``captures`` row: the latest (the first with ``first``) whose
+        ``started`` is at or before ``at_or_before`` (ISO 8601 as stored), whose id is below ``before_id``,
+        that is its last good capture (``good``) or has text (``with_text``), as asked; None when none is."""
+        where, args = ["target = ?", _OWN], [target]
+        if at_or_before is not None:
+            where.append("started <= ?")
+            args.append(at_or_before)
+        if before_id is not None:
+            where.append("id < ?")
+            args.append(before_id)
+        if good:
+            where.append("good = 1")
+        if with_text:
+            where.append("text_sha256 is not null")
+        sql = f"select * from captures where {' and '.join(where)} order by id {'asc' if first else 'desc'} limit 1"
+        with self._reading():
+            cur = self.conn.execute(sql, args)
+            row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row)) if row else None
+
+    def own_capture_by_id(self, capture_id: int) -> dict | None:
+        """Capture ``capture_id`` if it is some target's own capture (else None: a probe, or no such id)."""
+        with self._reading():
+            cur = self.conn.execute(
+                f"select * from captures where id = ? and {_OWN}", (capture_id,)
+            )
+            row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row)) if row else None
