@@ -435,7 +435,7 @@ from .cli_add import add  # commands of modules of their own, registered on the 
 
 cli.add_command(add)
 cli.add_command(report)
-from .cli_history import COMMANDS as _HISTORY_COMMANDS  # show (diff to come)
+from .cli_history import COMMANDS as _HISTORY_COMMANDS  # diff, show
 
 for _command in _HISTORY_COMMANDS:
     cli.add_command(_command)

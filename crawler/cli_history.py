@@ -15,7 +15,7 @@ import click
 
 from .errors import ArchiveError, UsageError
 
-__all__ = ["COMMANDS", "show"]
+__all__ = ["COMMANDS", "diff", "show"]
 
 _CAPTURE_HELP = "a capture id, or an ISO 8601 date or date-time (UTC unless it says otherwise): the capture at or before it"
 _ARCHIVE = click.option(
@@ -137,6 +137,63 @@ def show(target, at, form, out, archive_dir):
         click.echo(f"written to {printable(out)}")
 
 
+@click.command()
+@click.argument("target")
+@click.option(
+    "--from",
+    "from_spec",
+    metavar="CAPTURE",
+    help=f"The older capture (default: the last good capture before --to): {_CAPTURE_HELP}.",
+)
+@click.option(
+    "--to",
+    "to_spec",
+    metavar="CAPTURE",
+    help=f"The newer capture (default: the latest): {_CAPTURE_HELP}.",
+)
+@_ARCHIVE
+def diff(target, from_spec, to_spec, archive_dir):
+    """Compare two captures of a target: a word diff on the terminal.
+
+    On a terminal deletions are red and struck through, insertions green and underlined; piped, they are
+    written [-deleted-] and {+inserted+}. Unchanged text is cut to a line or two around each change.
+    A capture without text (a failed fetch) is refused, naming one to use. Only reads the archive.
+    """
+    from .diff import diff_texts
+    from .diffprint import plain, styled
+    from .formatting import iso, one_line, parse_iso
+    from .pick import pick_pair, resolve_target
+    from .report import CONTEXT_CHARS
+
+    with _open_to_read(archive_dir) as archive:
+        store = archive.require_store()
+        name = resolve_target(store, target)
+        old, new = pick_pair(store, name, from_spec, to_spec)
+        old_text, new_text = (
+            store.text(old["text_sha256"]) or "",
+            store.text(new["text_sha256"]) or "",
+        )
+        changes = diff_texts(old_text, new_text, moves=False)
+        head = [
+            f"{sign} capture {row['id']} {iso(parse_iso(row['started']))} "
+            f"{one_line(row.get('final_url') or row['url'])} HTTP {row.get('status')}"
+            for sign, row in (("---", old), ("+++", new))
+        ]
+        if sys.stdout.isatty():
+            from rich.console import Console
+            from rich.text import Text
+
+            console = Console(highlight=False)
+            for line in head:
+                console.print(Text(line, style="bold"))
+            console.print(Text(changes.summary(), style="dim"))
+            console.print(styled(changes.ops, context=CONTEXT_CHARS))
+        else:
+            click.echo("\n".join([*head, changes.summary()]))
+            text = plain(changes.ops, context=CONTEXT_CHARS)
+            click.echo(text, nl=not text.endswith("\n"))
+
+
 def _located(store, row: dict) -> dict | None:
     """Where a revisit's payload is (for its evidence lines), None when the index does not hold it."""
     if row.get("record_type") != "revisit" or not row.get("refers_to_record_id"):
@@ -152,4 +209,4 @@ def _opened(out: str):
 
 
 #: The commands of this module, registered by :mod:`crawler.cli`.
-COMMANDS = (show,)
+COMMANDS = (diff, show)

@@ -51,7 +51,7 @@ def test_command_and_its_options_are_documented(name):
                 assert opt in README, f"README does not document {opt} of `lastseen {name}`"
 
 
-@pytest.mark.parametrize("name", ["show"])
+@pytest.mark.parametrize("name", ["diff", "show"])
 def test_history_commands_have_their_section_in_docs_history(name):
     """docs/history.md has a ``## lastseen <command>`` section naming every option."""
     doc = (ROOT / "docs" / "history.md").read_text()

@@ -156,7 +156,54 @@ def test_the_five_runs_changed_notice_twice_and_flaky_failed_once(history):
     ), flaky
 
 
-# -- picking captures --------------------------------------------------------------------------------
+# -- lastseen diff on a pipe --------------------------------------------------------------------------
+
+
+def test_diff_from_the_first_to_the_last_shows_the_union_of_the_changes(history):
+    tmp, ids, _site, _name = history
+    first, last = ids["notice"][1], ids["notice"][5]
+    ran = lastseen(tmp, "diff", "notice", "--from", str(first), "--to", str(last))
+    assert ran.exit_code == 0, ran.stderr
+    head = ran.stdout.splitlines()[:3]
+    assert re.fullmatch(
+        rf"--- capture {first} 2026-03-01T09:00:\d\dZ http://127\.0\.0\.1:\d+/notice HTTP 200",
+        head[0],
+    )
+    assert re.fullmatch(
+        rf"\+\+\+ capture {last} 2026-03-05T09:00:\d\dZ http://127\.0\.0\.1:\d+/notice HTTP 200",
+        head[1],
+    )
+    assert head[2] == "2 insertions, 2 deletions"
+    body = "\n".join(ran.stdout.splitlines()[3:])
+    assert f"Deadline [-1-]{{+2+}} March {SHOWN}" in body
+    assert "Budget [-100-]{+250+} dinars" in body
+    assert (
+        "\x1b" not in ran.stdout and "\u202e" not in ran.stdout
+    )  # the page's controls made visible
+
+
+def test_diff_defaults_to_the_latest_against_the_last_good_capture_before_it(history):
+    tmp, ids, _site, _name = history
+    ran = lastseen(tmp, "diff", "notice")
+    assert ran.exit_code == 0, ran.stderr
+    assert ran.stdout.startswith(f"--- capture {ids['notice'][4]} 2026-03-04T")
+    assert f"\n+++ capture {ids['notice'][5]} 2026-03-05T" in ran.stdout
+    assert "Budget [-100-]{+250+} dinars" in ran.stdout
+    assert "[-1-]" not in ran.stdout  # the change of day 3 is not between these two
+    only_to = lastseen(tmp, "diff", "notice", "--to", str(ids["notice"][3]))
+    assert only_to.stdout.startswith(f"--- capture {ids['notice'][2]} 2026-03-02T")
+    assert (
+        "Deadline [-1-]{+2+} March" in only_to.stdout
+        and "[-100-]" not in only_to.stdout
+    )
+
+
+def test_diff_skips_a_failed_capture_when_it_picks_the_last_good_one(history):
+    tmp, ids, _site, _name = history
+    ran = lastseen(tmp, "diff", "flaky")
+    assert ran.exit_code == 0, ran.stderr
+    assert ran.stdout.startswith(f"--- capture {ids['flaky'][3]} 2026-03-03T")
+    assert ran.stdout.splitlines()[2] == "no changes"
 
 
 @pytest.mark.parametrize(
@@ -177,6 +224,37 @@ def test_captures_are_picked_by_date_at_or_before_in_utc(history, spec, day):
     assert ran.stdout.rstrip("\n") == _text(tmp, ids["notice"][day]).rstrip(
         "\n"
     ).replace(HOSTILE, SHOWN)
+
+
+@pytest.mark.parametrize(
+    ("spec", "day"), [("2026-03-03", 3), ("2026-03-03T10:00:00+02:00", 2)]
+)
+def test_diff_picks_its_captures_by_date_too(history, spec, day):
+    tmp, ids, _site, _name = history
+    diffed = lastseen(tmp, "diff", "notice", "--from", "2026-03-01", "--to", spec)
+    assert diffed.exit_code == 0, diffed.stderr
+    assert diffed.stdout.startswith(f"--- capture {ids['notice'][1]} 2026-03-01T")
+    assert f"\n+++ capture {ids['notice'][day]} 2026-03-0{day}T" in diffed.stdout
+
+
+def test_diff_refuses_a_failed_capture_naming_the_capture_to_use(history):
+    tmp, ids, _site, _name = history
+    failed, before = ids["flaky"][4], ids["flaky"][3]
+    for option in ("--to", "--from"):
+        ran = lastseen(tmp, "diff", "flaky", option, str(failed))
+        assert ran.exit_code == 2, ran.stdout
+        assert ran.stdout == ""
+        message = ran.stderr.strip()
+        assert message.startswith(
+            f"Error: {option}: capture {failed} of 'flaky' (2026-03-04T09:00:"
+        )
+        assert "has no text to compare: it failed (" in message
+        assert (
+            f"use {option} {before} (the last capture with text before it, 2026-03-03T09:00:"
+            in message
+        )
+    by_date = lastseen(tmp, "diff", "flaky", "--to", "2026-03-04")
+    assert by_date.exit_code == 2 and f"capture {failed}" in by_date.stderr
 
 
 def test_show_refuses_a_failed_capture_naming_the_capture_to_use(history):
@@ -204,14 +282,28 @@ def test_show_refuses_a_failed_capture_naming_the_capture_to_use(history):
 @pytest.mark.parametrize(
     "args, message",
     [
+        (("diff", "nope"), "no target named 'nope' in the archive"),
+        (("diff", "notic"), "did you mean 'notice'?"),
         (("show", "Notice"), "no target named 'Notice'"),
+        (
+            ("diff", "notice", "--from", "999999"),
+            "--from 999999: the archive holds no capture 999999 of 'notice'",
+        ),
         (
             ("show", "notice", "--at", "999999"),
             "--at 999999: the archive holds no capture 999999 of 'notice'",
         ),
         (
+            ("diff", "notice", "--from", "2026-02-28"),
+            "--from '2026-02-28' is before the first capture of 'notice'",
+        ),
+        (
             ("show", "notice", "--at", "2026-03-01T08:00:00Z"),
             "is before the first capture of 'notice'",
+        ),
+        (
+            ("diff", "notice", "--to", "yesterday"),
+            "--to 'yesterday' is neither a capture id nor a date",
         ),
         (("show", "notice", "--at", "2026-02-30"), "--at '2026-02-30' is not a date"),
     ],
@@ -226,13 +318,33 @@ def test_unknown_targets_and_captures_exit_2(history, args, message):
 
 def test_a_capture_of_another_target_is_refused(history):
     tmp, ids, _site, _name = history
-    for args in (("show", "notice", "--at"),):
+    for args in (("show", "notice", "--at"), ("diff", "notice", "--from")):
         ran = lastseen(tmp, *args, str(ids["gz"][1]))
         assert ran.exit_code == 2
         assert f"capture {ids['gz'][1]} is of target 'gz', not 'notice'" in ran.stderr
 
 
 # -- on a terminal ------------------------------------------------------------------------------------
+
+
+def test_diff_on_a_terminal_underlines_and_strikes_and_shows_controls_as_text(history):
+    tmp, ids, _site, _name = history
+    status, out = on_a_terminal(tmp, "diff", "notice", "--from", str(ids["notice"][1]))
+    assert status == 0, out
+    for raw in RAW_SEQUENCES:
+        assert raw not in out, (raw, out)
+    text = out.decode()
+    assert SHOWN in text
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert "[-" not in plain and "{+" not in plain  # styles, not markers
+    assert "Deadline 12 March" in plain and "Budget 100250 dinars" in plain
+    assert re.search(r"\x1b\[[0-9;]*9[0-9;]*m1\x1b\[0m", text), (
+        "the deletion is not struck through"
+    )
+    assert re.search(r"\x1b\[[0-9;]*4[0-9;]*m2\x1b\[0m", text), (
+        "the insertion is not underlined"
+    )
+    assert f"+++ capture {ids['notice'][5]}" in plain
 
 
 def test_show_on_a_terminal_starts_with_the_evidence_and_shows_controls_as_text(
