@@ -151,17 +151,24 @@ def show(target, at, form, out, archive_dir):
     metavar="CAPTURE",
     help=f"The newer capture (default: the latest): {_CAPTURE_HELP}.",
 )
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Write the change page the reports write (HTML, self-contained) to this file.",
+)
 @_ARCHIVE
-def diff(target, from_spec, to_spec, archive_dir):
-    """Compare two captures of a target: a word diff on the terminal.
+def diff(target, from_spec, to_spec, out, archive_dir):
+    """Compare two captures of a target: a word diff on the terminal, or with --out the reports' change page.
 
     On a terminal deletions are red and struck through, insertions green and underlined; piped, they are
     written [-deleted-] and {+inserted+}. Unchanged text is cut to a line or two around each change.
     A capture without text (a failed fetch) is refused, naming one to use. Only reads the archive.
     """
+    from . import clock
     from .diff import diff_texts
     from .diffprint import plain, styled
-    from .formatting import iso, one_line, parse_iso
+    from .formatting import iso, one_line, parse_iso, printable
     from .pick import pick_pair, resolve_target
     from .report import CONTEXT_CHARS
 
@@ -173,6 +180,17 @@ def diff(target, from_spec, to_spec, archive_dir):
             store.text(old["text_sha256"]) or "",
             store.text(new["text_sha256"]) or "",
         )
+        if out is not None:
+            from .report import change_event, write_change_page
+
+            changes = diff_texts(old_text, new_text)
+            event = change_event(store, old, new, changes, archive_root=archive.root)
+            title = f"lastseen diff {name}: capture {old['id']} to {new['id']}"
+            path = write_change_page(
+                Path(out), event, title=title, generated=clock.now()
+            )
+            click.echo(f"{printable(str(path))}: {changes.summary()}")
+            return
         changes = diff_texts(old_text, new_text, moves=False)
         head = [
             f"{sign} capture {row['id']} {iso(parse_iso(row['started']))} "

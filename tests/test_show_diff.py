@@ -17,13 +17,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from crawler import clock
+from crawler.fetch.browser import CHROMIUM_ARGS
 
 from .beacon import Beacon
-from .helpers import lastseen, write_watchlist
+from .helpers import assert_no_script_but_ours, lastseen, write_watchlist
 from .site import Site, closed_port
+from .test_report_xss import _open_and_check
 from .test_terminal import on_a_terminal
 from .xss_payloads import BY_ID, PAYLOADS, hostile_page
 
@@ -470,3 +473,64 @@ def test_show_text_to_a_file_is_exact(history, tmp_path):
     assert ran.exit_code == 0, ran.stderr
     assert out.read_text(encoding="utf-8") == _text(tmp, ids["notice"][1])
     assert HOSTILE in out.read_text(encoding="utf-8")  # a file holds the text exactly
+
+
+# -- diff --out: the reports' change page -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=list(CHROMIUM_ARGS))
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def test_diff_out_writes_the_change_page_of_both_changes(history, tmp_path):
+    tmp, ids, _site, _name = history
+    page = tmp_path / "pages" / "notice.html"
+    ran = lastseen(tmp, "diff", "notice", "--from", "2026-03-01", "--out", str(page))
+    assert ran.exit_code == 0, ran.stderr
+    assert ran.stdout == f"{page}: 2 insertions, 2 deletions\n"
+    raw = page.read_text(encoding="utf-8")
+    assert assert_no_script_but_ours(raw) == 0
+    doc = lxml.html.document_fromstring(raw)
+    assert doc.xpath("//h1")[0].text_content() == "notice"
+    inline = doc.xpath('//div[@id="inline"]//div[@class="diff"]')[0]
+    assert [d.text_content() for d in inline.xpath(".//del")] == ["1", "100"]
+    assert [i.text_content() for i in inline.xpath(".//ins")] == ["2", "250"]
+    heads = [
+        th.text_content() for th in doc.xpath('//table[@class="evidence"]/thead//th')
+    ]
+    assert heads == [
+        "",
+        f"From: capture {ids['notice'][1]}",
+        f"To: capture {ids['notice'][5]}",
+    ]
+    assert not doc.xpath("//a[@href='index.html']")  # no report index beside it
+    # as in every report page: controls replaced (U+FFFD), bidi controls shown as text
+    assert "\\u202egnp.exe" in raw and "\u202e" not in raw and "\x1b" not in raw
+
+
+def test_diff_out_of_a_hostile_page_is_inert_in_chromium(
+    history, tmp_path, browser, beacon
+):
+    tmp, _ids, _site, name = history
+    folder = tmp_path / "out" / "pages"
+    page = folder / "tender.html"
+    ran = lastseen(tmp, "diff", name, "--from", "2026-03-02", "--out", str(page))
+    assert ran.exit_code == 0, ran.stderr
+    raw = page.read_text(encoding="utf-8")
+    assert assert_no_script_but_ours(raw) == 0
+    assert "<script" not in raw.replace("&lt;script", "")
+    doc = lxml.html.document_fromstring(raw)
+    assert doc.xpath("//h1")[0].text_content() == name  # the name shown as text
+    assert any("500" in i.text_content() for i in doc.xpath('//div[@id="inline"]//ins'))
+    _open_and_check(browser, page, beacon)
+    assert beacon.requests == [], (
+        f"a payload ran or loaded: the beacon heard {beacon.requests}"
+    )

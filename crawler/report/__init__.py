@@ -7,10 +7,11 @@ from .render import (
     VERDICT_ORDER,
     CaptureView,
     ReportEvent,
+    write_change_page,
     write_report,
 )
 from .segments import CONTEXT_LINES
-from .views import capture_view, report_events, write_run_report
+from .views import capture_view, change_event, report_events, write_run_report
 
 __all__ = [
     "CONTEXT_CHARS",
@@ -20,7 +21,9 @@ __all__ = [
     "CaptureView",
     "ReportEvent",
     "capture_view",
+    "change_event",
     "report_events",
+    "write_change_page",
     "write_report",
     "write_run_report",
 ]

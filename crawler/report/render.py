@@ -58,6 +58,7 @@ __all__ = [
     "VERDICT_ORDER",
     "CaptureView",
     "ReportEvent",
+    "write_change_page",
     "write_report",
 ]
 
@@ -217,6 +218,34 @@ def write_report(
             "check that the directory is writable and the disk is not full"
         ) from exc
     return index_path
+
+
+def write_change_page(path: Path, event: ReportEvent, *, title: str, generated: datetime,
+                      max_page: int | None = None) -> Path:
+    """Write the change page a report gives ``event``, alone, to ``path`` (``lastseen diff --out``).
+
+    The same template, escaping and CSP as a report's change page; no link to a report index (there is
+    none), both captures named by id in the evidence table's heads, screenshots (if any) written to
+    ``screenshots/`` beside the page as a report does. Raises :class:`ArchiveError` when it cannot be written.
+    """
+    path = Path(path)
+    env = _environment()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shots = _write_screenshots(path.parent, event, set())
+        csp = Markup(CSP_SCREENSHOTS if shots and shots["images"] else CSP)
+        before = event.compared
+        html = env.get_template("detail.html").render(
+            report_title=title, run_id=None, started=before.started if before else event.current.started,
+            finished=event.current.started, generated=generated, csp=csp, standalone=True, event=event, shots=shots,
+            compared_label=f"From: capture {before.id}" if before else "From", current_label=f"To: capture "
+            f"{event.current.id}", **_detail_context(event, max_page),
+        )
+        _write_atomic(path, html)
+    except OSError as exc:
+        raise ArchiveError(f"cannot write the change page {path}: {exc.strerror or exc}; "
+                           "check that the directory is writable and the disk is not full") from exc
+    return path
 
 
 # -- page names --------------------------------------------------------------------------------

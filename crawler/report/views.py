@@ -40,7 +40,7 @@ MAX_SCREENSHOT = 64 * 1024 * 1024
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-__all__ = ["capture_view", "report_events", "write_run_report"]
+__all__ = ["capture_view", "change_event", "report_events", "write_run_report"]
 
 
 def capture_view(row: dict | None) -> CaptureView | None:
@@ -101,6 +101,30 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
             signals=json.loads(row["evidence"]) if row.get("evidence") else None,
             significance=json.loads(row["significance"]) if row.get("significance") else None, page=page,
         )
+
+
+def change_event(store: CaptureStore, old: dict, new: dict, diff: Diff, *,
+                 archive_root: Path | None = None) -> ReportEvent:
+    """Two captures of a target compared as a change page shows them (``lastseen diff --out``): any two,
+    not only a capture and the last good one before it. Verdict ``changed`` when the texts differ, else
+    ``unchanged``; links, title and description compared; screenshots as the reports show them."""
+    target = store.target_row(new["target"])
+    verdict = "changed" if diff.changed else "unchanged"
+    current_view, compared_view = capture_view(new), capture_view(old)
+    png = compared_png = None
+    refs = (store.screenshot(new["id"]), store.screenshot(old["id"]))
+    if any(refs):
+        current_view, png = _with_screenshot(current_view, refs[0], archive_root)
+        compared_view, compared_png = _with_screenshot(compared_view, refs[1], archive_root)
+    page = page_changes(verdict, page_facts(store, old, archive_root), page_facts(store, new, archive_root)) \
+        if verdict in PAGE_VERDICTS else None
+    return ReportEvent(
+        target=new["target"], url=(target or {}).get("url") or new["url"],
+        tags=tuple(json.loads((target or {}).get("tags") or "[]")), verdict=verdict, reason=None, alert=False,
+        summary=diff.summary(), current=current_view, compared=compared_view, diff=diff,
+        old_text=store.text(old["text_sha256"]), new_text=store.text(new["text_sha256"]),
+        screenshot=png, compared_screenshot=compared_png, page=page,
+    )
 
 
 def page_facts(store: CaptureStore, row: dict, archive_root: Path | None) -> PageFacts:
