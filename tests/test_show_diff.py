@@ -24,7 +24,7 @@ from crawler import clock
 from crawler.fetch.browser import CHROMIUM_ARGS
 
 from .beacon import Beacon
-from .helpers import assert_no_script_but_ours, lastseen, write_watchlist
+from .helpers import assert_no_script_but_ours, lastseen, record_at, write_watchlist
 from .site import Site, closed_port
 from .test_report_xss import _open_and_check
 from .test_terminal import on_a_terminal
@@ -534,3 +534,42 @@ def test_diff_out_of_a_hostile_page_is_inert_in_chromium(
     assert beacon.requests == [], (
         f"a payload ran or loaded: the beacon heard {beacon.requests}"
     )
+
+
+def test_the_diff_command_history_pages_print_runs_as_printed(history):
+    """``crawler.pick.diff_command`` quotes any name for a POSIX shell: split as a shell would, it runs."""
+    import shlex
+
+    from crawler.pick import diff_command
+
+    tmp, ids, _site, name = history
+    a, b = ids[name][1], ids[name][5]
+    command = diff_command(name, a, b)
+    assert command == f"lastseen diff {shlex.quote(name)} --from {a} --to {b}"
+    words = shlex.split(command)
+    assert words[:2] == ["lastseen", "diff"] and words[2] == name
+    ran = lastseen(tmp, *words[1:])
+    assert ran.exit_code == 0, ran.stderr
+    assert ran.stdout.startswith(f"--- capture {a} 2026-03-01T")
+    assert "Tender for [-400-]{+500+} cameras{+ and drones+}." in ran.stdout
+    dashed = diff_command("-x", a, b)
+    assert dashed == f"lastseen diff --from {a} --to {b} -- -x"
+
+
+def test_show_headers_of_a_revisit_are_its_own_record_s(history):
+    tmp, ids, _site, _name = history
+    cid = ids["gz"][5]
+    ran = lastseen(tmp, "show", "gz", "--headers", "--at", str(cid))
+    assert ran.exit_code == 0, ran.stderr
+    db = sqlite3.connect(tmp / "archive" / "lastseen.db")
+    warc_file, offset = db.execute(
+        "select warc_file, warc_offset from captures where id = ?", (cid,)
+    ).fetchone()
+    db.close()
+    rec_type, _headers, http, _payload = record_at(tmp / "archive" / warc_file, offset)
+    assert rec_type == "revisit"
+    assert ran.stdout.splitlines() == [
+        f"{http.protocol} {http.statusline}",
+        *(f"{k}: {v}" for k, v in http.headers),
+    ]
+    assert "Content-Encoding: gzip" in ran.stdout.splitlines()
