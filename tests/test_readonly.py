@@ -1,4 +1,4 @@
-"""Commands that only read (status, report --since) and the record recovery leaves (#6).
+"""Commands that only read (status, report --since, show, diff) and the record recovery leaves (#6).
 
 Read-only commands take no lock, migrate nothing and recover nothing: they work
 while a run holds the archive's lock and on a read-only copy, and say when the
@@ -209,6 +209,16 @@ def test_a_read_only_copy_is_read_without_write_permission_and_left_unchanged(ba
         window = cli("report", "--since", "2000-01-01", "--all", "--format", "json", "--out", "-")
         assert window.returncode == 0, window.stderr
         assert [t["target"] for t in json.loads(window.stdout)["targets"]] == ["p0", "p1"]
+        # lastseen show and diff (#14): the capture at or before a date long after it, whatever the clock
+        shown = cli("show", "p0", "--at", "2999-01-01")
+        assert shown.returncode == 0 and shown.stderr == "" and shown.stdout.strip(), shown.stderr
+        raw = subprocess.run([*argv, "show", "p0", "--raw"], cwd=top, env=env, capture_output=True, timeout=120,
+                             check=False)
+        assert raw.returncode == 0 and raw.stdout.startswith(b"<html>"), raw.stderr
+        diffed = cli("diff", "p0", "--from", "2999-01-01", "--to", "2999-01-01")
+        assert diffed.returncode == 0 and diffed.stdout.splitlines()[2] == "no changes", diffed.stderr
+        page = cli("diff", "p0", "--from", "2999-01-01", "--out", str(out / "p0.html"))
+        assert page.returncode == 0 and (out / "p0.html").is_file(), page.stderr
         assert _listing(top) == before
     finally:
         for dirpath, dirnames, filenames in os.walk(top):
