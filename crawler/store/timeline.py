@@ -38,7 +38,7 @@ class TimelineQueries:
         with_text: bool = False,
         first: bool = False,
     ) -> dict | None:
-        """One of ``target``'s own captures as a ``captures`` row: the latest (the first with ``first``) whose
+        """One of ``target``'s own captures as a ``captures`` row: the latest (the first in time with ``first``) whose
         ``started`` is at or before ``at_or_before`` (ISO 8601 as stored), whose id is below ``before_id``,
         that is its last good capture (``good``) or has text (``with_text``), as asked; None when none is."""
         where, args = ["target = ?", _OWN], [target]
@@ -52,7 +52,15 @@ class TimelineQueries:
             where.append("good = 1")
         if with_text:
             where.append("text_sha256 is not null")
-        sql = f"select * from captures where {' and '.join(where)} order by id {'asc' if first else 'desc'} limit 1"
+        way = "asc" if first else "desc"
+        # In time (a clock set wrong once can make ids and times disagree) when a time is asked or the first
+        # capture is; else by id, the order captures were made in.
+        order = (
+            f"started {way}, id {way}"
+            if at_or_before is not None or first
+            else f"id {way}"
+        )
+        sql = f"select * from captures where {' and '.join(where)} order by {order} limit 1"
         with self._reading():
             cur = self.conn.execute(sql, args)
             row = cur.fetchone()
