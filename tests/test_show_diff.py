@@ -72,10 +72,12 @@ def history(tmp_path_factory, beacon):
             "/gz": "<p>Gzip page, the same every day</p>",
             "/flaky": "<p>Flaky ok</p>",
             "/xss": hostile("Tender for 400 cameras."),
+            "/shot": "<html><body><h1>Shot</h1><p>Screenshots of 2024</p></body></html>",
         },
         3: {
             "/notice": _notice("2", "100"),
             "/xss": hostile("Tender for 500 cameras and drones."),
+            "/shot": "<html><body><h1>Shot</h1><p>Screenshots of 2025</p></body></html>",
         },
         5: {"/notice": _notice("2", "250"), "/flaky": "<p>Flaky ok</p>"},
     }
@@ -84,6 +86,14 @@ def history(tmp_path_factory, beacon):
         {"name": "gz", "url": site.url("/gz"), "select": "page"},
         {"name": "flaky", "url": site.url("/flaky"), "select": "page"},
         {"name": xss_name, "url": site.url("/xss"), "select": "page"},
+        {
+            "name": "shot",
+            "url": site.url("/shot"),
+            "select": "page",
+            "fetch": "browser",
+            "settle": "load",
+            "viewport": "800x600",
+        },
     ]
     write_watchlist(
         tmp / "watchlist.yaml", targets, settings={"timeout": "3s", "retries": 0}
@@ -573,3 +583,30 @@ def test_show_headers_of_a_revisit_are_its_own_record_s(history):
         *(f"{k}: {v}" for k, v in http.headers),
     ]
     assert "Content-Encoding: gzip" in ran.stdout.splitlines()
+
+
+def test_diff_out_of_browser_captures_shows_their_screenshots_beside_the_page(
+    history, tmp_path
+):
+    tmp, ids, _site, _name = history
+    page = tmp_path / "shots" / "shot.html"
+    ran = lastseen(tmp, "diff", "shot", "--from", "2026-03-01", "--out", str(page))
+    assert ran.exit_code == 0, ran.stderr
+    raw = page.read_text(encoding="utf-8")
+    doc = lxml.html.document_fromstring(raw)
+    sources = [img.get("src") for img in doc.xpath("//img")]
+    assert sources == [
+        f"screenshots/shot-{ids['shot'][1]}.png",
+        f"screenshots/shot-{ids['shot'][5]}.png",
+    ]
+    for src in sources:
+        assert (page.parent / src).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert sorted(p.name for p in (page.parent / "screenshots").iterdir()) == sorted(
+        Path(s).name for s in sources
+    )
+    [csp] = doc.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+    assert (
+        csp
+        == "default-src 'none'; style-src 'unsafe-inline'; img-src data: 'self' file:"
+    )
+    assert [i.text_content() for i in doc.xpath('//div[@id="inline"]//ins')] == ["2025"]
