@@ -73,11 +73,14 @@ def history(tmp_path_factory, beacon):
             "/flaky": "<p>Flaky ok</p>",
             "/xss": hostile("Tender for 400 cameras."),
             "/shot": "<html><body><h1>Shot</h1><p>Screenshots of 2024</p></body></html>",
+            "/n/": '<html><body><main><a href="/n/1">Notice one</a></main></body></html>',
+            "/n/1": "<html><body><h1>Notice one</h1><p>Hearing on 4 May</p></body></html>",
         },
         3: {
             "/notice": _notice("2", "100"),
             "/xss": hostile("Tender for 500 cameras and drones."),
             "/shot": "<html><body><h1>Shot</h1><p>Screenshots of 2025</p></body></html>",
+            "/n/1": "<html><body><h1>Notice one</h1><p>Hearing on 9 May</p></body></html>",
         },
         5: {"/notice": _notice("2", "250"), "/flaky": "<p>Flaky ok</p>"},
     }
@@ -86,6 +89,7 @@ def history(tmp_path_factory, beacon):
         {"name": "gz", "url": site.url("/gz"), "select": "page"},
         {"name": "flaky", "url": site.url("/flaky"), "select": "page"},
         {"name": xss_name, "url": site.url("/xss"), "select": "page"},
+        {"name": "notices", "url": site.url("/n/"), "listing": {"match": "/n/[0-9]"}},
         {
             "name": "shot",
             "url": site.url("/shot"),
@@ -296,7 +300,7 @@ def test_show_refuses_a_failed_capture_naming_the_capture_to_use(history):
     "args, message",
     [
         (("diff", "nope"), "no target named 'nope' in the archive"),
-        (("diff", "notic"), "did you mean 'notice'?"),
+        (("diff", "notic"), "did you mean 'notice', 'notices'"),
         (("show", "Notice"), "no target named 'Notice'"),
         (
             ("diff", "notice", "--from", "999999"),
@@ -610,3 +614,21 @@ def test_diff_out_of_browser_captures_shows_their_screenshots_beside_the_page(
         == "default-src 'none'; style-src 'unsafe-inline'; img-src data: 'self' file:"
     )
     assert [i.text_content() for i in doc.xpath('//div[@id="inline"]//ins')] == ["2025"]
+
+
+def test_a_listing_item_is_named_listing_slash_key(history):
+    tmp, _ids, _site, _name = history
+    db = sqlite3.connect(tmp / "archive" / "lastseen.db")
+    [(item,)] = db.execute(
+        "select name from targets where name like 'notices/%'"
+    ).fetchall()
+    db.close()
+    ran = lastseen(tmp, "diff", item, "--from", "2026-03-01")
+    assert ran.exit_code == 0, ran.stderr
+    assert "Hearing on [-4-]{+9+} May" in ran.stdout
+    wrong = lastseen(tmp, "show", "notices/nope")
+    assert wrong.exit_code == 2
+    assert "no target named 'notices/nope'" in wrong.stderr
+    assert (
+        f"'{item}'" in wrong.stderr and "LISTING/KEY" in wrong.stderr
+    )  # the item suggested
