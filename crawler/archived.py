@@ -42,7 +42,7 @@ def evidence_lines(row: dict, original: dict | None = None) -> list[str]:
         f"offset       {row['warc_offset'] if row.get('warc_offset') is not None else '-'}",
         f"record id    {one_line(row.get('warc_record_id') or '-')}"
         + (f" ({row['record_type']})" if row.get("record_type") else ""),
-        f"SHA-256      {row.get('payload_sha256') or '-'} (payload)",
+        f"SHA-256      {row.get('payload_sha256') or '-'} (payload as archived)",
     ]
     if row.get("record_type") == "revisit":
         where = (

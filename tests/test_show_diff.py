@@ -389,7 +389,7 @@ def test_show_on_a_terminal_starts_with_the_evidence_and_shows_controls_as_text(
         f"WARC file    {warc_file}",
         f"offset       {offset}",
         f"record id    {record_id} (response)",
-        f"SHA-256      {sha256} (payload)",
+        f"SHA-256      {sha256} (payload as archived)",
     ]
     assert "\n".join(lines[8:]) == _text(tmp, cid).rstrip("\n").replace(HOSTILE, SHOWN)
 
