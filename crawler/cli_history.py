@@ -8,6 +8,9 @@ controls, ANSI escapes and bidi overrides shown as ``\\uXXXX``); files written w
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -125,14 +128,16 @@ def show(target, at, form, out, archive_dir):
                 with _opened(out) as fh:
                     copy_payload(archive.root, original, fh)
             else:
-                sys.stdout.flush()
-                copy_payload(archive.root, original, sys.stdout.buffer)
-                sys.stdout.buffer.flush()
+                with _pipe():
+                    sys.stdout.flush()
+                    copy_payload(archive.root, original, sys.stdout.buffer)
+                    sys.stdout.buffer.flush()
         elif out is not None:
             _write_file(out, content)
         else:
             text = printable(content)
-            click.echo(text, nl=not text.endswith("\n"))
+            with _pipe():
+                click.echo(text, nl=not text.endswith("\n"))
     if out is not None and terminal:
         click.echo(f"written to {printable(out)}")
 
@@ -207,9 +212,22 @@ def diff(target, from_spec, to_spec, out, archive_dir):
             console.print(Text(changes.summary(), style="dim"))
             console.print(styled(changes.ops, context=CONTEXT_CHARS))
         else:
-            click.echo("\n".join([*head, changes.summary()]))
             text = plain(changes.ops, context=CONTEXT_CHARS)
-            click.echo(text, nl=not text.endswith("\n"))
+            with _pipe():
+                click.echo("\n".join([*head, changes.summary()]))
+                click.echo(text, nl=not text.endswith("\n"))
+
+
+@contextlib.contextmanager
+def _pipe():
+    """Stop quietly (exit 141, as ``cat`` does) when the reader of a pipe goes away (``| head``)."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more to flush at exit
+        sys.exit(128 + signal.SIGPIPE)
 
 
 def _located(store, row: dict) -> dict | None:

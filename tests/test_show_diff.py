@@ -632,3 +632,26 @@ def test_a_listing_item_is_named_listing_slash_key(history):
     assert (
         f"'{item}'" in wrong.stderr and "LISTING/KEY" in wrong.stderr
     )  # the item suggested
+
+
+@pytest.mark.parametrize(
+    "args", [("show", "gz", "--raw"), ("show", "notice"), ("diff", "notice")]
+)
+def test_a_reader_gone_from_the_pipe_ends_the_command_quietly(history, args):
+    """``| head`` closes the pipe early: exit 141 (as ``cat``), no traceback, nothing on stderr."""
+    import os
+
+    tmp, _ids, _site, _name = history
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "crawler", *args],
+            cwd=tmp,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, b"")
