@@ -43,10 +43,13 @@ def resolve_target(store, name: str) -> str:
     """``name`` if the index knows that target; else a :class:`UsageError` naming the closest names."""
     if store.target_row(name) is not None:
         return name
-    names = store.target_names()
-    close = difflib.get_close_matches(name, names, n=5, cutoff=0.6)
-    if not close:
-        close = [n for n in names if name.lower() in n.lower()][:5]
+    # Names holding what was typed, else the closest of those with its first letter (at most 2,000 compared,
+    # so that a typo costs well under a second among 100,000 targets).
+    close = store.target_names(containing=name, limit=5) if name else []
+    if not close and name:
+        close = difflib.get_close_matches(
+            name, store.target_names(first_letter=name[0], limit=2_000), n=5, cutoff=0.6
+        )
     hint = (
         f"; did you mean {', '.join(repr(one_line(n)) for n in close)}?"
         if close

@@ -18,15 +18,29 @@ class TimelineQueries:
             row = cur.fetchone()
         return dict(zip([c[0] for c in cur.description], row)) if row else None
 
-    def target_names(self) -> list[str]:
-        """Every target name the index knows, sorted."""
+    def target_names(
+        self,
+        *,
+        containing: str | None = None,
+        first_letter: str | None = None,
+        limit: int = 10_000,
+    ) -> list[str]:
+        """Target names the index knows, sorted, at most ``limit``: those ``containing`` a text (ASCII letters
+        in any case) or starting with ``first_letter`` (either case), if asked."""
+        where, args = "", []
+        if containing is not None:
+            where, args = "where instr(lower(name), lower(?)) > 0", [containing]
+        elif first_letter is not None:
+            where, args = (
+                "where substr(name, 1, 1) in (?, ?)",
+                [first_letter.lower(), first_letter.upper()],
+            )
         with self._reading():
-            return [
-                name
-                for (name,) in self.conn.execute(
-                    "select name from targets order by name"
-                )
-            ]
+            cur = self.conn.execute(
+                f"select name from targets {where} order by name limit ?",
+                (*args, limit),
+            )
+            return [name for (name,) in cur]
 
     def own_capture(
         self,
