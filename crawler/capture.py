@@ -29,9 +29,9 @@ from .classify import (
 )
 from .compared import fingerprint as text_fingerprint
 from .contract import Event
-from .diff import diff_texts
 from .extract import AUTO, PAGE
 from .formatting import iso_precise
+from .keyed import diff_by_kind
 from .keywords import keyword_changes
 from .reading import (
     EXTRACT_VERSION,
@@ -305,7 +305,8 @@ def conclude(seen: Observed, verdict: Verdict, *, run_id: str, load_text: Callab
         if old_text is not None:
             # shown in the new capture's script (equate_scripts: the old one may be in the other)
             old_text = in_script_of(old_text, new_text, target.equate_scripts)
-            diff = diff_texts(old_text, new_text, timeout=DIFF_TIMEOUT)
+            # by key for JSON and spreadsheets (paths, cells), else word by word (crawler.keyed's table)
+            diff = diff_by_kind(old_text, new_text, capture.get("kind"), timeout=DIFF_TIMEOUT)
     sig = None
     if verdict.verdict == "changed":
         appeared = disappeared = frozenset()

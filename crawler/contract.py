@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .diff import UNITS
 from .formatting import iso
 from .verdicts import REASONS, VERDICTS
 
@@ -248,10 +249,17 @@ def run_json_schema() -> dict:
                                 {"type": "object", "required": ["insertions", "deletions", "unit", "fallback"],
                                  "properties": {"insertions": {"type": "integer", "minimum": 0},
                                                 "deletions": {"type": "integer", "minimum": 0},
-                                                "unit": _open_word("what was counted", ["word", "line"]),
+                                                "unit": _open_word("what was counted (docs/run-json.md)",
+                                                                   list(UNITS)),
                                                 "fallback": {"type": "boolean"},
                                                 "moves": {"type": "integer", "minimum": 0,
-                                                          "description": "paragraphs that moved unchanged"}}},
+                                                          "description": "paragraphs that moved unchanged (keyed "
+                                                                         "units: keys that moved unchanged)"},
+                                                "changed": {"type": "integer", "minimum": 0,
+                                                            "description": "keyed units (path, cell) only: keys "
+                                                                           "whose value changed; insertions and "
+                                                                           "deletions count keys added and "
+                                                                           "removed"}}},
                             ]
                         },
                         "capture_id": {"type": "integer"},

@@ -38,10 +38,21 @@ from crawler.errors import ArchiveError
 from crawler.formatting import plural
 from crawler.moves import MOVED_FROM, MOVED_TO, put_back, set_aside
 
-__all__ = ["DELETE", "EQUAL", "INSERT", "MOVED_FROM", "MOVED_TO", "Diff", "diff_texts", "tokenize_lines",
-           "tokenize_words"]
+__all__ = ["DELETE", "EQUAL", "INSERT", "KEYED_UNITS", "MOVED_FROM", "MOVED_TO", "UNITS", "Diff", "diff_texts",
+           "tokenize_lines", "tokenize_words"]
 
 DELETE, EQUAL, INSERT = -1, 0, 1
+
+#: What a diff counts (``Diff.unit``, ``diff.unit`` of ``--json``): one row per unit, read by the run contract
+#: and docs/run-json.md.
+UNITS = {
+    "word": "words: the word diff of a page's text",
+    "line": "lines: the word diff ran out of time (`fallback: true`) and lines were diffed instead",
+    "path": "JSON paths (`$.items[3].price`): a JSON document compared by key (crawler.keyed)",
+    "cell": "spreadsheet cells (`Sheet1!C14`): a spreadsheet compared by key (crawler.keyed)",
+}
+#: Units of keyed diffs (:mod:`crawler.keyed`): insertions, deletions and ``changed_units`` count keys.
+KEYED_UNITS = frozenset({"path", "cell"})
 
 Op = tuple[int, str]
 
@@ -51,11 +62,12 @@ class Diff:
     """The difference between two texts, as diff-match-patch style ops."""
 
     ops: tuple[Op, ...]  #: (op, text); op is -1 delete, 0 equal, 1 insert, -2/2 a paragraph moved from/to
-    insertions: int  #: units (words, or lines on fallback) inserted
-    deletions: int  #: units deleted
-    unit: str  #: "word" | "line"
+    insertions: int  #: units (words, or lines on fallback) inserted; keyed units: keys added
+    deletions: int  #: units deleted; keyed units: keys removed
+    unit: str  #: "word" | "line" | "path" | "cell" (UNITS)
     fallback: bool  #: True when the word diff timed out and lines were diffed instead
-    moves: int = 0  #: paragraphs that moved unchanged (crawler.moves)
+    moves: int = 0  #: paragraphs that moved unchanged (crawler.moves); keyed units: keys that moved unchanged
+    changed_units: int = 0  #: keyed units only: keys whose value changed
 
     @property
     def changed(self) -> bool:
@@ -70,7 +82,14 @@ class Diff:
         return "".join(text for op, text in self.ops if op in (INSERT, EQUAL, MOVED_TO))
 
     def summary(self) -> str:
-        """A short English summary, e.g. ``"3 insertions, 1 deletion"``."""
+        """A short English summary, e.g. ``"3 insertions, 1 deletion"`` or ``"1 cell changed, 2 added"``."""
+        if self.unit in KEYED_UNITS and self.changed:
+            counted = [(n, word) for n, word in ((self.changed_units, "changed"), (self.insertions, "added"),
+                                                  (self.deletions, "removed"), (self.moves, "moved")) if n]
+            if not counted:
+                return "whitespace changes only"
+            (first, word), *rest = counted
+            return ", ".join([f"{plural(first, self.unit)} {word}", *(f"{n} {w}" for n, w in rest)])
         if not self.changed:
             text = "no changes"
         elif self.insertions == 0 and self.deletions == 0:
@@ -85,13 +104,16 @@ class Diff:
         return text
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "insertions": self.insertions,
             "deletions": self.deletions,
             "unit": self.unit,
             "fallback": self.fallback,
             "moves": self.moves,
         }
+        if self.unit in KEYED_UNITS:
+            out["changed"] = self.changed_units
+        return out
 
     def ops_to_json(self) -> list[list]:
         """The ops as JSON-ready ``[op, text]`` pairs (for the SQLite index)."""
@@ -104,8 +126,8 @@ class Diff:
         ``unit`` and ``fallback`` come from the stored :meth:`to_json`.
         Malformed data raises :class:`~crawler.errors.ArchiveError`.
         """
-        if unit not in _TOKENIZERS:
-            raise ArchiveError(f"stored diff has unknown unit {unit!r}; expected 'word' or 'line'")
+        if unit not in UNITS:
+            raise ArchiveError(f"stored diff has unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
         if not isinstance(ops, list):
             raise ArchiveError(f"stored diff ops must be a JSON list, not {type(ops).__name__}")
         rebuilt: list[Op] = []
@@ -187,6 +209,14 @@ def _count_units(text: str, tokenize: Callable[[str], list[str]]) -> int:
 
 
 def _make_diff(ops: Sequence[Op], unit: str, fallback: bool) -> Diff:
+    if unit in KEYED_UNITS:   # counted by key (crawler.keyed imports this module: imported when needed)
+        from crawler.keyed import count_keyed
+
+        ops = tuple(ops)
+        old = "".join(text for op, text in ops if op in (DELETE, EQUAL, MOVED_FROM))
+        new = "".join(text for op, text in ops if op in (INSERT, EQUAL, MOVED_TO))
+        added, removed, changed, moved = count_keyed(old, new)
+        return Diff(ops, added, removed, unit, fallback, moved, changed)
     tokenize = _TOKENIZERS[unit]
     insertions = sum(_count_units(text, tokenize) for op, text in ops if op == INSERT)
     deletions = sum(_count_units(text, tokenize) for op, text in ops if op == DELETE)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .classify import Verdict
-from .diff import Diff
+from .diff import KEYED_UNITS, Diff
+from .keyed import keyed_changes
+from .keyed import said as said_of
 
 if TYPE_CHECKING:
     from .fetch.model import FetchResult
@@ -98,7 +100,12 @@ def excerpt(diff: Diff) -> str:
 
     The first run of inserted and deleted text (whitespace-only runs skipped), each side cut to
     :data:`EXCERPT` characters at a word; empty when nothing but whitespace or moves changed.
+    A keyed diff (JSON paths, spreadsheet cells) says its first key: ``$.items[3].price: 12.5 → 13``,
+    ``+ Sheet1!A15: Total`` or ``− $.note: "old"`` (values cut to :data:`EXCERPT` characters).
     """
+    if diff.unit in KEYED_UNITS:
+        changes = keyed_changes(diff.old, diff.new)
+        return said_of(changes[0], EXCERPT) if changes else ""
     deleted: list[str] = []
     inserted: list[str] = []
     before = after = ""   # the rest of the words the change cuts into: "1.200.000", not "200"

@@ -11,6 +11,7 @@ import pytest
 from crawler import verdicts
 from crawler.cli import cli
 from crawler.contract import FLAGS, run_json_schema
+from crawler.diff import UNITS
 from crawler.verdicts import REASONS, VERDICTS
 from crawler.watchlist import reference_markdown
 
@@ -136,6 +137,18 @@ def test_flag_is_documented_and_in_the_contract(name):
         f"add to its `flags` list: - `{name}`: {FLAGS[name]}"
     )
     assert name in _examples(*EVENT, "flags", "items"), f"the contract schema lacks flag {name}"
+
+
+@pytest.mark.parametrize("unit", list(UNITS))
+def test_diff_unit_is_documented_and_in_the_contract(unit):
+    flat = re.sub(r"\s+", " ", RUN_JSON_DOC)
+    assert f"`{unit}`: {UNITS[unit]}" in flat, (
+        f"docs/run-json.md does not document diff unit {unit} as crawler/diff.py UNITS does; "
+        f"add to its `diff` list: - `{unit}`: {UNITS[unit]}"
+    )
+    assert unit in _examples(*EVENT, "diff", "oneOf", 1, "properties", "unit"), (
+        f"the contract schema lacks diff unit {unit}"
+    )
 
 
 def test_run_json_doc_describes_the_open_contract():

@@ -1,0 +1,280 @@
+"""Keyed diffs: texts of ``<key>: <value>`` lines compared by key (pure).
+
+A JSON document (``$.items[3].price: 12.5``, :mod:`crawler.extract.jsontext`) or a
+spreadsheet (``Sheet1!C14: 1,200,000``, one non-empty cell per line) is not prose: what
+changed is the value of a path or of a cell. :func:`diff_keyed` pairs the lines of two
+such texts by key and says, in order, which keys changed value (key, old, new), which
+were added and which removed; :func:`diff_by_kind` picks it for the capture kinds of
+:data:`UNIT_BY_KIND` (the table of differs) and the word diff (:func:`crawler.diff.diff_texts`)
+for every other kind.
+
+A line's key is what comes before its first ``": "`` outside a double-quoted part (a JSON
+path quotes a key that needs it, ``$["a: b"]``, so a key may hold ``": "``; a value may
+hold it anyway); a line without one is its own key with no value. The nth line of a key
+pairs with the nth line of that key in the other text.
+
+The result is a :class:`~crawler.diff.Diff` whose ops rebuild both texts exactly, like
+the word diff's: a changed value is ``key: `` kept, the old value deleted, the new one
+inserted; an added or removed key is its whole line inserted or deleted; a key whose line
+moved elsewhere with its value unchanged is a move (``-2`` / ``2``, as in
+:mod:`crawler.moves`). Its counts are keys: ``insertions`` the keys added, ``deletions``
+the keys removed, ``changed_units`` the keys whose value changed, ``moves`` the keys that
+moved unchanged. The pairing is one pass over both texts (linear): no time limit is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .diff import (
+    DELETE,
+    EQUAL,
+    INSERT,
+    KEYED_UNITS,
+    MOVED_FROM,
+    MOVED_TO,
+    Diff,
+    diff_texts,
+)
+
+__all__ = [
+    "SEPARATOR",
+    "UNIT_BY_KIND",
+    "KeyChange",
+    "count_keyed",
+    "diff_by_kind",
+    "diff_keyed",
+    "keyed_changes",
+    "said",
+    "split_line",
+]
+
+SEPARATOR = ": "
+
+#: The table of differs: capture kinds compared by key, and the unit their diff counts. Other kinds get the word diff.
+UNIT_BY_KIND = {"json": "path", "xlsx": "cell", "ods": "cell"}
+assert set(UNIT_BY_KIND.values()) <= KEYED_UNITS
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """One key whose line differs: ``old`` is None when it was added, ``new`` when it was removed."""
+
+    key: str
+    old: str | None
+    new: str | None
+
+    @property
+    def kind(self) -> str:
+        """``changed``, ``added`` or ``removed``."""
+        return (
+            "added"
+            if self.old is None
+            else "removed"
+            if self.new is None
+            else "changed"
+        )
+
+
+def split_line(line: str) -> tuple[str, str | None]:
+    """``(key, value)`` of one line; ``(line, None)`` when it has no separator outside double quotes."""
+    if '"' not in line:
+        key, sep, value = line.partition(SEPARATOR)
+        return (key, value) if sep else (line, None)
+    quoted = escaped = False
+    for index, char in enumerate(line):
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == ":" and line.startswith(SEPARATOR, index):
+            return line[:index], line[index + len(SEPARATOR) :]
+    return line, None
+
+
+@dataclass(frozen=True)
+class _Line:
+    ident: tuple[str, int]  # (key, its occurrence: 0 for the first line of that key)
+    key: str
+    value: str | None
+    content: str  # the line without its line break
+    end: str  # "\n", or "" for the last line
+
+
+def _lines(text: str) -> list[_Line]:
+    out: list[_Line] = []
+    seen: dict[str, int] = {}
+    parts = text.split("\n")
+    for index, content in enumerate(parts):
+        end = "\n" if index < len(parts) - 1 else ""
+        if not content and not end:
+            continue
+        key, value = split_line(content)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        out.append(_Line((key, n), key, value, content, end))
+    return out
+
+
+def _aligned(old: str, new: str) -> Iterator[tuple[str, _Line | None, _Line | None]]:
+    """Both texts' lines in one order: ``(step, old line, new line)``.
+
+    Steps: ``pair`` (same key, both lines), ``removed``, ``added``, ``from`` (an old line whose key
+    comes later in the new text: it moved) and ``to`` (a new line whose key was met earlier in the old
+    text); each ``from`` / ``to`` carries its partner too, so a moved key is known changed or not.
+    """
+    a, b = _lines(old), _lines(new)
+    pos_a = {line.ident: i for i, line in enumerate(a)}
+    pos_b = {line.ident: j for j, line in enumerate(b)}
+    moved_a: set = set()  # old lines given out of order: their new line follows later
+    moved_b: set = set()  # new lines given out of order: their old line follows later
+    i = j = 0
+    while i < len(a) or j < len(b):
+        if i < len(a) and a[i].ident in moved_b:
+            yield "from", a[i], b[pos_b[a[i].ident]]
+            i += 1
+        elif j < len(b) and b[j].ident in moved_a:
+            yield "to", a[pos_a[b[j].ident]], b[j]
+            j += 1
+        elif j == len(b) or (i < len(a) and a[i].ident not in pos_b):
+            yield "removed", a[i], None
+            i += 1
+        elif i == len(a) or b[j].ident not in pos_a:
+            yield "added", None, b[j]
+            j += 1
+        elif a[i].ident == b[j].ident:
+            yield "pair", a[i], b[j]
+            i, j = i + 1, j + 1
+        elif (
+            pos_b[a[i].ident] - j > pos_a[b[j].ident] - i
+        ):  # the old line's partner is farther: it moved
+            moved_a.add(a[i].ident)
+            yield "from", a[i], b[pos_b[a[i].ident]]
+            i += 1
+        else:
+            moved_b.add(b[j].ident)
+            yield "to", a[pos_a[b[j].ident]], b[j]
+            j += 1
+
+
+def keyed_changes(old: str, new: str) -> list[KeyChange]:
+    """The keys whose lines differ, in order: changed (old and new value), added, removed.
+
+    A key that moved and changed value is one change, where its new line is; a key that moved
+    unchanged is none.
+    """
+    changes: list[KeyChange] = []
+    for step, before, after in _aligned(old, new):
+        if step == "removed":
+            changes.append(KeyChange(before.key, before.value or "", None))
+        elif step == "added":
+            changes.append(KeyChange(after.key, None, after.value or ""))
+        elif step in ("pair", "to") and before.content != after.content:
+            changes.append(KeyChange(after.key, before.value or "", after.value or ""))
+    return changes
+
+
+def count_keyed(old: str, new: str) -> tuple[int, int, int, int]:
+    """``(added, removed, changed, moved)`` keys between two keyed texts."""
+    added = removed = changed = moved = 0
+    for step, before, after in _aligned(old, new):
+        if step == "added":
+            added += 1
+        elif step == "removed":
+            removed += 1
+        elif step in ("pair", "to"):
+            if before.content != after.content:
+                changed += 1
+            elif step == "to":
+                moved += 1
+    return added, removed, changed, moved
+
+
+def diff_keyed(
+    old: str, new: str, *, unit: str = "path", timeout: float | None = None
+) -> Diff:
+    """Diff two keyed texts by key (``timeout`` is accepted for the differs' shape: the pairing is linear)."""
+    if unit not in KEYED_UNITS:
+        raise ValueError(f"unit must be one of {sorted(KEYED_UNITS)}, not {unit!r}")
+    ops: list[tuple[int, str]] = []
+    for step, before, after in _aligned(old, new):
+        if step == "removed":
+            ops.append((DELETE, before.content + before.end))
+        elif step == "added":
+            ops.append((INSERT, after.content + after.end))
+        elif step in ("from", "to"):
+            line = before if step == "from" else after
+            same = before.content == after.content
+            ops.append(
+                (
+                    (MOVED_FROM if step == "from" else MOVED_TO)
+                    if same
+                    else (DELETE if step == "from" else INSERT),
+                    line.content + line.end,
+                )
+            )
+        elif before.content == after.content:
+            ops.extend(((EQUAL, before.content), *_ends(before.end, after.end)))
+        else:
+            head = (
+                before.key + SEPARATOR
+                if before.value is not None and after.value is not None
+                else ""
+            )
+            ops.append((EQUAL, head))
+            ops.append((DELETE, before.content[len(head) :]))
+            ops.append((INSERT, after.content[len(head) :]))
+            ops.extend(_ends(before.end, after.end))
+    added, removed, changed, moved = count_keyed(old, new)
+    return Diff(_merged(ops), added, removed, unit, False, moved, changed)
+
+
+def _ends(old_end: str, new_end: str) -> list[tuple[int, str]]:
+    return (
+        [(EQUAL, old_end)]
+        if old_end == new_end
+        else [(DELETE, old_end), (INSERT, new_end)]
+    )
+
+
+def _merged(ops: list[tuple[int, str]]) -> tuple[tuple[int, str], ...]:
+    """Empty ops dropped, neighbours of the same op (but moves, one per line) joined."""
+    out: list[tuple[int, str]] = []
+    for op, text in ops:
+        if not text:
+            continue
+        if out and out[-1][0] == op and op in (EQUAL, DELETE, INSERT):
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+    return tuple(out)
+
+
+def diff_by_kind(old: str, new: str, kind: str | None, *, timeout: float) -> Diff:
+    """The diff for a capture of ``kind``: by key for the kinds of :data:`UNIT_BY_KIND`, else word by word."""
+    unit = UNIT_BY_KIND.get(kind or "")
+    if unit is not None:
+        return diff_keyed(old, new, unit=unit, timeout=timeout)
+    return diff_texts(old, new, timeout=timeout)
+
+
+def said(change: KeyChange, limit: int | None = None) -> str:
+    """A change in words: ``Sheet1!C14: 1,200,000 → 1,950,000``, ``+ $.b: 2``, ``− $.a: 1``
+    (values cut to ``limit`` characters)."""
+
+    def cut(value: str) -> str:
+        return (
+            value if limit is None or len(value) <= limit else value[:limit] + "\u2026"
+        )
+
+    if change.old is None or change.new is None:
+        value = change.new if change.old is None else change.old
+        sign = "+" if change.old is None else "\u2212"
+        return f"{sign} {change.key}" + (f"{SEPARATOR}{cut(value)}" if value else "")
+    return f"{change.key}{SEPARATOR}{cut(change.old)} \u2192 {cut(change.new)}"

@@ -1,0 +1,186 @@
+"""Keyed diffs (pure): ``<key>: <value>`` lines (spreadsheet cells, JSON paths) compared by key."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crawler.diff import Diff
+from crawler.keyed import KeyChange, diff_by_kind, diff_keyed, keyed_changes, split_line
+from crawler.summary import excerpt
+
+SHEET = (
+    "Sheet1!A1: Item\n"
+    "Sheet1!B1: Quantity\n"
+    "Sheet1!C1: Price\n"
+    "Sheet1!A2: Cameras\n"
+    "Sheet1!B2: 120\n"
+    "Sheet1!C14: 1,200,000"
+)
+
+
+def _changed_cell(old_value: str, new_value: str) -> tuple[str, str]:
+    return SHEET, SHEET.replace(f"Sheet1!C14: {old_value}", f"Sheet1!C14: {new_value}")
+
+
+def test_a_changed_cell_reads_as_a_change_of_that_cell():
+    old, new = _changed_cell("1,200,000", "1,950,000")
+    diff = diff_keyed(old, new, unit="cell")
+    assert keyed_changes(old, new) == [
+        KeyChange("Sheet1!C14", "1,200,000", "1,950,000")
+    ]
+    assert (diff.changed_units, diff.insertions, diff.deletions, diff.moves) == (
+        1,
+        0,
+        0,
+        0,
+    )
+    assert diff.summary() == "1 cell changed"
+    assert excerpt(diff) == "Sheet1!C14: 1,200,000 \u2192 1,950,000"
+    assert diff.to_json() == {
+        "insertions": 0,
+        "deletions": 0,
+        "unit": "cell",
+        "fallback": False,
+        "moves": 0,
+        "changed": 1,
+    }
+    # the key is kept, only the value is deleted and inserted: the diff's changed text is the value's
+    assert [(op, text) for op, text in diff.ops if op] == [
+        (-1, "1,200,000"),
+        (1, "1,950,000"),
+    ]
+
+
+def test_a_row_inserted_adds_its_cells_in_place():
+    old = SHEET
+    new = SHEET.replace("Sheet1!C14:", "Sheet1!A3: Lenses\nSheet1!B3: 40\nSheet1!C14:")
+    diff = diff_keyed(old, new, unit="cell")
+    assert keyed_changes(old, new) == [
+        KeyChange("Sheet1!A3", None, "Lenses"),
+        KeyChange("Sheet1!B3", None, "40"),
+    ]
+    assert (diff.insertions, diff.deletions, diff.changed_units) == (2, 0, 0)
+    assert diff.summary() == "2 cells added"
+    assert excerpt(diff) == "+ Sheet1!A3: Lenses"
+    assert diff.new == new and diff.old == old
+
+
+def test_a_row_removed_and_a_cell_changed_are_told_apart_in_order():
+    old = SHEET
+    new = SHEET.replace("Sheet1!A2: Cameras\nSheet1!B2: 120\n", "").replace(
+        "Price", "Unit price"
+    )
+    assert keyed_changes(old, new) == [
+        KeyChange("Sheet1!C1", "Price", "Unit price"),
+        KeyChange("Sheet1!A2", "Cameras", None),
+        KeyChange("Sheet1!B2", "120", None),
+    ]
+    diff = diff_keyed(old, new, unit="cell")
+    assert diff.summary() == "1 cell changed, 2 removed"
+    assert excerpt(diff) == "Sheet1!C1: Price \u2192 Unit price"
+
+
+def test_values_holding_the_separator_are_one_value():
+    old = "Sheet1!D7: Note: delivery by 1 May: strict\nSheet1!D8: x"
+    new = "Sheet1!D7: Note: delivery by 9 May: strict\nSheet1!D8: x"
+    assert split_line("Sheet1!D7: Note: delivery by 1 May: strict") == (
+        "Sheet1!D7",
+        "Note: delivery by 1 May: strict",
+    )
+    assert keyed_changes(old, new) == [
+        KeyChange(
+            "Sheet1!D7",
+            "Note: delivery by 1 May: strict",
+            "Note: delivery by 9 May: strict",
+        )
+    ]
+
+
+def test_quoted_json_keys_may_hold_the_separator():
+    assert split_line('$["a: b"].c: "x: y"') == ('$["a: b"].c', '"x: y"')
+    assert split_line('$["say \\"hi\\": now"]: 1') == ('$["say \\"hi\\": now"]', "1")
+    old, new = '$["a: b"]: 1\n$.z: 2', '$["a: b"]: 3\n$.z: 2'
+    assert keyed_changes(old, new) == [KeyChange('$["a: b"]', "1", "3")]
+    assert excerpt(diff_keyed(old, new, unit="path")) == '$["a: b"]: 1 \u2192 3'
+
+
+def test_a_key_that_moved_with_its_value_is_a_move_not_a_change():
+    old = "k1: a\nk2: b\nk3: c\nk4: d"
+    new = "k2: b\nk3: c\nk4: d\nk1: a"
+    diff = diff_keyed(old, new, unit="path")
+    assert keyed_changes(old, new) == []
+    assert (diff.moves, diff.insertions, diff.deletions, diff.changed_units) == (
+        1,
+        0,
+        0,
+        0,
+    )
+    assert diff.summary() == "1 path moved"
+    moved_and_changed = new.replace("k1: a", "k1: z")
+    assert keyed_changes(old, moved_and_changed) == [KeyChange("k1", "a", "z")]
+
+
+def test_lines_without_a_key_and_repeated_keys():
+    old = "heading\nk: 1\nk: 2"
+    new = "heading\nk: 1\nk: 3\nfooter"
+    assert keyed_changes(old, new) == [
+        KeyChange("k", "2", "3"),
+        KeyChange("footer", None, ""),
+    ]
+    assert diff_keyed(old, new, unit="cell").summary() == "1 cell changed, 1 added"
+
+
+def test_the_differ_is_chosen_by_kind():
+    old, new = _changed_cell("1,200,000", "1,950,000")
+    assert diff_by_kind(old, new, "xlsx", timeout=5).unit == "cell"
+    assert diff_by_kind(old, new, "ods", timeout=5).unit == "cell"
+    assert diff_by_kind(old, new, "json", timeout=5).unit == "path"
+    assert diff_by_kind(old, new, "html", timeout=5).unit == "word"
+    assert diff_by_kind(old, new, None, timeout=5).unit == "word"
+
+
+def test_stored_keyed_diffs_are_read_back_with_their_counts():
+    old, new = _changed_cell("1,200,000", "1,950,000")
+    new += "\nSheet1!A20: Total"
+    diff = diff_keyed(old, new, unit="cell")
+    again = Diff.ops_from_json(diff.ops_to_json(), unit="cell")
+    assert again == diff
+    assert (again.changed_units, again.insertions) == (1, 1)
+
+
+def test_an_unknown_unit_is_refused():
+    with pytest.raises(ValueError, match="unit"):
+        diff_keyed("a: 1", "a: 2", unit="word")
+
+
+_keys = st.sampled_from(
+    [f"Sheet1!{c}{r}" for c in "AB" for r in range(1, 4)]
+    + ['$["x: y"]', "$.a", "plain"]
+)
+_values = st.text(alphabet=st.sampled_from('ab1: "'), max_size=6)
+_texts = st.lists(st.tuples(_keys, _values), max_size=8).map(
+    lambda rows: "\n".join(f"{k}: {v}" if v else k for k, v in rows)
+)
+
+
+@given(_texts, _texts)
+def test_ops_rebuild_both_texts_and_counts_are_keys(old, new):
+    diff = diff_keyed(old, new, unit="cell")
+    assert diff.old == old and diff.new == new
+    changes = keyed_changes(old, new)
+    assert diff.changed_units == sum(1 for c in changes if c.kind == "changed")
+    assert diff.insertions == sum(1 for c in changes if c.kind == "added")
+    assert diff.deletions == sum(1 for c in changes if c.kind == "removed")
+    assert diff.changed == (old != new)
+
+
+@given(_texts)
+def test_a_text_against_itself_has_no_change(text):
+    diff = diff_keyed(text, text, unit="path")
+    assert (
+        not diff.changed
+        and keyed_changes(text, text) == []
+        and diff.summary() == "no changes"
+    )
