@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .diff import UNITS
+from .extract.jsontext import MAX_DEPTH
 from .formatting import iso
 from .verdicts import REASONS, VERDICTS
 
@@ -37,6 +38,10 @@ FLAGS: dict[str, str] = {
                          "`robots` and nothing was fetched",
     "select-empty": "the target's `select` found no text: the page was probably restructured, and until the "
                     "selector is fixed later edits would go unseen",
+    "json-invalid": "the body was served as JSON (`application/json`, `*/*+json`) but does not parse: it is "
+                    "compared as text, not by structure (docs/json.md)",
+    "json-too-deep": f"the JSON document is nested deeper than lastseen reads by structure ({MAX_DEPTH} levels): it is "
+                     "compared as text (docs/json.md)",
     "text-truncated": "the page's text was longer than `max_text`: what is compared (and diffed) is its start, "
                       "cut at a line break; the WARC record holds the whole body",
     "js-shell": "the page's HTML has almost no text of its own but loads scripts: a plain HTTP fetch sees only "

@@ -39,8 +39,10 @@ __all__ = ["EXTRACT_VERSION", "JS_SHELL_TEXT", "MARKUP_HEAD", "compared_part", "
 #: 2: main content by default (select: auto), lxml text walk;
 #: 3: links' anchor text and the page's description (captures.link_texts, captures.description). The text is
 #: what version 2 read; a capture of an earlier version is read again from its WARC record where its anchor
-#: texts are needed (its last good capture by `run`, which stores them; change pages, in memory).
-EXTRACT_VERSION = 3
+#: texts are needed (its last good capture by `run`, which stores them; change pages, in memory);
+#: 4: JSON by structure (kind json: one `$.path: value` line per leaf, keys sorted; docs/json.md). A JSON
+#: capture of an earlier version is read again from its WARC record as the last good capture (`upgraded`).
+EXTRACT_VERSION = 4
 
 
 def compared_part(target: Target) -> str:
@@ -142,7 +144,7 @@ def read_text(target: Target, final, capture: dict, history: History, flags: lis
         same = good is not None and good.rendered_sha256 is None and good.payload_sha256 == capture["payload_sha256"]
     if same and good.extract_key == key:
         # Same bytes, same extraction settings: same text. Skip the work.
-        flags.extend(f for f in ("text-truncated", "auto-fallback") if f in (good.flags or ""))
+        flags.extend(f for f in ("text-truncated", "auto-fallback", *JSON_FLAGS) if f in (good.flags or ""))
         capture.update({
             "kind": good.kind, "text_sha256": good.text_sha256, "fingerprint": good.fingerprint,
             "title": good.title, "heading": good.heading, "links": good.links, "charset": good.charset,
@@ -171,6 +173,7 @@ def read_text(target: Target, final, capture: dict, history: History, flags: lis
         flags.append("text-truncated")
     if extracted.main == "auto-fallback":
         flags.append("auto-fallback")
+    flags.extend(f for f in extracted.flags if f not in flags)   # json-invalid, json-too-deep
     page = extracted.page_text if extracted.page_text is not None else extracted.text
     if rendered is None and _looks_like_a_script_shell(extracted.kind, page, body):
         flags.append("js-shell")
@@ -194,6 +197,9 @@ def read_text(target: Target, final, capture: dict, history: History, flags: lis
         capture["page_text_sha256"] = text_sha if page is not None else None
     return rows, text, fingerprint
 
+
+#: Flags of a body served as JSON but compared as text (kept by a capture whose payload is the last good one's).
+JSON_FLAGS = ("json-invalid", "json-too-deep")
 
 #: A page whose visible text is shorter than this (characters) while it carries more script than text
 #: is probably built by JavaScript.

@@ -100,12 +100,14 @@ def excerpt(diff: Diff) -> str:
 
     The first run of inserted and deleted text (whitespace-only runs skipped), each side cut to
     :data:`EXCERPT` characters at a word; empty when nothing but whitespace or moves changed.
-    A keyed diff (JSON paths, spreadsheet cells) says its first key: ``$.items[3].price: 12.5 → 13``,
-    ``+ Sheet1!A15: Total`` or ``− $.note: "old"`` (values cut to :data:`EXCERPT` characters).
+    A keyed diff (JSON paths, spreadsheet cells) says its first changed value, ``$.items[3].price: 12.5 → 13``,
+    else its first key added or removed, ``+ Sheet1!A15: Total`` or ``− $.note: "old"`` (values cut to
+    :data:`EXCERPT` characters).
     """
     if diff.unit in KEYED_UNITS:
         changes = keyed_changes(diff.old, diff.new)
-        return said_of(changes[0], EXCERPT) if changes else ""
+        first = next((c for c in changes if c.kind == "changed"), changes[0] if changes else None)
+        return said_of(first, EXCERPT) if first is not None else ""
     deleted: list[str] = []
     inserted: list[str] = []
     before = after = ""   # the rest of the words the change cuts into: "1.200.000", not "200"

@@ -11,7 +11,11 @@ The steps, in order:
 1. **Kind** (:func:`sniff_kind`): ``html``, ``text`` or ``binary``, from the
    Content-Type, with a sniff of the first bytes when it is missing and a
    veto when a body claimed as text is plainly binary (NUL bytes, a PDF or
-   image signature). Binary bodies are compared by digest only.
+   image signature). Binary bodies are compared by digest only. A body served
+   as JSON (``application/json``, ``*/*+json``), or one served as
+   ``text/plain``, ``application/octet-stream`` or untyped that parses as a
+   JSON object or array, is of kind ``json``: read by structure, one
+   ``$.path: value`` line per leaf (:mod:`~crawler.extract.jsontext`, docs/json.md).
 2. **Charset**, in the HTML standard's order: byte order mark, ``charset=`` of
    the Content-Type, a ``<meta>`` prescan of the first 1024 bytes (or the
    ``<?xml encoding=...?>`` declaration of XML), detection with
@@ -42,7 +46,8 @@ type, kind and charset: steps 1 and 2), :mod:`~crawler.extract.html` (step 3
 and the one tree walk that gathers text and links),
 :mod:`~crawler.extract.links` (``<base>``, link resolution, anchor texts, the title and description),
 :mod:`~crawler.extract.text` (the line normalisation of step 4) and
-:mod:`~crawler.extract.main` (the main content of step 5). This module
+:mod:`~crawler.extract.main` (the main content of step 5), :mod:`~crawler.extract.jsontext`
+(JSON by structure). This module
 holds the entry point and re-exports the public names.
 """
 
@@ -69,6 +74,7 @@ from .decoding import (
     sniff_kind,
 )
 from .html import _read_html
+from .jsontext import is_json_type, looks_like_json, read_json
 from .links import MAX_ANCHOR, MAX_DESCRIPTION, MAX_LINKS
 from .main import find_main
 from .text import normalise_text
@@ -94,7 +100,7 @@ __all__ = [
 class Extracted:
     """What :func:`extract` found in one body."""
 
-    kind: str  #: "html" | "text" | "binary"
+    kind: str  #: "html" | "text" | "json" | "binary"
     text: str | None  #: normalised visible text; None for binary
     title: str | None  #: normalised <title>, None when absent (always None unless html)
     links: tuple[str, ...]  #: absolute http(s) links, fragment-free, de-duplicated, document order
@@ -111,6 +117,8 @@ class Extracted:
     #: ``<meta name="description">`` content, else ``og:description``, normalised, at most MAX_DESCRIPTION
     #: characters; None when absent (always None unless html)
     description: str | None = None
+    #: facts about the reading worth a capture's flags: ``json-invalid``, ``json-too-deep`` (crawler.contract.FLAGS)
+    flags: tuple[str, ...] = ()
 
 
 #: Reserved values of ``select``: anything else is a CSS selector.
@@ -174,6 +182,12 @@ def extract(
 
     mime, params = _parse_content_type(content_type)
     kind = _sniff(body, mime, params)
+    declared_json = kind == "text" and is_json_type(mime)
+    sniffed_json = not declared_json and kind != "html" and looks_like_json(mime, body)
+    if kind == "binary" and sniffed_json:   # JSON served as application/octet-stream: read if it parses
+        found = _read_opaque_json(body, max_text)
+        if found is not None:
+            return found
     if kind == "binary":
         return Extracted(
             kind="binary",
@@ -195,6 +209,12 @@ def extract(
         body, truncated = body[: TEXT_INPUT_FACTOR * max_text], True  # decoded with the last character cut tolerated
     decoded, charset, source = _decode(body, params.get("charset"), prescan)
 
+    flags: tuple[str, ...] = ()
+    if (declared_json or sniffed_json) and not truncated:   # (cut, it would not parse: text-truncated says so)
+        found = read_json(decoded, max_text, sniffed=not declared_json)
+        if found.text is not None:
+            return _json_extracted(found.text, truncated or found.truncated, charset, source)
+        flags = (found.flag,) if found.flag else ()   # compared as text, and the capture says why
     if kind == "html":
         if max_text is not None:
             decoded, cut = _cut_at_tag(decoded, max(1, max_text // CHARS_PER_ELEMENT))
@@ -244,7 +264,26 @@ def extract(
         main=main,
         link_texts=link_texts,
         description=description,
+        flags=flags,
     )
+
+
+def _json_extracted(text: str, truncated: bool, charset: str | None, source: str | None) -> Extracted:
+    return Extracted(kind="json", text=text, title=None, links=(), charset=charset, charset_source=source,
+                     fingerprint=hashlib.sha256(text.encode("utf-8")).hexdigest(), truncated=truncated,
+                     page_text=text, main="page")
+
+
+def _read_opaque_json(body: bytes, max_text: int | None) -> Extracted | None:
+    """A body served as ``application/octet-stream`` read as JSON when it is UTF-8 and parses, else None."""
+    if max_text is not None and len(body) > TEXT_INPUT_FACTOR * max_text:
+        return None   # cut, it would not parse
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    found = read_json(decoded, max_text, sniffed=True)
+    return None if found.text is None else _json_extracted(found.text, found.truncated, "utf-8", "detected")
 
 
 #: Bytes of body decoded per character of text kept (markup, scripts and styles take room).
