@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import lxml.html
 import pytest
 
 from .helpers import assert_contract, lastseen, write_watchlist
@@ -142,12 +143,20 @@ def _report(tmp, name: str) -> str:
     return max((tmp / "reports").iterdir()).joinpath(name).read_text(encoding="utf-8")
 
 
-def test_the_report_index_names_the_path_with_old_and_new(runs):
+def test_the_report_names_the_path_with_old_and_new(runs):
     tmp, _first, _second = runs
-    assert (
-        "1 path changed, 1 added, 1 removed: $.items[3].price: 12.5 \u2192 13"
-        in _report(tmp, "index.html")
-    )
+    said = "1 path changed, 1 added, 1 removed: $.items[3].price: 12.5 \u2192 13"
+    assert said in _report(tmp, "index.html")
+    page = lxml.html.fromstring(_report(tmp, "changed.html"))
+    rows = [
+        [td.text_content() for td in tr.xpath("td")]
+        for tr in page.xpath("//table[contains(@class, 'keyed')]/tbody/tr")
+    ]
+    assert rows == [
+        ["$.awardadded", "\u2014", '"Vendor Ltd"'],
+        ["$.items[3].price", "12.5", "13"],
+        ["$.lotremoved", '"A"', "\u2014"],
+    ]
 
 
 def test_invalid_json_is_compared_as_text_and_flagged(runs):

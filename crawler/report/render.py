@@ -4,7 +4,8 @@
 order, with counts per verdict; in a large run the quiet targets on list pages
 of their own: :mod:`.index`) and one evidence page per event worth reading
 (verdict changed, vanished or restored, or any event that carries a diff):
-first the changes (inline, side by side and changes only: :mod:`.sidebyside`),
+first the changes (for a JSON document or a spreadsheet, a table of the paths or cells that changed:
+:mod:`.keyed`; inline, side by side and changes only: :mod:`.sidebyside`),
 or, for a page that vanished, what it said; its title, description and links
 compared (:mod:`.links`); its screenshots (browser captures: PNG files written to
 ``screenshots/`` beside the pages, shown as thumbnails that link to the full
@@ -48,6 +49,7 @@ from crawler.verdicts import VERDICTS, badge_css, facts
 from ..keywords import keyword_spans
 from .evidence import capture_rows, evidence_rows
 from .index import INDEX_PAGE_ROWS, index_pages, is_list_page
+from .keyed import keyed_table
 from .links import display_url
 from .segments import _first_changes, _segments, highlighted
 from .sidebyside import paragraph_views
@@ -385,6 +387,7 @@ def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
             "omitted": omitted,
             "chars": chars,
             **paragraph_views(ops, max_page, spans_of),
+            "keyed": keyed_table(diff, max_page),   # JSON paths, spreadsheet cells: key, before, after
         }
     elif max_page is not None:
         for key in ("old_text", "new_text"):
