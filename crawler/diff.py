@@ -215,7 +215,7 @@ def _make_diff(ops: Sequence[Op], unit: str, fallback: bool) -> Diff:
         ops = tuple(ops)
         old = "".join(text for op, text in ops if op in (DELETE, EQUAL, MOVED_FROM))
         new = "".join(text for op, text in ops if op in (INSERT, EQUAL, MOVED_TO))
-        added, removed, changed, moved = count_keyed(old, new)
+        added, removed, changed, moved = count_keyed(old, new, unit)
         return Diff(ops, added, removed, unit, fallback, moved, changed)
     tokenize = _TOKENIZERS[unit]
     insertions = sum(_count_units(text, tokenize) for op, text in ops if op == INSERT)

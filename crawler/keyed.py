@@ -24,8 +24,10 @@ moved unchanged. The pairing is one pass over both texts (linear): no time limit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 
 from .diff import (
     DELETE,
@@ -122,14 +124,19 @@ def _lines(text: str) -> list[_Line]:
     return out
 
 
-def _aligned(old: str, new: str) -> Iterator[tuple[str, _Line | None, _Line | None]]:
+def _aligned(
+    old: str, new: str, unit: str
+) -> Iterator[tuple[str, _Line | None, _Line | None]]:
     """Both texts' lines in one order: ``(step, old line, new line)``.
 
     Steps: ``pair`` (same key, both lines), ``removed``, ``added``, ``from`` (an old line whose key
     comes later in the new text: it moved) and ``to`` (a new line whose key was met earlier in the old
     text); each ``from`` / ``to`` carries its partner too, so a moved key is known changed or not.
+    Cells of rows that shifted pair by their new row (:func:`_renumbered`).
     """
     a, b = _lines(old), _lines(new)
+    if unit == "cell":
+        a = _renumbered(a, b)
     pos_a = {line.ident: i for i, line in enumerate(a)}
     pos_b = {line.ident: j for j, line in enumerate(b)}
     moved_a: set = set()  # old lines given out of order: their new line follows later
@@ -163,37 +170,45 @@ def _aligned(old: str, new: str) -> Iterator[tuple[str, _Line | None, _Line | No
             j += 1
 
 
-def keyed_changes(old: str, new: str) -> list[KeyChange]:
+def _outcome(step: str, before: _Line | None, after: _Line | None) -> str | None:
+    """What one aligned step counts as: added, removed, changed, moved, or nothing (equal; a move's first half)."""
+    if step in ("added", "removed"):
+        return step
+    if step == "from":
+        return None  # counted with its other half ("to")
+    if before.content == after.content:
+        return "moved" if step == "to" else None
+    if before.key != after.key and before.value == after.value:
+        return "moved"  # a cell of a row shifted by rows inserted or deleted above it
+    return "changed"
+
+
+def keyed_changes(old: str, new: str, unit: str = "path") -> list[KeyChange]:
     """The keys whose lines differ, in order: changed (old and new value), added, removed.
 
     A key that moved and changed value is one change, where its new line is; a key that moved
-    unchanged is none.
+    unchanged (or a cell whose row only shifted) is none.
     """
     changes: list[KeyChange] = []
-    for step, before, after in _aligned(old, new):
-        if step == "removed":
+    for step, before, after in _aligned(old, new, unit):
+        outcome = _outcome(step, before, after)
+        if outcome == "removed":
             changes.append(KeyChange(before.key, before.value or "", None))
-        elif step == "added":
+        elif outcome == "added":
             changes.append(KeyChange(after.key, None, after.value or ""))
-        elif step in ("pair", "to") and before.content != after.content:
+        elif outcome == "changed":
             changes.append(KeyChange(after.key, before.value or "", after.value or ""))
     return changes
 
 
-def count_keyed(old: str, new: str) -> tuple[int, int, int, int]:
+def count_keyed(old: str, new: str, unit: str = "path") -> tuple[int, int, int, int]:
     """``(added, removed, changed, moved)`` keys between two keyed texts."""
-    added = removed = changed = moved = 0
-    for step, before, after in _aligned(old, new):
-        if step == "added":
-            added += 1
-        elif step == "removed":
-            removed += 1
-        elif step in ("pair", "to"):
-            if before.content != after.content:
-                changed += 1
-            elif step == "to":
-                moved += 1
-    return added, removed, changed, moved
+    counts = {"added": 0, "removed": 0, "changed": 0, "moved": 0}
+    for step, before, after in _aligned(old, new, unit):
+        outcome = _outcome(step, before, after)
+        if outcome is not None:
+            counts[outcome] += 1
+    return counts["added"], counts["removed"], counts["changed"], counts["moved"]
 
 
 def diff_keyed(
@@ -203,7 +218,7 @@ def diff_keyed(
     if unit not in KEYED_UNITS:
         raise ValueError(f"unit must be one of {sorted(KEYED_UNITS)}, not {unit!r}")
     ops: list[tuple[int, str]] = []
-    for step, before, after in _aligned(old, new):
+    for step, before, after in _aligned(old, new, unit):
         if step == "removed":
             ops.append((DELETE, before.content + before.end))
         elif step == "added":
@@ -221,6 +236,11 @@ def diff_keyed(
             )
         elif before.content == after.content:
             ops.extend(((EQUAL, before.content), *_ends(before.end, after.end)))
+        elif (
+            before.key != after.key
+        ):  # a cell paired in its shifted row: the row number (and value) replaced
+            ops.extend(_replaced(before.content, after.content))
+            ops.extend(_ends(before.end, after.end))
         else:
             head = (
                 before.key + SEPARATOR
@@ -231,8 +251,98 @@ def diff_keyed(
             ops.append((DELETE, before.content[len(head) :]))
             ops.append((INSERT, after.content[len(head) :]))
             ops.extend(_ends(before.end, after.end))
-    added, removed, changed, moved = count_keyed(old, new)
+    added, removed, changed, moved = count_keyed(old, new, unit)
     return Diff(_merged(ops), added, removed, unit, False, moved, changed)
+
+
+def _replaced(old: str, new: str) -> list[tuple[int, str]]:
+    """``old`` → ``new`` as the part they share at each end kept and the middle replaced."""
+    n = min(len(old), len(new))
+    head = next((k for k in range(n) if old[k] != new[k]), n)
+    tail = next((k for k in range(n - head) if old[-1 - k] != new[-1 - k]), n - head)
+    return [
+        (EQUAL, old[:head]),
+        (DELETE, old[head : len(old) - tail]),
+        (INSERT, new[head : len(new) - tail]),
+        (EQUAL, old[len(old) - tail :]),
+    ]
+
+
+#: A cell reference: sheet, ``!``, column letters, row number (``Sheet1!C14``, ``'Q1 2024'!AA7``).
+_CELL_RE = re.compile(r"(?P<sheet>.+)!(?P<col>[A-Z]{1,3})(?P<row>[1-9][0-9]{0,6})")
+
+
+def _renumbered(a: list[_Line], b: list[_Line]) -> list[_Line]:
+    """The old cells, those of rows that shifted (rows inserted or deleted above them) keyed by their new row.
+
+    Rows (a sheet's cells of one row number, as ``(column, value)`` pairs) are matched between the two
+    texts by content, sheet by sheet (difflib); a row matched to another row number, or one of a run
+    of rows replaced by as many rows, is the same row moved: its cells pair with the new row's, so an
+    inserted row reads as its cells added, not as every cell below it changed. Texts whose keys are
+    not all cell references are left as they are.
+    """
+    rows_a, rows_b = _rows(a), _rows(b)
+    if rows_a is None or rows_b is None:
+        return a
+    renamed: dict[int, str] = {}
+    for sheet, old_rows in rows_a.items():
+        new_rows = rows_b.get(sheet)
+        if not new_rows:
+            continue
+        old_numbers, new_numbers = list(old_rows), list(new_rows)
+        matcher = SequenceMatcher(
+            None,
+            [_signature(old_rows[r]) for r in old_numbers],
+            [_signature(new_rows[r]) for r in new_numbers],
+            autojunk=False,
+        )
+        mapped: dict[int, int] = {}
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+                mapped.update(zip(old_numbers[i1:i2], new_numbers[j1:j2], strict=True))
+        if all(old_row == new_row for old_row, new_row in mapped.items()):
+            continue  # no row shifted: cells pair by their own references
+        claimed = set(mapped.values())
+        for old_row, cells in old_rows.items():
+            new_row = mapped.get(old_row)
+            for column, _value, index in cells:
+                if new_row is not None and new_row != old_row:
+                    renamed[index] = f"{sheet}!{column}{new_row}"
+                elif (
+                    new_row is None and old_row in claimed
+                ):  # a row gone, its number now another's
+                    renamed[index] = (
+                        f"\x00{sheet}!{column}{old_row}"  # pairs with nothing: removed
+                    )
+    if not renamed:
+        return a
+    out: list[_Line] = []
+    seen: dict[str, int] = {}
+    for index, line in enumerate(a):
+        key = renamed.get(index, line.key)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        out.append(replace(line, ident=(key, n)))
+    return out
+
+
+def _rows(
+    lines: list[_Line],
+) -> dict[str, dict[int, list[tuple[str, str, int]]]] | None:
+    """sheet → row number → its cells ``(column, value, line index)``, in text order; None unless all are cells."""
+    sheets: dict[str, dict[int, list[tuple[str, str, int]]]] = {}
+    for index, line in enumerate(lines):
+        match = _CELL_RE.fullmatch(line.key)
+        if match is None or line.value is None:
+            return None
+        sheets.setdefault(match["sheet"], {}).setdefault(int(match["row"]), []).append(
+            (match["col"], line.value, index)
+        )
+    return sheets
+
+
+def _signature(cells: list[tuple[str, str, int]]) -> tuple:
+    return tuple((column, value) for column, value, _index in cells)
 
 
 def _ends(old_end: str, new_end: str) -> list[tuple[int, str]]:

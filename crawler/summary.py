@@ -105,7 +105,7 @@ def excerpt(diff: Diff) -> str:
     :data:`EXCERPT` characters).
     """
     if diff.unit in KEYED_UNITS:
-        changes = keyed_changes(diff.old, diff.new)
+        changes = keyed_changes(diff.old, diff.new, diff.unit)
         first = next((c for c in changes if c.kind == "changed"), changes[0] if changes else None)
         return said_of(first, EXCERPT) if first is not None else ""
     deleted: list[str] = []

@@ -169,7 +169,7 @@ _texts = st.lists(st.tuples(_keys, _values), max_size=8).map(
 def test_ops_rebuild_both_texts_and_counts_are_keys(old, new):
     diff = diff_keyed(old, new, unit="cell")
     assert diff.old == old and diff.new == new
-    changes = keyed_changes(old, new)
+    changes = keyed_changes(old, new, "cell")
     assert diff.changed_units == sum(1 for c in changes if c.kind == "changed")
     assert diff.insertions == sum(1 for c in changes if c.kind == "added")
     assert diff.deletions == sum(1 for c in changes if c.kind == "removed")
@@ -184,3 +184,98 @@ def test_a_text_against_itself_has_no_change(text):
         and keyed_changes(text, text) == []
         and diff.summary() == "no changes"
     )
+
+
+def _sheet(rows: list[tuple[str, str]]) -> str:
+    """Row n (from 1) of ``rows`` as cells A and B: ``Sheet1!A<n>: <item>``, ``Sheet1!B<n>: <amount>``."""
+    return "\n".join(
+        f"Sheet1!A{n}: {item}\nSheet1!B{n}: {amount}"
+        for n, (item, amount) in enumerate(rows, 1)
+    )
+
+
+ROWS = [
+    ("Item", "Amount"),
+    ("Cameras", "1,200,000"),
+    ("Lenses", "40,000"),
+    ("Cables", "9,000"),
+    ("Total", "1,249,000"),
+]
+
+
+def test_a_row_inserted_in_the_middle_is_its_cells_added_not_every_cell_below_changed():
+    old = _sheet(ROWS)
+    new = _sheet(
+        [*ROWS[:2], ("Servers", "300,000"), *ROWS[2:]]
+    )  # rows 3-5 are now rows 4-6
+    diff = diff_keyed(old, new, unit="cell")
+    assert keyed_changes(old, new, "cell") == [
+        KeyChange("Sheet1!A3", None, "Servers"),
+        KeyChange("Sheet1!B3", None, "300,000"),
+    ]
+    assert (diff.insertions, diff.deletions, diff.changed_units, diff.moves) == (
+        2,
+        0,
+        0,
+        6,
+    )
+    assert diff.summary() == "2 cells added, 6 moved"
+    assert excerpt(diff) == "+ Sheet1!A3: Servers"
+    assert diff.old == old and diff.new == new
+    # a shifted cell's line changes only in its row number
+    assert (
+        (-1, "3") in diff.ops
+        and (1, "4") in diff.ops
+        and (0, ": Lenses\nSheet1!B") in diff.ops
+    )
+
+
+def test_a_row_removed_and_a_changed_cell_in_a_shifted_row():
+    old = _sheet(ROWS)
+    new = _sheet(
+        [ROWS[0], ROWS[2], ("Cables", "12,000"), ("Total", "1,252,000")]
+    )  # Cameras' row deleted
+    diff = diff_keyed(old, new, unit="cell")
+    assert diff.old == old and diff.new == new
+    changes = keyed_changes(old, new, "cell")
+    assert [c for c in changes if c.kind == "changed"] == [
+        KeyChange("Sheet1!B3", "9,000", "12,000"),
+        KeyChange("Sheet1!B4", "1,249,000", "1,252,000"),
+    ]
+    assert {c.key for c in changes if c.kind == "removed"} == {
+        "Sheet1!A2",
+        "Sheet1!B2",
+    }  # the Cameras row
+    assert not [c for c in changes if c.kind == "added"]
+    # Lenses (both cells), Cables and Total (their names) only moved up a row
+    assert diff.moves == 4 and diff.summary() == "2 cells changed, 2 removed, 4 moved"
+
+
+def test_paths_are_never_renumbered():
+    old, new = "$.a[1]: 1\n$.a[2]: 2", "$.a[2]: 1\n$.a[3]: 2"
+    assert diff_keyed(old, new, unit="path").moves == 0
+    assert keyed_changes(old, new, "path") == [
+        KeyChange("$.a[1]", "1", None),
+        KeyChange("$.a[2]", "2", "1"),
+        KeyChange("$.a[3]", None, "2"),
+    ]
+
+
+_cell_rows = st.lists(
+    st.tuples(st.sampled_from(["x", "y", "z", "1: 2"]), st.sampled_from(["a", "b"])),
+    max_size=7,
+)
+
+
+@given(_cell_rows, _cell_rows)
+def test_sheets_with_shifted_rows_rebuild_both_texts(old_rows, new_rows):
+    old, new = _sheet(old_rows), _sheet(new_rows)
+    diff = diff_keyed(old, new, unit="cell")
+    assert diff.old == old and diff.new == new
+    changes = keyed_changes(old, new, "cell")
+    assert (diff.insertions, diff.deletions, diff.changed_units) == tuple(
+        sum(1 for c in changes if c.kind == kind)
+        for kind in ("added", "removed", "changed")
+    )
+    assert Diff.ops_from_json(diff.ops_to_json(), unit="cell") == diff
+    assert diff.changed == (old != new)

@@ -56,6 +56,17 @@ def _event(target, old, new, unit, url="https://tenders.example/awards.xlsx"):
     )
 
 
+LEDGER = "\n".join(
+    f"Sheet1!A{n}: lot {n}\nSheet1!B{n}: {n * 1000}" for n in range(1, 6)
+)
+LEDGER_WITH_A_ROW = "\n".join(
+    f"Sheet1!A{n}: lot {n - (n > 3)}\nSheet1!B{n}: {(n - (n > 3)) * 1000}"
+    if n != 3
+    else "Sheet1!A3: lot 2b\nSheet1!B3: 2500"
+    for n in range(1, 7)
+)
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("keyed")
@@ -71,6 +82,7 @@ def report(tmp_path_factory):
         max_page=4000,
         events=[
             _event("awards", OLD, NEW, "cell"),
+            _event("ledger", LEDGER, LEDGER_WITH_A_ROW, "cell"),
             _event(
                 "api", many_old, many_new, "path", url="https://api.example/rows.json"
             ),
@@ -142,3 +154,18 @@ def test_the_table_is_inert_and_readable_in_chromium(browser, report):  # noqa: 
             )  # nothing wider
         finally:
             page.close()
+
+
+def test_a_row_inserted_lists_its_cells_and_counts_the_cells_it_moved(report):
+    html = (report / "ledger.html").read_text(encoding="utf-8")
+    assert _rows(html) == [
+        ["Sheet1!A3added", "\u2014", "lot 2b"],
+        ["Sheet1!B3added", "\u2014", "2500"],
+    ]
+    assert (
+        "6 cells moved with their values unchanged (rows inserted or deleted above them)"
+        in html
+    )
+    assert "2 cells added, 6 moved: + Sheet1!A3: lot 2b" in (
+        report / "index.html"
+    ).read_text(encoding="utf-8")

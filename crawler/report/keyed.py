@@ -24,14 +24,15 @@ HEADINGS = {"path": "Path", "cell": "Cell"}
 
 
 def keyed_table(diff, max_page: int | None = None) -> dict | None:
-    """``{"heading", "rows", "omitted"}`` of a keyed diff (None for any other diff).
+    """``{"heading", "rows", "omitted", "moved"}`` of a keyed diff (None for any other diff); ``moved``: keys
+    that moved with their value unchanged (cells of rows shifted by rows inserted or deleted above them), not listed.
 
     Each row: ``kind`` (``changed``, ``added``, ``removed``), ``key``, ``before`` and ``after``
     (None where there is none), ``cut`` (a value was shortened).
     """
     if diff.unit not in KEYED_UNITS:
         return None
-    changes = keyed_changes(diff.old, diff.new)
+    changes = keyed_changes(diff.old, diff.new, diff.unit)
     budget = None if max_page is None else max_page // 2
     rows: list[dict] = []
     used = 0
@@ -56,6 +57,7 @@ def keyed_table(diff, max_page: int | None = None) -> dict | None:
         "heading": HEADINGS[diff.unit],
         "rows": rows,
         "omitted": len(changes) - len(rows),
+        "moved": diff.moves,
     }
 
 
