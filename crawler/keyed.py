@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import NamedTuple
 
 from .diff import (
     DELETE,
@@ -81,9 +82,13 @@ class KeyChange:
 
 def split_line(line: str) -> tuple[str, str | None]:
     """``(key, value)`` of one line; ``(line, None)`` when it has no separator outside double quotes."""
-    if '"' not in line:
-        key, sep, value = line.partition(SEPARATOR)
-        return (key, value) if sep else (line, None)
+    at = line.find(SEPARATOR)
+    if at < 0:
+        return line, None
+    if (
+        '"' not in line[:at]
+    ):  # no quote before the first separator: it is the one (the usual case)
+        return line[:at], line[at + len(SEPARATOR) :]
     quoted = escaped = False
     for index, char in enumerate(line):
         if quoted:
@@ -100,8 +105,7 @@ def split_line(line: str) -> tuple[str, str | None]:
     return line, None
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     ident: tuple[str, int]  # (key, its occurrence: 0 for the first line of that key)
     key: str
     value: str | None
@@ -218,7 +222,9 @@ def diff_keyed(
     if unit not in KEYED_UNITS:
         raise ValueError(f"unit must be one of {sorted(KEYED_UNITS)}, not {unit!r}")
     ops: list[tuple[int, str]] = []
+    counts = {"added": 0, "removed": 0, "changed": 0, "moved": 0, None: 0}
     for step, before, after in _aligned(old, new, unit):
+        counts[_outcome(step, before, after)] += 1
         if step == "removed":
             ops.append((DELETE, before.content + before.end))
         elif step == "added":
@@ -251,8 +257,15 @@ def diff_keyed(
             ops.append((DELETE, before.content[len(head) :]))
             ops.append((INSERT, after.content[len(head) :]))
             ops.extend(_ends(before.end, after.end))
-    added, removed, changed, moved = count_keyed(old, new, unit)
-    return Diff(_merged(ops), added, removed, unit, False, moved, changed)
+    return Diff(
+        _merged(ops),
+        counts["added"],
+        counts["removed"],
+        unit,
+        False,
+        counts["moved"],
+        counts["changed"],
+    )
 
 
 def _replaced(old: str, new: str) -> list[tuple[int, str]]:
@@ -289,17 +302,7 @@ def _renumbered(a: list[_Line], b: list[_Line]) -> list[_Line]:
         new_rows = rows_b.get(sheet)
         if not new_rows:
             continue
-        old_numbers, new_numbers = list(old_rows), list(new_rows)
-        matcher = SequenceMatcher(
-            None,
-            [_signature(old_rows[r]) for r in old_numbers],
-            [_signature(new_rows[r]) for r in new_numbers],
-            autojunk=False,
-        )
-        mapped: dict[int, int] = {}
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
-                mapped.update(zip(old_numbers[i1:i2], new_numbers[j1:j2], strict=True))
+        mapped = _matched_rows(old_rows, new_rows)
         if all(old_row == new_row for old_row, new_row in mapped.items()):
             continue  # no row shifted: cells pair by their own references
         claimed = set(mapped.values())
@@ -322,8 +325,47 @@ def _renumbered(a: list[_Line], b: list[_Line]) -> list[_Line]:
         key = renamed.get(index, line.key)
         n = seen.get(key, 0)
         seen[key] = n + 1
-        out.append(replace(line, ident=(key, n)))
+        out.append(line._replace(ident=(key, n)))
     return out
+
+
+#: Rows (of one sheet, past those both texts share at each end) matched by content at most; more are
+#: paired by their own numbers (difflib's matching costs up to the product of the two counts).
+MAX_MATCHED_ROWS = 2000
+
+
+def _matched_rows(old_rows: dict, new_rows: dict) -> dict[int, int]:
+    """Old row number → new row number of the rows found again (same content, or replaced one for one)."""
+    old_numbers, new_numbers = list(old_rows), list(new_rows)
+    old_sigs = [_signature(old_rows[r]) for r in old_numbers]
+    new_sigs = [_signature(new_rows[r]) for r in new_numbers]
+    shortest = min(len(old_sigs), len(new_sigs))
+    head = next((k for k in range(shortest) if old_sigs[k] != new_sigs[k]), shortest)
+    tail = next(
+        (k for k in range(shortest - head) if old_sigs[-1 - k] != new_sigs[-1 - k]),
+        shortest - head,
+    )
+    # the rows both texts share at the start and at the end pair in order, whatever their numbers
+    mapped = dict(zip(old_numbers[:head], new_numbers[:head], strict=True))
+    if tail:
+        mapped.update(zip(old_numbers[-tail:], new_numbers[-tail:], strict=True))
+    old_mid, new_mid = (
+        old_sigs[head : len(old_sigs) - tail],
+        new_sigs[head : len(new_sigs) - tail],
+    )
+    if not old_mid or not new_mid or max(len(old_mid), len(new_mid)) > MAX_MATCHED_ROWS:
+        return mapped
+    matcher = SequenceMatcher(None, old_mid, new_mid, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            mapped.update(
+                zip(
+                    old_numbers[head + i1 : head + i2],
+                    new_numbers[head + j1 : head + j2],
+                    strict=True,
+                )
+            )
+    return mapped
 
 
 def _rows(
@@ -354,16 +396,16 @@ def _ends(old_end: str, new_end: str) -> list[tuple[int, str]]:
 
 
 def _merged(ops: list[tuple[int, str]]) -> tuple[tuple[int, str], ...]:
-    """Empty ops dropped, neighbours of the same op (but moves, one per line) joined."""
-    out: list[tuple[int, str]] = []
+    """Empty ops dropped, neighbours of the same op (but moves, one per line) joined (once: linear)."""
+    runs: list[tuple[int, list[str]]] = []
     for op, text in ops:
         if not text:
             continue
-        if out and out[-1][0] == op and op in (EQUAL, DELETE, INSERT):
-            out[-1] = (op, out[-1][1] + text)
+        if runs and runs[-1][0] == op and op in (EQUAL, DELETE, INSERT):
+            runs[-1][1].append(text)
         else:
-            out.append((op, text))
-    return tuple(out)
+            runs.append((op, [text]))
+    return tuple((op, "".join(parts)) for op, parts in runs)
 
 
 def diff_by_kind(old: str, new: str, kind: str | None, *, timeout: float) -> Diff:

@@ -279,3 +279,31 @@ def test_sheets_with_shifted_rows_rebuild_both_texts(old_rows, new_rows):
     )
     assert Diff.ops_from_json(diff.ops_to_json(), unit="cell") == diff
     assert diff.changed == (old != new)
+
+
+def test_a_row_inserted_among_thousands_of_identical_rows_is_still_two_cells_added():
+    rows = [("same", "0")] * 5000
+    diff = diff_keyed(
+        _sheet(rows), _sheet([*rows[:2500], ("new", "1"), *rows[2500:]]), unit="cell"
+    )
+    assert (diff.insertions, diff.deletions, diff.changed_units, diff.moves) == (
+        2,
+        0,
+        0,
+        5000,
+    )
+
+
+def test_past_the_matching_bound_rows_pair_by_their_own_numbers():
+    from crawler.keyed import MAX_MATCHED_ROWS
+
+    rows = [(f"item {i}", "0") for i in range(MAX_MATCHED_ROWS + 1)]
+    old = _sheet([("a", "1"), *rows, ("z", "1")])
+    new = _sheet(
+        [("b", "1"), ("new", "1"), *rows, ("y", "1")]
+    )  # both ends differ: the whole middle is compared
+    diff = diff_keyed(old, new, unit="cell")
+    assert (
+        diff.old == old and diff.new == new and diff.moves == 0
+    )  # no row matched: every cell by its reference
+    assert diff.changed_units > MAX_MATCHED_ROWS
