@@ -179,3 +179,24 @@ def test_deep_nesting_does_not_crash_the_run(runs):
     kinds = _kinds(tmp)
     assert kinds["deep"] == "text" and kinds["invalid"] == "text"
     assert {kinds[n] for n in ("reordered", "changed", "plain", "opaque")} == {"json"}
+
+
+def test_lastseen_report_reads_the_keyed_diff_back_from_the_index(runs):
+    tmp, _first, _second = runs
+    ran = lastseen(tmp, "report", "--since", "7d", "--out", "weekly")
+    assert ran.exit_code == 0, ran.stderr
+    pages = [
+        p.read_text(encoding="utf-8") for p in (tmp / "weekly").glob("changed*.html")
+    ]
+    tables = [
+        [
+            [td.text_content() for td in tr.xpath("td")]
+            for tr in lxml.html.fromstring(page).xpath(
+                "//table[contains(@class, 'keyed')]/tbody/tr"
+            )
+        ]
+        for page in pages
+    ]
+    assert [["$.items[3].price", "12.5", "13"]] == [
+        row for table in tables for row in table if row[0] == "$.items[3].price"
+    ]
