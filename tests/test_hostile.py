@@ -274,13 +274,15 @@ def test_content_types_and_extraction_of_hostile_bodies(mixed):
         assert record_at(tmp / e["warc"]["file"], e["warc"]["offset"])[3] == sent[name]  # archived in full
         assert rows[name]["kind"] == "binary" and rows[name]["text_sha256"] is None
     assert rows["binary-as-html"]["kind"] == "binary"
-    assert rows["json"]["kind"] == "text"
+    assert rows["json"]["kind"] == "json"   # read by structure (#13, docs/json.md)
     assert len(json.loads(rows["links"]["links"])) == 10_000
     assert rows["one-line"]["title"] == "One line" and rows["one-line"]["payload_length"] > 5 * 2**20
     assert rows["lying-charset"]["charset"] == "cp1251"
     db = sqlite3.connect(tmp / "archive" / "lastseen.db")
     text = db.execute("select text from texts where sha256 = ?", (rows["lying-charset"]["text_sha256"],)).fetchone()[0]
     assert "Полиция Београда" in text
+    json_text = db.execute("select text from texts where sha256 = ?", (rows["json"]["text_sha256"],)).fetchone()[0]
+    assert json_text == '$.cameras: 120\n$.contract: "2024/17"'
     nul = db.execute("select text from texts where sha256 = ?", (rows["nul-bytes"]["text_sha256"],)).fetchone()[0]
     assert "\x00" not in nul and "before" in nul and "after" in nul
 
