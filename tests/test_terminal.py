@@ -139,23 +139,30 @@ def test_terminal_injection_cron_mail_lines_show_controls_as_text(capsys):
     """The stderr lines cron mails (no sink configured, or every sink failed) are one line per alert."""
     hostile = "[/]\x1b]0;pwned\x07\n\x1b[2J\u202eevil\x85"
     event = SimpleNamespace(target=hostile, verdict="changed", reason="x\x1b[2J", summary=hostile,
-                            url="https://x.example/\u202e", alert=True)
+                            url="https://x.example/\u202e", alert=True,
+                            robots_changed={"added": [f"User-agent: {hostile} / Disallow: /"], "removed": []})
     result = SimpleNamespace(
         run_id="r1", events=[event], report=None,
         carried=[{"run": "r0\x1b[2J", "target": hostile, "verdict": "vanished", "reason": None,
                   "summary": hostile, "url": "https://y.example/"}],
+        carried_robots=[{"run": "r0\x1b[2J", "url": "https://y.example/robots.txt", "added": [hostile],
+                         "removed": []}],
         alerts=[SimpleNamespace(ok=False, sink="json://127.0.0.1/…", error="refused \x1b]0;pwned\x07")],
     )
     _print_problems(result, SimpleNamespace(alerts=["json://127.0.0.1/"]), interactive=False)
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.splitlines()
-    assert len(lines) == 4  # the failure, the heading, one line per alert (carried included)
+    assert len(lines) == 6  # the failure, the heading, one line per alert (carried and robots.txt included)
     assert lines[0] == "lastseen: alert to json://127.0.0.1/… failed: refused \\u001b]0;pwned\\u0007"
     assert "every alert sink failed" in lines[1]
     shown = "[/]\\u001b]0;pwned\\u0007 \\u001b[2J\\u202eevil"
     assert lines[2] == f"  {shown}: changed (x\\u001b[2J): {shown} <https://x.example/\\u202e>"
     assert lines[3] == f"  [earlier run r0\\u001b[2J, not finished] {shown}: vanished: {shown} <https://y.example/>"
+    assert lines[4] == (f"  https://x.example/robots.txt now shuts archive crawlers out of watched paths: "
+                        f"added User-agent: {shown} / Disallow: /")
+    assert lines[5] == ("  [earlier run r0\\u001b[2J, not finished] https://y.example/robots.txt now shuts archive "
+                        f"crawlers out of watched paths: added {shown}")
     for raw in ("\x1b", "\x07", "\u202e", "\x85"):
         assert raw not in captured.err
 
