@@ -28,6 +28,18 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.fixture(autouse=True)
+def _clock_not_left_shifted():
+    """A test that set LASTSEEN_NOW and unset it must not leave the clock's computed offset behind
+    (the clock writes it to os.environ for the fetch process): later tests run on the real clock."""
+    yield
+    from crawler import clock
+
+    if clock.ENV_NOW not in os.environ:
+        os.environ.pop(clock.ENV_OFFSET, None)
+        clock._reset()
+
+
 @pytest.fixture
 def update_golden(request) -> bool:
     """True when pytest runs with --update-golden."""

@@ -11,6 +11,7 @@ compared with warcio's own reading of the record.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import sqlite3
 import subprocess
@@ -109,11 +110,12 @@ def history(tmp_path_factory, beacon):
                     site.set(path, body, gzip=path == "/gz")
                 if day == 4:
                     site.redirect("/flaky", dead, status=302)
-                mp.delenv(clock.ENV_OFFSET, raising=False)
+                os.environ.pop(clock.ENV_OFFSET, None)  # never through mp: its undo would put it back
                 mp.setenv(clock.ENV_NOW, f"2026-03-0{day}T09:00:00Z")
                 clock._reset()
                 ran = lastseen(tmp, "run", "--json", "--force")
                 assert ran.exit_code == 0, ran.stderr
+        os.environ.pop(clock.ENV_OFFSET, None)
         clock._reset()
         db = sqlite3.connect(tmp / "archive" / "lastseen.db")
         ids: dict[str, dict[int, int]] = {}
