@@ -29,6 +29,7 @@ from .classify import (
 )
 from .compared import fingerprint as text_fingerprint
 from .contract import Event
+from .documents import DocumentLimits
 from .extract import AUTO, PAGE
 from .formatting import iso_precise
 from .keyed import diff_by_kind
@@ -147,6 +148,7 @@ def observe(
     load_text: Callable[[str | None], str | None],
     role: str = "page",
     load_body: Callable[[object], tuple[bytes, str | None, str | None] | None] | None = None,
+    documents: DocumentLimits | None = None,
 ) -> Observed:
     """The ``captures`` row of one fetch, its text, and the :class:`Observation` and :class:`Previous` to judge it."""
     final = result.final
@@ -203,13 +205,14 @@ def observe(
                                          None if dom is not None else final.header("Content-Encoding"))
             if 200 <= final.status < 300:
                 text_row, new_text, fingerprint = read_text(target, final, capture, history, flags, max_body,
-                                                           max_text, rendered=dom.body if dom is not None else None)
+                                                           max_text, rendered=dom.body if dom is not None else None,
+                                                           documents=documents)
                 if (good is not None and capture.get("extract_key") not in (None, good.extract_key)
                         and dom is None and load_body is not None):
                     # The extraction rules changed since the last good capture: it is read again under
                     # these rules from its archived payload, so an upgrade is not a change.
                     good, upgraded_text = upgraded(target, good, capture, fingerprint, new_text, max_body, max_text,
-                                                    load_body)
+                                                    load_body, documents)
                     if good.link_texts is not None and history.good.link_texts is None:
                         filled = {"capture_id": good.id, "link_texts": good.link_texts,
                                   "description": good.description}

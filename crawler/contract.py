@@ -44,6 +44,11 @@ FLAGS: dict[str, str] = {
                      "compared as text (docs/json.md)",
     "text-truncated": "the page's text was longer than `max_text`: what is compared (and diffed) is its start, "
                       "cut at a line break; the WARC record holds the whole body",
+    "doc-truncated": "a document (PDF, DOCX, XLSX, ODT, ODS) was cut off: it had more than `doc_max_pages` pages, "
+                     "took longer than `doc_timeout` to read, or spent its worker's memory; the text read before "
+                     "the cut is compared",
+    "doc-encrypted": "a document encrypted with a password lastseen does not have: compared by digest, no diff",
+    "no-text": "a PDF without a text layer (a scan): compared by digest and page count, no diff",
     "js-shell": "the page's HTML has almost no text of its own but loads scripts: a plain HTTP fetch sees only "
                 "the shell that JavaScript fills; `fetch: browser` captures what a person sees",
     "browser-timeout": "a browser capture whose page never settled, or whose `wait_for` never appeared, within "

@@ -26,6 +26,7 @@ from . import __version__, clock
 from .alerts import deliver_run_alerts, report_reference
 from .archive import Archive
 from .contract import Event, RunResult
+from .documents import DocumentLimits
 from .errors import ArchiveError, LastseenError, UsageError
 from .fetch import Fetcher, FetchJob
 from .formatting import iso, plural
@@ -139,7 +140,9 @@ def run(
             },
         )
         recorder = Recorder(archive, files, run_id, {t.name: t for t in due}, watchlist.settings.max_body,
-                            max_text=watchlist.settings.max_text)
+                            max_text=watchlist.settings.max_text, documents=DocumentLimits(
+                                watchlist.settings.doc_timeout, watchlist.settings.doc_max_pages,
+                                watchlist.settings.max_text))
         # A signal stops the fetcher at once (interrupts.stop); results already
         # sent are still recorded, then the loop ends.
         fetcher = Fetcher(fetch_options(watchlist), stop=interrupts.stop)

@@ -3,7 +3,9 @@
 - :func:`read_text` (``_extract``): the compared text of a page (its main content, its
   ``select``ion, or the whole page; ``ignore_text`` out), its fingerprint (scripts equated),
   the whole page's text, and the flags extraction raises (``text-truncated``,
-  ``auto-fallback``, ``js-shell``...);
+  ``auto-fallback``, ``js-shell``...); a document (PDF, DOCX, XLSX, ODT, ODS: recognised by its
+  bytes) is read by :mod:`crawler.documents` in its worker process instead (``doc-truncated``,
+  ``doc-encrypted``, ``no-text``), and ``captures.document`` describes it;
 - :func:`upgraded`: the last good capture read again under the current rules from its
   archived payload, when the rules changed since (an upgrade is not a change);
 - :func:`markup_head`: the start of any response's decoded body and its ``<title>`` (challenge
@@ -25,6 +27,13 @@ from typing import TYPE_CHECKING
 from .codings import decode_content
 from .compared import compared_text
 from .compared import fingerprint as text_fingerprint
+from .documents import (
+    DOCUMENT_VERSION,
+    FORMATS,
+    DocumentLimits,
+    document_format,
+    read_document,
+)
 from .errors import ExtractError
 from .extract import AUTO, extract
 from .extract.main import library_version
@@ -61,8 +70,41 @@ def extract_key(target: Target) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def document_key(key: str) -> str:
+    """The extraction key of a document read under ``key``'s settings (a capture of the same document read
+    before documents were, as binary, is read again: an upgrade is not a change)."""
+    return hashlib.sha256(f"{key}:documents:{DOCUMENT_VERSION}".encode()).hexdigest()[:16]
+
+
+def _limits(documents: DocumentLimits | None, max_text: int | None) -> DocumentLimits:
+    if documents is not None:
+        return documents
+    return DocumentLimits() if max_text is None else DocumentLimits(max_chars=max_text)
+
+
+def _read_document(target: Target, body: bytes, fmt: str, capture: dict, flags: list[str],
+                   limits: DocumentLimits):
+    """A document's compared text (or its digest, when it has none), its flags and ``captures.document``."""
+    document = read_document(body, fmt, limits)
+    flags.extend(f for f in document.flags if f not in flags)
+    capture.update({
+        "kind": fmt, "title": None, "heading": None, "links": "[]", "charset": None, "link_texts": "{}",
+        "description": None, "document": document.to_json(), "page_text_sha256": None,
+    })
+    if document.text is None:   # encrypted, a scan, or unreadable: compared by digest (and page count)
+        if document.error is not None:
+            flags.append("extract-error")
+            capture["extract_error"] = document.error
+        capture["fingerprint"] = hashlib.sha256(body).hexdigest()
+        return None, None, capture["fingerprint"]
+    text = compared_text(document.text, target.ignore_text)
+    capture["fingerprint"] = fingerprint = text_fingerprint(text, target.equate_scripts)
+    capture["text_sha256"] = capture["page_text_sha256"] = text_sha = hashlib.sha256(text.encode()).hexdigest()
+    return [(text_sha, text)], text, fingerprint
+
+
 def upgraded(target: Target, good, capture: dict, fingerprint: str | None, text: str | None, max_body: int,
-              max_text: int | None, load_body) -> tuple[object, str | None]:
+              max_text: int | None, load_body, documents: DocumentLimits | None = None) -> tuple[object, str | None]:
     """The last good capture as the current extraction rules read it, and its text (None: unknown).
 
     The same payload (from the same URL) reads as this one does; another is read from its WARC
@@ -79,6 +121,11 @@ def upgraded(target: Target, good, capture: dict, fingerprint: str | None, text:
     body, content_type, coding = stored
     try:
         decoded, _ = decode_content(body, coding, max_size=max_body)
+        fmt = document_format(decoded, content_type or good.content_type)
+        if fmt is not None:
+            scratch: dict = {}
+            _, old, print_ = _read_document(target, decoded, fmt, scratch, [], _limits(documents, max_text))
+            return replace(good, fingerprint=print_, kind=fmt, document=scratch["document"]), old
         extracted = extract(decoded, content_type or good.content_type, good.final_url or target.url,
                             select=compared_part(target), ignore=target.ignore, max_text=max_text)
     except ExtractError:
@@ -131,25 +178,28 @@ def whole_text(final, dom, max_body: int, max_text: int | None, *, with_body: bo
 
 
 def read_text(target: Target, final, capture: dict, history: History, flags: list[str], max_body: int,
-             max_text: int | None = None, rendered: bytes | None = None):
+              max_text: int | None = None, rendered: bytes | None = None, documents: DocumentLimits | None = None):
     """Extract the compared text: of the rendered DOM for a browser capture (what a person saw),
-    else of the final response's body."""
+    else of the final response's body (a document's, read within ``documents``' limits)."""
     key = extract_key(target)
     capture["extract_key"] = key
     good = history.good
+    expected = document_key(key) if good is not None and good.kind in FORMATS else key
     if rendered is not None:
         capture["rendered_sha256"] = hashlib.sha256(rendered).hexdigest()
         same = good is not None and good.rendered_sha256 == capture["rendered_sha256"]
     else:
         same = good is not None and good.rendered_sha256 is None and good.payload_sha256 == capture["payload_sha256"]
-    if same and good.extract_key == key:
-        # Same bytes, same extraction settings: same text. Skip the work.
-        flags.extend(f for f in ("text-truncated", "auto-fallback", *JSON_FLAGS) if f in (good.flags or ""))
+    if same and good.extract_key == expected and good.kind != "binary":
+        # Same bytes, same extraction settings: same text. Skip the work. (A binary body is read again:
+        # it may be a document read as binary before documents were read.)
+        capture["extract_key"] = expected
+        flags.extend(f for f in _REUSED_FLAGS if f in json.loads(good.flags or "[]"))
         capture.update({
             "kind": good.kind, "text_sha256": good.text_sha256, "fingerprint": good.fingerprint,
             "title": good.title, "heading": good.heading, "links": good.links, "charset": good.charset,
             "page_text_sha256": good.page_text_sha256, "link_texts": good.link_texts,
-            "description": good.description,
+            "description": good.description, "document": good.document,
         })
         return None, None, good.fingerprint
     try:
@@ -160,6 +210,10 @@ def read_text(target: Target, final, capture: dict, history: History, flags: lis
             if cut:
                 flags.append("decoded-truncated")
             content_type = final.header("Content-Type")
+            fmt = document_format(body, content_type)
+            if fmt is not None:
+                capture["extract_key"] = document_key(key)
+                return _read_document(target, body, fmt, capture, flags, _limits(documents, max_text))
         extracted = extract(body, content_type, final.url, select=compared_part(target), ignore=target.ignore,
                             max_text=max_text)
     except ExtractError as exc:
@@ -200,6 +254,8 @@ def read_text(target: Target, final, capture: dict, history: History, flags: lis
 
 #: Flags of a body served as JSON but compared as text (kept by a capture whose payload is the last good one's).
 JSON_FLAGS = ("json-invalid", "json-too-deep")
+#: Flags of a capture's text that a capture of the same bytes, read the same way, carries too.
+_REUSED_FLAGS = ("text-truncated", "auto-fallback", "doc-truncated", "doc-encrypted", "no-text", *JSON_FLAGS)
 
 #: A page whose visible text is shorter than this (characters) while it carries more script than text
 #: is probably built by JavaScript.

@@ -23,6 +23,7 @@ from .archive import WARC_DIR, Archive
 from .capture import Assessment, Observed, Written, conclude, observe
 from .classify import classify
 from .contract import Event
+from .documents import DocumentLimits
 from .fetch.model import FetchResult, Resource
 from .formatting import iso_precise
 from .store import History, StoredPayload
@@ -50,7 +51,8 @@ class Recorder:
     """Turns fetch results into WARC records, index rows and events, in crash-safe order."""
 
     def __init__(self, archive: Archive, files: WarcFileSet, run_id: str, targets: dict[str, Target], max_body: int,
-                 *, max_text: int | None = None, clock: Callable[[], float] = time.monotonic):
+                 *, max_text: int | None = None, documents: DocumentLimits | None = None,
+                 clock: Callable[[], float] = time.monotonic):
         self.archive = archive
         self.store = archive.store
         self.files = files
@@ -58,6 +60,7 @@ class Recorder:
         self.targets = targets
         self.max_body = max_body
         self.max_text = max_text
+        self.documents = documents
         self.clock = clock
         self.pending: list[tuple] = []
         self.last_commit = clock()
@@ -79,7 +82,8 @@ class Recorder:
             history = self.store.history(target.name)
         writer, written = self._write(result, history)
         seen = observe(target, result, history, written, run_id=self.run_id, max_body=self.max_body,
-                       max_text=self.max_text, load_text=self.store.text, role=role, load_body=self.stored_body)
+                       max_text=self.max_text, load_text=self.store.text, role=role, load_body=self.stored_body,
+                       documents=self.documents)
         if seen.filled is not None:   # stored with the next batch of rows
             self.fills.append(seen.filled)
         rows = written.exchanges

@@ -149,7 +149,7 @@ EXPECTED = {
     "binary-as-html": ("new", None, []),
     "one-line": ("new", None, ["text-truncated"]),  # a 5 MB line: more than max_text
     "links": ("new", None, ["auto-fallback"]),  # a page of links has no main content
-    "pdf": ("new", None, []),
+    "pdf": ("new", None, ["extract-error"]),   # a PDF's signature, then garbage: no document to read (#13)
     "png": ("new", None, []),
     "json": ("new", None, []),
     "not-http": ("unreachable", "protocol", []),
@@ -272,7 +272,9 @@ def test_content_types_and_extraction_of_hostile_bodies(mixed):
     for name in ("pdf", "png"):
         e = mixed["runs"][0].event(name)
         assert record_at(tmp / e["warc"]["file"], e["warc"]["offset"])[3] == sent[name]  # archived in full
-        assert rows[name]["kind"] == "binary" and rows[name]["text_sha256"] is None
+        assert rows[name]["text_sha256"] is None
+    assert rows["png"]["kind"] == "binary"
+    assert rows["pdf"]["kind"] == "pdf" and rows["pdf"]["extract_error"].startswith("PdfReadError")  # (#13)
     assert rows["binary-as-html"]["kind"] == "binary"
     assert rows["json"]["kind"] == "json"   # read by structure (#13, docs/json.md)
     assert len(json.loads(rows["links"]["links"])) == 10_000

@@ -218,7 +218,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
         good = self.conn.execute(
             "select id, text_sha256, fingerprint, kind, payload_sha256, extract_key, title, links, charset, "
             "final_url, heading, flags, rendered_sha256, warc_file, warc_offset, record_type, refers_to_record_id, "
-            "content_type, page_text_sha256, link_texts, description from captures where target = ? and good = 1 "
+            "content_type, page_text_sha256, link_texts, description, document from captures "
+            "where target = ? and good = 1 "
             "order by id desc limit 1",
             (target,),
         ).fetchone()

@@ -33,6 +33,7 @@ class GoodCapture:
     page_text_sha256: str | None = None  # the whole page's text, when it is not the compared text's
     link_texts: str | None = None        # JSON object: anchor text by link (None: extracted before they were kept)
     description: str | None = None
+    document: str | None = None          # a document's format, pages, page starts and metadata (JSON)
 
 
 @dataclass(frozen=True)

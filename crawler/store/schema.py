@@ -168,6 +168,12 @@ def _migration_14(db: sqlite_utils.Database) -> None:
     db["captures"].add_column("robots_changed", str)
 
 
+def _migration_15(db: sqlite_utils.Database) -> None:
+    """Documents (PDF, DOCX, XLSX, ODT, ODS): their format, pages, the line of the text where each page starts,
+    and their metadata (JSON, :meth:`crawler.documents.Document.to_json`); null for anything else."""
+    db["captures"].add_column("document", str)
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13,
-              _migration_14]
+              _migration_14, _migration_15]

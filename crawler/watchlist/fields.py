@@ -141,6 +141,15 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "`text-truncated`; only the first 4× this much of the body is decoded, and an HTML page is read up to "
           "its (this ÷ 20)-th tag. Bounds the memory and time one hostile page can cost.",
           _default(Settings, "max_text")),
+    Field("doc_timeout", DURATION_POSITIVE,
+          "Longest time one document (PDF, DOCX, XLSX, ODT, ODS) may take to be read, in its worker process: "
+          "past it the worker is killed (and replaced), the text read so far is compared and the capture "
+          "flagged `doc-truncated`. See docs/documents.md.",
+          _default(Settings, "doc_timeout")),
+    Field("doc_max_pages", COUNT_1,
+          "Most pages read from one PDF (or pages between explicit breaks of a DOCX or ODT, or sheets of a "
+          "spreadsheet): those past it are not read, and the capture is flagged `doc-truncated`.",
+          _default(Settings, "doc_max_pages")),
     Field("max_report_page", SIZE,
           "Largest evidence page a report writes for one change: past it, only the changes with a little "
           "context are shown (the page says so); the full texts stay in the index.",

@@ -31,6 +31,8 @@ class Settings:
     max_body: int = 50 * 2**20
     max_text: int = 2 * 2**20
     max_report_page: int = 5 * 2**20
+    doc_timeout: float = 30.0
+    doc_max_pages: int = 2000
     report_url: str | None = None
     obey_robots: bool = False
     watch_robots: bool = True

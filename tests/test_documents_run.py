@@ -1,0 +1,231 @@
+"""Documents end to end (#13): successive `lastseen run --json` runs over documents served from 127.0.0.1
+(PDF, DOCX, ODT, XLSX, ODS, a PDF served as text/html, a scan, an encrypted PDF, a page bomb): verdicts,
+flags, the text stored in the index, and what the report's change pages say."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from . import docfiles
+from .helpers import assert_contract, lastseen, write_watchlist
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _run(tmp_path):
+    ran = lastseen(
+        tmp_path,
+        "run",
+        "--json",
+        "--force",
+        "--watchlist",
+        str(tmp_path / "watchlist.yaml"),
+        "--archive",
+        str(tmp_path / "archive"),
+        "--reports",
+        str(tmp_path / "reports"),
+    )
+    assert ran.exit_code == 0, ran.stderr
+    assert_contract(ran.json)
+    return ran
+
+
+def _captures(tmp_path, target: str) -> list[dict]:
+    with sqlite3.connect(tmp_path / "archive" / "lastseen.db") as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute(
+            "select c.*, t.text from captures c left join texts t on t.sha256 = c.text_sha256 "
+            "where c.target = ? and coalesce(c.role, 'page') = 'page' order by c.id",
+            (target,),
+        ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def _watch(site, tmp_path, names, **settings):
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [{"name": n, "url": site.url(f"/{n}")} for n in names],
+        settings=settings or None,
+    )
+
+
+def test_documents_are_read_compared_and_flagged_across_runs(site, tmp_path):
+    tender = docfiles.tender_pdf()
+    site.set("/tender", tender, content_type=PDF)
+    site.set("/resaved", tender, content_type=PDF)
+    site.set(
+        "/as-html",
+        docfiles.tender_pdf(quantity=7),
+        content_type="text/html; charset=utf-8",
+    )
+    site.set("/scan", docfiles.scanned_pdf(), content_type="application/octet-stream")
+    site.set("/sealed", docfiles.encrypted_pdf(), content_type=PDF)
+    site.set(
+        "/contract",
+        docfiles.contract_docx("The supplier delivers 120 cameras within 30 days."),
+        content_type=DOCX,
+    )
+    site.set(
+        "/notice",
+        docfiles.notice_odt(["Call for tenders", "Opening on 10 March"]),
+        content_type=ODT,
+    )
+    site.set("/budget", docfiles.budget_xlsx(), content_type=XLSX)
+    site.set("/budget-ods", docfiles.budget_ods(), content_type=ODS)
+    names = [
+        "tender",
+        "resaved",
+        "as-html",
+        "scan",
+        "sealed",
+        "contract",
+        "notice",
+        "budget",
+        "budget-ods",
+    ]
+    _watch(site, tmp_path, names)
+    first = _run(tmp_path)
+    assert {e["target"]: e["verdict"] for e in first.json["events"]} == dict.fromkeys(
+        names, "new"
+    )
+    assert first.event("scan")["flags"] == ["no-text"]
+    assert first.event("sealed")["flags"] == ["doc-encrypted"]
+    kinds = {n: _captures(tmp_path, n)[-1]["kind"] for n in names}
+    assert kinds == {
+        "tender": "pdf",
+        "resaved": "pdf",
+        "as-html": "pdf",
+        "scan": "pdf",
+        "sealed": "pdf",
+        "contract": "docx",
+        "notice": "odt",
+        "budget": "xlsx",
+        "budget-ods": "ods",
+    }
+    assert (
+        "Quantity: 7 cameras with facial recognition"
+        in _captures(tmp_path, "as-html")[-1]["text"]
+    )
+    assert _captures(tmp_path, "scan")[-1]["text"] is None
+    assert json.loads(_captures(tmp_path, "scan")[-1]["document"])["pages"] == 2
+    budget = _captures(tmp_path, "budget")[-1]["text"].split("\n")
+    assert budget == [
+        "Sheet1!A1: Budget line",
+        "Sheet1!A14: Cameras",
+        "Sheet1!B14: 25%",
+        "Sheet1!C14: 1,200,000",
+        "Sheet1!D14: 2026-03-10",
+        "Sheet1!E14: 1234.50",
+    ]
+    assert _captures(tmp_path, "budget-ods")[-1]["text"].split("\n") == [
+        "Sheet1!A14: Cameras",
+        "Sheet1!C14: 1,200,000",
+    ]
+    tender_doc = json.loads(_captures(tmp_path, "tender")[-1]["document"])
+    assert tender_doc["pages"] == 3 and tender_doc["page_starts"] == [0, 3, 5]
+    assert tender_doc["metadata"]["producer"] == "Writer 1.0"
+
+    site.set("/tender", docfiles.tender_pdf("24 March 2026", 180), content_type=PDF)
+    site.set("/resaved", docfiles.resaved(tender, "Other Producer 9"), content_type=PDF)
+    site.set(
+        "/scan",
+        docfiles.scanned_pdf(shade=200),
+        content_type="application/octet-stream",
+    )
+    site.set(
+        "/contract",
+        docfiles.contract_docx("The supplier delivers 180 cameras within 10 days."),
+        content_type=DOCX,
+    )
+    site.set(
+        "/notice",
+        docfiles.notice_odt(["Call for tenders", "Opening on 24 March"]),
+        content_type=ODT,
+    )
+    site.set("/budget", docfiles.budget_xlsx(1_950_000), content_type=XLSX)
+    second = _run(tmp_path)
+    verdicts = {e["target"]: e["verdict"] for e in second.json["events"]}
+    assert verdicts == {
+        "tender": "changed",
+        "resaved": "unchanged",
+        "as-html": "unchanged",
+        "scan": "changed",
+        "sealed": "unchanged",
+        "contract": "changed",
+        "notice": "changed",
+        "budget": "changed",
+        "budget-ods": "unchanged",
+    }
+    assert second.event("resaved")["diff"] is None
+    assert (
+        json.loads(_captures(tmp_path, "resaved")[-1]["document"])["metadata"][
+            "producer"
+        ]
+        == "Other Producer 9"
+    )
+    assert (
+        second.event("scan")["flags"] == ["no-text"]
+        and second.event("scan")["diff"] is None
+    )
+    assert "Sheet1!C14: 1,950,000" in _captures(tmp_path, "budget")[-1]["text"]
+    contract = _captures(tmp_path, "contract")[-1]["text"]
+    assert "Clause 7. The supplier delivers 180 cameras within 10 days." in contract
+
+
+def test_a_page_bomb_is_cut_off_and_the_run_goes_on(site, tmp_path):
+    site.set("/bomb", docfiles.page_bomb(5000), content_type=PDF)
+    site.set(
+        "/page",
+        "<html><body><main><p>"
+        + "The ministry published this. " * 8
+        + "</p></main></body></html>",
+    )
+    _watch(site, tmp_path, ["bomb", "page"], doc_max_pages=40)
+    first = _run(tmp_path)
+    assert first.event("bomb")["flags"] == ["doc-truncated"]
+    assert first.event("page")["verdict"] == "new"
+    bomb = _captures(tmp_path, "bomb")[-1]
+    assert bomb["text"].split("\n") == ["Annex page"] * 40
+    assert json.loads(bomb["document"])["pages"] == 5000
+    second = _run(tmp_path)  # the same bytes: the same text, not read again
+    assert second.event("bomb")["verdict"] == "unchanged" and second.event("bomb")[
+        "flags"
+    ] == ["doc-truncated"]
+
+
+def test_a_document_captured_as_binary_before_the_upgrade_is_read_again_not_changed(
+    site, tmp_path
+):
+    site.set("/tender", docfiles.tender_pdf(), content_type=PDF)
+    _watch(site, tmp_path, ["tender"])
+    _run(tmp_path)
+    [before] = _captures(tmp_path, "tender")
+    with sqlite3.connect(
+        tmp_path / "archive" / "lastseen.db"
+    ) as db:  # as the release before #13 stored it
+        db.execute(
+            "update captures set kind = 'binary', fingerprint = payload_sha256, text_sha256 = null, "
+            "page_text_sha256 = null, document = null, extract_key = ? where id = ?",
+            (_plain_key(tmp_path, before["extract_key"]), before["id"]),
+        )
+    second = _run(tmp_path)
+    assert second.event("tender")["verdict"] == "unchanged"
+    assert _captures(tmp_path, "tender")[-1]["kind"] == "pdf"
+    site.set("/tender", docfiles.tender_pdf("24 March 2026"), content_type=PDF)
+    assert _run(tmp_path).event("tender")["verdict"] == "changed"
+
+
+def _plain_key(tmp_path, stored: str) -> str:
+    """The extraction key the target had before documents were read (the one ``document_key`` was made from)."""
+    from crawler.reading import document_key, extract_key
+    from crawler.watchlist import load_watchlist
+
+    [target] = load_watchlist(tmp_path / "watchlist.yaml").targets
+    key = extract_key(target)
+    assert document_key(key) == stored
+    return key
