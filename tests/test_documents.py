@@ -221,3 +221,30 @@ def test_past_the_time_limit_the_worker_is_killed_replaced_and_the_next_document
         and after.flags == ()
         and "Quantity: 120" in after.text
     )
+
+
+def test_each_change_is_named_by_the_page_it_starts_on():
+    from crawler.diff import diff_texts
+    from crawler.report.documents import change_pages
+    from crawler.report.sidebyside import paragraph_views
+
+    old = "\n".join(
+        f"Page {p} line {n} of the tender." for p in (1, 2, 3) for n in (1, 2)
+    )
+    new = old.replace("Page 1 line 2 of", "Page 1 line 2, amended, of").replace(
+        "Page 3 line 1 of", "Page 3 line 1 (new deadline) of"
+    )
+    views = paragraph_views(diff_texts(old, new).ops, None)
+    pages = {"page_starts": [0, 2, 4]}
+    assert change_pages(views["change_lines"], pages, pages) == ["page 1", "page 3"]
+    # a page inserted before: the same change is on page 4 now, page 3 before
+    inserted = "\n".join(["Annex A.", "Annex A, continued.", *new.split("\n")])
+    views = paragraph_views(diff_texts(old, inserted).ops, None)
+    assert change_pages(
+        views["change_lines"], pages, {"page_starts": [0, 2, 4, 6]}
+    ) == [
+        "page 1",
+        "page 2 (page 1 before)",
+        "page 4 (page 3 before)",
+    ]
+    assert change_pages(views["change_lines"], None, None) == [None, None, None]

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
+
+import lxml.html
 
 from . import docfiles
 from .helpers import assert_contract, lastseen, write_watchlist
@@ -175,6 +178,52 @@ def test_documents_are_read_compared_and_flagged_across_runs(site, tmp_path):
     assert "Sheet1!C14: 1,950,000" in _captures(tmp_path, "budget")[-1]["text"]
     contract = _captures(tmp_path, "contract")[-1]["text"]
     assert "Clause 7. The supplier delivers 180 cameras within 10 days." in contract
+
+    report = (tmp_path / second.json["run"]["report"]).parent
+    tender_page = _change_page(report, "tender")
+    assert _where(tender_page) == (
+        ["Where in the document: change 1: page 3."],
+        ["Change 1 of 1 · page 3"],
+    )
+    deleted = [d.text_content() for d in tender_page.cssselect("#inline del")]
+    inserted = [i.text_content() for i in tender_page.cssselect("#inline ins")]
+    assert "10" in " ".join(deleted) and "120" in " ".join(deleted)
+    assert "24" in " ".join(inserted) and "180" in " ".join(inserted)
+    contract_page = _change_page(report, "contract")
+    assert _where(contract_page) == (
+        ["Where in the document: change 1: page 2."],
+        ["Change 1 of 1 · page 2"],
+    )
+    assert "180" in " ".join(
+        i.text_content() for i in contract_page.cssselect("#inline ins")
+    )
+    notice_page = _change_page(
+        report, "notice"
+    )  # an ODT without page breaks: no page named
+    assert _where(notice_page) == ([], ["Change 1 of 1"])
+
+
+def _change_page(report: Path, target: str):
+    """The change page the report's index links from ``target``'s row, parsed."""
+    doc = lxml.html.parse(str(report / "index.html")).getroot()
+    for tr in doc.cssselect("table.events tbody tr"):
+        cells = tr.cssselect("td")
+        if cells[0].text.strip() == target:
+            return lxml.html.parse(
+                str(report / cells[-1].cssselect("a")[0].get("href"))
+            ).getroot()
+    raise AssertionError(f"no row for {target} in {report}")
+
+
+def _where(page) -> tuple[list[str], list[str]]:
+    """The change page's "Where in the document" line, and its changes' headings."""
+    return (
+        [" ".join(p.text_content().split()) for p in page.cssselect("p.where")],
+        [
+            " ".join(h.text_content().split())
+            for h in page.cssselect(".changes-only h3")
+        ],
+    )
 
 
 def test_a_page_bomb_is_cut_off_and_the_run_goes_on(site, tmp_path):

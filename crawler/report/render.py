@@ -47,6 +47,7 @@ from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, facts
 
 from ..keywords import keyword_spans
+from .documents import change_pages
 from .evidence import capture_rows, evidence_rows
 from .index import INDEX_PAGE_ROWS, index_pages, is_list_page
 from .keyed import keyed_table
@@ -119,6 +120,7 @@ class CaptureView:
     flags: tuple[str, ...] = ()  # truncated, disconnected, tls-unverified...
     screenshot_record_id: str | None = None  # its screenshot's WARC resource record (browser captures)
     screenshot_missing: str | None = None  # why its screenshot is not shown, when it is not
+    document: dict | None = None  # a document's format, pages, page starts and metadata (captures.document)
 
 
 @dataclass(frozen=True)
@@ -389,6 +391,9 @@ def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
             **paragraph_views(ops, max_page, spans_of),
             "keyed": keyed_table(diff, max_page),   # JSON paths, spreadsheet cells: key, before, after
         }
+        pages = change_pages(ctx["diff"]["change_lines"], event.compared.document if event.compared else None,
+                             event.current.document)
+        ctx["diff"]["change_pages"] = pages if any(pages) else None
     elif max_page is not None:
         for key in ("old_text", "new_text"):
             text = ctx[key]

@@ -271,6 +271,7 @@ def paragraph_views(
     shown, rows_omitted = _within(_collapsed(rows, CONTEXT_LINES), budget)
     changes = _changes(rows)
     kept, changes_omitted = _within_changes(changes, budget)
+    starts = _change_starts(rows)
     if spans_of is not None:
         shown = [_highlighted(r, spans_of) for r in shown]
         kept = [tuple(_highlighted(r, spans_of) for r in group) for group in kept]
@@ -280,6 +281,8 @@ def paragraph_views(
         "changes": kept,
         "changes_total": len(changes),
         "changes_omitted": changes_omitted,
+        # (old line, new line) where each change shown starts: the line of each text it is at
+        "change_lines": starts[: len(kept)],
         # "rewritten: 92 % of the text is new": rounded down, so a page that kept some text never says 100 %
         "rewritten": int(share * 100) if share >= REWRITTEN else None,
     }
@@ -322,6 +325,25 @@ def _collapsed(rows: list[Row], lines: int) -> list[tuple[Row, str | None]]:
             out.append((Row("skip", lines=len(hidden), chars=chars), None))
         out.extend((row, "end") for row in run[len(run) - tail :] if tail)
         i = j
+    return out
+
+
+def _side_lines(cell: tuple[_Segment, ...] | None) -> int:
+    """Lines of one side a row holds (a cell's lines are separated by ``"\n"`` segments)."""
+    return 0 if cell is None else 1 + sum(1 for p in cell if p.text == "\n")
+
+
+def _change_starts(rows: list[Row]) -> list[tuple[int, int]]:
+    """For each change (:func:`_changes`), the old and new line (0-based) it starts at."""
+    out: list[tuple[int, int]] = []
+    old = new = 0
+    prev = None
+    for row in rows:
+        if row.kind != "equal" and (prev is None or prev.kind == "equal"):
+            out.append((old, new))
+        old += _side_lines(row.old)
+        new += _side_lines(row.new)
+        prev = row
     return out
 
 

@@ -27,6 +27,7 @@ from ..store import CaptureStore
 from ..verdicts import facts
 from ..warcfiles import archived_body
 from ..watchlist import Settings
+from .documents import document_of
 from .links import PAGE_VERDICTS, PageFacts, page_changes
 from .render import CaptureView, ReportEvent, write_report
 
@@ -56,6 +57,7 @@ def capture_view(row: dict | None) -> CaptureView | None:
         error=row["error"],
         tls_verified=None if row.get("tls_verified") is None else bool(row["tls_verified"]),
         tls_error=row.get("tls_error"), flags=tuple(json.loads(row.get("flags") or "[]")),
+        document=document_of(row.get("document")),
     )
 
 
