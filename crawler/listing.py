@@ -9,8 +9,9 @@ sitemap, whose items are each watched as a child target named ``<listing>/<item 
   (a ``urlset``, or the sitemaps of a sitemap index, which the caller fetches), gzipped or not,
   bounded, with lxml refusing entities, DTDs and the network;
 - :func:`choose_items` keeps the URLs an investigator asked for (``match``, same site unless
-  ``cross_site``, not the listing itself), in the listing's order, de-duplicated, and puts
-  those past ``max_items`` aside (never captured, never counted as removed);
+  ``cross_site``, not the listing itself, only documents with ``documents``), in the listing's
+  order, de-duplicated, and puts those past ``max_items`` aside (never captured, never counted
+  as removed);
 - :func:`item_key` and :func:`name_items` name items safely for file names, whatever the path
   (``..``, ``%2F``, 500-character queries, any script);
 - :func:`child_target` is an item as a :class:`~crawler.watchlist.Target` inheriting the
@@ -33,6 +34,7 @@ from .errors import ExtractError
 from .extract import extract
 
 __all__ = [
+    "DOCUMENT_SUFFIXES",
     "MAX_KEY",
     "MAX_SITEMAPS",
     "MAX_SITEMAP_BYTES",
@@ -40,6 +42,7 @@ __all__ = [
     "Sitemap",
     "child_target",
     "choose_items",
+    "is_document_url",
     "item_key",
     "name_items",
     "page_items",
@@ -134,10 +137,12 @@ def _site(url: str) -> str:
 
 
 def choose_items(
-    listing_url: str, urls: Iterable[str], *, match: str | None, cross_site: bool, max_items: int
+    listing_url: str, urls: Iterable[str], *, match: str | None, cross_site: bool, max_items: int,
+    documents: bool = False,
 ) -> Items:
     """The items among ``urls``: http(s), not the listing's own URL, on its site unless ``cross_site``, where
-    ``match`` is found; de-duplicated in order; those past ``max_items`` put aside in :attr:`Items.capped`."""
+    ``match`` is found, documents only with ``documents`` (:func:`is_document_url`); de-duplicated in order;
+    those past ``max_items`` put aside in :attr:`Items.capped`."""
     pattern = re.compile(match) if match else None
     site = _site(listing_url)
     own = listing_url.split("#", 1)[0]
@@ -149,9 +154,21 @@ def choose_items(
             continue
         if pattern is not None and not pattern.search(url):
             continue
+        if documents and not is_document_url(url):
+            continue
         seen[url] = None
     found = list(seen)
     return Items(tuple(found[:max_items]), tuple(found[max_items:]))
+
+
+#: What the path of a document's URL ends in (``listing: {documents: true}``), in lower case.
+DOCUMENT_SUFFIXES = (".pdf", ".docx", ".xlsx", ".odt", ".ods")
+
+
+def is_document_url(url: str) -> bool:
+    """Whether ``url``'s path (percent-escapes decoded, any case) ends in a document's suffix."""
+    path = unquote(urlsplit(url).path, errors="replace").lower().rstrip()
+    return path.endswith(DOCUMENT_SUFFIXES)
 
 
 _UNSAFE = re.compile(r"[^\w.\-]+")

@@ -98,7 +98,8 @@ def rebuild_listing_items(job) -> None:
             if urls is None:
                 continue
             items = choose_items(
-                target.url, urls, match=listing.match, cross_site=listing.cross_site, max_items=listing.max_items
+                target.url, urls, match=listing.match, cross_site=listing.cross_site, max_items=listing.max_items,
+                documents=listing.documents,
             )
             if not items.urls and not items.capped:
                 continue

@@ -168,7 +168,8 @@ class ListingJudge(RunJudge):
         """The listing's items are known: store them with its capture, flag it, and schedule its items."""
         listing = state.target.listing
         items = choose_items(
-            state.target.url, urls, match=listing.match, cross_site=listing.cross_site, max_items=listing.max_items
+            state.target.url, urls, match=listing.match, cross_site=listing.cross_site, max_items=listing.max_items,
+            documents=listing.documents,
         )
         keys = name_items(items.urls, state.known)
         state.known.update(keys)

@@ -248,3 +248,45 @@ def test_each_change_is_named_by_the_page_it_starts_on():
         "page 4 (page 3 before)",
     ]
     assert change_pages(views["change_lines"], None, None) == [None, None, None]
+
+
+def test_a_listing_of_documents_keeps_only_links_whose_path_ends_in_a_document_suffix():
+    from crawler.listing import choose_items
+
+    links = [
+        "https://ministry.test/notices/2026-14.PDF",
+        "https://ministry.test/notices/2026-14",
+        "https://ministry.test/notices/annex%202.docx?download=1",
+        "https://ministry.test/notices/budget.xlsx",
+        "https://ministry.test/notices/form.odt#page=2",
+        "https://ministry.test/notices/sheet.ods",
+        "https://ministry.test/notices/scan.pdf.html",
+        "https://ministry.test/download?file=tender.pdf",
+        "https://other.test/notices/elsewhere.pdf",
+        "https://ministry.test/archive/old.pdf",
+    ]
+    items = choose_items(
+        "https://ministry.test/notices/",
+        links,
+        match="/notices/",
+        cross_site=False,
+        max_items=4,
+        documents=True,
+    )
+    assert items.urls == (
+        "https://ministry.test/notices/2026-14.PDF",
+        "https://ministry.test/notices/annex%202.docx?download=1",
+        "https://ministry.test/notices/budget.xlsx",
+        "https://ministry.test/notices/form.odt#page=2",
+    )
+    assert items.capped == ("https://ministry.test/notices/sheet.ods",)
+    every = choose_items(
+        "https://ministry.test/notices/",
+        links,
+        match=None,
+        cross_site=False,
+        max_items=200,
+    )
+    assert (
+        len(every.urls) == 9
+    )  # without documents: every link of the site, documents or not

@@ -278,3 +278,55 @@ def _plain_key(tmp_path, stored: str) -> str:
     key = extract_key(target)
     assert document_key(key) == stored
     return key
+
+
+def test_a_listing_of_documents_watches_a_notice_lists_attachments(site, tmp_path):
+    site.set(
+        "/notices/",
+        "<html><body><main><h1>Notices</h1><ul>"
+        '<li><a href="/notices/2026-14.PDF">Tender notice</a></li>'
+        '<li><a href="/notices/2026-14">Notice page</a></li>'
+        '<li><a href="/notices/contract.docx">Contract</a></li>'
+        '<li><a href="/notices/budget.xlsx?v=2">Budget</a></li>'
+        "</ul></main></body></html>",
+    )
+    site.set("/notices/2026-14.PDF", docfiles.tender_pdf(), content_type=PDF)
+    site.set("/notices/2026-14", "<html><body><p>Notice page</p></body></html>")
+    site.set(
+        "/notices/contract.docx",
+        docfiles.contract_docx("Delivery in 30 days."),
+        content_type=DOCX,
+    )
+    site.set("/notices/budget.xlsx?v=2", docfiles.budget_xlsx(), content_type=XLSX)
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [
+            {
+                "name": "notices",
+                "url": site.url("/notices/"),
+                "listing": {"documents": True},
+            }
+        ],
+    )
+    first = _run(tmp_path)
+    items = {
+        e["target"]: e["verdict"]
+        for e in first.json["events"]
+        if e["parent"] == "notices"
+    }
+    assert items == {
+        "notices/notices-2026-14.PDF": "new",
+        "notices/notices-contract.docx": "new",
+        "notices/notices-budget.xlsx-v-2": "new",
+    }
+    assert site.hits("/notices/2026-14") == 0
+    assert _captures(tmp_path, "notices/notices-budget.xlsx-v-2")[-1]["kind"] == "xlsx"
+
+    site.set(
+        "/notices/2026-14.PDF",
+        docfiles.tender_pdf("24 March 2026", 180),
+        content_type=PDF,
+    )
+    second = _run(tmp_path)
+    assert second.event("notices/notices-2026-14.PDF")["verdict"] == "changed"
+    assert second.event("notices/notices-contract.docx")["verdict"] == "unchanged"

@@ -901,7 +901,7 @@ def test_listing_true_takes_every_default_and_ordinary_targets_have_none():
 
 @pytest.mark.parametrize(("value", "message"), [
     ("{matches: x}", ("listing: unknown key(s) matches in listing; known: links, match, sitemap, max_items, "
-                      "cross_site, item")),
+                      "cross_site, documents, item")),
     ("{match: '(unclosed'}", "listing: listing.match: invalid regular expression '(unclosed'"),
     ("{max_items: 0}", "listing: listing.max_items: must be >= 1, got 0"),
     ("{max_items: 10001}", "listing: listing.max_items: must be at most 10000, got 10001"),

@@ -262,6 +262,11 @@ LISTING_FIELDS: tuple[Field, ...] = (
     Field("cross_site", BOOLEAN,
           "Follow items on other hosts too. Off: only items on the listing's host (`www.` ignored).",
           Listing.cross_site, example=False),
+    Field("documents", BOOLEAN,
+          "Keep, of the links `links`, `match` and `cross_site` select, only documents: those whose path ends in "
+          "`.pdf`, `.docx`, `.xlsx`, `.odt` or `.ods` (any case), so a notice list's attachments are watched, "
+          "their text compared (docs/documents.md). Off: every selected link.",
+          Listing.documents, example=True),
     Field("item", item_kind(ITEM_FIELDS), "Overrides for the items: `select`, `ignore`, `fetch`, `every` "
                                           "(the table below).", None, nullable=True, example={"select": "article"}),
 )

@@ -79,6 +79,7 @@ class Listing:
     sitemap: bool = False
     max_items: int = 200
     cross_site: bool = False
+    documents: bool = False
     item: ItemOverrides | None = None
 
 
