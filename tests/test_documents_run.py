@@ -133,7 +133,11 @@ def test_documents_are_read_compared_and_flagged_across_runs(site, tmp_path):
     assert tender_doc["pages"] == 3 and tender_doc["page_starts"] == [0, 3, 5]
     assert tender_doc["metadata"]["producer"] == "Writer 1.0"
 
-    site.set("/tender", docfiles.tender_pdf("24 March 2026", 180), content_type=PDF)
+    site.set(
+        "/tender",
+        docfiles.tender_pdf("24 March 2026", 180, producer="Writer 2.0"),
+        content_type=PDF,
+    )
     site.set("/resaved", docfiles.resaved(tender, "Other Producer 9"), content_type=PDF)
     site.set(
         "/scan",
@@ -201,6 +205,37 @@ def test_documents_are_read_compared_and_flagged_across_runs(site, tmp_path):
         report, "notice"
     )  # an ODT without page breaks: no page named
     assert _where(notice_page) == ([], ["Change 1 of 1"])
+
+    # metadata: in the evidence box, before and after; its changes said apart, never compared
+    evidence = _evidence(tender_page)
+    assert evidence["Format"] == ("pdf", "pdf") and evidence["Pages"] == ("3", "3")
+    assert evidence["Document title"] == ("Procurement notice 2026/14",) * 2
+    assert evidence["Producer"] == ("Writer 1.0", "Writer 2.0")
+    [note] = tender_page.cssselect("p.metadata")
+    assert " ".join(note.text_content().split()) == (
+        "Document metadata changed (never compared, so never a change by itself): "
+        "Producer: Writer 1.0 → Writer 2.0; Creator: Writer 1.0 → Writer 2.0."
+    )
+    assert contract_page.cssselect("p.metadata") == []
+    first_report = (tmp_path / first.json["run"]["report"]).parent
+    capture_page = _change_page(first_report, "tender")  # a first capture's page
+    rows = {
+        " ".join(tr.cssselect("th")[0].text_content().split()): " ".join(
+            tr.cssselect("td")[0].text_content().split()
+        )
+        for tr in capture_page.cssselect("table.evidence tbody tr")
+    }
+    assert rows["Pages"] == "3" and rows["Author"] == "Ministry of Interior"
+
+
+def _evidence(page) -> dict[str, tuple[str, ...]]:
+    """The evidence box's rows: label -> (last good, this capture)."""
+    return {
+        " ".join(tr.cssselect("th")[0].text_content().split()): tuple(
+            " ".join(td.text_content().split()) for td in tr.cssselect("td")
+        )
+        for tr in page.cssselect("table.evidence:not(.signals) tbody tr")
+    }
 
 
 def _change_page(report: Path, target: str):

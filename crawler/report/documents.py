@@ -12,7 +12,13 @@ from collections.abc import Sequence
 
 from crawler.documents import page_of_line
 
-__all__ = ["METADATA_LABELS", "change_pages", "document_of", "metadata_rows"]
+__all__ = [
+    "METADATA_LABELS",
+    "change_pages",
+    "document_of",
+    "metadata_changes",
+    "metadata_rows",
+]
 
 #: Metadata shown in the evidence box, in this order, with their labels.
 METADATA_LABELS = {
@@ -91,3 +97,17 @@ def metadata_rows(
         if before is not None or after is not None:
             rows.append((label, before, after))
     return rows
+
+
+def metadata_changes(
+    old: dict | None, new: dict | None
+) -> list[tuple[str, str | None, str | None]]:
+    """(label, before, after) of the metadata that differ between two captures of a document (never
+    compared: shown beside the verdict, before → after); the page count of a scan is among them."""
+    if old is None or new is None:
+        return []
+    return [
+        (label, before, after)
+        for label, before, after in metadata_rows(old, new)
+        if before != after
+    ]

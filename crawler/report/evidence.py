@@ -2,7 +2,8 @@
 
 One row per fact of a capture (:data:`LABELS`): its times, HTTP statuses, URLs, WARC coordinates,
 payload digest, TLS verification and flags, then the ``warcio extract --payload`` command (run in
-the archive folder) that prints its archived payload and the pywb URL form that replays it.
+the archive folder) that prints its archived payload and the pywb URL form that replays it; a
+document's format, pages and metadata follow (:func:`crawler.report.documents.metadata_rows`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from crawler.formatting import iso
 
+from .documents import metadata_rows
 from .links import display_url
 
 if TYPE_CHECKING:
@@ -86,9 +88,11 @@ def _tls(c: CaptureView) -> str | None:
 def evidence_rows(before: CaptureView | None, after: CaptureView) -> list[tuple]:
     """(label, before value, after value, monospace) rows of the side-by-side evidence table."""
     rows = zip(LABELS, _evidence_values(before), _evidence_values(after))
-    return [(label, b, a, mono) for (label, mono), b, a in rows]
+    documents = metadata_rows(before.document if before else None, after.document)
+    return [(label, b, a, mono) for (label, mono), b, a in rows] + [(label, b, a, False) for label, b, a in documents]
 
 
 def capture_rows(capture: CaptureView) -> list[tuple]:
     """(label, value, monospace) rows of one capture's evidence (a first capture's page)."""
-    return [(label, value, mono) for (label, mono), value in zip(LABELS, _evidence_values(capture))]
+    documents = [(label, value, False) for label, _, value in metadata_rows(None, capture.document)]
+    return [(label, value, mono) for (label, mono), value in zip(LABELS, _evidence_values(capture))] + documents

@@ -47,7 +47,7 @@ from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, facts
 
 from ..keywords import keyword_spans
-from .documents import change_pages
+from .documents import change_pages, metadata_changes
 from .evidence import capture_rows, evidence_rows
 from .index import INDEX_PAGE_ROWS, index_pages, is_list_page
 from .keyed import keyed_table
@@ -358,6 +358,8 @@ def _keywords_of(event: ReportEvent) -> tuple[list[str], str | None]:
 def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
     diff = event.diff
     ctx: dict = {"evidence": evidence_rows(event.compared, event.current), "diff": None,
+                 "metadata_changes": metadata_changes(event.compared.document if event.compared else None,
+                                                      event.current.document),
                  "old_text": event.old_text, "new_text": event.new_text, "texts_cut": False, "max_page": max_page}
     if diff is not None:
         ops = tuple(diff.ops)
