@@ -145,6 +145,15 @@ def page_bomb(pages: int) -> bytes:
     return out.getvalue()
 
 
+def nested_bomb(depth: int = 200_000) -> bytes:
+    """A one-page PDF whose catalog holds arrays nested ``depth`` deep."""
+    body = page_bomb(1)
+    return body.replace(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R /Nest " + b"[" * depth + b"]" * depth + b" >>",
+    )
+
+
 def contract_docx(clause: str, *, title: str = "Framework contract") -> bytes:
     """A two-page contract (an explicit page break) whose clause 7 is ``clause``."""
     import docx

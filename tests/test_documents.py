@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -201,6 +202,24 @@ def test_past_max_pages_the_pages_read_are_kept_and_flagged():
     )
     assert document.text.split("\n") == ["Annex page"] * 30
     assert document.flags == ("doc-truncated",) and document.pages == 5000
+
+
+def test_deeply_nested_objects_are_cut_off_not_followed():
+    document = read_document(docfiles.nested_bomb(), "pdf", DocumentLimits(timeout=60))
+    assert (
+        document.flags == ("doc-truncated",) and document.text is None
+    )  # compared by digest
+
+
+def test_the_worker_limits_its_own_address_space():
+    from crawler.documents.worker import MEMORY_LIMIT
+
+    read_document(docfiles.tender_pdf(), "pdf")
+    limits = Path(f"/proc/{shared_pool()._proc.pid}/limits").read_text()
+    [line] = [
+        line for line in limits.splitlines() if line.startswith("Max address space")
+    ]
+    assert line.split()[3] == str(MEMORY_LIMIT) == str(1024 * 2**20)
 
 
 def test_past_the_time_limit_the_worker_is_killed_replaced_and_the_next_document_read():

@@ -5,6 +5,9 @@ never imported by the run. It limits its own address space (``RLIMIT_AS``, :data
 says it is ready, then reads jobs from stdin and answers on stdout, in frames of a 4-byte
 big-endian length and that many bytes:
 
+A library's own bound (pypdf's ``LimitReachedError``: nesting, reference loops, decompression) is a
+cut too (``doc-truncated``); any other exception is the document's ``error``.
+
 * job (in): a JSON header ``{"format", "max_pages", "max_chars", "length"}``, then ``length`` bytes;
 * events (out), JSON, as they come: ``{"meta": {...}, "pages": n, "paged": bool}``, ``{"part": text}``
   (a page, or a sheet, its text normalised as page text is), ``{"flag": word}``, and last
@@ -30,6 +33,10 @@ __all__ = ["MEMORY_LIMIT", "main"]
 MEMORY_LIMIT = 1024 * 2**20
 
 _LENGTH = struct.Struct(">I")
+
+#: Exceptions by which a library says a document hit one of its bounds (pypdf's nesting, reference loops
+#: and decompression limits): the document is cut off there (``doc-truncated``), not unreadable.
+_LIMITS = frozenset({"LimitReachedError"})
 
 
 def _limit_memory() -> None:
@@ -96,7 +103,12 @@ def _run(out, readers, header: dict, body: bytes) -> bool:
         _send(out, {"flag": "doc-truncated", "done": True})
         return True
     except Exception as exc:  # noqa: BLE001 - a hostile file may break a library anywhere: that is its answer
-        _send(out, {"done": True, "error": f"{type(exc).__name__}: {exc}"[:500]})
+        if (
+            type(exc).__name__ in _LIMITS
+        ):  # a library's own bound (nesting, loops, decompression) was hit
+            _send(out, {"flag": "doc-truncated", "done": True})
+        else:
+            _send(out, {"done": True, "error": f"{type(exc).__name__}: {exc}"[:500]})
         return True
     _send(out, {"done": True})
     return True
