@@ -1023,7 +1023,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
               f"{server['probe_responses_per_s']} responses/s ({server['probe_mb_per_s']} MB/s)")
     head = f"{'scenario':9s} {'contender':11s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
-    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "perhost")]
+    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "perhost", "documents")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
@@ -1061,6 +1061,10 @@ def print_table(rows: list[dict], server: dict | None) -> None:
             print(f"{'lastseen':9s} {r['in_flight']:9d} {r['pages_per_s']:8.2f} {r['cycle2_pages_per_s']:8.2f} "
                   f"{r['peak_mb']:8.1f} {r['peak_mb_per_page']:8.1f} {r['warc_kb_cycle1']:9.1f} "
                   f"{r['warc_kb_cycle2']:9.1f}  {target}")
+    if any(r["scenario"] == "documents" for r in rows):
+        import documents_bench
+
+        documents_bench.print_table(rows)
     report_rows = [r for r in rows if r["scenario"] == "report"]
     if report_rows:
         print()
@@ -1087,14 +1091,15 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="lastseen benchmark (see bench/README.md)")
     ap.add_argument("--pages", type=int, default=2000, help="pages per scenario (default 2000)")
     ap.add_argument("--quick", action="store_true", help="200 pages: a smoke run")
-    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report", "perhost"], action="append",
+    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report", "perhost", "documents"],
+                    action="append",
                     help="run only this scenario (repeatable)")
     ap.add_argument("--urlwatch", metavar="PATH", help="an urlwatch executable to use instead of "
                     "bench/out/urlwatch-venv (created on first use)")
     ap.add_argument("--keep", action="store_true", help="keep the work directories under bench/out/work")
     args = ap.parse_args(argv)
     n = 200 if args.quick else args.pages
-    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report", "perhost"]
+    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report", "perhost", "documents"]
     if "latency" in only:
         check_bindable(LATENCY_HOSTS)
     if "browser" in only:
@@ -1128,6 +1133,10 @@ def main(argv: list[str]) -> int:
             import perhost
 
             rows += perhost.scenario(n, work / "perhost")
+        if "documents" in only:  # bench/documents_bench.py (#13): 50 PDFs of 10 pages, against pypdf alone
+            import documents_bench
+
+            rows += documents_bench.scenario(work / "documents")
     except BenchError as exc:
         print(f"\nBENCHMARK INVALID: {exc}", file=sys.stderr)
         return 1
