@@ -65,7 +65,7 @@ class DocumentPool:
             reading = Reading()
             try:
                 self._ensure()
-            except _Gone as exc:
+            except (_Gone, OSError, ValueError) as exc:
                 self.close()
                 reading.error = f"the document worker did not start: {exc}"
                 return reading
@@ -87,10 +87,24 @@ class DocumentPool:
                     _apply(reading, event)
                     if event.get("done"):
                         break
+                if event.get("exit"):
+                    self.close()  # its memory is spent: the next document starts another worker
             except (_Gone, OSError, ValueError):
+                self._drain(reading)  # what it had sent before the cut is kept
                 self.close()  # killed; the next document starts another worker
                 _flag(reading, "doc-truncated")
             return reading
+
+    def _drain(self, reading: Reading) -> None:
+        """Events the worker sent that are not read yet (without waiting for more; for at most a second,
+        against a worker that goes on sending)."""
+        stop = time.monotonic() + 1.0
+        try:
+            while time.monotonic() < stop:
+                event = self._next(time.monotonic(), wait=False)
+                _apply(reading, event)
+        except (_Gone, OSError, ValueError):
+            return
 
     def _ensure(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -114,8 +128,8 @@ class DocumentPool:
         if not ready.get("ready"):
             raise _Gone("no greeting")
 
-    def _next(self, deadline: float) -> dict:
-        """The next event from the worker, before ``deadline``."""
+    def _next(self, deadline: float, *, wait: bool = True) -> dict:
+        """The next event from the worker, before ``deadline`` (``wait=False``: only one already sent)."""
         fd = self._proc.stdout.fileno()
         while True:
             if len(self._buffer) >= _LENGTH.size:
@@ -124,8 +138,8 @@ class DocumentPool:
                     data = self._buffer[_LENGTH.size : _LENGTH.size + size]
                     self._buffer = self._buffer[_LENGTH.size + size :]
                     return json.loads(data)
-            left = deadline - time.monotonic()
-            if left <= 0:
+            left = deadline - time.monotonic() if wait else 0.0
+            if left <= 0 and wait:
                 raise _Gone("out of time")
             readable, _, _ = select.select([fd], [], [], left)
             if not readable:

@@ -11,7 +11,8 @@ cut too (``doc-truncated``); any other exception is the document's ``error``.
 * job (in): a JSON header ``{"format", "max_pages", "max_chars", "length"}``, then ``length`` bytes;
 * events (out), JSON, as they come: ``{"meta": {...}, "pages": n, "paged": bool}``, ``{"part": text}``
   (a page, or a sheet, its text normalised as page text is), ``{"flag": word}``, and last
-  ``{"done": true}`` (with ``"error"`` when the document could not be read at all).
+  ``{"done": true}`` (with ``"error"`` when the document could not be read at all, ``"exit"`` when
+  the worker ends after it).
 
 A document that exhausts the memory limit ends with ``doc-truncated`` and the worker exits (the
 pool starts another); one that runs past the time limit is killed by the pool. Either way what
@@ -97,7 +98,7 @@ def _run(out, readers, header: dict, body: bytes) -> bool:
                 _send(out, {"flag": "text-truncated"})
                 break
     except MemoryError:
-        _send(out, {"flag": "doc-truncated", "done": True})
+        _send(out, {"flag": "doc-truncated", "done": True, "exit": True})
         return False
     except RecursionError:
         _send(out, {"flag": "doc-truncated", "done": True})
