@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 
 FIXED = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
@@ -169,6 +170,26 @@ def contract_docx(clause: str, *, title: str = "Framework contract") -> bytes:
     document.add_paragraph(f"Clause 7. {clause}")
     out = io.BytesIO()
     document.save(out)
+    return out.getvalue()
+
+
+def memory_bomb_docx(paragraphs: int = 6_000_000) -> bytes:
+    """A DOCX of 1.7 MB whose document.xml unpacks to ``paragraphs`` × 80 bytes (480 MB): more than the
+    worker's address space holds once parsed. Written in a stream: the test's memory stays small."""
+    source = zipfile.ZipFile(io.BytesIO(contract_docx("x")))
+    out = io.BytesIO()
+    para = b"<w:p><w:r><w:t>Clause repeated many times to spend the memory.</w:t></w:r></w:p>"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            if info.filename != "word/document.xml":
+                archive.writestr(info, source.read(info))
+                continue
+            head, _, tail = source.read(info).partition(b"<w:body>")
+            with archive.open("word/document.xml", "w") as entry:
+                entry.write(head + b"<w:body>")
+                for _ in range(paragraphs // 10_000):
+                    entry.write(para * 10_000)
+                entry.write(tail)
     return out.getvalue()
 
 

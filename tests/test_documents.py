@@ -222,6 +222,22 @@ def test_the_worker_limits_its_own_address_space():
     assert line.split()[3] == str(MEMORY_LIMIT) == str(1024 * 2**20)
 
 
+def test_a_document_that_spends_the_workers_memory_is_cut_off_and_the_worker_replaced():
+    bomb = docfiles.memory_bomb_docx()
+    assert len(bomb) < 2 * 2**20
+    pool = shared_pool()
+    read_document(docfiles.tender_pdf(), "pdf")
+    started = pool.started
+    cut = read_document(bomb, "docx", DocumentLimits(timeout=600))
+    assert cut.flags == ("doc-truncated",) and cut.text is None and cut.error is None
+    after = read_document(docfiles.tender_pdf(), "pdf")
+    assert (
+        pool.started == started + 1
+        and after.flags == ()
+        and "Quantity: 120" in after.text
+    )
+
+
 def test_past_the_time_limit_the_worker_is_killed_replaced_and_the_next_document_read():
     pool = shared_pool()
     read_document(docfiles.tender_pdf(), "pdf")  # a worker is running
