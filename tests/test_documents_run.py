@@ -180,6 +180,10 @@ def test_documents_are_read_compared_and_flagged_across_runs(site, tmp_path):
         and second.event("scan")["diff"] is None
     )
     assert "Sheet1!C14: 1,950,000" in _captures(tmp_path, "budget")[-1]["text"]
+    # The spreadsheet's change reads as its cell (the keyed diff, unit `cell`), in the event and on its page.
+    budget = second.event("budget")
+    assert budget["diff"]["unit"] == "cell" and budget["diff"]["changed"] == 1
+    assert "Sheet1!C14: 1,200,000 → 1,950,000" in budget["summary"]
     contract = _captures(tmp_path, "contract")[-1]["text"]
     assert "Clause 7. The supplier delivers 180 cameras within 10 days." in contract
 
@@ -193,6 +197,10 @@ def test_documents_are_read_compared_and_flagged_across_runs(site, tmp_path):
     inserted = [i.text_content() for i in tender_page.cssselect("#inline ins")]
     assert "10" in " ".join(deleted) and "120" in " ".join(deleted)
     assert "24" in " ".join(inserted) and "180" in " ".join(inserted)
+    budget_page = _change_page(report, "budget")
+    rows = [[c.text_content().strip() for c in row.xpath("td")]
+            for row in budget_page.xpath("//table[contains(@class, 'keyed')]/tbody/tr")]
+    assert rows == [["Sheet1!C14", "1,200,000", "1,950,000"]]
     contract_page = _change_page(report, "contract")
     assert _where(contract_page) == (
         ["Where in the document: change 1: page 2."],
