@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import clock
+from .custodycopy import complete_copy
 from .errors import ArchiveError, LockedError
 from .formatting import iso, plural
 from .store import CaptureStore
@@ -194,7 +195,7 @@ class Archive:
             _empty_index(root)  # raises beside earlier WARC files; else SQLite makes it a new index
             store = CaptureStore(root / DB_NAME)
             archive = cls(root, store, _lock_fd=fd)
-            archive._recover(run_id, now or _utcnow, on_recovery, started)
+            archive._recover(run_id, now or clock.now, on_recovery, started)
         except BaseException:
             if store is not None:
                 store.close()
@@ -257,6 +258,7 @@ class Archive:
         for stale in self.warc_dir.glob(PROBE_NAME + "-*"):  # probes of killed older versions
             stale.unlink(missing_ok=True)
         self.aborted_runs = self.store.abort_unfinished_runs()
+        complete_copy(self.root, self.store)  # custody log lines a killed run (or this recovery) left to write
         # A run recorded as starting in the future (the clock was set wrong once) would make every
         # target "not due" until then: its start becomes this run's, recorded and told.
         current = now()
@@ -424,10 +426,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process
     return True
-
-
-def _utcnow() -> datetime:
-    return clock.now()
 
 
 def _not_writable(root: Path, exc: OSError) -> str:

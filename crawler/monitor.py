@@ -174,6 +174,7 @@ def run(
             robots = judge.close_robots()
             recorder.commit()
             files.close()
+            recorder.commit()   # the custody entry of the file just closed
         except BaseException:
             recorder.salvage()
             _end_run(store, run_id, "failed", now)

@@ -19,10 +19,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from . import clock
 from .archive import WARC_DIR, Archive
 from .capture import Assessment, Observed, Written, conclude, observe
 from .classify import classify
 from .contract import Event
+from .custodycopy import CustodyCopy
 from .documents import DocumentLimits
 from .fetch.model import FetchResult, Resource
 from .formatting import iso_precise
@@ -69,6 +71,8 @@ class Recorder:
         self._this_run: dict[tuple, RevisitOf] = {}  # sub-resources stored by this run: (url, sha1, status)
         self.damaged: dict[str, str] = {}          # WARC file -> what is wrong with it (revisits not written)
         self.fills: list[dict] = []                # last good captures' anchor texts read again (fill_extraction)
+        self.copy = CustodyCopy(archive.root)      # the custody log's JSONL copy, written after each commit
+        self._files_entered = 0                    # files.closed_files already given their custody entry
 
     def observe(self, result: FetchResult, role: str = "page", history: History | None = None,
                 target: Target | None = None) -> Observed:
@@ -96,6 +100,10 @@ class Recorder:
                     dom.date if dom is not None else result.finished), written.response.record_id))
         writer.metadata(result.url, result.started, self._capture_fields(result, rows, role),
                         concurrent_to=written.response.record_id if written.response else None)
+        # The custody log's entry of this capture (appended when its rows are committed): every record written.
+        seen.capture["_custody"] = {"run": self.run_id, "target": result.target, "role": role, "url": result.url,
+                                    "warc_file": written.warc_file,
+                                    "records": [ref.custody() for ref in writer.take_refs()]}
         return seen
 
     def stored_body(self, good) -> tuple[bytes, str | None, str | None] | None:
@@ -145,6 +153,7 @@ class Recorder:
         record referred to is where the index says.
         """
         writer, warc_name = self.files.writer()
+        writer.take_refs()   # a new file's warcinfo record is the file's, not this capture's
         warc_file = f"{WARC_DIR}/{warc_name}"
         final = result.final
         rows = []
@@ -280,27 +289,41 @@ class Recorder:
         ]
 
     def commit(self) -> None:
-        """Make the queued captures' records durable, then commit their rows."""
-        if not self.pending and not self.fills:
+        """Make the queued captures' records durable, then commit their rows with their custody entries
+        (and those of the WARC files closed since), then write the entries' JSONL lines."""
+        closed = self.files.closed[self._files_entered:]
+        if not self.pending and not self.fills and not closed:
             return
         self.files.sync()  # records on disk before any row points at them
+        at = iso_precise(clock.now())
         with self.store.transaction():
             for fill in self.fills:
                 self.store.fill_extraction(**fill)
             for capture, exchanges, text_row, event_row, event, first, learned in self.pending:
+                custody = capture.pop("_custody", None)
                 if event_row is None:
                     capture["id"] = self.store.insert_capture_rows(capture, exchanges, text_row)
+                    self._capture_entry(at, capture["id"], custody)
                     continue
                 evidence = event_row["evidence"]
                 if first is not None and evidence is not None:
                     evidence["first_capture"] = first.get("id")
                 row = {**event_row, "evidence": json.dumps(evidence, ensure_ascii=False) if evidence else None}
                 event.capture_id = capture["id"] = self.store.insert_capture(capture, exchanges, text_row, row)
+                self._capture_entry(at, capture["id"], custody)
                 if learned:
                     self.store.learn_volatile(event.target, learned, self.run_id, capture["started"])
+            for name, sha256, size in closed:
+                self.store.append_custody("file", at, {"file": f"{WARC_DIR}/{name}", "sha256": sha256, "size": size})
         self.pending.clear()
         self.fills.clear()
+        self._files_entered += len(closed)
         self.last_commit = self.clock()
+        self.copy.complete(self.store)
+
+    def _capture_entry(self, at: str, capture_id: int, custody: dict | None) -> None:
+        if custody is not None:
+            self.store.append_custody("capture", at, {"capture_id": capture_id, **custody})
 
     def salvage(self) -> None:
         """After a failure: commit the captures whose records are whole, close the WARC file.
@@ -316,5 +339,6 @@ class Recorder:
             self.fills.clear()
         try:
             self.files.close()
+            self.commit()   # the custody entry of the file just closed
         except Exception:
             pass

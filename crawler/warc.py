@@ -18,6 +18,7 @@ import errno
 import hashlib
 import re
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -141,12 +142,48 @@ def _keep_headers_on_one_line(record: ArcWarcRecord) -> None:
 
 @dataclass(frozen=True)
 class RecordRef:
-    """Where a record landed: its id and the byte range of its gzip member."""
+    """Where a record landed: its id and the byte range of its gzip member; what the custody log holds of it.
+
+    ``sha256`` is over the record's uncompressed bytes as written (WARC headers, block and the closing
+    CRLF CRLF: the whole gzip member decompressed); the digests are its WARC headers' (None when absent).
+    """
 
     record_id: str
     offset: int
     length: int
     record_type: str
+    sha256: str | None = None
+    block_digest: str | None = None
+    payload_digest: str | None = None
+
+    def custody(self) -> dict:
+        """The record as a ``capture`` entry of the custody log lists it (docs/evidence.md)."""
+        return {"type": self.record_type, "record_id": self.record_id, "offset": self.offset, "length": self.length,
+                "sha256": self.sha256, "block_digest": self.block_digest, "payload_digest": self.payload_digest}
+
+
+class _HashingGzip:
+    """What warcio writes a record to: hashes the uncompressed bytes and gzips them into ``out``.
+
+    The compressor is warcio's own (level 9, one gzip member per record), so the bytes written are the ones
+    ``WARCWriter(gzip=True)`` writes; the SHA-256 costs no second pass over the record.
+    """
+
+    def __init__(self, out: BytesIO):
+        self.out = out
+        self.sha256 = hashlib.sha256()
+        self._compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+
+    def start(self) -> None:
+        self.sha256 = hashlib.sha256()
+        self._compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+
+    def write(self, data) -> None:
+        self.sha256.update(data)
+        self.out.write(self._compressor.compress(data))
+
+    def flush(self) -> None:
+        self.out.write(self._compressor.flush())
 
 
 @dataclass(frozen=True)
@@ -190,9 +227,19 @@ class WarcWriter:
         self.out = fileobj
         self.make_id = make_id
         self._buf = BytesIO()
-        self._writer = WARCWriter(self._buf, gzip=True, warc_version="1.1")
+        self._gzip = _HashingGzip(self._buf)
+        self._writer = WARCWriter(self._gzip, gzip=False, warc_version="1.1")
         self.good_end = fileobj.tell()
         self.torn = False
+        #: SHA-256 of the file's bytes written through this writer (the whole file when it began empty).
+        self.file_sha256 = hashlib.sha256()
+        #: Every record written, in order; :meth:`take_refs` hands them over (the custody log's capture entries).
+        self.refs: list[RecordRef] = []
+
+    def take_refs(self) -> list[RecordRef]:
+        """The records written since the last call, in order."""
+        refs, self.refs = self.refs, []
+        return refs
 
     def _write(self, record: ArcWarcRecord) -> RecordRef:
         if self.torn:
@@ -200,8 +247,10 @@ class WarcWriter:
         _keep_headers_on_one_line(record)
         self._buf.seek(0)
         self._buf.truncate()
+        self._gzip.start()
         self._writer.write_record(record)
-        data = memoryview(self._buf.getvalue())
+        whole = self._buf.getvalue()
+        data = memoryview(whole)
         start = self.out.tell()
         try:
             while data:
@@ -215,7 +264,13 @@ class WarcWriter:
                 raise ArchiveError(write_error_message(_name(self.out), exc)) from exc
             raise
         self.good_end = self.out.tell()
-        return RecordRef(record.rec_headers.get_header("WARC-Record-ID"), start, self.good_end - start, record.rec_type)
+        self.file_sha256.update(whole)
+        headers = record.rec_headers
+        ref = RecordRef(headers.get_header("WARC-Record-ID"), start, self.good_end - start, record.rec_type,
+                        self._gzip.sha256.hexdigest(), headers.get_header("WARC-Block-Digest"),
+                        headers.get_header("WARC-Payload-Digest"))
+        self.refs.append(ref)
+        return ref
 
     def _cut_back(self, end: int) -> None:
         """Drop a partly written record so the file ends with a complete one."""

@@ -66,6 +66,8 @@ class WarcFileSet:
         self._synced = True
         self._abandoned: list[str] = []
         self.closed_files: list[str] = []
+        #: ``(name, sha256, size)`` of each file closed, in order: the custody log's ``file`` entries.
+        self.closed: list[tuple[str, str, int]] = []
         self.left_open: list[str] = []
 
     def writer(self) -> tuple[WarcWriter, str]:
@@ -158,6 +160,7 @@ class WarcFileSet:
             self._abandon()
             raise
         open_path = self.open_path
+        digest, size = self._writer.file_sha256.hexdigest(), self._file.tell()
         self._file.close()
         self._file = None
         self._writer = None
@@ -168,6 +171,7 @@ class WarcFileSet:
             raise ArchiveError(write_error_message(open_path, exc)) from exc
         _fsync_dir(self.directory)
         self.closed_files.append(self.name)
+        self.closed.append((self.name, digest, size))
 
     def close(self) -> None:
         """Finalise the current file: fsync, rename ``.open`` → final name.

@@ -119,7 +119,8 @@ GRAPH = ImportGraph(ROOT)
 
 PURE = ("crawler.extract", "crawler.diff", "crawler.classify", "crawler.evidence", "crawler.verdicts",
         "crawler.formatting", "crawler.textforms", "crawler.compared", "crawler.significance", "crawler.summary",
-        "crawler.volatile", "crawler.moves", "crawler.keywords", "crawler.reading", "crawler.keyed")
+        "crawler.volatile", "crawler.moves", "crawler.keywords", "crawler.reading", "crawler.keyed",
+        "crawler.custody")
 IO_AND_NETWORK = (
     "crawler.fetch*", "crawler.store", "crawler.warc", "crawler.archive", "crawler.recorder", "crawler.monitor",
     "scrapy", "twisted", "playwright", "sqlite3", "sqlite_utils", "warcio", "socket", "ssl", "http.client",

@@ -174,6 +174,13 @@ def _migration_15(db: sqlite_utils.Database) -> None:
     db["captures"].add_column("document", str)
 
 
+def _migration_16(db: sqlite_utils.Database) -> None:
+    """The custody log (:mod:`crawler.custody`): one row per entry of the hash chain, ``content`` its canonical
+    JSON; the JSONL copy in ``archive/custody/`` holds the same entries."""
+    db["custody"].create({"seq": int, "kind": str, "time": str, "prev": str, "content": str, "sha256": str},
+                         pk="seq", not_null={"kind", "time", "prev", "content", "sha256"})
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13,
-              _migration_14, _migration_15]
+              _migration_14, _migration_15, _migration_16]

@@ -1,0 +1,104 @@
+"""The custody log's chain (pure): entries, their canonical form and their hashes.
+
+An entry is ``{"seq", "kind", "time", "prev", "content", "sha256"}``: ``seq`` counts from 1, ``prev`` is
+the previous entry's ``sha256`` (:data:`GENESIS` for the first), ``sha256`` the SHA-256 of the canonical
+form (:func:`canonical`) of every other field. The JSONL copy (``archive/custody/YYYY-MM.jsonl``) holds
+each entry's canonical form with its ``sha256``, one per line, so anyone can check the chain with ``jq``
+and ``sha256sum`` (docs/evidence.md, "Custody log"). Kinds (:data:`KINDS`): ``capture``, ``file``,
+``recovery``. No IO, no clock: times are given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+
+__all__ = [
+    "GENESIS",
+    "KINDS",
+    "ChainError",
+    "canonical",
+    "check_chain",
+    "entry_hash",
+    "head",
+    "make_entry",
+]
+
+#: ``prev`` of the first entry: 64 zeros.
+GENESIS = "0" * 64
+#: The kinds of entry, and what each one's ``content`` holds (docs/evidence.md).
+KINDS = {
+    "capture": "one capture: its run, target, WARC file and every record written for it",
+    "file": "a closed WARC file: its SHA-256 and size",
+    "recovery": "a recovery that cut a `.open` WARC file: what was removed and the SHA-256 of what was kept",
+}
+_FIELDS = ("seq", "kind", "time", "prev", "content")
+# Left raw by json.dumps(ensure_ascii=False) but escaped by jq (DEL), or not encodable as UTF-8 (lone surrogates).
+_ESCAPED = re.compile("[\x7f\ud800-\udfff]")
+
+
+class ChainError(ValueError):
+    """An entry that does not hold: its ``seq``, what is wrong."""
+
+
+def canonical(value: Mapping) -> bytes:
+    """JSON with sorted keys, no spaces, non-ASCII as UTF-8 (not escaped) but DEL and lone surrogates as
+    ``\\u007f``/``\\udXXX`` (as ``jq -cS`` writes them), integers and strings only: the bytes an entry's
+    hash is over, and (with the hash) its JSONL line."""
+    text = json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return _ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+
+
+def entry_hash(entry: Mapping) -> str:
+    """The SHA-256 (hex) of the canonical form of ``entry``'s fields but ``sha256``."""
+    return hashlib.sha256(canonical({k: entry[k] for k in _FIELDS})).hexdigest()
+
+
+def make_entry(seq: int, kind: str, time: str, prev: str, content: Mapping) -> dict:
+    """The entry following one whose hash is ``prev`` (``GENESIS`` when ``seq`` is 1)."""
+    if kind not in KINDS:
+        raise ValueError(
+            f"unknown custody entry kind {kind!r}; one of {', '.join(KINDS)}"
+        )
+    entry = {
+        "seq": seq,
+        "kind": kind,
+        "time": time,
+        "prev": prev,
+        "content": dict(content),
+    }
+    entry["sha256"] = entry_hash(entry)
+    return entry
+
+
+def check_chain(
+    entries: Iterable[Mapping], *, after: Mapping | None = None
+) -> dict | None:
+    """Check that ``entries`` (in order) each hash to their ``sha256`` and link to the one before (to ``after``,
+    the entry before the first, when given; else the first must be seq 1 on :data:`GENESIS`). Return the last
+    entry's head (:func:`head`), None for none. Raises :class:`ChainError` naming the first entry that fails."""
+    prev_seq, prev_hash = (after["seq"], after["sha256"]) if after else (0, GENESIS)
+    last = None
+    for entry in entries:
+        seq = entry.get("seq")
+        if seq != prev_seq + 1:
+            raise ChainError(f"entry {seq}: expected seq {prev_seq + 1}")
+        if entry.get("prev") != prev_hash:
+            raise ChainError(f"entry {seq}: prev is not the hash of entry {prev_seq}")
+        if entry_hash(entry) != entry.get("sha256"):
+            raise ChainError(f"entry {seq}: its sha256 is not the hash of its fields")
+        prev_seq, prev_hash, last = seq, entry["sha256"], entry
+    return head(last) if last is not None else None
+
+
+def head(entry: Mapping) -> dict:
+    """The chain head an entry makes: ``{"seq", "sha256"}``."""
+    return {"seq": entry["seq"], "sha256": entry["sha256"]}

@@ -1,0 +1,151 @@
+"""The custody log's IO: its JSONL copy ``archive/custody/YYYY-MM.jsonl``, one line per entry, by the entry's month (UTC).
+
+The index's ``custody`` table is authoritative (:mod:`crawler.store.custody`); this copy is written
+from it after each commit (:meth:`CustodyCopy.complete`: the entries with ``seq`` greater than the last
+line's are appended to their month's file, which is then fsynced), so it can be copied and checked
+without SQLite. A run killed between its commit and these lines has them appended by the next start
+(:func:`complete_copy`, at the archive's opening); a line torn by a kill mid-write is cut off first and
+written again whole. Each line is exactly the entry's canonical form (:func:`crawler.custody.canonical`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from .custody import canonical
+from .errors import ArchiveError
+from .warc import write_error_message
+
+__all__ = ["CUSTODY_DIR", "CustodyCopy", "complete_copy", "read_copy"]
+
+#: The copy's directory, in the archive.
+CUSTODY_DIR = "custody"
+
+
+def _month_file(directory: Path, time: str) -> Path:
+    """``YYYY-MM.jsonl`` of an entry's time (ISO 8601 UTC, ``2026-03-01T09:00:00...Z``)."""
+    return directory / f"{time[:7]}.jsonl"
+
+
+def _month_files(directory: Path) -> list[Path]:
+    try:
+        return sorted(p for p in directory.glob("*.jsonl") if p.is_file())
+    except OSError:
+        return []
+
+
+def _last_line(path: Path) -> bytes | None:
+    """The last complete line of ``path`` (None if it has none); a torn tail (no final newline) is cut off."""
+    with open(path, "r+b") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        end = size
+        if (
+            size and _byte_at(fh, size - 1) != b"\n"
+        ):  # a line torn by a kill: cut back to the last newline
+            end = _previous_newline(fh, size) + 1
+            fh.truncate(end)
+            os.fsync(fh.fileno())
+        if end == 0:
+            return None
+        start = _previous_newline(fh, end - 1) + 1
+        fh.seek(start)
+        return fh.read(end - 1 - start)
+
+
+def _byte_at(fh, offset: int) -> bytes:
+    fh.seek(offset)
+    return fh.read(1)
+
+
+def _previous_newline(fh, before: int) -> int:
+    """The offset of the last ``\\n`` before ``before`` (-1 if none), reading backwards in growing chunks."""
+    pos, chunk = before, 1 << 14
+    while pos > 0:
+        start = max(0, pos - chunk)
+        fh.seek(start)
+        found = fh.read(pos - start).rfind(b"\n")
+        if found >= 0:
+            return start + found
+        pos, chunk = start, chunk * 2
+    return -1
+
+
+class CustodyCopy:
+    """The JSONL copy of an archive's custody log, written from its index."""
+
+    def __init__(self, root: Path):
+        self.directory = Path(root) / CUSTODY_DIR
+        self._written: int | None = None  # seq of the last line, once known
+
+    def last_seq(self) -> int:
+        """The greatest ``seq`` among the files' last lines (0 with none)."""
+        if self._written is None:
+            best = 0
+            for path in _month_files(self.directory):
+                try:
+                    line = _last_line(path)
+                    seq = json.loads(line)["seq"] if line else 0
+                except OSError as exc:
+                    raise ArchiveError(write_error_message(path, exc)) from exc
+                except (ValueError, KeyError, TypeError):
+                    raise ArchiveError(
+                        f"the last line of {path} is not a custody entry; restore the file from a copy "
+                        f"(the index holds every entry: `lastseen verify` names what differs)"
+                    ) from None
+                best = max(best, int(seq))
+            self._written = best
+        return self._written
+
+    def complete(self, store) -> int:
+        """Append the index's entries missing from the copy, fsync; return how many lines were written."""
+        after = self.last_seq()
+        by_file: dict[Path, list[bytes]] = {}
+        last = after
+        for entry in store.custody_entries(after=after):
+            by_file.setdefault(_month_file(self.directory, entry["time"]), []).append(
+                canonical(entry) + b"\n"
+            )
+            last = entry["seq"]
+        if not by_file:
+            return 0
+        count = 0
+        for path, lines in by_file.items():
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                created = not path.exists()
+                with open(path, "ab") as fh:
+                    fh.write(b"".join(lines))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                if created:
+                    _fsync_dir(self.directory)
+            except OSError as exc:
+                raise ArchiveError(write_error_message(path, exc)) from exc
+            count += len(lines)
+        self._written = last
+        return count
+
+
+def complete_copy(root: Path, store) -> int:
+    """At an archive's opening: append the lines a killed run did not write (see :class:`CustodyCopy`)."""
+    return CustodyCopy(root).complete(store)
+
+
+def read_copy(root: Path) -> Iterator[dict]:
+    """Every entry of the JSONL copy, file by file (by month), line by line; a torn last line is left out."""
+    for path in _month_files(Path(root) / CUSTODY_DIR):
+        with open(path, "rb") as fh:
+            for line in fh:
+                if line.endswith(b"\n"):
+                    yield json.loads(line)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

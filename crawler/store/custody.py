@@ -1,0 +1,91 @@
+"""The custody log's table (migration 16): mixed into :class:`~crawler.store.CaptureStore`.
+
+``custody`` holds one row per entry of the hash chain (:mod:`crawler.custody`), ``content`` as its
+canonical JSON. Entries are appended inside the transaction that inserts the rows they describe
+(:meth:`CustodyQueries.append_custody`), so the index never holds a row without its entry nor an
+entry without its rows; the JSONL copy is written from here after the commit (:mod:`crawler.custodycopy`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+
+from ..custody import GENESIS, canonical, make_entry
+
+__all__ = ["CustodyQueries"]
+
+
+def _entry(row) -> dict:
+    seq, kind, time, prev, content, sha256 = row
+    return {
+        "seq": seq,
+        "kind": kind,
+        "time": time,
+        "prev": prev,
+        "content": json.loads(content),
+        "sha256": sha256,
+    }
+
+
+class CustodyQueries:
+    """Mixed into :class:`~crawler.store.CaptureStore` (``self.conn``)."""
+
+    def append_custody(self, kind: str, time: str, content: Mapping) -> dict:
+        """Append an entry to the chain and return it; call inside the transaction of the rows it describes."""
+        last = self.conn.execute(
+            "select seq, sha256 from custody order by seq desc limit 1"
+        ).fetchone()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        entry = make_entry(seq, kind, time, prev, content)
+        self.conn.execute(
+            "insert into custody (seq, kind, time, prev, content, sha256) values (?, ?, ?, ?, ?, ?)",
+            (
+                seq,
+                kind,
+                time,
+                prev,
+                canonical(entry["content"]).decode("utf-8"),
+                entry["sha256"],
+            ),
+        )
+        return entry
+
+    def insert_custody(self, entry: Mapping) -> None:
+        """Insert an entry as it is (``lastseen reindex`` restoring the log from its JSONL copy)."""
+        self.conn.execute(
+            "insert into custody (seq, kind, time, prev, content, sha256) values (?, ?, ?, ?, ?, ?)",
+            (
+                entry["seq"],
+                entry["kind"],
+                entry["time"],
+                entry["prev"],
+                canonical(entry["content"]).decode("utf-8"),
+                entry["sha256"],
+            ),
+        )
+
+    def custody_head(self) -> dict | None:
+        """``{"seq", "sha256"}`` of the last entry, None while the log is empty."""
+        row = self.conn.execute(
+            "select seq, sha256 from custody order by seq desc limit 1"
+        ).fetchone()
+        return {"seq": row[0], "sha256": row[1]} if row else None
+
+    def custody_entries(self, *, after: int = 0) -> Iterator[dict]:
+        """The entries with ``seq`` > ``after``, in order."""
+        cur = self.conn.execute(
+            "select seq, kind, time, prev, content, sha256 from custody where seq > ? order by seq",
+            (after,),
+        )
+        for row in cur:
+            yield _entry(row)
+
+    def closed_files_in_custody(self) -> set[str]:
+        """The WARC files (archive-relative) a ``file`` entry records as closed."""
+        return {
+            r[0]
+            for r in self.conn.execute(
+                "select json_extract(content, '$.file') from custody where kind = 'file'"
+            )
+        }

@@ -1,0 +1,275 @@
+"""The custody log (#15): a hash chain of entries per capture, closed WARC file and recovery, in the index and
+in ``archive/custody/YYYY-MM.jsonl``; its head published in ``--json``, the report and the alert message.
+
+Every digest is recomputed here from what lastseen wrote (each record's gzip member, decompressed by
+zlib; each file's bytes; each JSONL line), never taken from lastseen's own code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import zlib
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler import clock
+
+from .helpers import copy_project, lastseen, write_watchlist
+from .sinks import AlertSink
+from .site import Site
+
+DAY_1 = "2026-01-31T22:00:00Z"  # January's file
+DAY_2 = "2026-02-02T09:00:00Z"  # February's
+
+
+def _set_now(value: str | None) -> None:
+    os.environ.pop(clock.ENV_OFFSET, None)
+    if value is None:
+        os.environ.pop(clock.ENV_NOW, None)
+    else:
+        os.environ[clock.ENV_NOW] = value
+    clock._reset()
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Set lastseen's clock for what follows (``LASTSEEN_NOW``), restored after the test."""
+    monkeypatch.delenv(clock.ENV_OFFSET, raising=False)
+    monkeypatch.delenv(clock.ENV_NOW, raising=False)
+    yield _set_now
+    _set_now(None)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Two runs a few days apart (January, then February) over three pages, one of which changes; alerts to a
+    local sink. Yields (project, [run 1 --json, run 2 --json], sink posts per run)."""
+    root = tmp_path_factory.mktemp("custody")
+    site = Site()
+    with AlertSink() as sink:
+        for i in range(3):
+            site.set(
+                f"/p{i}",
+                f"<html><head><title>page {i}</title></head><body><p>page {i} says {i}</p></body></html>",
+            )
+        write_watchlist(
+            root / "watchlist.yaml",
+            [{"name": f"p{i}", "url": site.url(f"/p{i}")} for i in range(3)],
+            settings={"every": "1h"},
+            alerts=[sink.url],
+        )
+        docs, posts = [], []
+        try:
+            for n, when in enumerate((DAY_1, DAY_2)):
+                _set_now(when)
+                if n == 1:
+                    site.set(
+                        "/p1",
+                        "<html><head><title>page 1</title></head><body><p>page 1 now says "
+                        "something else entirely</p></body></html>",
+                    )
+                sink.clear()
+                ran = lastseen(root, "run", "--json")
+                assert ran.exit_code == 0, ran.stderr
+                docs.append(ran.json)
+                posts.append(list(sink.posts))
+        finally:
+            _set_now(None)
+            site.close()
+    return root, docs, posts
+
+
+def _db(project: Path, sql: str, *args) -> list[tuple]:
+    conn = sqlite3.connect(project / "archive" / "lastseen.db")
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def _lines(project: Path) -> list[dict]:
+    """Every JSONL line, file by file in name order, each parsed."""
+    out = []
+    for path in sorted((project / "archive" / "custody").glob("*.jsonl")):
+        data = path.read_bytes()
+        assert data.endswith(b"\n"), f"{path} ends in a torn line"
+        out += [json.loads(line) for line in data.splitlines()]
+    return out
+
+
+def _entry_hash(entry: dict) -> str:
+    """As docs/evidence.md says: SHA-256 of the JSON of every field but ``sha256``, keys sorted, no spaces, UTF-8."""
+    body = {k: v for k, v in entry.items() if k != "sha256"}
+    return hashlib.sha256(
+        json.dumps(
+            body, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+    ).hexdigest()
+
+
+def _members(path: Path) -> dict[int, tuple[int, bytes]]:
+    """Each gzip member of ``path`` by offset: its length and its bytes decompressed (zlib, not lastseen)."""
+    data = path.read_bytes()
+    out, offset = {}, 0
+    while offset < len(data):
+        d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        raw = d.decompress(data[offset:])
+        assert d.eof, f"{path}: torn gzip member at {offset}"
+        length = len(data) - offset - len(d.unused_data)
+        out[offset] = (length, raw)
+        offset += length
+    return out
+
+
+def _warc_headers(path: Path) -> dict[int, dict]:
+    """Each record's WARC headers by offset, read back with warcio."""
+    out = {}
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh)
+        for record in it:
+            out[it.get_record_offset()] = dict(record.rec_headers.headers)
+    return out
+
+
+def _check_chain(lines: list[dict]) -> None:
+    prev = "0" * 64
+    for n, line in enumerate(lines, 1):
+        assert line["seq"] == n, f"line {n} has seq {line['seq']}"
+        assert line["prev"] == prev, f"entry {n} does not link to entry {n - 1}"
+        assert _entry_hash(line) == line["sha256"], (
+            f"entry {n}: its hash is not over its fields"
+        )
+        prev = line["sha256"]
+
+
+# -- entries per capture and per file -------------------------------------------------------------------
+
+
+def test_every_capture_has_an_entry_whose_record_digests_are_those_of_the_records_read_back(
+    runs,
+):
+    project, _, _ = runs
+    entries = [e for e in _lines(project) if e["kind"] == "capture"]
+    captures = _db(
+        project,
+        "select id, warc_file, warc_offset, warc_record_id from captures order by id",
+    )
+    assert captures and sorted(e["content"]["capture_id"] for e in entries) == [
+        c[0] for c in captures
+    ]
+    by_capture = {e["content"]["capture_id"]: e["content"] for e in entries}
+    covered = set()
+    for cid, warc_file, offset, record_id in captures:
+        content = by_capture[cid]
+        assert content["warc_file"] == warc_file
+        path = project / "archive" / warc_file
+        members, headers = _members(path), _warc_headers(path)
+        records = content["records"]
+        # request, response (or revisit), then the capture's own metadata record
+        assert [r["type"] for r in records][-1] == "metadata"
+        assert {r["type"] for r in records} >= {"request", "metadata"}
+        assert any(
+            r["record_id"] == record_id and r["offset"] == offset for r in records
+        )
+        for r in records:
+            length, raw = members[r["offset"]]
+            assert r["length"] == length
+            assert r["sha256"] == hashlib.sha256(raw).hexdigest()
+            h = headers[r["offset"]]
+            assert r["record_id"] == h["WARC-Record-ID"] and r["type"] == h["WARC-Type"]
+            assert r["block_digest"] == h.get("WARC-Block-Digest")
+            assert r["payload_digest"] == h.get("WARC-Payload-Digest")
+            covered.add((warc_file, r["offset"]))
+    # every record of every file is a capture's, but each file's warcinfo record
+    for path in sorted((project / "archive" / "warcs").glob("*.warc.gz")):
+        rel = f"warcs/{path.name}"
+        types = {off: h["WARC-Type"] for off, h in _warc_headers(path).items()}
+        assert {off for off in types if (rel, off) not in covered} == {0} and types[
+            0
+        ] == "warcinfo"
+
+
+def test_every_closed_file_has_a_file_entry_with_its_sha256_and_size(runs):
+    project, _, _ = runs
+    files = {
+        e["content"]["file"]: e["content"]
+        for e in _lines(project)
+        if e["kind"] == "file"
+    }
+    paths = sorted((project / "archive" / "warcs").glob("*.warc.gz"))
+    assert len(paths) == 2 and sorted(files) == [f"warcs/{p.name}" for p in paths]
+    for p in paths:
+        data = p.read_bytes()
+        assert files[f"warcs/{p.name}"] == {
+            "file": f"warcs/{p.name}",
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+        }
+
+
+def test_the_chain_links_from_the_jsonl_alone_and_equals_the_index(runs):
+    project, _, _ = runs
+    lines = _lines(project)
+    _check_chain(lines)
+    # each entry where its month says: January's run in 2026-01.jsonl, February's in 2026-02.jsonl
+    names = sorted(p.name for p in (project / "archive" / "custody").glob("*.jsonl"))
+    assert names == ["2026-01.jsonl", "2026-02.jsonl"]
+    for path in (project / "archive" / "custody").glob("*.jsonl"):
+        assert {
+            json.loads(line)["time"][:7] for line in path.read_bytes().splitlines()
+        } == {path.stem}
+    # a line is exactly the entry's canonical form
+    for path in (project / "archive" / "custody").glob("*.jsonl"):
+        for raw in path.read_bytes().splitlines():
+            entry = json.loads(raw)
+            assert (
+                raw
+                == json.dumps(
+                    entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+                ).encode()
+            )
+    rows = _db(
+        project,
+        "select seq, kind, time, prev, content, sha256 from custody order by seq",
+    )
+    assert [
+        {
+            "seq": s,
+            "kind": k,
+            "time": t,
+            "prev": p,
+            "content": json.loads(c),
+            "sha256": h,
+        }
+        for s, k, t, p, c, h in rows
+    ] == lines
+
+
+# -- the JSONL copy completed by the next run -----------------------------------------------------------
+
+
+def test_lines_a_killed_run_did_not_write_are_completed_by_the_next_run(runs, tmp_path):
+    """A run killed after its commit but before its JSONL lines: the index has the entries, the copy lacks
+    them (the last lines deleted, and the line before them torn mid-write); the next run appends them."""
+    project = copy_project(runs[0], tmp_path)
+    before = _lines(project)
+    path = project / "archive" / "custody" / "2026-02.jsonl"
+    data = path.read_bytes().splitlines(keepends=True)
+    assert len(data) >= 3
+    kept = (
+        b"".join(data[:-3]) + data[-3][: len(data[-3]) // 2]
+    )  # three lines missing, the first of them torn
+    path.write_bytes(kept)
+    ran = lastseen(project, "run", "--json")
+    assert ran.exit_code == 0, ran.stderr
+    after = _lines(project)
+    assert after[: len(before)] == before  # the missing lines written back as they were
+    assert len(after) > len(before)  # and this run's own after them
+    _check_chain(after)
+    rows = _db(project, "select seq, sha256 from custody order by seq")
+    assert [(e["seq"], e["sha256"]) for e in after] == rows
