@@ -67,6 +67,7 @@ def compose_message(
     carried: Sequence[tuple[str, AlertItem]] = (),
     robots: Sequence[tuple[str, dict]] = (),
     carried_robots: Sequence[tuple[str, str, dict]] = (),
+    chain_head: dict | None = None,
 ) -> tuple[str, str]:
     """Build ``(title, body)`` for a run's alerts.
 
@@ -74,7 +75,8 @@ def compose_message(
     (``(reason)`` and ``: summary`` left out when empty), one line per host in ``robots`` (origin, the
     archive crawlers' rules its robots.txt added: settings.watch_robots), the alerts of earlier runs that
     did not finish (``carried``: ``(run, item)``; ``carried_robots``: ``(run, origin, change)``), then the
-    report path.
+    report path, and last the custody log's head (``chain_head``: ``Custody chain head: #<seq> <sha256>``),
+    so that every recipient holds a witness of the archive's state (docs/evidence.md).
     Every field is flattened to a single line, so captured text cannot forge
     extra lines in the message, and its control and bidi characters are written
     as visible ``\\uXXXX`` (:func:`crawler.formatting.one_line`), so it cannot act on
@@ -94,6 +96,10 @@ def compose_message(
     if report_path:
         lines.append("")
         lines.append(f"Report: {_one_line(report_path)}")
+    if chain_head:
+        if not report_path:
+            lines.append("")
+        lines.append(f"Custody chain head: #{int(chain_head['seq'])} {_one_line(chain_head['sha256'])}")
     return title, "\n".join(lines)
 
 
@@ -179,7 +185,8 @@ def deliver_run_alerts(sinks: Sequence[str], result, store, *, report: str | Non
         ]
         title, body = compose_message(items, run_id=result.run_id, report_path=report or result.report,
                                       carried=carried, robots=list(robots.items()),
-                                      carried_robots=[(c["run"], _origin(c["url"]), c) for c in result.carried_robots])
+                                      carried_robots=[(c["run"], _origin(c["url"]), c) for c in result.carried_robots],
+                                      chain_head=result.chain_head)
         results = send_alerts(list(sinks), title, body)
         if not any(r.ok for r in results):
             return results  # still owed: the next run tries again

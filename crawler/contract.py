@@ -126,6 +126,7 @@ class RunResult:
     recovered: list = field(default_factory=list)          # recovery records (``to_json()``) of this run's start
     carried: list[dict] = field(default_factory=list)      # alerts owed by runs that never finished
     carried_robots: list[dict] = field(default_factory=list)  # robots.txt alerts owed by runs that never finished
+    chain_head: dict | None = None                         # the custody log's last entry: {"seq", "sha256"}
 
     def to_json(self) -> dict:
         return {
@@ -135,6 +136,7 @@ class RunResult:
                 "report": self.report, "alerts": [a.to_json() for a in self.alerts],
                 "carried_alerts": self.carried, "carried_robots": self.carried_robots,
                 "recovered": [r.to_json() for r in self.recovered],
+                "chain_head": self.chain_head,
             },
             "events": [e.to_json() for e in self.events],
         }
@@ -164,7 +166,7 @@ def run_json_schema() -> dict:
             "run": {
                 "type": "object",
                 "required": ["id", "started", "finished", "report", "alerts", "carried_alerts", "carried_robots",
-                             "recovered"],
+                             "recovered", "chain_head"],
                 "properties": {
                     "id": {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}$"},
                     "started": _TIME,
@@ -220,6 +222,15 @@ def run_json_schema() -> dict:
                                 "set_to": _TIME,
                             },
                         },
+                    },
+                    "chain_head": {
+                        "description": "the custody log's last entry once this run's entries are committed "
+                                       "(docs/evidence.md); null while the log is empty",
+                        "anyOf": [{"type": "null"}, {
+                            "type": "object", "required": ["seq", "sha256"],
+                            "properties": {"seq": {"type": "integer", "minimum": 1},
+                                           "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+                        }],
                     },
                 },
             },

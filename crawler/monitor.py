@@ -175,6 +175,7 @@ def run(
             recorder.commit()
             files.close()
             recorder.commit()   # the custody entry of the file just closed
+            result.chain_head = store.custody_head()   # published: --json, the report's footer, the alerts
         except BaseException:
             recorder.salvage()
             _end_run(store, run_id, "failed", now)

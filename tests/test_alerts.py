@@ -170,3 +170,11 @@ def test_report_reference_is_absolute_or_the_published_url(tmp_path):
     # a report outside the published folder cannot have its URL: its path is what there is
     elsewhere = tmp_path / "elsewhere" / "index.html"
     assert report_reference(elsewhere, reports, "https://r.example.org/") == str(elsewhere.absolute())
+
+
+def test_compose_message_ends_with_the_custody_chain_head():
+    head = {"seq": 42, "sha256": "ab" * 32}
+    _, body = compose_message(ITEMS, run_id="run-42", report_path="/r/index.html", chain_head=head)
+    assert body.splitlines()[-2:] == ["Report: /r/index.html", f"Custody chain head: #42 {'ab' * 32}"]
+    _, body = compose_message(ITEMS[:1], run_id="r", report_path=None, chain_head=head)
+    assert body.splitlines()[-2:] == ["", f"Custody chain head: #42 {'ab' * 32}"]

@@ -19,7 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler import clock
 
-from .helpers import copy_project, lastseen, write_watchlist
+from .helpers import assert_contract, copy_project, lastseen, write_watchlist
 from .sinks import AlertSink
 from .site import Site
 
@@ -273,3 +273,51 @@ def test_lines_a_killed_run_did_not_write_are_completed_by_the_next_run(runs, tm
     _check_chain(after)
     rows = _db(project, "select seq, sha256 from custody order by seq")
     assert [(e["seq"], e["sha256"]) for e in after] == rows
+
+
+# -- the chain head, published --------------------------------------------------------------------------
+
+
+def test_the_chain_head_is_in_the_json_the_report_footers_and_the_alert_message(runs):
+    project, docs, posts = runs
+    lines = _lines(project)
+    seq_at_end, heads = 0, []
+    for doc, run_posts in zip(docs, posts):
+        assert_contract(doc)
+        head = doc["run"]["chain_head"]
+        heads.append(head)
+        # the last entry once the run's entries are committed: its own captures' entries and its file's come before
+        run_entries = [
+            e
+            for e in lines
+            if e["kind"] == "capture" and e["content"]["run"] == doc["run"]["id"]
+        ]
+        assert (
+            run_entries
+            and head["seq"] > max(e["seq"] for e in run_entries) > seq_at_end
+        )
+        entry = lines[head["seq"] - 1]
+        assert (
+            head == {"seq": entry["seq"], "sha256": entry["sha256"]}
+            and entry["kind"] == "file"
+        )
+        seq_at_end = head["seq"]
+        witness = f"Custody chain head: #{head['seq']} {head['sha256']}"
+        # every page of the run's report says it in its footer
+        report = project / "reports" / doc["run"]["id"]
+        pages = sorted(report.glob("*.html"))
+        assert pages
+        for page in pages:
+            footer = page.read_text().rsplit("<footer>", 1)[1]
+            assert (
+                f"Custody chain head: #{head['seq']} <code>{head['sha256']}</code>"
+            ) in footer, page
+        # and the alert message's last line (the first run alerts nothing: new targets are the baseline)
+        if doc["run"]["alerts"]:
+            (post,) = run_posts
+            assert post["message"].splitlines()[-1] == witness
+    assert heads[1] == {
+        "seq": lines[-1]["seq"],
+        "sha256": lines[-1]["sha256"],
+    }  # the second run's is the last
+    assert docs[1]["run"]["alerts"], "the changed page alerts"

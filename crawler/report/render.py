@@ -161,8 +161,11 @@ def write_report(
     robots: Sequence[tuple[str, dict]] = (),
     grouped: bool = False,
     notes: Sequence[str] = (),
+    chain_head: dict | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
+
+    ``chain_head`` (``{"seq", "sha256"}``, the custody log's last entry) is shown in every page's footer.
 
     ``robots``: (robots.txt URL, change) of the hosts whose robots.txt newly shut archive crawlers out,
     noted on the index (:meth:`crawler.store.CaptureStore.robots_alerts`).
@@ -192,6 +195,7 @@ def write_report(
         "finished": finished,
         "generated": generated,
         "csp": Markup(CSP),
+        "chain_head": chain_head,
     }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

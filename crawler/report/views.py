@@ -258,5 +258,5 @@ def write_run_report(
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
         events=report_events(store, rows, archive_root=archive_root), generated=generated, max_page=max_page,
-        robots=store.robots_alerts(run_id),
+        robots=store.robots_alerts(run_id), chain_head=store.custody_head(),
     )

@@ -206,4 +206,5 @@ def write_window_report(
         max_page=max_page,
         grouped=True,
         notes=notes,
+        chain_head=store.custody_head(),
     )
