@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import clock
-from .custodycopy import complete_copy
+from .custodycopy import complete_copy, cut_entries
 from .errors import ArchiveError, LockedError
 from .formatting import iso, plural
 from .store import CaptureStore
@@ -244,8 +244,8 @@ class Archive:
             facts = {"file": file, "cut_at": found.kept_bytes, "bytes_removed": found.cut_bytes,
                      "aborted_run": found.aborted_run}
             facts["rows_deleted"] = self.store.forget_beyond(
-                file, found.kept_bytes, recovery={"run_id": run_id, "at": at, "action": "cut", **facts}
-            )
+                file, found.kept_bytes, recovery={"run_id": run_id, "at": at, "action": "cut", **facts},
+                custody=cut_entries(self.warc_dir, found, file, run_id, now()))
             told("cut", facts, at)
 
         try:

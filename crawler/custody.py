@@ -24,6 +24,7 @@ __all__ = [
     "entry_hash",
     "head",
     "make_entry",
+    "recovery_entries",
 ]
 
 #: ``prev`` of the first entry: 64 zeros.
@@ -97,6 +98,35 @@ def check_chain(
             raise ChainError(f"entry {seq}: its sha256 is not the hash of its fields")
         prev_seq, prev_hash, last = seq, entry["sha256"], entry
     return head(last) if last is not None else None
+
+
+def recovery_entries(
+    file: str,
+    *,
+    cut_at: int,
+    bytes_removed: int,
+    kept_sha256: str | None,
+    aborted_run: str | None,
+    run: str | None,
+) -> list[tuple[str, dict]]:
+    """The ``(kind, content)`` of the entries a recovery that cut a ``.open`` WARC file makes: ``recovery``, and
+    ``file`` for the file it closed (none when no record was complete and the file was deleted)."""
+    out = [
+        (
+            "recovery",
+            {
+                "file": file,
+                "cut_at": cut_at,
+                "bytes_removed": bytes_removed,
+                "kept_sha256": kept_sha256,
+                "aborted_run": aborted_run,
+                "run": run,
+            },
+        )
+    ]
+    if cut_at > 0:
+        out.append(("file", {"file": file, "sha256": kept_sha256, "size": cut_at}))
+    return out
 
 
 def head(entry: Mapping) -> dict:

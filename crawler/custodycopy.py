@@ -6,6 +6,7 @@ line's are appended to their month's file, which is then fsynced), so it can be 
 without SQLite. A run killed between its commit and these lines has them appended by the next start
 (:func:`complete_copy`, at the archive's opening); a line torn by a kill mid-write is cut off first and
 written again whole. Each line is exactly the entry's canonical form (:func:`crawler.custody.canonical`).
+Also the entries of a recovery that cuts a ``.open`` WARC file (:func:`cut_entries`: they need its bytes).
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
-from .custody import canonical
+from .custody import canonical, recovery_entries
 from .errors import ArchiveError
+from .formatting import iso_precise
 from .warc import write_error_message
+from .warcfiles import Recovered, file_sha256
 
-__all__ = ["CUSTODY_DIR", "CustodyCopy", "complete_copy", "read_copy"]
+__all__ = ["CUSTODY_DIR", "CustodyCopy", "complete_copy", "cut_entries", "read_copy"]
 
 #: The copy's directory, in the archive.
 CUSTODY_DIR = "custody"
@@ -132,6 +136,27 @@ class CustodyCopy:
 def complete_copy(root: Path, store) -> int:
     """At an archive's opening: append the lines a killed run did not write (see :class:`CustodyCopy`)."""
     return CustodyCopy(root).complete(store)
+
+
+def cut_entries(
+    warc_dir: Path, found: Recovered, file: str, run: str | None, now: datetime
+) -> list[tuple[str, str, dict]]:
+    """The custody entries (``(kind, time, content)``) of a recovery about to cut ``found``'s ``.open`` file
+    (:func:`crawler.custody.recovery_entries`): the SHA-256 of the bytes it keeps is read before the cut."""
+    kept = (
+        file_sha256(Path(warc_dir) / found.open_name, found.kept_bytes)
+        if found.kept_bytes
+        else None
+    )
+    entries = recovery_entries(
+        file,
+        cut_at=found.kept_bytes,
+        bytes_removed=found.cut_bytes,
+        kept_sha256=kept,
+        aborted_run=found.aborted_run,
+        run=run,
+    )
+    return [(kind, iso_precise(now), content) for kind, content in entries]
 
 
 def read_copy(root: Path) -> Iterator[dict]:

@@ -16,6 +16,7 @@ record in it.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import socket
 import zlib
@@ -359,6 +360,19 @@ def _move_without_overwriting(source: Path, target: Path) -> None:
         source.unlink()
     _fsync_dir(target.parent)
     _fsync_dir(source.parent)
+
+
+def file_sha256(path: Path, end: int | None = None) -> str:
+    """SHA-256 (hex) of the first ``end`` bytes of ``path`` (all of it by default)."""
+    digest, left = hashlib.sha256(), end
+    with open(path, "rb") as fh:
+        while left is None or left > 0:
+            chunk = fh.read(1 << 20 if left is None else min(1 << 20, left))
+            if not chunk:
+                break
+            digest.update(chunk)
+            left = None if left is None else left - len(chunk)
+    return digest.hexdigest()
 
 
 def warcinfo_field(path: Path, name: str, *, limit: int = 1 << 16) -> str | None:

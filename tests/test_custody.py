@@ -12,13 +12,17 @@ import json
 import os
 import sqlite3
 import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler import clock
+from crawler.warc import WarcWriter
+from crawler.warcfiles import OPEN_SUFFIX, warc_filename
 
+from .factories import make_exchange
 from .helpers import assert_contract, copy_project, lastseen, write_watchlist
 from .sinks import AlertSink
 from .site import Site
@@ -321,3 +325,121 @@ def test_the_chain_head_is_in_the_json_the_report_footers_and_the_alert_message(
         "sha256": lines[-1]["sha256"],
     }  # the second run's is the last
     assert docs[1]["run"]["alerts"], "the changed page alerts"
+
+
+# -- recovery entries and reindex --------------------------------------------------------------------------
+
+
+def test_a_recovery_that_cuts_an_open_file_is_an_entry_followed_by_the_file_it_closed(
+    runs, tmp_path
+):
+    """A run killed mid-record leaves a `.open` file (written here as WarcFileSet writes one, then torn): the
+    next run's start cuts it back, and the chain records what it removed and the SHA-256 of what it kept."""
+    project = copy_project(runs[0], tmp_path)
+    warcs = project / "archive" / "warcs"
+    t0 = datetime(2026, 2, 3, 8, 0, tzinfo=UTC)
+    name = warc_filename(t0, 0)
+    open_path = warcs / (name + OPEN_SUFFIX)
+    with open(open_path, "xb", buffering=0) as fh:
+        writer = WarcWriter(fh)
+        writer.warcinfo(
+            t0, name, {"software": "t", "isPartOf": "20260203T080000Z-dead"}
+        )
+        refs = [
+            writer.exchange(
+                make_exchange(body, url="https://x.example/", started=t0.timestamp())
+            )[1]
+            for body in (b"kept", b"lost" * 500)
+        ]
+    whole = open_path.read_bytes()
+    open_path.write_bytes(
+        whole[: refs[1].offset + 20]
+    )  # killed: the second record torn
+    before = len(_lines(project))
+    ran = lastseen(project, "run", "--json")
+    assert ran.exit_code == 0, ran.stderr
+    (cut,) = [r for r in ran.json["run"]["recovered"] if r["action"] == "cut"]
+    kept = (warcs / name).read_bytes()
+    assert cut["cut_at"] == len(kept) and cut["bytes_removed"] == refs[
+        1
+    ].offset + 20 - len(kept)
+    lines = _lines(project)
+    _check_chain(lines)
+    recovery, file_entry = (
+        lines[before],
+        lines[before + 1],
+    )  # the first entries of the run: at its start
+    assert recovery["kind"] == "recovery" and recovery["content"] == {
+        "file": f"warcs/{name}",
+        "cut_at": len(kept),
+        "bytes_removed": cut["bytes_removed"],
+        "kept_sha256": hashlib.sha256(kept).hexdigest(),
+        "aborted_run": "20260203T080000Z-dead",
+        "run": ran.json["run"]["id"],
+    }
+    assert file_entry["kind"] == "file" and file_entry["content"] == {
+        "file": f"warcs/{name}",
+        "sha256": hashlib.sha256(kept).hexdigest(),
+        "size": len(kept),
+    }
+    rows = _db(project, "select seq, sha256 from custody order by seq")
+    assert [(e["seq"], e["sha256"]) for e in lines] == rows
+
+
+def test_reindex_restores_the_custody_log_from_its_jsonl_copy_and_says_so(
+    runs, tmp_path
+):
+    project = copy_project(runs[0], tmp_path)
+    lines = _lines(project)
+    for path in (project / "archive").glob("lastseen.db*"):
+        path.unlink()  # the index is lost
+    ran = lastseen(project, "reindex")
+    assert ran.exit_code == 0, ran.stderr
+    head = lines[-1]
+    assert (
+        f"custody log restored from archive/custody/*.jsonl: {len(lines)} lines, the chain checked, "
+        f"head #{head['seq']} {head['sha256']}"
+    ) in ran.stdout
+    rows = _db(
+        project,
+        "select seq, kind, time, prev, content, sha256 from custody order by seq",
+    )
+    assert [
+        {
+            "seq": s,
+            "kind": k,
+            "time": t,
+            "prev": p,
+            "content": json.loads(c),
+            "sha256": h,
+        }
+        for s, k, t, p, c, h in rows
+    ] == lines
+    # the next run chains on from the restored head
+    again = lastseen(project, "run", "--json")
+    assert again.exit_code == 0, again.stderr
+    after = _lines(project)
+    _check_chain(after)
+    assert (
+        after[: len(lines)] == lines
+        and again.json["run"]["chain_head"]["seq"] == after[-1]["seq"] > head["seq"]
+    )
+
+
+def test_reindex_keeps_the_chain_up_to_an_altered_line_and_names_it(runs, tmp_path):
+    project = copy_project(runs[0], tmp_path)
+    lines = _lines(project)
+    path = project / "archive" / "custody" / "2026-01.jsonl"
+    raw = path.read_bytes().splitlines(keepends=True)
+    raw[1] = raw[1].replace(b'"capture"', b'"file"', 1)  # entry 2 altered
+    path.write_bytes(b"".join(raw))
+    for p in (project / "archive").glob("lastseen.db*"):
+        p.unlink()
+    ran = lastseen(project, "reindex")
+    assert ran.exit_code == 0, ran.stderr
+    assert "custody log restored from archive/custody/*.jsonl: 1 line," in ran.stdout
+    assert (
+        f"custody log: {len(lines) - 1} later lines of archive/custody/*.jsonl left out: entry 2: its sha256 "
+        f"is not the hash of its fields"
+    ) in ran.stdout
+    assert _db(project, "select seq from custody") == [(1,)]

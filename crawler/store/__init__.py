@@ -324,13 +324,15 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
         with open(self.path, "rb+") as fh:
             os.fsync(fh.fileno())
 
-    def forget_beyond(self, warc_file: str, end: int, *, recovery: dict | None = None) -> int:
+    def forget_beyond(self, warc_file: str, end: int, *, recovery: dict | None = None,
+                      custody: Iterable[tuple[str, str, dict]] = ()) -> int:
         """Delete captures (and their rows) whose records lie past ``end`` of ``warc_file``.
 
         Recovery calls this when a crashed ``.open`` file is cut back, so that no
         row points at bytes that do not exist. With ``recovery`` (``run_id``,
         ``at``, ``action`` and the action's facts), the record of what recovery
-        does is inserted in the same transaction, with ``rows_deleted`` set:
+        does is inserted in the same transaction, with ``rows_deleted`` set, and so are the custody
+        log's entries ``custody`` (``(kind, time, content)``):
         committed before the file is touched, so a kill never loses it.
         Returns the number of captures removed.
         """
@@ -357,6 +359,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
                 self.conn.execute("delete from captures where id = ?", (cid,))
             if recovery is not None:
                 self._insert_recovery({**recovery, "rows_deleted": len(ids)})
+            for kind, time, content in custody:
+                self.append_custody(kind, time, content)
         return len(ids)
 
     # -- recoveries -----------------------------------------------------
