@@ -2,7 +2,7 @@
 
 The index's ``custody`` table is authoritative (:mod:`crawler.store.custody`); this copy is written
 from it after each commit (:meth:`CustodyCopy.complete`: the entries with ``seq`` greater than the last
-line's are appended to their month's file, which is then fsynced), so it can be copied and checked
+line's are appended to their month's file; fsynced when a WARC file closes), so it can be copied and checked
 without SQLite. A run killed between its commit and these lines has them appended by the next start
 (:func:`complete_copy`, at the archive's opening); a line torn by a kill mid-write is cut off first and
 written again whole. Each line is exactly the entry's canonical form (:func:`crawler.custody.canonical`).
@@ -83,6 +83,7 @@ class CustodyCopy:
     def __init__(self, root: Path):
         self.directory = Path(root) / CUSTODY_DIR
         self._written: int | None = None  # seq of the last line, once known
+        self._unsynced: set[Path] = set()  # files written since the last fsync
 
     def last_seq(self) -> int:
         """The greatest ``seq`` among the files' last lines (0 with none)."""
@@ -103,8 +104,14 @@ class CustodyCopy:
             self._written = best
         return self._written
 
-    def complete(self, store) -> int:
-        """Append the index's entries missing from the copy, fsync; return how many lines were written."""
+    def complete(self, store, *, sync: bool = True) -> int:
+        """Append the index's entries missing from the copy; return how many lines were written.
+
+        With ``sync`` every file written since the last sync is fsynced. Without, the lines are left to
+        the kernel: a killed process loses none of them, and lines a power failure loses are appended
+        again from the index at the next opening (a torn tail is cut first), so a run syncs only when a
+        WARC file closes (its last commit), not at every commit.
+        """
         after = self.last_seq()
         by_file: dict[Path, list[bytes]] = {}
         last = after
@@ -113,23 +120,26 @@ class CustodyCopy:
                 canonical(entry) + b"\n"
             )
             last = entry["seq"]
-        if not by_file:
-            return 0
         count = 0
         for path, lines in by_file.items():
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
-                created = not path.exists()
                 with open(path, "ab") as fh:
                     fh.write(b"".join(lines))
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                if created:
-                    _fsync_dir(self.directory)
             except OSError as exc:
                 raise ArchiveError(write_error_message(path, exc)) from exc
+            self._unsynced.add(path)
             count += len(lines)
         self._written = last
+        if sync and self._unsynced:
+            for path in sorted(self._unsynced):
+                try:
+                    with open(path, "ab") as fh:
+                        os.fsync(fh.fileno())
+                except OSError as exc:
+                    raise ArchiveError(write_error_message(path, exc)) from exc
+            _fsync_dir(self.directory)  # new month files' names
+            self._unsynced.clear()
         return count
 
 

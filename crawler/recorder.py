@@ -319,7 +319,7 @@ class Recorder:
         self.fills.clear()
         self._files_entered += len(closed)
         self.last_commit = self.clock()
-        self.copy.complete(self.store)
+        self.copy.complete(self.store, sync=bool(closed))   # fsynced with a closed file's entry: the run's end
 
     def _capture_entry(self, at: str, capture_id: int, custody: dict | None) -> None:
         if custody is not None:
