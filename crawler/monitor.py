@@ -35,6 +35,7 @@ from .judge import RunJudge, origin_of
 from .listingrun import ListingJudge, ListingState
 from .recorder import Recorder, display_path
 from .report import write_run_report
+from .report.front import write_archive_pages
 from .schedule import is_due, parse_times
 from .store import CaptureStore
 from .warcfiles import WarcFileSet
@@ -206,6 +207,7 @@ def run(
                 # Captures committed, no report, no alerts: `failed` (its alerts are carried into the next run).
                 _end_run(store, run_id, "failed", now)
                 raise
+            _write_archive_pages(store, reports_dir, run_id, watchlist, recorder, order)
         if interrupts.received:
             _end_run(store, run_id, "interrupted", now, report=result.report)
             interrupts.check(
@@ -221,6 +223,24 @@ def run(
             alerts=json.dumps([a.to_json() for a in result.alerts]),
         )
     return result
+
+
+def _write_archive_pages(store: CaptureStore, reports_dir: Path, run_id: str, watchlist: Watchlist,
+                         recorder: Recorder, order: list[str]) -> None:
+    """The archive's front page and the history pages of the targets captured (docs/history.md). Derived
+    pages: a failure to write them is said on stderr and costs the run nothing (its captures, report and
+    alerts stand); the next run writes them again."""
+    targets = []
+    for t in watchlist.targets:
+        targets.append((t.name, t.url))
+        if t.listing is not None:
+            targets += store.listing_item_targets(t.name)
+    captured = [(name, recorder.targets[name].url) for name in order if name in recorder.events]
+    try:
+        write_archive_pages(store, reports_dir, run_id=run_id, targets=targets, captured=captured,
+                            generated=utcnow(), order={name: i for i, name in enumerate(order)})
+    except ArchiveError as exc:
+        print(f"lastseen run {run_id}: the archive front page was not written: {exc}", file=sys.stderr, flush=True)
 
 
 def _end_run(store: CaptureStore, run_id: str, status: str, now: Callable[[], datetime], **values) -> None:

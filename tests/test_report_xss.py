@@ -343,8 +343,15 @@ def _report_pages(project: Path) -> list[Path]:
 
 def test_every_report_page_is_inert_in_chromium(project, browser, run_beacon):
     pages = _report_pages(project)
-    # two runs, and the window of `lastseen report --since`
-    assert len({p.parent for p in pages}) == 3, pages
+    reports = project / "reports"
+    folders = {p.parent for p in pages}
+    # two runs, the window of `lastseen report --since`, the archive front page (reports/ itself, #14)...
+    assert (
+        len({f for f in folders if f.parent == reports and f.name != "targets"}) == 3
+    ), pages
+    assert reports in folders
+    # ... and a history page for each of the seven targets, in a folder of its own (#14)
+    assert len({f for f in folders if f.parent == reports / "targets"}) == 7, pages
     assert any((p.parent / "screenshots").is_dir() for p in pages), (
         "no report page with screenshots"
     )
@@ -364,7 +371,9 @@ def _open_and_check(browser, path: Path, beacon: Beacon) -> int:
     click led to a file of the report's folder, and Chromium requested nothing else, printed no CSP
     violation or error, and opened no dialog or window.
     """
-    folder = path.parent.as_uri() + "/"
+    # the report's folder: links may lead to any page of the reports (#14: the front page, history pages
+    # and run reports link to each other), never out of it
+    folder = _reports_root(path).as_uri() + "/"
     name = str(path.relative_to(path.parents[2]))
     context = browser.new_context(java_script_enabled=True)
     requests, messages, popups = [], [], []
@@ -545,9 +554,14 @@ def _assert_own_file(
         and not bare.startswith("//")
     ), f"{name}: <{tag} {attribute}={value!r}> is not one of the report's own files"
     target = (path.parent / unquote(value.split("#")[0])).resolve()
-    assert target.is_file() and path.parent.resolve() in target.parents, (
+    assert target.is_file() and _reports_root(path).resolve() in target.parents, (
         f"{name}: {attribute}={value!r}"
     )
+
+
+def _reports_root(path: Path) -> Path:
+    """The ``reports`` folder a report page is in (run reports, the window, the front page, history pages)."""
+    return next(p for p in (path, *path.parents) if p.name == "reports")
 
 
 def test_scripts_only_by_hash_and_nothing_remote_in_the_csp(project):

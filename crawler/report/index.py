@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .render import ReportEvent
 
 __all__ = ["INDEX_PAGE_ROWS", "LISTED_VERDICTS", "SCRIPT", "SCRIPT_SOURCE", "index_pages", "is_list_page",
-           "script_csp"]
+           "load_script", "script_csp", "script_source"]
 
 #: Rows of a list page of quiet targets (and how many quiet targets the index holds before they are paged).
 INDEX_PAGE_ROWS = 500
@@ -54,24 +54,30 @@ _LIST_PAGE = re.compile(rf"(?:{'|'.join(LISTED_VERDICTS)})-[0-9]+")
 _SCRIPT_FILE = Path(__file__).resolve().parent.parent / "templates" / "report.js"
 
 
-def _load_script() -> str:
-    """``report.js``, checked to be safe to inline: ASCII, and nothing that could end a ``<script>``."""
-    text = _SCRIPT_FILE.read_text(encoding="utf-8")
+def load_script(path: Path = _SCRIPT_FILE) -> str:
+    """A script of lastseen's own (``report.js``), checked to be safe to inline: ASCII, and nothing that
+    could end a ``<script>``."""
+    text = path.read_text(encoding="utf-8")
     if not text.isascii() or re.search(r"</script|<!--", text, re.IGNORECASE):
-        raise RuntimeError(f"{_SCRIPT_FILE} must be ASCII and hold no '</script' or '<!--' to be inlined")
+        raise RuntimeError(f"{path} must be ASCII and hold no '</script' or '<!--' to be inlined")
     return text
 
 
+def script_source(script: str) -> str:
+    """The CSP source that allows ``script`` inlined, and nothing else: its base64 SHA-256."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
 #: The index pages' script, exactly as inlined (read once).
-SCRIPT = _load_script()
+SCRIPT = load_script()
 
 #: Its CSP source: the base64 SHA-256 of its UTF-8 bytes.
-SCRIPT_SOURCE = "'sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode("ascii") + "'"
+SCRIPT_SOURCE = script_source(SCRIPT)
 
 
-def script_csp(csp: str) -> str:
-    """``csp`` that also lets the index's own script run, and no other."""
-    return f"{csp}; script-src {SCRIPT_SOURCE}"
+def script_csp(csp: str, source: str = SCRIPT_SOURCE) -> str:
+    """``csp`` that also lets the index's own script (or the one ``source`` names) run, and no other."""
+    return f"{csp}; script-src {source}"
 
 
 def is_list_page(stem: str) -> bool:

@@ -39,6 +39,7 @@ import sqlite_utils
 
 from ..errors import ArchiveError
 from .custody import CustodyQueries
+from .history import HistoryQueries
 from .listings import ListingQueries
 from .payloads import PayloadQueries
 from .records import (
@@ -94,7 +95,7 @@ def _translated(method):
 
 
 class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQueries, RobotsQueries,
-                   TimelineQueries, CustodyQueries):
+                   TimelineQueries, CustodyQueries, HistoryQueries):
     """The SQLite index of an archive."""
 
     def __init__(self, path: Path):

@@ -1,0 +1,235 @@
+"""The archive's front page: ``reports/index.html``, written by every run that had something due.
+
+It lists the last runs, newest first, with their counts per verdict and alerts, each linking to its
+report; and every target of the run's watchlist with its last verdict, linking to its history page
+(:mod:`.history`). Runs with nothing due are not listed.
+
+Both lists are paginated. The runs are on pages of ``run_rows`` numbered from the oldest
+(``runs-1.html`` holds the first ``run_rows`` runs): a run rewrites only the newest of them (the one
+it joins) and ``index.html``, which shows the last ``run_rows`` runs; a full page is never written
+again. The targets are on pages of ``target_rows`` in watchlist order (``targets-1.html``...),
+rewritten by every run: a target's last verdict can change on any page, and a row is a few hundred
+bytes of escaped text from one indexed query. The index says how many targets have each last verdict and links the pages; when the
+watchlist fits on one page, the index lists them itself.
+
+No script: the CSP forbids every script and every external resource; target names and URLs are
+escaped text, and the only links are the report's own pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from ..errors import ArchiveError
+from ..store import CaptureStore
+from ..verdicts import order as verdict_order
+from . import history
+from .history import (
+    TARGETS_DIR,
+    _write,
+    history_href,
+    run_change_pages,
+    write_history_pages,
+)
+from .render import CSP, _environment
+
+__all__ = [
+    "RUN_PAGE_ROWS",
+    "TARGET_PAGE_ROWS",
+    "write_archive_pages",
+    "write_front_page",
+]
+
+#: Runs on a page of the run list (and on the front page).
+RUN_PAGE_ROWS = 50
+
+#: Targets on a page of the target list.
+TARGET_PAGE_ROWS = 1000
+
+_TARGET_PAGE = re.compile(r"targets-([0-9]+)\.html")
+
+
+def write_archive_pages(
+    store: CaptureStore,
+    reports_dir: Path,
+    *,
+    run_id: str,
+    targets: Sequence[tuple[str, str]],
+    captured: Iterable[tuple[str, str]],
+    generated: datetime,
+    order: Mapping[str, int] | None = None,
+    history_rows: int | None = None,
+    run_rows: int | None = None,
+    target_rows: int | None = None,
+) -> Path:
+    """After run ``run_id``'s report: the history pages of the targets it ``captured`` (and of any
+    target of ``targets`` that has captures but no history page yet), then the front page.
+
+    ``targets``: (name, url) of the run's watchlist, in its order; ``order`` as for
+    :func:`~crawler.report.views.write_run_report` (the names of this run's change pages follow it).
+    Page sizes default to :data:`RUN_PAGE_ROWS`, :data:`TARGET_PAGE_ROWS` and
+    :data:`~crawler.report.history.HISTORY_PAGE_ROWS`, read when called (tests patch them).
+    Returns the front page's path. Raises :class:`~crawler.errors.ArchiveError` when a page cannot be written.
+    """
+    reports_dir = Path(reports_dir)
+    env = _environment()
+    last = dict(store.last_events(name for name, _ in targets))
+    due = dict(captured)
+    root = reports_dir / TARGETS_DIR
+    for name, url in targets:  # captured before history pages existed: their page, once
+        if (
+            name not in due
+            and last.get(name) is not None
+            and not (root / history_href(name)[len(TARGETS_DIR) + 1 :]).exists()
+        ):
+            due[name] = url
+    write_history_pages(
+        store,
+        reports_dir,
+        due.items(),
+        generated=generated,
+        pages=run_change_pages(store, run_id, order),
+        env=env,
+        page_rows=history.HISTORY_PAGE_ROWS if history_rows is None else history_rows,
+    )
+    return write_front_page(
+        store,
+        reports_dir,
+        targets=targets,
+        last=last,
+        generated=generated,
+        env=env,
+        run_rows=RUN_PAGE_ROWS if run_rows is None else run_rows,
+        target_rows=TARGET_PAGE_ROWS if target_rows is None else target_rows,
+    )
+
+
+def write_front_page(
+    store: CaptureStore,
+    reports_dir: Path,
+    *,
+    targets: Sequence[tuple[str, str]],
+    last: Mapping[str, dict | None],
+    generated: datetime,
+    run_rows: int = RUN_PAGE_ROWS,
+    target_rows: int = TARGET_PAGE_ROWS,
+    env: jinja2.Environment | None = None,
+) -> Path:
+    """Write ``index.html``, the newest run page and the target pages; return the index's path.
+
+    ``last``: each target's last event (:meth:`~crawler.store.CaptureStore.last_events`).
+    """
+    reports_dir = Path(reports_dir)
+    env = env or _environment()
+    template = env.get_template("front.html")
+    run_rows, target_rows = max(1, run_rows), max(1, target_rows)
+    runs = store.listed_runs()
+    run_pages = (len(runs) - 1) // run_rows + 1 if runs else 0
+    write = [run_pages] if runs else []
+    number = run_pages - 1
+    while (
+        number >= 1 and not (reports_dir / f"runs-{number}.html").exists()
+    ):  # full pages never written (upgrade)
+        write.append(number)
+        number -= 1
+    shown = runs[-run_rows:][::-1]
+    chunks = {k: runs[(k - 1) * run_rows : k * run_rows][::-1] for k in write}
+    counts = store.run_counts(
+        {r["id"] for r in shown} | {r["id"] for k in write for r in chunks[k]}
+    )
+
+    def run_view(r: dict) -> dict:
+        link = f"{r['id']}/index.html"
+        c = counts[r["id"]]
+        # this run is still running while its pages are written: it is completed when they are read
+        status = "completed" if r["status"] == "running" else r["status"]
+        return {
+            **r,
+            "status": status,
+            "report": link if (reports_dir / link).is_file() else None,
+            "events": c["events"],
+            "alerts": c["alerts"],
+            "verdicts": sorted(
+                c["verdicts"].items(), key=lambda kv: verdict_order(kv[0])
+            ),
+        }
+
+    rows = [_target_row(name, url, last.get(name)) for name, url in targets]
+    summary = Counter(r["verdict"] for r in rows if r["verdict"] is not None)
+    target_chunks = [
+        rows[i : i + target_rows] for i in range(0, len(rows), target_rows)
+    ]
+    common = {
+        "generated": generated,
+        "csp": Markup(CSP),
+        "run_pages": run_pages,
+        "target_pages": len(target_chunks),
+        "run_rows": run_rows,
+        "target_rows": target_rows,
+        "total_runs": len(runs),
+        "total_targets": len(rows),
+        "summary": sorted(summary.items(), key=lambda kv: verdict_order(kv[0])),
+        "never": sum(1 for r in rows if r["verdict"] is None),
+    }
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        for k in write:
+            _write(
+                reports_dir / f"runs-{k}.html",
+                template.render(
+                    common,
+                    kind="runs",
+                    number=k,
+                    runs=[run_view(r) for r in chunks[k]],
+                    targets=[],
+                ),
+            )
+        for k, chunk in enumerate(target_chunks, 1):
+            _write(
+                reports_dir / f"targets-{k}.html",
+                template.render(
+                    common, kind="targets", number=k, runs=[], targets=chunk
+                ),
+            )
+        for stale in reports_dir.iterdir():  # the watchlist shrank: its last pages go
+            match = _TARGET_PAGE.fullmatch(stale.name)
+            if match and int(match.group(1)) > len(target_chunks):
+                stale.unlink()
+        index = reports_dir / "index.html"
+        _write(
+            index,
+            template.render(
+                common,
+                kind="index",
+                number=None,
+                runs=[run_view(r) for r in shown],
+                targets=rows if len(target_chunks) <= 1 else [],
+            ),
+        )
+    except OSError as exc:
+        raise ArchiveError(
+            f"cannot write the archive front page in {reports_dir}: {exc.strerror or exc}; "
+            "check that the directory is writable and the disk is not full"
+        ) from exc
+    return index
+
+
+def _target_row(name: str, url: str, last: dict | None) -> dict:
+    if last is None:
+        return {
+            "name": name,
+            "url": url,
+            "verdict": None,
+            "reason": None,
+            "alert": 0,
+            "started": None,
+            "href": None,
+        }
+    return {"name": name, "url": url, **last, "href": history_href(name)}

@@ -1,0 +1,85 @@
+"""Reads for the archive's front page and target history pages (:mod:`crawler.report.history`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+#: A history row: the event (verdict, the capture it judged and the one it was compared with) and its capture.
+_TIMELINE = (
+    "select events.id as event_id, events.run_id, events.verdict, events.reason, events.alert, events.summary, "
+    "events.capture_id, events.compared_capture_id, events.diff_ops is not null and events.diff_ops != '' as has_diff, "
+    "captures.started, captures.status, captures.payload_length, captures.warc_file, captures.warc_offset, "
+    "captures.warc_record_id, captures.record_type, captures.text_sha256 is not null as has_text "
+    "from events join captures on captures.id = events.capture_id where events.target = ? "
+)
+
+
+class HistoryQueries:
+    """Mixed into :class:`~crawler.store.CaptureStore` (``self.conn``, ``self._reading``)."""
+
+    def event_count(self, target: str) -> int:
+        """How many events (captures judged) target ``target`` has."""
+        with self._reading():
+            return self.conn.execute(
+                "select count(*) from events where target = ?", (target,)
+            ).fetchone()[0]
+
+    def timeline(self, target: str, *, offset: int, limit: int) -> list[dict]:
+        """Events ``offset`` to ``offset + limit`` of ``target``, oldest first, with their captures."""
+        with self._reading():
+            cur = self.conn.execute(
+                _TIMELINE + "order by events.id limit ? offset ?",
+                (target, limit, offset),
+            )
+            names = [c[0] for c in cur.description]
+            return [dict(zip(names, row)) for row in cur]
+
+    def last_events(self, names: Iterable[str]) -> Iterator[tuple[str, dict | None]]:
+        """Each target's latest event (verdict, reason, alert, capture time), or None when it has none."""
+        sql = (
+            "select events.verdict, events.reason, events.alert, captures.started from events "
+            "join captures on captures.id = events.capture_id where events.target = ? order by events.id desc limit 1"
+        )
+        with self._reading():
+            for name in names:
+                row = self.conn.execute(sql, (name,)).fetchone()
+                yield (
+                    name,
+                    None
+                    if row is None
+                    else dict(zip(("verdict", "reason", "alert", "started"), row)),
+                )
+
+    def listed_runs(self) -> list[dict]:
+        """Runs that had something due, oldest first (``id``, ``started``, ``finished``, ``status``)."""
+        with self._reading():
+            cur = self.conn.execute(
+                "select id, started, finished, status from runs where targets_due > 0 "
+                "order by started, id"
+            )
+            return [
+                dict(zip(("id", "started", "finished", "status"), row)) for row in cur
+            ]
+
+    def run_counts(self, run_ids: Iterable[str]) -> dict[str, dict]:
+        """Per run: ``verdicts`` (verdict → events), ``events`` and ``alerts``."""
+        counts: dict[str, dict] = {}
+        sql = "select verdict, count(*), sum(alert) from events where run_id = ? group by verdict"
+        with self._reading():
+            for run_id in run_ids:
+                rows = self.conn.execute(sql, (run_id,)).fetchall()
+                counts[run_id] = {
+                    "verdicts": {v: n for v, n, _ in rows},
+                    "events": sum(n for _, n, _ in rows),
+                    "alerts": sum(a or 0 for _, _, a in rows),
+                }
+        return counts
+
+    def listing_item_targets(self, listing: str) -> list[tuple[str, str]]:
+        """(name, url) of the items of listing ``listing`` the index knows (``LISTING/KEY``), by name."""
+        with self._reading():
+            cur = self.conn.execute(
+                "select name, url from targets where name > ? and name < ? order by name",
+                (f"{listing}/", f"{listing}0"),
+            )
+            return [(name, url) for name, url in cur]
