@@ -8,8 +8,10 @@ fills it, and never again; ``index.html`` shows the newest page (full or not) an
 A run writes only the history pages of the targets it captured (:func:`write_history_pages`).
 
 Change pages live in the run's report folder (``reports/<run id>/<page>.html``, named by
-:mod:`.render`); the names a run gave its targets are kept beside the history page
-(``changes.json``: event id → link), so later runs link to them without the run's watchlist order.
+:mod:`.render`: ``<slug>.html``, or ``<slug>-2.html`` when two targets of the run share a slug, in
+the run's watchlist order). A run knows the names it gave; those other than ``<slug>.html`` are kept
+beside the history page (``changes.json``: event id → link), so later runs link to them without the
+run's order; any other is ``<slug>.html``, linked when that file is there.
 
 The page carries one script of lastseen's own (``crawler/templates/history.js``, allowed by its SHA-256
 in the CSP like ``report.js``): two selects of the captures that have text; for the chosen pair it
@@ -43,6 +45,7 @@ __all__ = [
     "HISTORY_PAGE_ROWS",
     "HISTORY_SCRIPT",
     "TARGETS_DIR",
+    "HistoryRow",
     "history_href",
     "run_change_pages",
     "write_history_pages",
@@ -64,6 +67,34 @@ _CHANGES = "changes.json"
 def history_href(target: str) -> str:
     """The history page of ``target``, relative to the reports folder."""
     return f"{TARGETS_DIR}/{target_slug(target)}/index.html"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """A row of a history page: one event and the capture it judged (attributes: cheaper for the
+    templates than a dict's keys, on 100,000 pages)."""
+
+    event_id: int
+    run_id: str
+    verdict: str
+    reason: str | None
+    alert: int | None
+    summary: str | None
+    capture_id: int
+    compared_capture_id: int | None
+    has_diff: int
+    started: str
+    status: int | None
+    payload_length: int | None
+    warc_file: str | None
+    warc_offset: int | None
+    warc_record_id: str | None
+    record_type: str | None
+    has_text: int
+    number: int  # its place in the target's history, from 1
+    page: (
+        str | None
+    )  # the change (or capture) page's link, relative to the history page
 
 
 @dataclass(frozen=True)
@@ -114,7 +145,8 @@ def write_history_pages(
     """Write the history pages of ``targets`` ((name, url) pairs); return how many targets.
 
     ``pages``: event id → change page name in its run's folder, for the events of the run being
-    written (:func:`run_change_pages`); they are kept in the target's ``changes.json``.
+    written (:func:`run_change_pages`); those not named ``<slug>.html`` are kept in the target's
+    ``changes.json``.
     Raises :class:`~crawler.errors.ArchiveError` when the folder cannot be written.
     """
     env = env or _environment()
@@ -150,7 +182,7 @@ def _write_target(
         return
     newest = (total - 1) // page_rows + 1
     rows = store.timeline(name, offset=(newest - 1) * page_rows, limit=page_rows)
-    added = _remember(folder, known, rows, pages)
+    added = _remember(name, known, rows, pages)
     common = {
         "target": name,
         "url": url,
@@ -163,37 +195,35 @@ def _write_target(
         "script": Markup(HISTORY_SCRIPT),
     }
     reports = root.parent
-    view = [
-        _row(r, (newest - 1) * page_rows + i, known, name, reports)
-        for i, r in enumerate(rows, 1)
-    ]
+
+    def view(chunk: list[dict], number: int) -> list[dict]:
+        first = (number - 1) * page_rows
+        return [
+            HistoryRow(
+                **r, number=first + i, page=_change_link(r, known, name, reports, pages)
+            )
+            for i, r in enumerate(chunk, 1)
+        ]
+
+    shown = view(rows, newest)
     if (
         len(rows) == page_rows
     ):  # the newest page is full: its numbered page is written now, once
-        _write(
-            folder / f"captures-{newest}.html",
-            template.render(common, rows=view, number=newest, newest=False),
-        )
+        html = template.render(common, rows=shown, number=newest, newest=False)
+        _write(folder / f"captures-{newest}.html", html)
     number = newest - 1
     while (
         number >= 1 and not (folder / f"captures-{number}.html").exists()
-    ):  # full pages never written (upgrade)
-        older = [
-            _row(r, (number - 1) * page_rows + i, known, name, reports)
-            for i, r in enumerate(
-                store.timeline(name, offset=(number - 1) * page_rows, limit=page_rows),
-                1,
-            )
-        ]
-        _write(
-            folder / f"captures-{number}.html",
-            template.render(common, rows=older, number=number, newest=False),
+    ):  # never written (upgrade)
+        older = view(
+            store.timeline(name, offset=(number - 1) * page_rows, limit=page_rows),
+            number,
         )
+        html = template.render(common, rows=older, number=number, newest=False)
+        _write(folder / f"captures-{number}.html", html)
         number -= 1
-    _write(
-        folder / "index.html",
-        template.render(common, rows=view, number=newest, newest=True),
-    )
+    html = template.render(common, rows=shown, number=newest, newest=True)
+    _write(folder / "index.html", html)
     if added:
         _write(folder / _CHANGES, json.dumps(known, sort_keys=True))
 
@@ -203,52 +233,47 @@ def _read_changes(folder: Path) -> dict[str, str]:
         known = json.loads((folder / _CHANGES).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return (
-        {str(k): v for k, v in known.items() if isinstance(v, str)}
-        if isinstance(known, dict)
-        else {}
-    )
+    if not isinstance(known, dict):
+        return {}
+    return {str(k): v for k, v in known.items() if isinstance(v, str)}
 
 
 def _remember(
-    folder: Path, known: dict[str, str], rows: list[dict], pages: Mapping[int, str]
+    name: str, known: dict[str, str], rows: list[dict], pages: Mapping[int, str]
 ) -> bool:
-    """Add this run's change pages (``pages``) of ``rows`` to ``known``; did any change?"""
+    """Add this run's change pages (``pages``) of ``rows`` to ``known`` when not named ``<slug>.html``
+    (two targets of the run shared a slug); did any change?"""
     added = False
     for r in rows:
         page = pages.get(r["event_id"])
-        if (
-            page is not None
-            and known.get(str(r["event_id"])) != f"{r['run_id']}/{page}"
-        ):
+        if page is not None and page != f"{_slug(name)}.html":
             known[str(r["event_id"])] = f"{r['run_id']}/{page}"
             added = True
     return added
 
 
 def _change_link(
-    row: dict, known: dict[str, str], name: str, reports: Path
+    row: dict, known: dict[str, str], name: str, reports: Path, pages: Mapping[int, str]
 ) -> str | None:
-    """The event's change page, relative to the history page, when it has one."""
+    """The event's change page, relative to the history page, when it has one.
+
+    This run's are in ``pages``; an earlier run's not named ``<slug>.html`` are in ``known``; any
+    other is ``<slug>.html`` in its run's folder, if that file is there (a report may be deleted)."""
     page = known.get(str(row["event_id"]))
-    if page is None:
+    if page is None and row["event_id"] in pages:
+        page = f"{row['run_id']}/{pages[row['event_id']]}"
+    elif page is None:
         if not (facts(row["verdict"], row["reason"]).detail or row["has_diff"]):
             return None
-        page = f"{row['run_id']}/{_slug(name)}.html"  # a run before history pages: its first name for the target
+        page = f"{row['run_id']}/{_slug(name)}.html"
         if not (reports / page).is_file():
             return None
     return f"../../{page}"
 
 
-def _row(r: dict, number: int, known: dict[str, str], name: str, reports: Path) -> dict:
-    return {**r, "number": number, "page": _change_link(r, known, name, reports)}
-
-
 def _write(path: Path, content: str) -> None:
-    """Write ``path`` whole or not at all (a temporary name beside it, then ``os.replace``); not fsynced.
-
-    One writer at a time (runs hold the archive's lock), so the temporary name is fixed: cheaper than
-    a random one for the 100,000 pages of a large first run."""
+    """Write ``path`` whole or not at all (a temporary name beside it, then ``os.replace``); not fsynced
+    (derived data). One writer at a time (runs hold the archive's lock), so the temporary name is fixed."""
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(content.encode("utf-8", errors="replace"))

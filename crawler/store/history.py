@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 #: A history row: the event (verdict, the capture it judged and the one it was compared with) and its capture.
 _TIMELINE = (
@@ -34,21 +34,17 @@ class HistoryQueries:
             names = [c[0] for c in cur.description]
             return [dict(zip(names, row)) for row in cur]
 
-    def last_events(self, names: Iterable[str]) -> Iterator[tuple[str, dict | None]]:
-        """Each target's latest event (verdict, reason, alert, capture time), or None when it has none."""
+    def last_events(self) -> dict[str, dict]:
+        """Every target's latest event (verdict, reason, alert, capture time), by target name; targets
+        without any are left out. One statement: a lookup in the ``(target, id)`` index per target."""
         sql = (
-            "select events.verdict, events.reason, events.alert, captures.started from events "
-            "join captures on captures.id = events.capture_id where events.target = ? order by events.id desc limit 1"
+            "select targets.name, events.verdict, events.reason, events.alert, captures.started from targets "
+            "join events on events.id = (select max(id) from events where events.target = targets.name) "
+            "join captures on captures.id = events.capture_id"
         )
+        keys = ("verdict", "reason", "alert", "started")
         with self._reading():
-            for name in names:
-                row = self.conn.execute(sql, (name,)).fetchone()
-                yield (
-                    name,
-                    None
-                    if row is None
-                    else dict(zip(("verdict", "reason", "alert", "started"), row)),
-                )
+            return {row[0]: dict(zip(keys, row[1:])) for row in self.conn.execute(sql)}
 
     def listed_runs(self) -> list[dict]:
         """Runs that had something due, oldest first (``id``, ``started``, ``finished``, ``status``)."""
