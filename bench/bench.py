@@ -1023,7 +1023,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
               f"{server['probe_responses_per_s']} responses/s ({server['probe_mb_per_s']} MB/s)")
     head = f"{'scenario':9s} {'contender':11s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
-    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "perhost", "documents")]
+    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "history", "history", "perhost", "documents")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
@@ -1076,6 +1076,15 @@ def print_table(rows: list[dict], server: dict | None) -> None:
             print(f"{r['case']:28s} {r['seconds']:8.2f} {r['cpu_seconds']:7.2f} {r['files']:6d} "
                   f"{r['rss_peak_mb']:8.0f} {r['seconds'] / limit:8.2f}x  {r['target']}: "
                   f"{'yes' if r['target_met'] else 'NO'}")
+    history_rows = [r for r in rows if r["scenario"] == "history"]
+    if history_rows:
+        print()
+        h6 = f"{'history':28s} {'seconds':>8s} {'user s':>7s} {'sys s':>7s} {'front s':>8s}  target"
+        print(h6)
+        print("-" * len(h6) + "-" * 16)
+        for r in history_rows:
+            print(f"{r['case']:28s} {r['seconds']:8.2f} {r['user_seconds']:7.2f} {r['system_seconds']:7.2f} "
+                  f"{r['front_seconds']:8.2f}  {r['target']}: {'yes' if r['target_met'] else 'NO'}")
     worst_rows = [r for r in rows if r["scenario"] == "worst"]
     if worst_rows:
         print()
@@ -1091,7 +1100,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="lastseen benchmark (see bench/README.md)")
     ap.add_argument("--pages", type=int, default=2000, help="pages per scenario (default 2000)")
     ap.add_argument("--quick", action="store_true", help="200 pages: a smoke run")
-    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report", "perhost", "documents"],
+    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents"],
                     action="append",
                     help="run only this scenario (repeatable)")
     ap.add_argument("--urlwatch", metavar="PATH", help="an urlwatch executable to use instead of "
@@ -1099,7 +1108,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directories under bench/out/work")
     args = ap.parse_args(argv)
     n = 200 if args.quick else args.pages
-    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report", "perhost", "documents"]
+    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents"]
     if "latency" in only:
         check_bindable(LATENCY_HOSTS)
     if "browser" in only:
@@ -1128,6 +1137,10 @@ def main(argv: list[str]) -> int:
             from report_bench import report
 
             rows += report(work / "report")
+        if "history" in only:  # bench/history_bench.py (#14): front page and history pages, 100,000 targets
+            from history_bench import history
+
+            rows += history(work / "history")
         if "perhost" in only:  # bench/perhost.py (#17): one host, per-host limits 1, 4 and 64
             sys.modules.setdefault("bench", sys.modules[__name__])  # its `import bench` is this module
             import perhost
