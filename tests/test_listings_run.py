@@ -306,11 +306,18 @@ def test_hostile_item_paths_give_safe_names_and_report_files(site, tmp_path):
     assert len(pages) == len(HOSTILE)
     assert all(re.fullmatch(r"[a-z0-9-]{1,100}\.html", name) for name in pages), pages
     runs = {first.json["run"]["id"], second.json["run"]["id"]}
+    front = re.compile(r"index\.html|runs-[0-9]+\.html|targets-[0-9]+\.html")  # the archive front page (#14)
     for path in tmp_path.rglob("*"):
         where = path.relative_to(tmp_path).parts
-        in_reports = where[0] == "reports" and (len(where) == 1 or where[1] in runs)
+        in_reports = where[0] == "reports" and (
+            len(where) == 1 or where[1] in runs or (len(where) == 2 and front.fullmatch(where[1]) is not None)
+            # history pages (#14): one safe folder per target, items included
+            or (where[1] == "targets" and (len(where) == 2 or re.fullmatch(r"[a-z0-9-]{1,100}", where[2])))
+        )
         assert where[0] in ("archive", "watchlist.yaml") or in_reports, where
         assert path.resolve().is_relative_to(tmp_path.resolve())
+    histories = {p.name for p in (tmp_path / "reports" / "targets").iterdir()}
+    assert len(histories) == len(HOSTILE) + 1  # the listing and each item
     index = (run_dir / "index.html").read_text()
     assert "n-камере" in index and "etc/passwd" in index  # named as stored, shown as text
 
