@@ -1023,7 +1023,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
               f"{server['probe_responses_per_s']} responses/s ({server['probe_mb_per_s']} MB/s)")
     head = f"{'scenario':9s} {'contender':11s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
-    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "history", "history", "perhost", "documents")]
+    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "history", "perhost", "documents")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
