@@ -173,6 +173,7 @@ def diff(target, from_spec, to_spec, out, archive_dir):
     from . import clock
     from .diff import diff_texts
     from .diffprint import plain, styled
+    from .keyed import diff_by_kind
     from .formatting import iso, one_line, parse_iso, printable
     from .pick import pick_pair, resolve_target
     from .report import CONTEXT_CHARS
@@ -188,11 +189,12 @@ def diff(target, from_spec, to_spec, out, archive_dir):
         if out is not None:
             from .report import change_event, write_change_page
 
-            changes = diff_texts(old_text, new_text)
+            # by key for JSON documents and spreadsheets (the reports' diff), else word by word
+            changes = diff_by_kind(old_text, new_text, new.get("kind"), timeout=5.0)
             event = change_event(store, old, new, changes, archive_root=archive.root)
             title = f"lastseen diff {name}: capture {old['id']} to {new['id']}"
             path = write_change_page(
-                Path(out), event, title=title, generated=clock.now()
+                Path(out), event, title=title, generated=clock.now(), chain_head=store.custody_head()
             )
             click.echo(f"{printable(str(path))}: {changes.summary()}")
             return

@@ -140,7 +140,8 @@ def test_a_changed_value_reads_as_its_path(runs):
 
 def _report(tmp, name: str) -> str:
     """The second run's report page ``name`` (run ids sort by time)."""
-    return max((tmp / "reports").iterdir()).joinpath(name).read_text(encoding="utf-8")
+    runs = [p for p in (tmp / "reports").iterdir() if p.is_dir() and p.name[:1].isdigit()]  # not the archive's pages
+    return max(runs).joinpath(name).read_text(encoding="utf-8")
 
 
 def test_the_report_names_the_path_with_old_and_new(runs):
@@ -200,3 +201,20 @@ def test_lastseen_report_reads_the_keyed_diff_back_from_the_index(runs):
     assert [["$.items[3].price", "12.5", "13"]] == [
         row for table in tables for row in table if row[0] == "$.items[3].price"
     ]
+
+
+def test_lastseen_diff_out_of_a_json_document_is_the_keyed_page_with_the_chain_head(runs):
+    tmp, _first, _second = runs
+    ran = lastseen(tmp, "diff", "changed", "--out", str(tmp / "changed-diff.html"))
+    assert ran.exit_code == 0, ran.stderr
+    page = lxml.html.fromstring((tmp / "changed-diff.html").read_text(encoding="utf-8"))
+    rows = [[td.text_content() for td in tr.xpath("td")]
+            for tr in page.xpath("//table[contains(@class, 'keyed')]/tbody/tr")]
+    assert rows == [
+        ["$.awardadded", "\u2014", '"Vendor Ltd"'],
+        ["$.items[3].price", "12.5", "13"],
+        ["$.lotremoved", '"A"', "\u2014"],
+    ]
+    with sqlite3.connect(tmp / "archive" / "lastseen.db") as db:
+        seq, sha = db.execute("select seq, sha256 from custody order by seq desc limit 1").fetchone()
+    assert sha in page.text_content() and f"#{seq}" in page.text_content()

@@ -560,8 +560,9 @@ def _assert_own_file(
 
 
 def _reports_root(path: Path) -> Path:
-    """The ``reports`` folder a report page is in (run reports, the window, the front page, history pages)."""
-    return next(p for p in (path, *path.parents) if p.name == "reports")
+    """The ``reports`` folder a report page is in (run reports, the window, the front page, history pages); a page
+    written alone (``lastseen diff --out``) may reach only its own folder."""
+    return next((p for p in (path, *path.parents) if p.name == "reports"), path.parent)
 
 
 def test_scripts_only_by_hash_and_nothing_remote_in_the_csp(project):

@@ -167,6 +167,7 @@ def write_front_page(
         rows[i : i + target_rows] for i in range(0, len(rows), target_rows)
     ]
     common = {
+        "chain_head": store.custody_head(),
         "generated": generated,
         "csp": Markup(CSP),
         "run_pages": run_pages,

@@ -155,10 +155,11 @@ def write_history_pages(
     root = Path(reports_dir) / TARGETS_DIR
     pages = pages or {}
     count = 0
+    chain_head = store.custody_head()  # the custody log's last entry, in every page's footer
     try:
         root.mkdir(parents=True, exist_ok=True)
         for name, url in targets:
-            _write_target(store, root, name, url, template, generated, pages, page_rows)
+            _write_target(store, root, name, url, template, generated, pages, page_rows, chain_head)
             count += 1
     except OSError as exc:
         raise ArchiveError(
@@ -169,7 +170,7 @@ def write_history_pages(
 
 
 def _write_target(
-    store, root: Path, name: str, url: str, template, generated, pages, page_rows
+    store, root: Path, name: str, url: str, template, generated, pages, page_rows, chain_head
 ) -> None:
     folder = root / target_slug(name)
     try:
@@ -193,6 +194,7 @@ def _write_target(
         "command": "lastseen diff " + shlex.quote(name),
         "csp": Markup(_HISTORY_CSP),
         "script": Markup(HISTORY_SCRIPT),
+        "chain_head": chain_head,
     }
     reports = root.parent
 

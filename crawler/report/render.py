@@ -229,7 +229,7 @@ def write_report(
 
 
 def write_change_page(path: Path, event: ReportEvent, *, title: str, generated: datetime,
-                      max_page: int | None = None) -> Path:
+                      max_page: int | None = None, chain_head: dict | None = None) -> Path:
     """Write the change page a report gives ``event``, alone, to ``path`` (``lastseen diff --out``).
 
     The same template, escaping and CSP as a report's change page; no link to a report index (there is
@@ -247,7 +247,7 @@ def write_change_page(path: Path, event: ReportEvent, *, title: str, generated: 
             report_title=title, run_id=None, started=before.started if before else event.current.started,
             finished=event.current.started, generated=generated, csp=csp, standalone=True, event=event, shots=shots,
             compared_label=f"From: capture {before.id}" if before else "From", current_label=f"To: capture "
-            f"{event.current.id}", **_detail_context(event, max_page),
+            f"{event.current.id}", chain_head=chain_head, **_detail_context(event, max_page),
         )
         _write_atomic(path, html)
     except OSError as exc:
