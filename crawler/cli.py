@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from .cli_common import open_to_read as _open_to_read
 from .cli_report import report
 from .errors import LastseenError, UsageError
 from .window import SINCE_MAX as _SINCE_MAX
@@ -304,16 +305,6 @@ def unlearn(watchlist_path, archive_dir, only, wait):
     with Archive.open(Path(archive_dir), wait=_duration("--wait", wait, WAIT_MAX)) as archive:
         n = archive.store.unlearn(names)
     click.echo(f"lastseen unlearn: forgot {n} volatile part{'s' if n != 1 else ''} of {', '.join(names)}")
-
-
-def _open_to_read(archive_dir):
-    """The archive opened for a command that only reads; warnings (left ``.open`` files) go to stderr."""
-    from .archive import Archive
-
-    archive = Archive.open_readonly(Path(archive_dir))
-    for line in archive.warnings:
-        click.echo(line, err=True)
-    return archive
 
 
 #: ``lastseen cron --interval``: minutes that divide an hour, then whole hours that divide a day.

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from .cli_common import open_to_read as _open_to_read
 from .errors import ArchiveError, UsageError
 
 __all__ = ["COMMANDS", "diff", "show"]
@@ -29,16 +30,6 @@ _ARCHIVE = click.option(
     type=click.Path(file_okay=False),
     help="Where WARC files and the index live.",
 )
-
-
-def _open_to_read(archive_dir):
-    """The archive opened read-only (as ``lastseen status`` does); warnings (left ``.open`` files) to stderr."""
-    from .archive import Archive
-
-    archive = Archive.open_readonly(Path(archive_dir))
-    for line in archive.warnings:
-        click.echo(line, err=True)
-    return archive
 
 
 def _write_file(out: str, data: bytes | str) -> None:
@@ -173,8 +164,8 @@ def diff(target, from_spec, to_spec, out, archive_dir):
     from . import clock
     from .diff import diff_texts
     from .diffprint import plain, styled
-    from .keyed import diff_by_kind
     from .formatting import iso, one_line, parse_iso, printable
+    from .keyed import diff_by_kind
     from .pick import pick_pair, resolve_target
     from .report import CONTEXT_CHARS
 

@@ -80,7 +80,7 @@ def report(since, until, only, out_dir, fmt, archive_dir, watchlist_path, everyt
     Only reads the archive: works while a run holds its lock, and on a read-only copy.
     """
     from . import clock
-    from .archive import Archive
+    from .cli_common import open_to_read
     from .errors import UsageError
     from .formatting import printable
     from .report.window import read_scope, scope_notes, window_rows, write_window_report
@@ -102,10 +102,7 @@ def report(since, until, only, out_dir, fmt, archive_dir, watchlist_path, everyt
         if given or Path(watchlist_path).exists()
         else None
     )
-    archive = Archive.open_readonly(Path(archive_dir))
-    for line in archive.warnings:
-        click.echo(line, err=True)
-    with archive:
+    with open_to_read(archive_dir) as archive:
         store = archive.require_store()
         scope = read_scope(watchlist, only, everything, store)
         rows, left_out, left_targets = window_rows(store, window, scope)

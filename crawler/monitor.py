@@ -29,6 +29,7 @@ from .contract import Event, RunResult
 from .documents import DocumentLimits
 from .errors import ArchiveError, LastseenError, UsageError
 from .fetch import Fetcher, FetchJob
+from .fetch.worker import die_with_parent
 from .formatting import iso, plural
 from .interrupts import Interrupts
 from .judge import RunJudge, origin_of
@@ -197,6 +198,7 @@ def run(
                 f"(run {run_id}, marked interrupted; no report written); the others are due again next run"
             )
         if result.events:
+            pages = _start_archive_pages(store, reports_dir, run_id, watchlist, recorder, order)
             try:
                 result.report = display_path(write_run_report(
                     store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),
@@ -205,9 +207,10 @@ def run(
                 ))
             except BaseException:
                 # Captures committed, no report, no alerts: `failed` (its alerts are carried into the next run).
+                pages()
                 _end_run(store, run_id, "failed", now)
                 raise
-            _write_archive_pages(store, reports_dir, run_id, watchlist, recorder, order)
+            pages()
         if interrupts.received:
             _end_run(store, run_id, "interrupted", now, report=result.report)
             interrupts.check(
@@ -225,22 +228,60 @@ def run(
     return result
 
 
-def _write_archive_pages(store: CaptureStore, reports_dir: Path, run_id: str, watchlist: Watchlist,
-                         recorder: Recorder, order: list[str]) -> None:
-    """The archive's front page and the history pages of the targets captured (docs/history.md). Derived
-    pages: a failure to write them is said on stderr and costs the run nothing (its captures, report and
-    alerts stand); the next run writes them again."""
+def _start_archive_pages(store: CaptureStore, reports_dir: Path, run_id: str, watchlist: Watchlist,
+                         recorder: Recorder, order: list[str]) -> Callable[[], None]:
+    """Start writing the archive's front page and the history pages of the targets captured (docs/history.md)
+    beside the run report, in a forked child with its own index connection (the two take two cores);
+    returns the function that waits for it. Derived pages: a failure is said on stderr and costs the run
+    nothing (its captures, report and alerts stand); the next run writes them again. Without ``os.fork``
+    (not Linux/macOS), they are written here, now."""
     targets = []
     for t in watchlist.targets:
         targets.append((t.name, t.url))
         if t.listing is not None:
             targets += store.listing_item_targets(t.name)
     captured = [(name, recorder.targets[name].url) for name in order if name in recorder.events]
-    try:
-        write_archive_pages(store, reports_dir, run_id=run_id, targets=targets, captured=captured,
-                            generated=utcnow(), order={name: i for i, name in enumerate(order)})
-    except ArchiveError as exc:
-        print(f"lastseen run {run_id}: the archive front page was not written: {exc}", file=sys.stderr, flush=True)
+    generated = utcnow()
+
+    def write(index: CaptureStore) -> None:
+        try:
+            write_archive_pages(index, reports_dir, run_id=run_id, targets=targets, captured=captured,
+                                generated=generated, order={name: i for i, name in enumerate(order)})
+        except LastseenError as exc:
+            print(f"lastseen run {run_id}: the archive front page was not written: {exc}", file=sys.stderr,
+                  flush=True)
+
+    if not hasattr(os, "fork"):
+        write(store)
+        return lambda: None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection; never the parent's, never its exit handlers
+        code = 0
+        try:
+            die_with_parent(parent)  # a monitor killed outright leaves no writer behind
+            index = CaptureStore.open_readonly(store.path)
+            write(index)
+        except BaseException as exc:  # noqa: BLE001 - the child reports and exits, whatever happened
+            print(f"lastseen run {run_id}: the archive front page was not written: {exc!r}", file=sys.stderr,
+                  flush=True)
+            code = 1
+        finally:
+            os._exit(code)
+
+    def wait() -> None:
+        while True:
+            try:
+                os.waitpid(pid, 0)
+                return
+            except ChildProcessError:
+                return
+            except InterruptedError:
+                continue
+
+    return wait
 
 
 def _end_run(store: CaptureStore, run_id: str, status: str, now: Callable[[], datetime], **values) -> None:

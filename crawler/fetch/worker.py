@@ -23,12 +23,13 @@ import sys
 from .spool import encode_frame
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int | None = None) -> None:
     """Ask Linux to kill this process when the monitor dies (SIGKILL included).
 
     The request only covers a parent that dies after it is made: if the
     monitor was killed while this process was starting, its parent is already
-    someone else (init or a subreaper), and it exits at once.
+    someone else (init or a subreaper), and it exits at once. ``parent``: the
+    monitor's pid (default: from the environment the monitor gave the fetcher).
     """
     try:
         import ctypes
@@ -39,9 +40,12 @@ def _die_with_parent() -> None:
         pass
     from . import PARENT_ENV
 
-    expected = os.environ.get(PARENT_ENV)
+    expected = str(parent) if parent is not None else os.environ.get(PARENT_ENV)
     if expected and expected.isdigit() and os.getppid() != int(expected):
         os._exit(1)
+
+
+die_with_parent = _die_with_parent
 
 
 class FrameWriter:

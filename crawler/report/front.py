@@ -108,6 +108,7 @@ def write_archive_pages(
         env=env,
         run_rows=RUN_PAGE_ROWS if run_rows is None else run_rows,
         target_rows=TARGET_PAGE_ROWS if target_rows is None else target_rows,
+        writing=run_id,
     )
 
 
@@ -121,10 +122,12 @@ def write_front_page(
     run_rows: int = RUN_PAGE_ROWS,
     target_rows: int = TARGET_PAGE_ROWS,
     env: jinja2.Environment | None = None,
+    writing: str | None = None,
 ) -> Path:
     """Write ``index.html``, the newest run page and the target pages; return the index's path.
 
-    ``last``: each target's last event (:meth:`~crawler.store.CaptureStore.last_events`).
+    ``last``: each target's last event (:meth:`~crawler.store.CaptureStore.last_events`). ``writing``: the
+    run whose report is being written meanwhile (by the monitor, beside these pages): linked already.
     """
     reports_dir = Path(reports_dir)
     env = env or _environment()
@@ -153,7 +156,7 @@ def write_front_page(
         return {
             **r,
             "status": status,
-            "report": link if (reports_dir / link).is_file() else None,
+            "report": link if r["id"] == writing or (reports_dir / link).is_file() else None,
             "events": c["events"],
             "alerts": c["alerts"],
             "verdicts": sorted(
