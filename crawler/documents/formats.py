@@ -19,7 +19,7 @@ import io
 import re
 import zipfile
 
-__all__ = ["FORMATS", "MIME_TYPES", "document_format"]
+__all__ = ["FORMATS", "MIME_TYPES", "document_format", "metadata"]
 
 #: The formats read as documents, with what they are.
 FORMATS: dict[str, str] = {
@@ -101,3 +101,20 @@ def _small(archive: zipfile.ZipFile, name: str) -> bytes:
         RuntimeError,
     ):
         return b""
+
+
+#: Characters kept of one metadata value.
+MAX_META = 500
+
+
+def metadata(pairs) -> dict[str, str]:
+    """A document's metadata from ``(key, value)`` pairs: dates in ISO 8601, other values on one line, at most
+    :data:`MAX_META` characters; empty values left out."""
+    meta = {}
+    for key, value in pairs:
+        if value is None:
+            continue
+        text = value.isoformat() if hasattr(value, "isoformat") else " ".join(str(value).split())
+        if text:
+            meta[key] = text[:MAX_META]
+    return meta

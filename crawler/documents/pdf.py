@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 
+from .formats import metadata
+
 __all__ = ["read_pdf"]
 
 
@@ -63,7 +65,7 @@ def _metadata(reader) -> dict:
         return {}
     if info is None:
         return {}
-    out = {}
+    pairs = []
     for key, attr in (
         ("title", "title"),
         ("author", "author"),
@@ -73,16 +75,7 @@ def _metadata(reader) -> dict:
         ("modified", "modification_date"),
     ):
         try:
-            value = getattr(info, attr)
+            pairs.append((key, getattr(info, attr)))
         except Exception:  # noqa: BLE001 - an unparseable date is left out
-            value = None
-        if value is None:
-            continue
-        value = (
-            value.isoformat()
-            if hasattr(value, "isoformat")
-            else " ".join(str(value).split())
-        )
-        if value:
-            out[key] = value[:500]
-    return out
+            pass
+    return metadata(pairs)

@@ -16,6 +16,8 @@ import io
 import re
 from collections.abc import Iterator
 
+from .formats import metadata
+
 __all__ = ["MAX_CELLS", "cell_line", "display_value", "read_ods", "read_xlsx"]
 
 #: Most non-empty cells read from one spreadsheet (a sheet of repeated cells is a bomb): past them, the
@@ -30,20 +32,13 @@ def read_xlsx(body: bytes, max_pages: int) -> Iterator[dict]:
     book = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
     try:
         props = book.properties
-        meta = {}
-        for key, value in (
+        meta = metadata((
             ("title", props.title),
             ("author", props.creator),
             ("last_modified_by", props.lastModifiedBy),
             ("created", props.created),
             ("modified", props.modified),
-        ):
-            if value:
-                meta[key] = (
-                    value.isoformat()
-                    if hasattr(value, "isoformat")
-                    else " ".join(str(value).split())
-                )[:500]
+        ))
         yield {"meta": meta, "paged": False}
         cells = 0
         for number, sheet in enumerate(book.worksheets):

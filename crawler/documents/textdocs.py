@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 
+from .formats import metadata
+
 __all__ = ["read_docx", "read_odt"]
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -23,20 +25,13 @@ def read_docx(body: bytes, max_pages: int) -> Iterator[dict]:
 
     document = docx.Document(io.BytesIO(body))
     props = document.core_properties
-    meta = {}
-    for key, value in (
+    meta = metadata((
         ("title", props.title),
         ("author", props.author),
         ("last_modified_by", props.last_modified_by),
         ("created", props.created),
         ("modified", props.modified),
-    ):
-        if value:
-            meta[key] = (
-                value.isoformat()
-                if hasattr(value, "isoformat")
-                else " ".join(str(value).split())
-            )[:500]
+    ))
     root = document.element.body
     paged = any(True for _ in _page_breaks(root))
     yield {"meta": meta, "paged": paged}
