@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .diff import UNITS
+from .events import RUN_ID_PATTERN, event_id
 from .extract.jsontext import MAX_DEPTH
 from .formatting import iso
 from .verdicts import REASONS, VERDICTS
@@ -138,7 +139,7 @@ class RunResult:
                 "recovered": [r.to_json() for r in self.recovered],
                 "chain_head": self.chain_head,
             },
-            "events": [e.to_json() for e in self.events],
+            "events": [{"event_id": event_id(self.run_id, e.target), **e.to_json()} for e in self.events],
         }
 
 
@@ -168,7 +169,7 @@ def run_json_schema() -> dict:
                 "required": ["id", "started", "finished", "report", "alerts", "carried_alerts", "carried_robots",
                              "recovered", "chain_head"],
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}$"},
+                    "id": {"type": "string", "pattern": f"^{RUN_ID_PATTERN}$"},
                     "started": _TIME,
                     "finished": _TIME,
                     "report": {"type": ["string", "null"], "pattern": "index\\.html$"},
@@ -238,10 +239,13 @@ def run_json_schema() -> dict:
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["target", "url", "final_url", "status", "status_chain", "verdict", "reason",
+                    "required": ["event_id", "target", "url", "final_url", "status", "status_chain", "verdict", "reason",
                                  "alert", "summary", "diff", "capture_id", "warc", "flags", "fetch", "confirmed",
                                  "evidence", "significance", "parent", "robots_changed"],
                     "properties": {
+                        "event_id": {"type": "string", "pattern": f"^{RUN_ID_PATTERN}:.+$",
+                                     "description": "`<run id>:<target name>`: names this event to other "
+                                                    "commands (docs/run-json.md)"},
                         "target": {"type": "string"},
                         "parent": {"type": ["string", "null"],
                                    "description": "a listing's item: the listing's name (the item's `target` is "

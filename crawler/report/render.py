@@ -145,6 +145,7 @@ class ReportEvent:
     signals: dict | None = None  # the event's evidence: the signals its verdict was decided on
     significance: dict | None = None  # changed events: {"score", "parts"}
     page: dict | None = None  # links, title and description compared (crawler.report.links.page_changes)
+    event_id: str | None = None  # <run id>:<target> (crawler.events); None on a page of any two captures
 
 
 def write_report(

@@ -21,6 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from ..codings import decode_content
 from ..diff import Diff
+from ..events import event_id
 from ..extract import PAGE, extract
 from ..formatting import parse_iso
 from ..store import CaptureStore
@@ -102,6 +103,7 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
             confirmed=None if row.get("confirmed") is None else bool(row["confirmed"]),
             signals=json.loads(row["evidence"]) if row.get("evidence") else None,
             significance=json.loads(row["significance"]) if row.get("significance") else None, page=page,
+            event_id=event_id(row["run_id"], row["target"]),
         )
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..contract import FLAGS
+from ..events import RUN_ID_PATTERN, event_id
 from ..formatting import iso
 from ..store import CaptureStore
 from ..verdicts import REASONS, VERDICTS
@@ -63,6 +64,7 @@ def _event(row: dict, capture: dict | None) -> dict:
             "record_id": capture["warc_record_id"],
         }
     return {
+        "event_id": event_id(row["run_id"], row["target"]),
         "run": row["run_id"],
         "captured": iso(row["started_at"]),
         "verdict": row["verdict"],
@@ -145,6 +147,7 @@ def report_json_schema() -> dict:
     event = {
         "type": "object",
         "required": [
+            "event_id",
             "run",
             "captured",
             "verdict",
@@ -164,6 +167,11 @@ def report_json_schema() -> dict:
             "evidence",
         ],
         "properties": {
+            "event_id": {
+                "type": "string",
+                "pattern": f"^{RUN_ID_PATTERN}:.+$",
+                "description": "`<run id>:<target name>`: names the event to other commands",
+            },
             "run": {"type": "string", "description": "the run that made the capture"},
             "captured": {
                 **_TIME,

@@ -37,6 +37,14 @@ class ReportQueries:
             for row in cur:
                 yield dict(zip(names, row))
 
+    def event_row(self, run_id: str, target: str) -> dict | None:
+        """The ``events`` row of ``target`` in run ``run_id`` (a run captures a target once), or None."""
+        with self._reading():
+            cur = self.conn.execute(
+                "select * from events where run_id = ? and target = ? order by id desc limit 1", (run_id, target))
+            row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row)) if row else None
+
     def target_tags(self) -> dict[str, list[str]]:
         """Every target the index has seen (in the watchlist or no longer), by name: its tags."""
         import json
