@@ -430,3 +430,6 @@ from .cli_history import COMMANDS as _HISTORY_COMMANDS  # diff, show
 
 for _command in _HISTORY_COMMANDS:
     cli.add_command(_command)
+from .cli_keygen import keygen  # lastseen keygen (#16)
+
+cli.add_command(keygen)

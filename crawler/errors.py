@@ -9,6 +9,8 @@ The CLI turns any of them into a one-line ``Error: ...`` and an exit status::
     LastseenError                  exit 1 unless a subclass says otherwise
     ├── WatchlistError             exit 2: the watchlist is invalid (lists every problem)
     ├── UsageError                 exit 2: bad command-line arguments (e.g. --only matches nothing)
+    │   └── EventIdError           exit 2: not an event id (<run id>:<target name>), or no such event
+    ├── SigningError               exit 2: a signing key that cannot be made or used (docs/evidence.md)
     ├── LockedError                exit 3: another run holds the archive's lock
     ├── ArchiveError               exit 1: the archive (WARC files, SQLite index) cannot be written or read
     ├── FetchError                 exit 1: the fetcher itself failed (not a target: targets' errors are captures)
@@ -67,6 +69,16 @@ class Problem:
 
 
 class UsageError(LastseenError):
+    exit_code = 2
+
+
+class EventIdError(UsageError):
+    """An event id that is not ``<run id>:<target name>``, or names no event of the archive (exit 2)."""
+
+
+class SigningError(LastseenError):
+    """A signing key that cannot be written (it exists, or would be inside an archive) or read (exit 2)."""
+
     exit_code = 2
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from .errors import EventIdError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .store import CaptureStore
@@ -31,10 +31,6 @@ __all__ = ["RUN_ID_PATTERN", "EventIdError", "event_id", "find_event", "parse_ev
 RUN_ID_PATTERN = r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}"
 _EVENT_ID = re.compile(f"({RUN_ID_PATTERN}):(.+)", re.DOTALL)
 _EXAMPLE = "20261122T101500Z-3f2a:vendor-page"
-
-
-class EventIdError(UsageError):
-    """An event id that is not ``<run id>:<target name>``, or names no event of the archive (exit 2)."""
 
 
 def event_id(run_id: str, target: str) -> str:

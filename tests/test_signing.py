@@ -1,0 +1,207 @@
+"""Signing keys and signatures (#16): ``lastseen keygen`` (file modes, the default folder, never overwriting
+without ``--force``, never inside an archive), detached Ed25519 signatures that the real ``openssl``
+binary checks (and rejects once one byte changes), the fingerprint ``openssl`` reproduces, and
+``settings.signing_key`` checked by the watchlist."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crawler.signing import fingerprint, public_key_pem, sign_file, verify_signature
+
+from .helpers import lastseen
+
+
+def _openssl() -> str:
+    path = shutil.which("openssl")
+    assert path, (
+        "these tests run the openssl command: install it (Debian: apt-get install openssl)"
+    )
+    version = subprocess.run(
+        [path, "version"], capture_output=True, text=True, check=True
+    ).stdout
+    major = re.match(r"OpenSSL (\d+)\.", version)
+    assert major and int(major.group(1)) >= 3, (
+        f"openssl pkeyutl -rawin (Ed25519) needs OpenSSL 3.0 or later; this is {version.strip()}"
+    )
+    return path
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _keygen(cwd: Path, *args: str):
+    return lastseen(cwd, "keygen", *args)
+
+
+@pytest.fixture
+def config_home(tmp_path, monkeypatch):
+    home = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
+
+
+def test_keygen_writes_the_pair_in_the_users_config_folder_private_to_the_user(
+    tmp_path, config_home
+):
+    ran = _keygen(tmp_path)
+    assert ran.exit_code == 0, ran.stderr
+    key, pub = (
+        config_home / "lastseen" / "signing.key",
+        config_home / "lastseen" / "signing.key.pub",
+    )
+    assert (_mode(key), _mode(pub), _mode(key.parent)) == (0o600, 0o644, 0o700)
+    assert key.read_bytes().startswith(
+        b"-----BEGIN PRIVATE KEY-----\n"
+    )  # PKCS#8, unencrypted
+    assert pub.read_bytes() == public_key_pem(key)
+    assert str(key) in ran.stdout and str(pub) in ran.stdout
+    # The fingerprint printed is what the documented openssl command prints.
+    der = subprocess.run(
+        [_openssl(), "pkey", "-pubin", "-in", str(pub), "-outform", "DER"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    import hashlib
+
+    assert (
+        f"fingerprint (SHA-256 of the public key, DER): {hashlib.sha256(der).hexdigest()}\n"
+        in ran.stdout
+    )
+    assert fingerprint(pub.read_bytes()) == hashlib.sha256(der).hexdigest()
+
+
+def test_keygen_never_overwrites_without_force(tmp_path, config_home):
+    key = tmp_path / "keys" / "mine.key"
+    assert _keygen(tmp_path, "--key", str(key)).exit_code == 0
+    assert _mode(key.parent) == 0o700  # a folder it made
+    before = (key.read_bytes(), Path(f"{key}.pub").read_bytes())
+    again = _keygen(tmp_path, "--key", str(key))
+    assert again.exit_code == 2
+    assert f"Error: {key} exists" in again.stderr and "--force" in again.stderr
+    assert (key.read_bytes(), Path(f"{key}.pub").read_bytes()) == before
+    # A public key alone in the way is refused too.
+    other = tmp_path / "keys" / "other.key"
+    Path(f"{other}.pub").write_text("someone's key\n")
+    refused = _keygen(tmp_path, "--key", str(other))
+    assert (
+        refused.exit_code == 2
+        and f"{other}.pub exists" in refused.stderr
+        and not other.exists()
+    )
+
+    forced = _keygen(tmp_path, "--key", str(key), "--force")
+    assert forced.exit_code == 0, forced.stderr
+    after = (key.read_bytes(), Path(f"{key}.pub").read_bytes())
+    assert (
+        after[0] != before[0]
+        and after[1] != before[1]
+        and after[1] == public_key_pem(key)
+    )
+    assert (_mode(key), _mode(Path(f"{key}.pub"))) == (0o600, 0o644)
+
+
+@pytest.mark.parametrize("mark", ["lastseen.db", "lastseen.lock"])
+def test_keygen_refuses_a_path_inside_an_archive(tmp_path, config_home, mark):
+    archive = tmp_path / "archive"
+    (archive / "warcs").mkdir(parents=True)
+    (archive / mark).write_bytes(b"")
+    for inside in (
+        archive / "signing.key",
+        archive / "warcs" / "deeper" / "signing.key",
+    ):
+        ran = _keygen(tmp_path, "--key", str(inside))
+        assert ran.exit_code == 2
+        assert f"is inside the archive {archive}" in ran.stderr, ran.stderr
+        assert not inside.exists() and not Path(f"{inside}.pub").exists()
+    assert not (archive / "warcs" / "deeper").exists()
+    # Through a symlink to the archive too.
+    (tmp_path / "link").symlink_to(archive)
+    assert _keygen(tmp_path, "--key", str(tmp_path / "link" / "k")).exit_code == 2
+
+
+def _signed(tmp_path: Path, config_home: Path) -> tuple[Path, Path, Path, Path]:
+    key = tmp_path / "k" / "signing.key"
+    assert _keygen(tmp_path, "--key", str(key)).exit_code == 0
+    manifest = tmp_path / "MANIFEST.sha256"
+    manifest.write_bytes(
+        b"".join(f"{i:064x}  file-{i}.warc.gz\n".encode() for i in range(50))
+    )
+    sig = sign_file(key, manifest)
+    return key, Path(f"{key}.pub"), manifest, sig
+
+
+def _openssl_verify(pub: Path, data: Path, sig: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            _openssl(),
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            str(pub),
+            "-rawin",
+            "-in",
+            str(data),
+            "-sigfile",
+            str(sig),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_openssl_verifies_a_signature_and_rejects_it_once_a_byte_of_the_data_changes(
+    tmp_path, config_home
+):
+    _key, pub, manifest, sig = _signed(tmp_path, config_home)
+    assert sig == tmp_path / "MANIFEST.sha256.sig" and len(sig.read_bytes()) == 64
+    ok = _openssl_verify(pub, manifest, sig)
+    assert ok.returncode == 0 and "Signature Verified Successfully" in ok.stdout, (
+        ok.stdout + ok.stderr
+    )
+    assert verify_signature(pub.read_bytes(), manifest.read_bytes(), sig.read_bytes())
+
+    data = bytearray(manifest.read_bytes())
+    for position in (0, len(data) // 2, len(data) - 1):
+        changed = bytearray(data)
+        changed[position] ^= 0x01
+        manifest.write_bytes(bytes(changed))
+        bad = _openssl_verify(pub, manifest, sig)
+        assert bad.returncode != 0 and "Signature Verification Failure" in bad.stdout, (
+            bad.stdout + bad.stderr
+        )
+        assert not verify_signature(pub.read_bytes(), bytes(changed), sig.read_bytes())
+    manifest.write_bytes(bytes(data))
+    # Another key's public key does not check it either.
+    other = tmp_path / "other.key"
+    assert _keygen(tmp_path, "--key", str(other)).exit_code == 0
+    assert _openssl_verify(Path(f"{other}.pub"), manifest, sig).returncode != 0
+    assert _openssl_verify(pub, manifest, sig).returncode == 0
+
+
+def test_keygen_is_documented():
+    root = Path(__file__).resolve().parent.parent
+    evidence = (root / "docs" / "evidence.md").read_text()
+    section = evidence.split("\n## Signatures\n", 1)[1]
+    for needle in (
+        "lastseen keygen",
+        "signing.key",
+        "0600",
+        "openssl pkeyutl -verify -pubin -inkey",
+        "-rawin",
+        "openssl pkey -pubin",
+        "sha256sum",
+        "--force",
+    ):
+        assert needle in section, (
+            f"docs/evidence.md, Signatures, does not say {needle!r}"
+        )
