@@ -51,3 +51,4 @@ def keygen(key_path, force):
             f"  check it: {FINGERPRINT_COMMAND.format(pub=shlex.quote(str(pair.pub)))}"
         )
     )
+    click.echo(printable(f"  sign with it: settings.signing_key: {pair.key}"))

@@ -12,6 +12,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 
 from crawler.signing import fingerprint, public_key_pem, sign_file, verify_signature
 
@@ -186,6 +188,73 @@ def test_openssl_verifies_a_signature_and_rejects_it_once_a_byte_of_the_data_cha
     assert _keygen(tmp_path, "--key", str(other)).exit_code == 0
     assert _openssl_verify(Path(f"{other}.pub"), manifest, sig).returncode != 0
     assert _openssl_verify(pub, manifest, sig).returncode == 0
+
+
+def _watchlist(tmp_path: Path, signing_key: str) -> Path:
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "settings:\n"
+        f"  signing_key: {signing_key}\n"
+        "targets:\n"
+        "  - name: page\n"
+        "    url: https://example.test/page\n"
+    )
+    return path
+
+
+def test_watchlist_signing_key_relative_to_its_folder(tmp_path, config_home):
+    from crawler.watchlist import load_watchlist
+
+    key = tmp_path / "keys" / "signing.key"
+    assert _keygen(tmp_path, "--key", str(key)).exit_code == 0
+    wl = load_watchlist(_watchlist(tmp_path, "keys/signing.key"))
+    assert wl.settings.signing_key == str(key.resolve())
+    ran = lastseen(tmp_path, "check", str(tmp_path / "watchlist.yaml"))
+    assert ran.exit_code == 0, ran.stderr
+
+
+def _pem_of_another_kind(path: Path) -> Path:
+    ec = generate_private_key(SECP256R1())
+    path.write_bytes(
+        ec.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("missing", "cannot read the signing key"),
+        ("not-pem", "holds no PEM private key"),
+        ("public", "holds no PEM private key"),
+        ("ec", "not an Ed25519 one"),
+    ],
+)
+def test_a_bad_signing_key_names_the_file_and_how_to_make_one(
+    tmp_path, config_home, case, expected
+):
+    bad = tmp_path / f"bad-{case}.key"
+    if case == "not-pem":
+        bad.write_text("hello\n")
+    elif case == "public":
+        key = tmp_path / "real.key"
+        assert _keygen(tmp_path, "--key", str(key)).exit_code == 0
+        shutil.copy(f"{key}.pub", bad)
+    elif case == "ec":
+        _pem_of_another_kind(bad)
+    _watchlist(tmp_path, bad.name)
+    ran = lastseen(tmp_path, "check", str(tmp_path / "watchlist.yaml"))
+    assert ran.exit_code == 2
+    assert (
+        str(bad) in ran.stderr
+        and expected in ran.stderr
+        and "lastseen keygen" in ran.stderr
+    ), ran.stderr
+    assert re.search(r"watchlist\.yaml:2: signing_key: ", ran.stderr), ran.stderr
 
 
 def test_keygen_is_documented():

@@ -213,6 +213,12 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "below X is still `changed` but does not alert (flag `below-threshold`), unless a keyword appeared or "
           "disappeared. 0: every change alerts.",
           _default(Settings, "alert_when"), example={"min_significance": 0.2}),
+    Field("signing_key", PATH,
+          "An Ed25519 private key (PEM, as `lastseen keygen` writes it; relative to the watchlist's folder): "
+          "exports and evidence bundles get a detached signature of their manifest that `openssl pkeyutl "
+          "-verify -rawin` checks, and every report page shows the public key's fingerprint. Keep it outside "
+          "the archive. Left out or null: nothing is signed, and nothing says otherwise. See docs/evidence.md.",
+          _default(Settings, "signing_key"), nullable=True, example="~/.config/lastseen/signing.key"),
     Field("browser_path", PATH,
           "The Chromium executable browser targets are loaded in. Left out or null: `LASTSEEN_CHROMIUM`, "
           "then Playwright's own Chromium (`playwright install chromium`), then `chromium`, `chromium-browser` "

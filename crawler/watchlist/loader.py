@@ -272,6 +272,8 @@ class Reader:
                     values[name] = value
         if values.get("ca_certs"):
             values["ca_certs"] = self.pem_file(values["ca_certs"], _line(entries["ca_certs"][0]), "ca_certs")
+        if values.get("signing_key"):
+            values["signing_key"] = self.signing_key(values["signing_key"], _line(entries["signing_key"][0]))
         if values.get("browser_path"):
             # relative to the watchlist's folder; whether it is a Chromium is found out when one is needed
             # (browser targets are then `unreachable` / `browser`, HTTP targets unaffected)
@@ -292,6 +294,19 @@ class Reader:
         except ValueError:
             self.report(line, None, f"{what}: {str(resolved)!r} holds no PEM certificate; it should contain "
                                     f"'-----BEGIN CERTIFICATE-----' blocks")
+            return None
+        return str(resolved.resolve())
+
+    def signing_key(self, path: str, line: int) -> str | None:
+        """``path`` resolved against the watchlist's folder; a problem unless it holds an Ed25519 private key."""
+        from ..errors import SigningError
+        from ..signing import load_private_key
+
+        resolved = Path(self.base) / os.path.expanduser(path)
+        try:
+            load_private_key(resolved)
+        except SigningError as exc:
+            self.report(line, None, f"signing_key: {exc}")
             return None
         return str(resolved.resolve())
 

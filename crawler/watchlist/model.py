@@ -38,6 +38,7 @@ class Settings:
     watch_robots: bool = True
     allow_private_redirects: bool = False
     ca_certs: str | None = None
+    signing_key: str | None = None  # an Ed25519 private key's PEM file, resolved (crawler.signing)
     every: float | None = None
     jitter: float = 0.0
     fetch: str = "http"
