@@ -84,6 +84,7 @@ def report(since, until, only, out_dir, fmt, archive_dir, watchlist_path, everyt
     from .errors import UsageError
     from .formatting import printable
     from .report.window import read_scope, scope_notes, window_rows, write_window_report
+    from .signing import key_fingerprint
     from .watchlist import load_watchlist
     from .window import parse_window
 
@@ -132,6 +133,9 @@ def report(since, until, only, out_dir, fmt, archive_dir, watchlist_path, everyt
                 generated=now,
                 notes=notes,
                 archive_root=archive.root,
+                signing_fingerprint=key_fingerprint(
+                    watchlist.settings.signing_key if watchlist else None
+                ),
             )
     click.echo(printable(str(path)))
 

@@ -38,6 +38,7 @@ from .recorder import Recorder, display_path
 from .report import write_run_report
 from .report.front import write_archive_pages
 from .schedule import is_due, parse_times
+from .signing import key_fingerprint
 from .store import CaptureStore
 from .warcfiles import WarcFileSet
 from .watchlist import Target, Watchlist, fetch_options
@@ -101,6 +102,7 @@ def run(
     """Run the monitor once. Raises :class:`LastseenError` only for tool failures."""
     selected = select_targets(watchlist, only)
     _check_reports_dir(reports_dir)  # before anything is fetched, not after
+    signer = key_fingerprint(watchlist.settings.signing_key)  # in the reports' footers (docs/evidence.md)
     started = now()
     run_id = make_run_id(started)
     with Interrupts() as interrupts, Archive.open(
@@ -198,12 +200,12 @@ def run(
                 f"(run {run_id}, marked interrupted; no report written); the others are due again next run"
             )
         if result.events:
-            pages = _start_archive_pages(store, reports_dir, run_id, watchlist, recorder, order)
+            pages = _start_archive_pages(store, reports_dir, run_id, watchlist, recorder, order, signer)
             try:
                 result.report = display_path(write_run_report(
                     store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),
                     order={name: i for i, name in enumerate(order)}, max_page=watchlist.settings.max_report_page,
-                    archive_root=archive.root,
+                    archive_root=archive.root, signing_fingerprint=signer,
                 ))
             except BaseException:
                 # Captures committed, no report, no alerts: `failed` (its alerts are carried into the next run).
@@ -229,7 +231,7 @@ def run(
 
 
 def _start_archive_pages(store: CaptureStore, reports_dir: Path, run_id: str, watchlist: Watchlist,
-                         recorder: Recorder, order: list[str]) -> Callable[[], None]:
+                         recorder: Recorder, order: list[str], signer: str | None) -> Callable[[], None]:
     """Start writing the archive's front page and the history pages of the targets captured (docs/history.md)
     beside the run report, in a forked child with its own index connection (the two take two cores);
     returns the function that waits for it. Derived pages: a failure is said on stderr and costs the run
@@ -246,7 +248,8 @@ def _start_archive_pages(store: CaptureStore, reports_dir: Path, run_id: str, wa
     def write(index: CaptureStore) -> None:
         try:
             write_archive_pages(index, reports_dir, run_id=run_id, targets=targets, captured=captured,
-                                generated=generated, order={name: i for i, name in enumerate(order)})
+                                generated=generated, order={name: i for i, name in enumerate(order)},
+                                signing_fingerprint=signer)
         except LastseenError as exc:
             print(f"lastseen run {run_id}: the archive front page was not written: {exc}", file=sys.stderr,
                   flush=True)

@@ -42,6 +42,7 @@ __all__ = [
     "default_key_path",
     "fingerprint",
     "generate_key",
+    "key_fingerprint",
     "load_private_key",
     "public_key_pem",
     "sign_file",
@@ -233,6 +234,12 @@ def fingerprint(pub_pem: bytes) -> str:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return hashlib.sha256(der).hexdigest()
+
+
+def key_fingerprint(key_path: str | os.PathLike[str] | None) -> str | None:
+    """The fingerprint of the public key of the private key in ``key_path`` (``settings.signing_key``),
+    or None without a key: what report pages show."""
+    return None if key_path is None else fingerprint(public_key_pem(Path(key_path)))
 
 
 def signature_path(manifest: Path) -> Path:

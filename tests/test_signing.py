@@ -274,3 +274,87 @@ def test_keygen_is_documented():
         assert needle in section, (
             f"docs/evidence.md, Signatures, does not say {needle!r}"
         )
+
+
+def _footers(folder: Path) -> dict[str, list[str]]:
+    """Every HTML page under ``folder``: the text of its footer's signing-key paragraphs."""
+    import lxml.html
+
+    return {
+        str(page.relative_to(folder)): [
+            p.text_content()
+            for p in lxml.html.parse(str(page))
+            .getroot()
+            .xpath('//footer//p[@class="signing-key"]')
+        ]
+        for page in sorted(folder.rglob("*.html"))
+    }
+
+
+def test_every_report_page_shows_the_fingerprint_with_a_key_and_nothing_without(
+    tmp_path, config_home, site
+):
+    from .helpers import write_watchlist
+
+    key = tmp_path / "keys" / "signing.key"
+    assert _keygen(tmp_path, "--key", str(key)).exit_code == 0
+    der = subprocess.run(
+        [_openssl(), "pkey", "-pubin", "-in", f"{key}.pub", "-outform", "DER"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    import hashlib
+
+    expected = hashlib.sha256(der).hexdigest()
+    targets = [
+        {"name": "page", "url": site.url("/page")},
+        {"name": "other", "url": site.url("/other")},
+    ]
+    site.set("/other", "<html><body><p>Stays the same</p></body></html>")
+    for signed in (True, False):
+        project = tmp_path / ("signed" if signed else "unsigned")
+        project.mkdir()
+        write_watchlist(
+            project / "watchlist.yaml",
+            targets,
+            settings={"signing_key": str(key)} if signed else {},
+        )
+        for text in ("Budget 10 million", "Budget 12 million"):
+            site.set("/page", f"<html><body><p>{text}</p></body></html>")
+            ran = lastseen(project, "run", "--json")
+            assert ran.exit_code == 0, ran.stderr
+        assert ran.event("page")["verdict"] == "changed"
+        window = lastseen(
+            project,
+            "report",
+            "--since",
+            "1d",
+            "--out",
+            str(project / "reports" / "window"),
+        )
+        assert window.exit_code == 0, window.stderr
+        footers = _footers(project / "reports")
+        run_folder = Path(ran.json["run"]["report"]).parent.name
+        kinds = {
+            "front page": "index.html",
+            "history page": next(
+                p for p in footers if p.startswith("targets/") and p.count("/") == 2
+            ),
+            "run index": f"{run_folder}/index.html",
+            "change page": f"{run_folder}/page.html",
+            "window index": "window/index.html",
+            "window change page": "window/page.html",
+        }
+        for kind, page in kinds.items():
+            assert page in footers, f"no {kind} ({page}) among {sorted(footers)}"
+        for page, shown in footers.items():
+            if signed:
+                assert (
+                    len(shown) == 1
+                    and f"Signing key fingerprint: {expected} " in shown[0]
+                ), (page, shown)
+            else:
+                assert shown == [], page
+                assert "Signing key" not in (project / "reports" / page).read_text(), (
+                    page
+                )

@@ -71,6 +71,7 @@ def write_archive_pages(
     history_rows: int | None = None,
     run_rows: int | None = None,
     target_rows: int | None = None,
+    signing_fingerprint: str | None = None,
 ) -> Path:
     """After run ``run_id``'s report: the history pages of the targets it ``captured`` (and of any
     target of ``targets`` that has captures but no history page yet), then the front page.
@@ -79,6 +80,7 @@ def write_archive_pages(
     :func:`~crawler.report.views.write_run_report` (the names of this run's change pages follow it).
     Page sizes default to :data:`RUN_PAGE_ROWS`, :data:`TARGET_PAGE_ROWS` and
     :data:`~crawler.report.history.HISTORY_PAGE_ROWS`, read when called (tests patch them).
+    ``signing_fingerprint``: the watchlist's signing key's, shown in every page's footer (None: nothing).
     Returns the front page's path. Raises :class:`~crawler.errors.ArchiveError` when a page cannot be written.
     """
     reports_dir = Path(reports_dir)
@@ -98,6 +100,7 @@ def write_archive_pages(
         pages=run_change_pages(store, run_id, order),
         env=env,
         page_rows=history.HISTORY_PAGE_ROWS if history_rows is None else history_rows,
+        signing_fingerprint=signing_fingerprint,
     )
     return write_front_page(
         store,
@@ -109,6 +112,7 @@ def write_archive_pages(
         run_rows=RUN_PAGE_ROWS if run_rows is None else run_rows,
         target_rows=TARGET_PAGE_ROWS if target_rows is None else target_rows,
         writing=run_id,
+        signing_fingerprint=signing_fingerprint,
     )
 
 
@@ -123,6 +127,7 @@ def write_front_page(
     target_rows: int = TARGET_PAGE_ROWS,
     env: jinja2.Environment | None = None,
     writing: str | None = None,
+    signing_fingerprint: str | None = None,
 ) -> Path:
     """Write ``index.html``, the newest run page and the target pages; return the index's path.
 
@@ -171,6 +176,7 @@ def write_front_page(
     ]
     common = {
         "chain_head": store.custody_head(),
+        "signing_fingerprint": signing_fingerprint,
         "generated": generated,
         "csp": Markup(CSP),
         "run_pages": run_pages,

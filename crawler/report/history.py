@@ -141,8 +141,11 @@ def write_history_pages(
     pages: Mapping[int, str] | None = None,
     page_rows: int = HISTORY_PAGE_ROWS,
     env: jinja2.Environment | None = None,
+    signing_fingerprint: str | None = None,
 ) -> int:
     """Write the history pages of ``targets`` ((name, url) pairs); return how many targets.
+
+    ``signing_fingerprint``: the watchlist's signing key's, shown in every page's footer (None: nothing).
 
     ``pages``: event id → change page name in its run's folder, for the events of the run being
     written (:func:`run_change_pages`); those not named ``<slug>.html`` are kept in the target's
@@ -155,11 +158,12 @@ def write_history_pages(
     root = Path(reports_dir) / TARGETS_DIR
     pages = pages or {}
     count = 0
-    chain_head = store.custody_head()  # the custody log's last entry, in every page's footer
+    # The custody log's last entry and the signing key's fingerprint, in every page's footer.
+    footer = {"chain_head": store.custody_head(), "signing_fingerprint": signing_fingerprint}
     try:
         root.mkdir(parents=True, exist_ok=True)
         for name, url in targets:
-            _write_target(store, root, name, url, template, generated, pages, page_rows, chain_head)
+            _write_target(store, root, name, url, template, generated, pages, page_rows, footer)
             count += 1
     except OSError as exc:
         raise ArchiveError(
@@ -170,7 +174,7 @@ def write_history_pages(
 
 
 def _write_target(
-    store, root: Path, name: str, url: str, template, generated, pages, page_rows, chain_head
+    store, root: Path, name: str, url: str, template, generated, pages, page_rows, footer
 ) -> None:
     folder = root / target_slug(name)
     try:
@@ -194,7 +198,7 @@ def _write_target(
         "command": "lastseen diff " + shlex.quote(name),
         "csp": Markup(_HISTORY_CSP),
         "script": Markup(HISTORY_SCRIPT),
-        "chain_head": chain_head,
+        **footer,
     }
     reports = root.parent
 

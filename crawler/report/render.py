@@ -55,15 +55,8 @@ from .links import display_url
 from .segments import _first_changes, _segments, highlighted
 from .sidebyside import paragraph_views
 
-__all__ = [
-    "CONTEXT_CHARS",
-    "DETAIL_VERDICTS",
-    "VERDICT_ORDER",
-    "CaptureView",
-    "ReportEvent",
-    "write_change_page",
-    "write_report",
-]
+__all__ = ["CONTEXT_CHARS", "DETAIL_VERDICTS", "VERDICT_ORDER", "CaptureView", "ReportEvent", "write_change_page",
+           "write_report"]
 
 #: Order of the per-verdict counts (the registry's); verdicts not listed follow, alphabetically.
 VERDICT_ORDER = tuple(VERDICTS)
@@ -163,10 +156,12 @@ def write_report(
     grouped: bool = False,
     notes: Sequence[str] = (),
     chain_head: dict | None = None,
+    signing_fingerprint: str | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
 
-    ``chain_head`` (``{"seq", "sha256"}``, the custody log's last entry) is shown in every page's footer.
+    ``chain_head`` (``{"seq", "sha256"}``, the custody log's last entry) is shown in every page's footer, and
+    ``signing_fingerprint`` (the signing key's, :func:`crawler.signing.key_fingerprint`) when there is one.
 
     ``robots``: (robots.txt URL, change) of the hosts whose robots.txt newly shut archive crawlers out,
     noted on the index (:meth:`crawler.store.CaptureStore.robots_alerts`).
@@ -197,6 +192,7 @@ def write_report(
         "generated": generated,
         "csp": Markup(CSP),
         "chain_head": chain_head,
+        "signing_fingerprint": signing_fingerprint,
     }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -230,7 +226,8 @@ def write_report(
 
 
 def write_change_page(path: Path, event: ReportEvent, *, title: str, generated: datetime,
-                      max_page: int | None = None, chain_head: dict | None = None) -> Path:
+                      max_page: int | None = None, chain_head: dict | None = None,
+                      signing_fingerprint: str | None = None) -> Path:
     """Write the change page a report gives ``event``, alone, to ``path`` (``lastseen diff --out``).
 
     The same template, escaping and CSP as a report's change page; no link to a report index (there is
@@ -248,7 +245,8 @@ def write_change_page(path: Path, event: ReportEvent, *, title: str, generated: 
             report_title=title, run_id=None, started=before.started if before else event.current.started,
             finished=event.current.started, generated=generated, csp=csp, standalone=True, event=event, shots=shots,
             compared_label=f"From: capture {before.id}" if before else "From", current_label=f"To: capture "
-            f"{event.current.id}", chain_head=chain_head, **_detail_context(event, max_page),
+            f"{event.current.id}", chain_head=chain_head, signing_fingerprint=signing_fingerprint,
+            **_detail_context(event, max_page),
         )
         _write_atomic(path, html)
     except OSError as exc:

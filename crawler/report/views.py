@@ -248,11 +248,12 @@ def _short(exc: Exception, limit: int = 120) -> str:
 def write_run_report(
     store: CaptureStore, run_id: str, out_dir: Path, *, started: datetime, finished: datetime,
     generated: datetime, order: dict[str, int] | None = None, max_page: int | None = None,
-    archive_root: Path | None = None,
+    archive_root: Path | None = None, signing_fingerprint: str | None = None,
 ) -> Path:
     """Write the report of run ``run_id``; events in ``order`` (target name → position) when given.
 
-    ``archive_root`` is where the WARC files are (screenshots are read from them)."""
+    ``archive_root`` is where the WARC files are (screenshots are read from them); ``signing_fingerprint``
+    is shown in every page's footer (:func:`crawler.signing.key_fingerprint`)."""
     rows = store.events(run_id=run_id)
     if order:
         # Sort the light index rows (no texts) first; texts load one event at a time.
@@ -260,5 +261,5 @@ def write_run_report(
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
         events=report_events(store, rows, archive_root=archive_root), generated=generated, max_page=max_page,
-        robots=store.robots_alerts(run_id), chain_head=store.custody_head(),
+        robots=store.robots_alerts(run_id), chain_head=store.custody_head(), signing_fingerprint=signing_fingerprint,
     )

@@ -193,8 +193,11 @@ def write_window_report(
     notes: Sequence[str] = (),
     archive_root: Path | None = None,
     max_page: int | None = DEFAULT_MAX_PAGE,
+    signing_fingerprint: str | None = None,
 ) -> Path:
-    """Write the window's HTML report (index grouped by target, a change page per change); its index path."""
+    """Write the window's HTML report (index grouped by target, a change page per change); its index path.
+
+    ``signing_fingerprint``: the watchlist's signing key's, shown in every page's footer (None: nothing)."""
     return write_report(
         Path(out_dir),
         title=f"lastseen report {iso(window.start)} to {iso(window.last)}",
@@ -207,4 +210,5 @@ def write_window_report(
         grouped=True,
         notes=notes,
         chain_head=store.custody_head(),
+        signing_fingerprint=signing_fingerprint,
     )
