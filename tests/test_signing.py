@@ -5,6 +5,7 @@ binary checks (and rejects once one byte changes), the fingerprint ``openssl`` r
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import stat
@@ -71,8 +72,6 @@ def test_keygen_writes_the_pair_in_the_users_config_folder_private_to_the_user(
         capture_output=True,
         check=True,
     ).stdout
-    import hashlib
-
     assert (
         f"fingerprint (SHA-256 of the public key, DER): {hashlib.sha256(der).hexdigest()}\n"
         in ran.stdout
@@ -213,6 +212,24 @@ def test_watchlist_signing_key_relative_to_its_folder(tmp_path, config_home):
     assert ran.exit_code == 0, ran.stderr
 
 
+def test_a_signing_key_inside_an_archive_is_refused_by_the_watchlist(
+    tmp_path, config_home
+):
+    key = tmp_path / "keys" / "signing.key"
+    assert _keygen(tmp_path, "--key", str(key)).exit_code == 0
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "lastseen.db").write_bytes(b"")
+    shutil.copy(key, archive / "signing.key")  # copied in by hand: keygen would refuse
+    _watchlist(tmp_path, "archive/signing.key")
+    ran = lastseen(tmp_path, "check", str(tmp_path / "watchlist.yaml"))
+    assert ran.exit_code == 2
+    assert (
+        f"signing_key: '{archive / 'signing.key'}' is inside the archive '{archive}'"
+        in ran.stderr
+    ), ran.stderr
+
+
 def _pem_of_another_kind(path: Path) -> Path:
     ec = generate_private_key(SECP256R1())
     path.write_bytes(
@@ -303,8 +320,6 @@ def test_every_report_page_shows_the_fingerprint_with_a_key_and_nothing_without(
         capture_output=True,
         check=True,
     ).stdout
-    import hashlib
-
     expected = hashlib.sha256(der).hexdigest()
     targets = [
         {"name": "page", "url": site.url("/page")},

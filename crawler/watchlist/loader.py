@@ -300,13 +300,18 @@ class Reader:
     def signing_key(self, path: str, line: int) -> str | None:
         """``path`` resolved against the watchlist's folder; a problem unless it holds an Ed25519 private key."""
         from ..errors import SigningError
-        from ..signing import load_private_key
+        from ..signing import archive_holding, load_private_key
 
         resolved = Path(self.base) / os.path.expanduser(path)
         try:
             load_private_key(resolved)
         except SigningError as exc:
             self.report(line, None, f"signing_key: {exc}")
+            return None
+        archive = archive_holding(resolved)
+        if archive is not None:
+            self.report(line, None, f"signing_key: {str(resolved)!r} is inside the archive {str(archive)!r}; move "
+                                    "it out (whoever holds a copy of the archive must not be able to sign for it)")
             return None
         return str(resolved.resolve())
 
