@@ -38,13 +38,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# pywb replays WARCs in tests. Its pins (brotlipy) break Scrapy's brotli
-# decoding, so it lives in a virtualenv of its own.
+# pywb replays WARCs in tests, and py-wacz's `wacz validate` checks `lastseen export`'s WACZ files. pywb's
+# pins (brotlipy) break Scrapy's brotli decoding, so they live in a virtualenv of their own.
 pywb: $(PYWB_VENV)/.installed
 
-$(PYWB_VENV)/.installed:
+$(PYWB_VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(PYWB_VENV)
-	$(PYWB_VENV)/bin/pip install --quiet --disable-pip-version-check 'pywb>=2.8'
+	$(PYWB_VENV)/bin/pip install --quiet --disable-pip-version-check 'pywb>=2.8' 'wacz==0.6.0'
 	touch $@
 
 # A Chromium for browser tests: found if present, else Playwright's, else Debian's.

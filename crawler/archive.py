@@ -161,7 +161,7 @@ class Archive:
     def open(
         cls, root: str | os.PathLike, *, wait: float = 0.0, check: Callable[[], None] | None = None,
         run_id: str | None = None, now: Callable[[], datetime] | None = None, started: datetime | None = None,
-        on_recovery: Callable[[Recovery], None] | None = print_recovery,
+        on_recovery: Callable[[Recovery], None] | None = print_recovery, command: str = "run",
     ) -> "Archive":
         """Lock the archive (waiting up to ``wait`` seconds for another run), check it
         is writable, open the index and finish what a killed run left.
@@ -179,7 +179,7 @@ class Archive:
             (root / WARC_DIR).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ArchiveError(_not_writable(root, exc)) from exc
-        fd = take_lock(root / LOCK_NAME, wait, check)
+        fd = take_lock(root / LOCK_NAME, wait, check, command=command)  # ``command``: named when it is held
         store = None
         try:
             # Under the lock, so one fixed name will do and a killed run's probe is simply reused.

@@ -423,8 +423,10 @@ def main() -> None:
 
 
 from .cli_add import add  # commands of modules of their own, registered on the group
+from .cli_export import export
 
 cli.add_command(add)
+cli.add_command(export)
 cli.add_command(report)
 from .cli_history import COMMANDS as _HISTORY_COMMANDS  # diff, show
 

@@ -12,7 +12,7 @@ Tables (plural snake_case, Datasette-friendly, JSON in TEXT columns)::
     events     the verdict of each capture against the target's last good capture
     recoveries what a run's start did to files an earlier run left (cut a torn WARC file...)
     listing_items  the items each listing capture found, in the listing's order (:mod:`.listings`)
-    custody    the custody log: a hash chain of entries per capture, closed file, recovery (:mod:`.custody`)
+    custody    the custody log: a hash chain of entries per capture, closed file, recovery, export (:mod:`.custody`)
 
 Write order is the caller's contract: WARC records are fsynced before the rows
 pointing at them are committed (see :mod:`crawler.monitor`).
@@ -39,6 +39,7 @@ import sqlite_utils
 
 from ..errors import ArchiveError
 from .custody import CustodyQueries
+from .exports import ExportQueries
 from .history import HistoryQueries
 from .listings import ListingQueries
 from .payloads import PayloadQueries
@@ -95,7 +96,7 @@ def _translated(method):
 
 
 class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQueries, RobotsQueries,
-                   TimelineQueries, CustodyQueries, HistoryQueries):
+                   TimelineQueries, CustodyQueries, HistoryQueries, ExportQueries):
     """The SQLite index of an archive."""
 
     def __init__(self, path: Path):
