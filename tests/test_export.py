@@ -595,3 +595,87 @@ def test_gzip_served_page_replays_as_archived(tmp_path, wayback):
     else:
         assert got == gzip.decompress(sent)
     assert gzip.decompress(sent) == body.encode()
+
+
+def test_a_damaged_record_stops_the_export_and_writes_nothing(tmp_path, site):
+    """One byte of a response's gzip member changed in the archive: the export names the file and offset,
+    exits 1 and writes no file, and nothing is added to the custody log."""
+    site.set("/p", _page("p", "Deadline 1 March"))
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p", "url": site.url("/p")}])
+    ran = lastseen(tmp_path, "run", "--json")
+    assert ran.exit_code == 0, ran.stderr
+    warc = ran.event("p")["warc"]
+    path = tmp_path / warc["file"]
+    data = bytearray(path.read_bytes())
+    data[warc["offset"] + 40] ^= 0xFF  # inside the deflate stream
+    path.write_bytes(bytes(data))
+    seq = _last_entry(tmp_path)["seq"]
+    ran = _export(tmp_path, "damaged.wacz")
+    assert ran.exit_code == 1
+    assert (
+        f"offset {warc['offset']}" in ran.stderr
+        and "nothing was exported" in ran.stderr
+    )
+    assert not (tmp_path / "damaged.wacz").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.suffix in (".wacz", ".tmp")] == []
+    assert _last_entry(tmp_path)["seq"] == seq
+
+
+def test_a_browser_capture_is_exported_whole_with_its_sub_resources_originals(
+    tmp_path, site, wayback
+):
+    """Two runs of a browser target; the second's unchanged sub-resources are revisits. Exported alone, the
+    second run's capture brings its screenshot, DOM and text records and the originals of its revisits, and
+    pywb replays each of its sub-resources from the export as the server sent them."""
+    from .test_browser_run import _serve
+
+    _serve(site, "Belgrade police bought 1000 cameras for Safe City.")
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [{"name": "seen", "url": site.url("/case"), "fetch": "browser"}],
+    )
+    assert lastseen(tmp_path, "run", "--json").exit_code == 0
+    _serve(site, "Belgrade police bought 2000 cameras and drones for Safe City.")
+    second = lastseen(tmp_path, "run", "--json")
+    assert second.exit_code == 0, second.stderr
+    assert second.event("seen")["verdict"] == "changed"
+    sent = {
+        p: site.sent(p)
+        for p in ("/case", "/style.css", "/app.js", "/data.json", "/logo.png")
+    }
+    out = tmp_path / "browser.wacz"
+    ran = _export(tmp_path, str(out), "--since", second.json["run"]["started"])
+    assert ran.exit_code == 0, ran.stderr
+    _wacz_validate(out)
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(out) as zf:
+        zf.extractall(folder)
+    warcs = sorted((folder / "archive").glob("*.warc.gz"))
+    assert (
+        len(warcs) == 2
+    )  # the second run's file, and the first's for the revisits' originals
+    records, revisits = {}, []
+    for path in warcs:
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                records[record.rec_headers.get_header("WARC-Record-ID")] = (
+                    record.rec_type,
+                    uri,
+                )
+                if record.rec_type == "revisit":
+                    revisits.append(record.rec_headers.get_header("WARC-Refers-To"))
+    kinds = {uri: kind for kind, uri in records.values() if kind == "resource"}
+    for urn in ("screenshot", "dom", "text"):
+        assert kinds.get(f"urn:{urn}:{site.url('/case')}") == "resource", sorted(kinds)
+    assert revisits and all(
+        records.get(ref, ("",))[0] == "response" for ref in revisits
+    )
+    base, index = wayback(warcs)
+    for path, body in sent.items():
+        url = site.url(path)
+        lines = [line for line in index.splitlines() if f'"url": "{url}"' in line]
+        assert lines, f"{url} is not in the export"
+        ts = max(line.split(" ")[1] for line in lines)  # the second run's record of it
+        status, _, got = fetch(f"{base}/{ts}id_/{url}")
+        assert status == 200 and got == body, path
