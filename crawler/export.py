@@ -276,14 +276,15 @@ def export(archive, out: Path, selection: Selection, now: datetime) -> Exported:
             pages += 1
         exported = sorted(covered)
         targets = sorted({c["target"] for c in captures})
-        named = (
-            ", ".join(targets) if len(targets) <= 20 else plural(len(targets), "target")
-        )
+        # Readers render the description as Markdown: it holds no name or text from the archive or the
+        # command line (target names and --only values are in pages.jsonl and the custody entry, as data).
+        what = f"{plural(len(exported), 'capture')} of {plural(len(targets), 'target')}"
         written = writer.finish(
             out,
-            title=f"lastseen export: {plural(len(exported), 'capture')} of {plural(len(targets), 'target')}",
-            description=f"Captures of {named} ({selection.describe()}), their WARC records copied byte "
-            f"for byte from a lastseen archive; each record's SHA-256 is in the archive's custody log.",
+            title=f"lastseen export: {what}",
+            description=f"{what[0].upper()}{what[1:]} exported from a lastseen archive, their WARC records "
+            f"copied byte for byte; each record's SHA-256 is in the archive's custody log, and so is this "
+            f"file's.",
         )
     except BaseException:
         writer.close()

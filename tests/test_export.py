@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -679,3 +680,33 @@ def test_a_browser_capture_is_exported_whole_with_its_sub_resources_originals(
         ts = max(line.split(" ")[1] for line in lines)  # the second run's record of it
         status, _, got = fetch(f"{base}/{ts}id_/{url}")
         assert status == 200 and got == body, path
+
+
+def test_hostile_names_stay_data_in_the_package(tmp_path, site):
+    """A target named with markup and Markdown: datapackage.json's title and description (which readers
+    render as Markdown) hold counts only; pages.jsonl holds the name and the page's title exactly, as JSON."""
+    name = "<img src=x onerror=alert(1)>[link](javascript:alert(2))"
+    title = "<script>alert(3)</script>"
+    site.set(
+        "/h",
+        f"<html><head><title>{title}</title></head><body><p>Tender</p></body></html>",
+    )
+    write_watchlist(
+        tmp_path / "watchlist.yaml", [{"name": name, "url": site.url("/h")}]
+    )
+    ran = lastseen(tmp_path, "run", "--json")
+    assert ran.exit_code == 0, ran.stderr
+    ran = _export(tmp_path, "hostile.wacz", "--only", name)
+    assert ran.exit_code == 0, ran.stderr
+    _wacz_validate(tmp_path / "hostile.wacz")
+    with zipfile.ZipFile(tmp_path / "hostile.wacz") as zf:
+        package = json.loads(zf.read("datapackage.json"))
+        (page,) = [
+            json.loads(line)
+            for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]
+        ]
+    assert re.fullmatch(r"lastseen export: \d+ captures? of 1 target", package["title"])
+    assert (
+        "<" not in package["description"] and "javascript" not in package["description"]
+    )
+    assert (page["target"], page["title"]) == (name, title)
