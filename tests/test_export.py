@@ -465,7 +465,7 @@ def test_event_exports_the_change_and_what_it_was_compared_with(project, now, tm
             "nothing to export",
         ),
         (["--since", "yesterday"], "--since"),
-        (["--event", "no-colon-here"], "RUN_ID:TARGET"),
+        (["--event", "no-colon-here"], "is not an event id: an event id is <run id>:<target name>"),
         (["--event", "20260302T090000Z-0000:notice"], "no event of target"),
         (
             ["--event", "20260302T090000Z-0000:notice", "--only", "news"],

@@ -97,16 +97,12 @@ class ExportQueries:
     def event_captures(self, run_id: str, target: str) -> dict | None:
         """Target ``target``'s event in run ``run_id`` (its last, if it had more): its id, verdict, the capture
         it judged, the one it was compared with and a re-fetch's first capture (``evidence.first_capture``)."""
-        rows = self._rows(
-            "select id, verdict, capture_id, compared_capture_id, evidence from events "
-            "where run_id = ? and target = ? order by id desc limit 1",
-            (run_id, target),
-        )
-        if not rows:
+        event = self.event_row(run_id, target)
+        if event is None:
             return None
-        row = rows[0]
+        row = {k: event[k] for k in ("id", "verdict", "capture_id", "compared_capture_id")}
         try:
-            evidence = json.loads(row.pop("evidence") or "{}")
+            evidence = json.loads(event["evidence"] or "{}")
         except ValueError:
             evidence = {}
         row["first_capture_id"] = (
