@@ -29,9 +29,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 from .formatting import one_line
+from .tsa import display_url
 
 __all__ = ["AlertItem", "AlertResult", "compose_message", "deliver_run_alerts", "mask_url", "report_reference",
-           "robots_line", "run_robots", "send_alerts"]
+           "robots_line", "run_robots", "send_alerts", "timestamp_line"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def compose_message(
     robots: Sequence[tuple[str, dict]] = (),
     carried_robots: Sequence[tuple[str, str, dict]] = (),
     chain_head: dict | None = None,
+    timestamp: dict | None = None,
 ) -> tuple[str, str]:
     """Build ``(title, body)`` for a run's alerts.
 
@@ -76,7 +78,8 @@ def compose_message(
     archive crawlers' rules its robots.txt added: settings.watch_robots), the alerts of earlier runs that
     did not finish (``carried``: ``(run, item)``; ``carried_robots``: ``(run, origin, change)``), then the
     report path, and last the custody log's head (``chain_head``: ``Custody chain head: #<seq> <sha256>``),
-    so that every recipient holds a witness of the archive's state (docs/evidence.md).
+    so that every recipient holds a witness of the archive's state (docs/evidence.md), followed by what became
+    of its RFC 3161 time-stamp (``timestamp``, ``run.timestamp``: a line when obtained or failed, none when off).
     Every field is flattened to a single line, so captured text cannot forge
     extra lines in the message, and its control and bidi characters are written
     as visible ``\\uXXXX`` (:func:`crawler.formatting.one_line`), so it cannot act on
@@ -100,7 +103,21 @@ def compose_message(
         if not report_path:
             lines.append("")
         lines.append(f"Custody chain head: #{int(chain_head['seq'])} {_one_line(chain_head['sha256'])}")
+        line = timestamp_line(timestamp)
+        if line:
+            lines.append(line)
     return title, "\n".join(lines)
+
+
+def timestamp_line(timestamp: dict | None) -> str | None:
+    """The chain head's time-stamp as the alert message says it (none when off)."""
+    if not timestamp or timestamp.get("status") not in ("ok", "failed"):
+        return None
+    if timestamp["status"] == "ok":
+        return (f"Trusted timestamp: {_one_line(timestamp.get('gen_time') or '?')} from "
+                f"{_one_line(display_url(timestamp.get('authority') or 'the authority'))} "
+                f"(token {_one_line(timestamp.get('token') or '?')})")
+    return f"Trusted timestamp: failed ({_one_line(timestamp.get('error') or 'unknown error')}); the next run tries again"
 
 
 def robots_line(origin: str, change: dict) -> str:
@@ -186,7 +203,7 @@ def deliver_run_alerts(sinks: Sequence[str], result, store, *, report: str | Non
         title, body = compose_message(items, run_id=result.run_id, report_path=report or result.report,
                                       carried=carried, robots=list(robots.items()),
                                       carried_robots=[(c["run"], _origin(c["url"]), c) for c in result.carried_robots],
-                                      chain_head=result.chain_head)
+                                      chain_head=result.chain_head, timestamp=result.timestamp)
         results = send_alerts(list(sinks), title, body)
         if not any(r.ok for r in results):
             return results  # still owed: the next run tries again

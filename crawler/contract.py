@@ -22,7 +22,7 @@ from .extract.jsontext import MAX_DEPTH
 from .formatting import iso
 from .verdicts import REASONS, VERDICTS
 
-__all__ = ["FLAGS", "SCHEMA_VERSION", "Event", "RunResult", "run_json_schema"]
+__all__ = ["FLAGS", "SCHEMA_VERSION", "TIMESTAMP_STATUSES", "Event", "RunResult", "run_json_schema", "timestamp_off"]
 
 SCHEMA_VERSION = 1
 
@@ -71,6 +71,21 @@ FLAGS: dict[str, str] = {
                "did not agree: the second's verdict stands (`evidence.first_verdict` says what the first saw); both "
                "are in the WARC",
 }
+
+#: ``run.timestamp.status``: what became of the chain head's time-stamp in a run (crawler.timestamps).
+TIMESTAMP_STATUSES: dict[str, str] = {
+    "ok": "the chain head holds a token from the authority, checked (obtained by this run, or by an earlier one "
+          "when this run added no entry: `requested` says when)",
+    "failed": "the head could not be time-stamped: `error` says why; the next run tries again",
+    "off": "no `settings.timestamp_authority` (nothing was sent), or the custody log is empty (`error` says so)",
+}
+
+
+def timestamp_off(authority: str | None = None, error: str | None = None) -> dict:
+    """``run.timestamp`` when nothing was stamped."""
+    return {"status": "off", "authority": authority, "seq": None, "sha256": None, "requested": None,
+            "gen_time": None, "token": None, "error": error}
+
 
 
 @dataclass
@@ -128,6 +143,7 @@ class RunResult:
     carried: list[dict] = field(default_factory=list)      # alerts owed by runs that never finished
     carried_robots: list[dict] = field(default_factory=list)  # robots.txt alerts owed by runs that never finished
     chain_head: dict | None = None                         # the custody log's last entry: {"seq", "sha256"}
+    timestamp: dict = field(default_factory=lambda: timestamp_off())           # the head's RFC 3161 time-stamp (crawler.timestamps)
 
     def to_json(self) -> dict:
         return {
@@ -138,6 +154,7 @@ class RunResult:
                 "carried_alerts": self.carried, "carried_robots": self.carried_robots,
                 "recovered": [r.to_json() for r in self.recovered],
                 "chain_head": self.chain_head,
+                "timestamp": self.timestamp,
             },
             "events": [{"event_id": event_id(self.run_id, e.target), **e.to_json()} for e in self.events],
         }
@@ -167,7 +184,7 @@ def run_json_schema() -> dict:
             "run": {
                 "type": "object",
                 "required": ["id", "started", "finished", "report", "alerts", "carried_alerts", "carried_robots",
-                             "recovered", "chain_head"],
+                             "recovered", "chain_head", "timestamp"],
                 "properties": {
                     "id": {"type": "string", "pattern": f"^{RUN_ID_PATTERN}$"},
                     "started": _TIME,
@@ -232,6 +249,28 @@ def run_json_schema() -> dict:
                             "properties": {"seq": {"type": "integer", "minimum": 1},
                                            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
                         }],
+                    },
+                    "timestamp": {
+                        "description": "the chain head's RFC 3161 time-stamp (settings.timestamp_authority, "
+                                       "docs/evidence.md): obtained, failed (retried by the next run) or off",
+                        "type": "object",
+                        "required": ["status", "authority", "seq", "sha256", "requested", "gen_time", "token",
+                                     "error"],
+                        "properties": {
+                            "status": _open_word("what became of the head's time-stamp", TIMESTAMP_STATUSES),
+                            "authority": {"type": ["string", "null"], "description": "the authority's URL"},
+                            "seq": {"type": ["integer", "null"], "minimum": 1},
+                            "sha256": {"anyOf": [{"type": "null"},
+                                                 {"type": "string", "pattern": "^[0-9a-f]{64}$"}],
+                                       "description": "the head stamped: the token's message imprint"},
+                            "requested": {"anyOf": [{"type": "null"}, _TIME],
+                                          "description": "when the token was asked for (lastseen's clock)"},
+                            "gen_time": {"type": ["string", "null"],
+                                         "description": "the token's time (the authority's clock), ISO 8601 UTC"},
+                            "token": {"type": ["string", "null"], "pattern": "\\.tsr$",
+                                      "description": "the token file (DER TimeStampResp), relative to the archive"},
+                            "error": {"type": ["string", "null"], "description": "failed: why"},
+                        },
                     },
                 },
             },

@@ -5,7 +5,8 @@ under its lock (:mod:`crawler.archive`: recovery of what a killed run left),
 due targets are chosen (:mod:`crawler.schedule`), handed as jobs to a
 :class:`~crawler.fetch.Fetcher`, and each result is recorded as it arrives
 (:mod:`crawler.recorder`: WARC records, then :mod:`crawler.capture` judges it,
-then index rows). Then the run's report is written (:mod:`crawler.report`) and
+then index rows). Then the custody log's head is time-stamped (:mod:`crawler.timestamps`,
+when an authority is set), the run's report is written (:mod:`crawler.report`) and
 its alerts delivered (:mod:`crawler.alerts`). What the run did comes back as a
 :class:`~crawler.contract.RunResult`, the ``--json`` contract.
 """
@@ -40,6 +41,7 @@ from .report.front import write_archive_pages
 from .schedule import is_due, parse_times
 from .signing import key_fingerprint
 from .store import CaptureStore
+from .timestamps import timestamp_head
 from .warcfiles import WarcFileSet
 from .watchlist import Target, Watchlist, fetch_options
 
@@ -199,6 +201,8 @@ def run(
                 f": {plural(len(result.events), 'target')} of {len(due)} captured and committed "
                 f"(run {run_id}, marked interrupted; no report written); the others are due again next run"
             )
+        # The head, final now, time-stamped before the report that shows it (settings.timestamp_authority)
+        result.timestamp = timestamp_head(store, archive.root, watchlist.settings, run_id, now=now)
         if result.events:
             pages = _start_archive_pages(store, reports_dir, run_id, watchlist, recorder, order, signer)
             try:

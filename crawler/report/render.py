@@ -157,11 +157,14 @@ def write_report(
     notes: Sequence[str] = (),
     chain_head: dict | None = None,
     signing_fingerprint: str | None = None,
+    timestamp: dict | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
 
-    ``chain_head`` (``{"seq", "sha256"}``, the custody log's last entry) is shown in every page's footer, and
-    ``signing_fingerprint`` (the signing key's, :func:`crawler.signing.key_fingerprint`) when there is one.
+    ``chain_head`` (``{"seq", "sha256"}``, the custody log's last entry) is shown in every page's footer, with
+    ``timestamp`` (``run.timestamp``'s shape, :func:`crawler.timestamps.published`): its RFC 3161 time-stamp,
+    obtained or failed, and ``signing_fingerprint`` (the signing key's, :func:`crawler.signing.key_fingerprint`)
+    when there is one.
 
     ``robots``: (robots.txt URL, change) of the hosts whose robots.txt newly shut archive crawlers out,
     noted on the index (:meth:`crawler.store.CaptureStore.robots_alerts`).
@@ -193,6 +196,7 @@ def write_report(
         "csp": Markup(CSP),
         "chain_head": chain_head,
         "signing_fingerprint": signing_fingerprint,
+        "timestamp": timestamp,
     }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from ..events import event_id
 from ..extract import PAGE, extract
 from ..formatting import parse_iso
 from ..store import CaptureStore
+from ..timestamps import published
 from ..verdicts import facts
 from ..warcfiles import archived_body
 from ..watchlist import Settings
@@ -255,11 +256,14 @@ def write_run_report(
     ``archive_root`` is where the WARC files are (screenshots are read from them); ``signing_fingerprint``
     is shown in every page's footer (:func:`crawler.signing.key_fingerprint`)."""
     rows = store.events(run_id=run_id)
+    head = store.custody_head()
+    stamped = store.head_timestamp(head["seq"], head["sha256"]) if head else None
     if order:
         # Sort the light index rows (no texts) first; texts load one event at a time.
         rows = sorted(rows, key=lambda r: order.get(r["target"], len(order)))
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
         events=report_events(store, rows, archive_root=archive_root), generated=generated, max_page=max_page,
-        robots=store.robots_alerts(run_id), chain_head=store.custody_head(), signing_fingerprint=signing_fingerprint,
+        robots=store.robots_alerts(run_id), chain_head=head, timestamp=published(stamped) if stamped else None,
+        signing_fingerprint=signing_fingerprint,
     )

@@ -13,6 +13,7 @@ Tables (plural snake_case, Datasette-friendly, JSON in TEXT columns)::
     recoveries what a run's start did to files an earlier run left (cut a torn WARC file...)
     listing_items  the items each listing capture found, in the listing's order (:mod:`.listings`)
     custody    the custody log: a hash chain of entries per capture, closed file, recovery, export (:mod:`.custody`)
+    timestamps RFC 3161 time-stamps of the custody log's head: tokens, and failed attempts (:mod:`.timestamps`)
 
 Write order is the caller's contract: WARC records are fsynced before the rows
 pointing at them are committed (see :mod:`crawler.monitor`).
@@ -64,6 +65,7 @@ from .sqlite import (
     index_error_message,
 )
 from .timeline import TimelineQueries
+from .timestamps import TimestampQueries
 from .volatile import VolatileQueries
 
 
@@ -96,7 +98,7 @@ def _translated(method):
 
 
 class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQueries, RobotsQueries,
-                   TimelineQueries, CustodyQueries, HistoryQueries, ExportQueries):
+                   TimelineQueries, CustodyQueries, HistoryQueries, ExportQueries, TimestampQueries):
     """The SQLite index of an archive."""
 
     def __init__(self, path: Path):

@@ -181,6 +181,18 @@ def _migration_16(db: sqlite_utils.Database) -> None:
                          pk="seq", not_null={"kind", "time", "prev", "content", "sha256"})
 
 
+def _migration_17(db: sqlite_utils.Database) -> None:
+    """Trusted timestamps (:mod:`crawler.timestamps`): one row per attempt to time-stamp a chain head with an
+    RFC 3161 authority; ``token`` the DER ``TimeStampResp`` when granted and checked (status ``ok``), else
+    ``error`` says why (status ``failed``). ``token_file`` and ``ca_file`` are the copies in
+    ``archive/custody/timestamps/``."""
+    db["timestamps"].create({"id": int, "run_id": str, "seq": int, "sha256": str, "authority": str,
+                             "requested": str, "status": str, "gen_time": str, "serial": str, "token": bytes,
+                             "token_file": str, "ca_file": str, "error": str},
+                            pk="id", not_null={"seq", "sha256", "status"})
+    db["timestamps"].create_index(["seq"])
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13,
-              _migration_14, _migration_15, _migration_16]
+              _migration_14, _migration_15, _migration_16, _migration_17]

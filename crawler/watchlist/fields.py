@@ -179,6 +179,18 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "national root CA); relative to the watchlist's folder. Certificates that do not verify "
           "are still captured, flagged `tls-unverified`.",
           _default(Settings, "ca_certs"), fetch=True, nullable=True),
+    Field("timestamp_authority", BASE_URL,
+          "An RFC 3161 time-stamping authority (its http(s) URL): at the end of each run the custody log's head "
+          "is time-stamped there, and the token kept in the archive (`archive/custody/timestamps/`) and checked "
+          "by `lastseen verify`. Needs `timestamp_ca`. A failure to reach it is recorded and shown (`--json`, the "
+          "report, the alert) and does not fail the run; the next run tries again. Left out or null: nothing is "
+          "sent anywhere. See docs/evidence.md, \"Trusted timestamps\".",
+          _default(Settings, "timestamp_authority"), nullable=True, example="https://freetsa.org/tsr"),
+    Field("timestamp_ca", PATH,
+          "PEM file of the time-stamping authority's certificate chain (its root CA, and intermediates): a "
+          "token whose signature does not chain to it is refused. Relative to the watchlist's folder; a copy is "
+          "kept in the archive beside the tokens.",
+          _default(Settings, "timestamp_ca"), nullable=True),
     Field("every", PERIOD,
           "Default for targets' `every`: how often a target is checked. Null means on every run.",
           _default(Settings, "every"), nullable=True),

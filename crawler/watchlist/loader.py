@@ -274,6 +274,14 @@ class Reader:
             values["ca_certs"] = self.pem_file(values["ca_certs"], _line(entries["ca_certs"][0]), "ca_certs")
         if values.get("signing_key"):
             values["signing_key"] = self.signing_key(values["signing_key"], _line(entries["signing_key"][0]))
+        if values.get("timestamp_ca"):
+            values["timestamp_ca"] = self.pem_file(values["timestamp_ca"], _line(entries["timestamp_ca"][0]),
+                                                   "timestamp_ca")
+        if values.get("timestamp_authority") and ("timestamp_ca" not in entries
+                                                or self.is_null(entries["timestamp_ca"][1])):
+            self.report(_line(entries["timestamp_authority"][0]), None,
+                        "timestamp_authority needs timestamp_ca: the PEM file of the authority's certificate "
+                        "chain, which its tokens are checked against")
         if values.get("browser_path"):
             # relative to the watchlist's folder; whether it is a Chromium is found out when one is needed
             # (browser targets are then `unreachable` / `browser`, HTTP targets unaffected)

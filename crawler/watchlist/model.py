@@ -39,6 +39,8 @@ class Settings:
     allow_private_redirects: bool = False
     ca_certs: str | None = None
     signing_key: str | None = None  # an Ed25519 private key's PEM file, resolved (crawler.signing)
+    timestamp_authority: str | None = None
+    timestamp_ca: str | None = None
     every: float | None = None
     jitter: float = 0.0
     fetch: str = "http"
