@@ -5,7 +5,8 @@ back from ``archive/custody/*.jsonl`` (:func:`crawler.custodycopy.read_copy`), i
 chain checked (:func:`crawler.custody.check_chain`), and inserted as they are, so the chain and its head
 are the ones published. Entries after the first that does not hold are left out, and said. A ``capture``
 entry's ``capture_id`` names the capture in the index that was lost; its records are found by file and
-offset.
+offset. :data:`FILLERS` are the custody folder's fillers: this one, then the trusted timestamps'
+(:mod:`crawler.timestampindex`), which need the restored log.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 from .custody import ChainError, check_chain
 from .custodycopy import CUSTODY_DIR, read_copy
 from .formatting import plural
+from .timestampindex import rebuild_timestamps
 
-__all__ = ["rebuild_custody"]
+__all__ = ["FILLERS", "rebuild_custody"]
 
 
 def rebuild_custody(job) -> None:
@@ -57,3 +59,7 @@ def rebuild_custody(job) -> None:
         job.out.notes.append(
             f"custody log: {plural(len(entries) - len(good), 'later line')} of {where} left out: {problem}"
         )
+
+
+#: What :mod:`crawler.reindex` runs for the custody folder, in order: the log, then its time-stamps.
+FILLERS = (rebuild_custody, rebuild_timestamps)

@@ -39,7 +39,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from . import clock
 from .archive import DB_NAME, LOCK_NAME, WARC_DIR, take_lock
 from .capture import Written, assess
-from .custodyindex import rebuild_custody
+from .custodyindex import FILLERS as CUSTODY_FILLERS
 from .errors import ArchiveError
 from .fetch.model import Exchange, FetchResult
 from .formatting import iso, parse_iso, plural
@@ -457,7 +457,7 @@ def _original(job: _Rebuild, record_id: str) -> dict | None:
 
 
 #: What fills a new index, in order: one function per source of the archive, each given the rebuild.
-FILLERS: tuple[Callable, ...] = (index_warc_files, rebuild_listing_items, rebuild_robots_changes, rebuild_custody)
+FILLERS: tuple[Callable, ...] = (index_warc_files, rebuild_listing_items, rebuild_robots_changes, *CUSTODY_FILLERS)
 
 
 # -- swapping the new index in ---------------------------------------------------------------------

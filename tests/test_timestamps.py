@@ -633,3 +633,32 @@ def test_an_authority_needs_its_ca(tmp_path):
     ran = lastseen(tmp_path, "check", "watchlist.yaml")
     assert ran.exit_code == 2
     assert "timestamp_authority needs timestamp_ca" in ran.stderr + ran.stdout
+
+
+def test_reindex_restores_the_tokens_from_their_files(runs, tmp_path):
+    project = copy_project(runs[0], tmp_path)
+    shutil.copy(runs[0] / "tsa-ca.pem", tmp_path / "tsa-ca.pem")
+    archive = project / "archive"
+    before = [(r[1], r[2], bytes(r[4]), r[5]) for r in _rows(project) if r[3] == "ok"]
+    assert len(before) == 2
+    # a token file whose name no entry of the log holds is left out, and said
+    (archive / "custody" / "timestamps" / "999-0123456789abcdef.tsr").write_bytes(
+        b"not a token"
+    )
+    for path in archive.glob("lastseen.db*"):
+        path.unlink()  # the index is lost
+    ran = lastseen(project, "reindex")
+    assert ran.exit_code == 0, ran.stderr
+    assert (
+        "trusted timestamps restored from archive/custody/timestamps: 2 tokens, each checked"
+        in ran.stdout
+    )
+    assert (
+        "999-0123456789abcdef.tsr (no custody entry 999 with that hash)" in ran.stdout
+    )
+    assert [(r[1], r[2], bytes(r[4]), r[5]) for r in _rows(project)] == before
+    conn = sqlite3.connect(archive / "lastseen.db")
+    try:
+        assert check_tokens(conn, archive) == []
+    finally:
+        conn.close()
