@@ -147,8 +147,8 @@ def _query(digest: str, directory: Path) -> Path:
 
 
 def _post(url: str, query: bytes, *, timeout: float, cafile: str | None) -> bytes:
-    """POST the query; the reply's bytes. Redirects are not followed; the whole exchange is bounded by
-    ``timeout`` (each socket operation, and the reading of the body)."""
+    """POST the query; the reply's bytes. Redirects are not followed; each socket operation waits at most
+    ``timeout``, and the body's reading stops once ``timeout`` has passed since the request was sent."""
 
     class _NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, req, fp, code, msg, headers, newurl):
@@ -174,7 +174,7 @@ def _post(url: str, query: bytes, *, timeout: float, cafile: str | None) -> byte
     try:
         with opener.open(request, timeout=timeout) as response:
             chunks, size = [], 0
-            while chunk := response.read(65536):
+            while chunk := response.read1(65536):
                 size += len(chunk)
                 if size > MAX_REPLY:
                     raise TimestampError(
@@ -187,6 +187,7 @@ def _post(url: str, query: bytes, *, timeout: float, cafile: str | None) -> byte
                 chunks.append(chunk)
             return b"".join(chunks)
     except urllib.error.HTTPError as exc:
+        exc.close()  # its response, and the connection under it
         raise TimestampError(f"{shown} answered HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise TimestampError(f"cannot reach {shown}: {exc.reason}") from None

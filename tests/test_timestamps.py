@@ -22,6 +22,7 @@ import pytest
 
 from crawler.alerts import compose_message
 from crawler.timestamps import check_tokens
+from crawler.tsa import TimestampError, stamp
 
 from .helpers import assert_contract, copy_project, lastseen, write_watchlist
 from .sinks import AlertSink
@@ -180,6 +181,44 @@ def pki(tmp_path_factory) -> Path:
     return d
 
 
+def _query(digest: str, path: Path) -> bytes:
+    _ok(
+        _openssl(
+            "ts", "-query", "-digest", digest, "-sha256", "-cert", "-out", str(path)
+        )
+    )
+    return path.read_bytes()
+
+
+def _answer(handler, status: int, body: bytes, headers=()) -> None:
+    handler.send_response(status)
+    for name, value in headers:
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def _hang(handler, tsa) -> None:
+    tsa.release.wait(60)  # until the test has seen the client give up (bounded)
+    _answer(handler, 500, b"")
+
+
+_MISBEHAVIOURS = {
+    "http-500": lambda h, tsa: _answer(h, 500, b"busy"),
+    "redirect": lambda h, tsa: _answer(
+        h, 302, b"", [("Location", tsa.url + "/elsewhere")]
+    ),
+    "garbage": lambda h, tsa: _answer(
+        h,
+        200,
+        b"<html>not a time-stamp reply</html>",
+        [("Content-Type", "application/timestamp-reply")],
+    ),
+    "hang": _hang,
+}
+
+
 class _Answer(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         tsa = self.server.tsa
@@ -188,6 +227,12 @@ class _Answer(http.server.BaseHTTPRequestHandler):
             tsa.requests.append((self.path, dict(self.headers), body))
             n = len(tsa.requests)
             signer = tsa.signer
+        if signer in _MISBEHAVIOURS:
+            return _MISBEHAVIOURS[signer](self, tsa)
+        if (
+            signer == "replay"
+        ):  # a good token, but over another query (another imprint and nonce)
+            signer, body = "good", _query("00" * 32, tsa.pki / f"o{tsa.port}-{n}.tsq")
         query, reply = (
             tsa.pki / f"q{tsa.port}-{n}.tsq",
             tsa.pki / f"r{tsa.port}-{n}.tsr",
@@ -228,6 +273,7 @@ class Authority:
             [],
             threading.Lock(),
         )
+        self.release = threading.Event()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
         self.server.tsa = self
         self.port = self.server.server_address[1]
@@ -236,6 +282,7 @@ class Authority:
         self.thread.start()
 
     def close(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=30)
@@ -662,3 +709,35 @@ def test_reindex_restores_the_tokens_from_their_files(runs, tmp_path):
         assert check_tokens(conn, archive) == []
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "said"),
+    [
+        ("http-500", "answered HTTP 500"),
+        ("redirect", "answered HTTP 302"),
+        ("garbage", "the reply is not an RFC 3161 time-stamp response"),
+        ("replay", "does not verify against timestamp_ca"),
+        ("other", "does not verify against timestamp_ca"),
+        ("hang", "timed out"),
+    ],
+)
+def test_a_bad_answer_is_refused_with_what_went_wrong(pki, behaviour, said):
+    authority = Authority(pki, signer=behaviour)
+    digest = hashlib.sha256(b"head").hexdigest()
+    try:
+        with pytest.raises(TimestampError) as caught:
+            stamp(authority.url, digest, ca_file=pki / "good-ca.pem", timeout=1.0)
+    finally:
+        authority.close()
+    assert said in str(caught.value)
+    assert (
+        len(authority.requests) == 1
+    )  # one request, never followed elsewhere nor retried
+    # the same query a good authority answers is accepted: what failed was the answer
+    good = Authority(pki)
+    try:
+        token = stamp(good.url, digest, ca_file=pki / "good-ca.pem", timeout=30)
+    finally:
+        good.close()
+    assert token.reply[:1] == b"0" and token.gen_time
