@@ -31,7 +31,7 @@ from .documents import DocumentLimits
 from .errors import ArchiveError, LastseenError, UsageError
 from .fetch import Fetcher, FetchJob
 from .fetch.worker import die_with_parent
-from .formatting import iso, plural
+from .formatting import iso, one_line, plural
 from .interrupts import Interrupts
 from .judge import RunJudge, origin_of
 from .listingrun import ListingJudge, ListingState
@@ -203,6 +203,9 @@ def run(
             )
         # The head, final now, time-stamped before the report that shows it (settings.timestamp_authority)
         result.timestamp = timestamp_head(store, archive.root, watchlist.settings, run_id, now=now)
+        if result.timestamp["status"] == "failed":
+            print(f"lastseen run {run_id}: the custody chain head was not time-stamped: "
+                  f"{one_line(result.timestamp['error'])}; the next run tries again", file=sys.stderr, flush=True)
         if result.events:
             pages = _start_archive_pages(store, reports_dir, run_id, watchlist, recorder, order, signer)
             try:
