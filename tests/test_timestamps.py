@@ -746,3 +746,33 @@ def test_a_bad_answer_is_refused_with_what_went_wrong(pki, behaviour, said):
     finally:
         good.close()
     assert token.reply[:1] == b"0" and token.gen_time
+
+
+def test_an_authority_is_an_http_url(tmp_path, pki):
+    shutil.copy(pki / "good-ca.pem", tmp_path / "tsa-ca.pem")
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [{"name": "p", "url": "https://example.test/"}],
+        settings={
+            "timestamp_authority": "ftp://tsa.example/tsr",
+            "timestamp_ca": "tsa-ca.pem",
+        },
+    )
+    ran = lastseen(tmp_path, "check", "watchlist.yaml")
+    assert ran.exit_code == 2
+    assert "can name an RFC 3161 time-stamping authority" in ran.stderr + ran.stdout
+    (tmp_path / "tsa-ca.pem").write_text("not a certificate")
+    write_watchlist(
+        tmp_path / "watchlist.yaml",
+        [{"name": "p", "url": "https://example.test/"}],
+        settings={
+            "timestamp_authority": "https://tsa.example/tsr",
+            "timestamp_ca": "tsa-ca.pem",
+        },
+    )
+    ran = lastseen(tmp_path, "check", "watchlist.yaml")
+    assert ran.exit_code == 2
+    assert (
+        "timestamp_ca:" in ran.stderr + ran.stdout
+        and "holds no PEM certificate" in ran.stderr + ran.stdout
+    )

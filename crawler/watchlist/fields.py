@@ -34,6 +34,7 @@ from .kinds import (
     SIZE,
     TAG,
     TEXT,
+    TSA_URL,
     URL,
     VIEWPORT,
     Kind,
@@ -179,7 +180,7 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "national root CA); relative to the watchlist's folder. Certificates that do not verify "
           "are still captured, flagged `tls-unverified`.",
           _default(Settings, "ca_certs"), fetch=True, nullable=True),
-    Field("timestamp_authority", BASE_URL,
+    Field("timestamp_authority", TSA_URL,
           "An RFC 3161 time-stamping authority (its http(s) URL): at the end of each run the custody log's head "
           "is time-stamped there, and the token kept in the archive (`archive/custody/timestamps/`) and checked "
           "by `lastseen verify`. Needs `timestamp_ca`. A failure to reach it is recorded and shown (`--json`, the "

@@ -58,6 +58,7 @@ __all__ = [
     "SIZE",
     "TAG",
     "TEXT",
+    "TSA_URL",
     "URL",
     "VIEWPORT",
     "Kind",
@@ -381,6 +382,10 @@ URL = Kind("http(s) URL", _url_convert,
 BASE_URL = Kind("http(s) URL", functools.partial(
     _url_convert, allowed="only an http:// or https:// URL with a host name can say where reports are published, "
                           "e.g. https://reports.example.org/lastseen/"), URL.schema)
+#: An RFC 3161 time-stamping authority (``settings.timestamp_authority``): an http(s) URL, as a target's.
+TSA_URL = Kind("http(s) URL", functools.partial(
+    _url_convert, allowed="only an http:// or https:// URL with a host name can name an RFC 3161 time-stamping "
+                          "authority, e.g. https://freetsa.org/tsr"), URL.schema)
 SELECTOR = Kind("CSS selector", _selector_convert, dict(_STRING))
 ALERT = Kind("Apprise URL", _alert_convert, dict(_STRING))
 BOOLEAN = Kind("boolean", _bool_convert, {"type": "boolean"})
