@@ -28,10 +28,11 @@ def pytest_addoption(parser):
     )
 
 
-@pytest.fixture(autouse=True)
-def _clock_not_left_shifted():
-    """A test that set LASTSEEN_NOW and unset it must not leave the clock's computed offset behind
-    (the clock writes it to os.environ for the fetch process): later tests run on the real clock."""
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A test (or a module-scoped fixture, torn down with its module's last test) that set LASTSEEN_NOW
+    and unset it must not leave the clock's computed offset behind (the clock writes it to os.environ for
+    the fetch process): later tests, and the next module's fixtures, run on the real clock."""
     yield
     from crawler import clock
 
