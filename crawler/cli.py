@@ -435,3 +435,6 @@ for _command in _HISTORY_COMMANDS:
 from .cli_keygen import keygen  # lastseen keygen (#16)
 
 cli.add_command(keygen)
+from .cli_verify import verify as _verify  # lastseen verify
+
+cli.add_command(_verify)

@@ -17,6 +17,9 @@ The CLI turns any of them into a one-line ``Error: ...`` and an exit status::
     ├── ExtractError               a body cannot be decoded (stored on the capture, never raised out of a run)
     ├── BrowserNotFoundError       exit 1: no Chromium to drive (says how to install one)
     └── RunInterrupted             exit 130 (SIGINT) / 143 (SIGTERM): a run stopped cleanly on a signal
+
+Not an error: ``lastseen verify`` exits 4 when the archive does not hold against its custody log (it
+prints each problem; :data:`crawler.cli_verify.EXIT_PROBLEMS`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,185 @@
+"""``lastseen verify``'s checks of the custody log itself (:data:`crawler.verify.CHECKS`): its chain
+(:func:`check_chain`), its JSONL copy against the index (:func:`check_copy`), and the index's rows against
+its entries (:func:`check_index`). Each is ``(ctx) -> Iterable[Problem]``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from .custody import ChainError, canonical, entry_hash
+from .custody import check_chain as chain_holds
+from .custodycopy import CUSTODY_DIR
+from .verifyproblems import Context, Problem
+
+__all__ = ["check_chain", "check_copy", "check_index", "read_lines"]
+
+
+def check_chain(ctx: Context) -> Iterable[Problem]:
+    prev = None
+    for entry in ctx.entries:
+        ctx.checked["entries"] += 1
+        try:
+            chain_holds([entry], after=prev)
+        except (ChainError, KeyError, TypeError) as exc:
+            yield Problem(
+                "chain-broken",
+                "lastseen.db",
+                seq=entry.get("seq"),
+                expected=None,
+                found=entry.get("sha256"),
+                message=str(exc),
+            )
+        prev = entry
+    if not ctx.entries:
+        captures = ctx.store.conn.execute(
+            "select count(*) from captures where warc_file is not null"
+        ).fetchone()[0]
+        if captures:
+            yield Problem(
+                "chain-missing",
+                "lastseen.db",
+                expected="a custody entry per capture",
+                found="no entry",
+                message=f"the index holds {captures} captures but no custody log: its chain was removed, "
+                f"or the archive was replaced by one made without it",
+            )
+
+
+def check_copy(ctx: Context) -> Iterable[Problem]:
+    by_seq = {e["seq"]: e for e in ctx.entries}
+    seen: set[int] = set()
+    last = 0
+    for file, offset, raw in ctx.lines:
+        ctx.checked["lines"] += 1
+        try:
+            line = json.loads(raw)
+            seq = line["seq"]
+            if not isinstance(seq, int):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            yield Problem(
+                "line-altered",
+                file,
+                offset,
+                message="not a custody entry",
+                found=raw[:80].decode("utf-8", "replace"),
+            )
+            continue
+        entry = by_seq.get(seq)
+        if entry is None or seq in seen:
+            yield Problem(
+                "line-extra",
+                file,
+                offset,
+                seq=seq,
+                found=line.get("sha256") if isinstance(line, dict) else None,
+                message="a second line of this entry"
+                if seq in seen
+                else "the index has no such entry",
+            )
+            continue
+        seen.add(seq)
+        if raw != canonical(entry):
+            try:
+                found = entry_hash(line)
+            except (KeyError, TypeError, ValueError):
+                found = None
+            yield Problem(
+                "line-altered",
+                file,
+                offset,
+                seq=seq,
+                expected=entry["sha256"],
+                found=found,
+                message="not exactly its index entry (found: the hash of its fields)",
+            )
+        if seq < last:
+            yield Problem(
+                "line-reordered",
+                file,
+                offset,
+                seq=seq,
+                expected=f"after entry #{seq - 1}",
+                found=f"after entry #{last}",
+                message="out of seq order",
+            )
+        last = max(last, seq)
+        month = f"{CUSTODY_DIR}/{entry['time'][:7]}.jsonl"
+        if file != month:
+            yield Problem(
+                "line-misplaced",
+                file,
+                offset,
+                seq=seq,
+                expected=month,
+                found=file,
+                message="in another month's file",
+            )
+    top = max(seen, default=0)
+    for entry in ctx.entries:
+        if entry["seq"] in seen:
+            continue
+        if entry["seq"] < top:
+            month = f"{CUSTODY_DIR}/{entry['time'][:7]}.jsonl"
+            yield Problem(
+                "line-missing",
+                month,
+                seq=entry["seq"],
+                expected=entry["sha256"],
+                found=None,
+                message="no line of the copy holds this entry",
+            )
+        else:
+            ctx.pending.append({k: entry[k] for k in ("seq", "kind", "time", "sha256")})
+
+
+def _covered(ctx: Context) -> set[tuple[str, int, str]]:
+    return {
+        (e["content"]["warc_file"], r["offset"], r["record_id"])
+        for e in ctx.entries
+        if e["kind"] == "capture"
+        for r in e["content"]["records"]
+    }
+
+
+def check_index(ctx: Context) -> Iterable[Problem]:
+    if not ctx.entries:
+        return  # chain-missing says it once
+    covered = _covered(ctx)
+    conn = ctx.store.conn
+    rows = conn.execute(
+        "select warc_file, warc_offset, warc_record_id from captures where warc_file is not null "
+        "union select warc_file, request_offset, request_record_id from exchanges "
+        "where warc_file is not null and request_offset is not null "
+        "union select warc_file, response_offset, response_record_id from exchanges "
+        "where warc_file is not null and response_offset is not null"
+    )
+    for file, offset, record_id in rows:
+        ctx.checked["index_rows"] += 1
+        if (file, offset, record_id) not in covered:
+            yield Problem(
+                "unchained",
+                file,
+                offset,
+                record_id,
+                expected="a capture entry listing it",
+                found="none",
+                message="the index points at a record no custody entry lists",
+            )
+
+
+def read_lines(root: Path) -> list[tuple[str, int, bytes]]:
+    """Every whole line of the JSONL copy: ``(file relative to the archive, byte offset, line without its
+    newline)``, file by file (by month); a torn last line (a run writing it) is left out."""
+    out = []
+    for path in sorted((Path(root) / CUSTODY_DIR).glob("*.jsonl")):
+        data = path.read_bytes()
+        offset = 0
+        for line in data.splitlines(keepends=True):
+            if line.endswith(b"\n"):
+                out.append((f"{CUSTODY_DIR}/{path.name}", offset, line[:-1]))
+            offset += len(line)
+    return out
