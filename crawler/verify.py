@@ -149,13 +149,9 @@ def check_files(ctx: Context) -> Iterable[Problem]:
             )
         elif (sha256, size) != (entry["sha256"], entry["size"]):
             cut = (
-                f"truncated: {size} of {entry['size']} bytes"
-                if size < entry["size"]
-                else (
-                    f"{size} bytes, not {entry['size']}"
-                    if size != entry["size"]
-                    else "its bytes differ"
-                )
+                f"{size} bytes, not {entry['size']}"
+                if size != entry["size"]
+                else "its bytes differ (its size is its entry's)"
             )
             yield Problem(
                 "file-altered",

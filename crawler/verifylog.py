@@ -9,28 +9,49 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .custody import ChainError, canonical, entry_hash
-from .custody import check_chain as chain_holds
+from .custody import GENESIS, canonical, entry_hash
 from .custodycopy import CUSTODY_DIR
 from .verifyproblems import Context, Problem
 
 __all__ = ["check_chain", "check_copy", "check_index", "read_lines"]
 
 
+def _link(entry: dict, prev: dict | None) -> tuple[str, object, object] | None:
+    """What is wrong with ``entry`` after ``prev`` (None: the first): ``(what, expected, found)``, or None."""
+    seq, prev_hash = (prev["seq"] + 1, prev["sha256"]) if prev else (1, GENESIS)
+    if entry["seq"] != seq:
+        return "its seq is not the one after the entry before's", seq, entry["seq"]
+    if entry["prev"] != prev_hash:
+        return (
+            "its prev is not the sha256 of the entry before",
+            prev_hash,
+            entry["prev"],
+        )
+    if entry_hash(entry) != entry["sha256"]:
+        return (
+            "its sha256 is not the hash of its fields",
+            entry_hash(entry),
+            entry["sha256"],
+        )
+    return None
+
+
 def check_chain(ctx: Context) -> Iterable[Problem]:
+    """Each entry links to the one before and hashes to its ``sha256`` (:func:`crawler.custody.check_chain`'s
+    rules, every entry that breaks them named, not only the first)."""
     prev = None
     for entry in ctx.entries:
         ctx.checked["entries"] += 1
-        try:
-            chain_holds([entry], after=prev)
-        except (ChainError, KeyError, TypeError) as exc:
+        wrong = _link(entry, prev)
+        if wrong is not None:
+            what, expected, found = wrong
             yield Problem(
                 "chain-broken",
                 "lastseen.db",
-                seq=entry.get("seq"),
-                expected=None,
-                found=entry.get("sha256"),
-                message=str(exc),
+                seq=entry["seq"],
+                expected=expected,
+                found=found,
+                message=what,
             )
         prev = entry
     if not ctx.entries:

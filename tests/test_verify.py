@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import json
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+
+from crawler.verify import KINDS
 
 from .archive_checks import outputs, start_run
 from .helpers import copy_project, lastseen, write_watchlist
@@ -110,6 +113,44 @@ def problems(doc: dict) -> list[tuple]:
     ]
 
 
+EVIDENCE = ROOT / "docs" / "evidence.md"
+_TABLE_HEAD = "| tampering | what `lastseen verify` said |\n| --- | --- |\n"
+
+
+def _normalised(line: str) -> str:
+    """A line of verify's output with what changes from archive to archive (ids, hashes, times, numbers)
+    replaced by placeholders, as docs/evidence.md's table shows it."""
+    line = re.sub(r"<urn:uuid:[0-9a-f-]+>", "<urn:uuid:…>", line)
+    line = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", line)
+    line = re.sub(r"sha1:[A-Z2-7]{32}", "<sha1>", line)
+    line = re.sub(r"lastseen-\d{20}-(\d{5})", r"lastseen-<time>-\1", line)
+    return re.sub(r"(?<![\w</-])\d+(?![\w>-])", "N", line)
+
+
+def said(project: Path, case: str, update_golden: bool) -> list[str]:
+    """What ``lastseen verify`` printed (exit 4), each distinct problem line normalised; checked against (or,
+    with ``--update-golden``, written into) the row ``case`` of docs/evidence.md's tampering table."""
+    ran = lastseen(project, "verify")
+    assert ran.exit_code == 4, ran.stdout + ran.stderr
+    lines = [line for line in ran.stdout.splitlines() if line.split(":", 1)[0] in KINDS]
+    assert lines and ran.stdout.splitlines()[-1].startswith(f"{len(lines)} problems: ")
+    shown = list(dict.fromkeys(_normalised(line) for line in lines))
+    row = f"| {case} | " + "<br>".join(f"`{x}`" for x in shown) + " |\n"
+    doc = EVIDENCE.read_text()
+    head, table = doc.split(_TABLE_HEAD, 1)
+    rows, tail = ("", table[1:]) if table.startswith("\n") else table.split("\n\n", 1)
+    rows = [r + "\n" for r in rows.split("\n") if r]
+    mine = [r for r in rows if r.startswith(f"| {case} | ")]
+    if update_golden:
+        rows = [row if r in mine else r for r in rows] if mine else [*rows, row]
+        EVIDENCE.write_text(head + _TABLE_HEAD + "".join(rows) + "\n" + tail)
+    else:
+        assert mine == [row], (
+            f"docs/evidence.md's row for {case!r} is not what verify said: run with --update-golden"
+        )
+    return shown
+
+
 def _db(project: Path, sql: str, *args) -> list[tuple]:
     conn = sqlite3.connect(project / "archive" / "lastseen.db")
     try:
@@ -148,6 +189,16 @@ def _sha1(data: bytes) -> str:
 def _splice(path: Path, offset: int, length: int, new: bytes) -> None:
     data = path.read_bytes()
     path.write_bytes(data[:offset] + new + data[offset + length :])
+
+
+def _regzip(raw: bytes, length: int) -> bytes:
+    """``raw`` as a gzip member of another length than ``length`` (the records after it move), at the
+    highest compression level that gives one."""
+    for level in range(9, 0, -1):
+        member = gzip.compress(raw, compresslevel=level, mtime=0)
+        if len(member) != length:
+            return member
+    raise AssertionError("every compression level gives the member's length")
 
 
 def _member(path: Path, record: dict) -> bytes:
@@ -258,13 +309,18 @@ def test_a_clean_archive_holds_while_a_run_is_writing(project, site):
 # -- tampering ----------------------------------------------------------------------------------------
 
 
-def test_one_payload_byte_changed_and_the_member_gzipped_again(project):
+def test_one_payload_byte_changed_and_the_member_gzipped_again(project, update_golden):
     name = _warcs(project)[0]
     path = project / "archive" / name
     rec = _response(project, name, "/p0")
     raw = _member(path, rec)
-    new = gzip.compress(raw.replace(b"page 0 says 0", b"page 0 says 9"), mtime=0)
+    new = _regzip(raw.replace(b"page 0 says 0", b"page 0 says 9"), rec["length"])
     _splice(path, rec["offset"], rec["length"], new)
+    said(
+        project,
+        "one byte of a payload changed, its gzip member compressed again",
+        update_golden,
+    )
     doc = verify(project)
     delta = len(new) - rec["length"]
     assert problems(doc) == [
@@ -280,13 +336,14 @@ def test_one_payload_byte_changed_and_the_member_gzipped_again(project):
     )
 
 
-def test_one_byte_of_a_compressed_member_flipped(project):
+def test_one_byte_of_a_compressed_member_flipped(project, update_golden):
     name = _warcs(project)[1]
     path = project / "archive" / name
     rec = _response(project, name, "/p1")
     data = bytearray(path.read_bytes())
     data[rec["offset"] + rec["length"] // 2] ^= 0x01
     path.write_bytes(bytes(data))
+    said(project, "one byte of a compressed member flipped", update_golden)
     doc = verify(project)
     assert problems(doc) == [
         ("file-altered", name, None, None),
@@ -295,7 +352,7 @@ def test_one_byte_of_a_compressed_member_flipped(project):
 
 
 def test_a_record_rewritten_with_its_digests_recomputed_passes_warcio_check_but_not_verify(
-    project,
+    project, update_golden
 ):
     name = _warcs(project)[0]
     path = project / "archive" / name
@@ -317,7 +374,7 @@ def test_a_record_rewritten_with_its_digests_recomputed_passes_warcio_check_but_
         b"WARC-Payload-Digest: " + _sha1(forged_payload).encode(),
         head,
     )
-    new = gzip.compress(head + b"\r\n\r\n" + forged_block + b"\r\n\r\n", mtime=0)
+    new = _regzip(head + b"\r\n\r\n" + forged_block + b"\r\n\r\n", rec["length"])
     _splice(path, rec["offset"], rec["length"], new)
     check = subprocess.run(
         [str(Path(sys.executable).with_name("warcio")), "check", "-v", str(path)],
@@ -329,6 +386,11 @@ def test_a_record_rewritten_with_its_digests_recomputed_passes_warcio_check_but_
         check.stdout + check.stderr
     )  # warcio finds every digest right
     assert "digest pass" in check.stdout and "digest fail" not in check.stdout
+    said(
+        project,
+        "a record rewritten with its WARC digests recomputed (`warcio check` passes)",
+        update_golden,
+    )
     doc = verify(project)
     delta = len(new) - rec["length"]
     assert problems(doc) == [
@@ -342,7 +404,7 @@ def test_a_record_rewritten_with_its_digests_recomputed_passes_warcio_check_but_
     )
 
 
-def test_one_warc_header_changed(project):
+def test_one_warc_header_changed(project, update_golden):
     name = _warcs(project)[1]
     path = project / "archive" / name
     rec = _response(project, name, "/z")
@@ -351,8 +413,9 @@ def test_one_warc_header_changed(project):
         rb"(WARC-Date: \d{4})", lambda m: m.group(1)[:-1] + b"5", raw, count=1
     )
     assert forged != raw
-    new = gzip.compress(forged, mtime=0)
+    new = _regzip(forged, rec["length"])
     _splice(path, rec["offset"], rec["length"], new)
+    said(project, "one WARC header changed (`WARC-Date`)", update_golden)
     doc = verify(project)
     delta = len(new) - rec["length"]
     assert problems(doc) == [
@@ -365,12 +428,13 @@ def test_one_warc_header_changed(project):
     )
 
 
-def test_a_record_deleted(project):
+def test_a_record_deleted(project, update_golden):
     name = _warcs(project)[0]
     path = project / "archive" / name
     records = _records(project, name)
     rec = next(r for r in records if r["type"] == "request")
     _splice(path, rec["offset"], rec["length"], b"")
+    said(project, "a record deleted", update_golden)
     doc = verify(project)
     assert problems(doc) == [
         ("file-altered", name, None, None),
@@ -389,26 +453,28 @@ def test_a_record_deleted(project):
     assert all(p["found"] == p["expected"] - rec["length"] for p in moved)
 
 
-def test_a_file_deleted(project):
+def test_a_file_deleted(project, update_golden):
     name = _warcs(project)[1]
     (project / "archive" / name).unlink()
+    said(project, "a WARC file deleted", update_golden)
     doc = verify(project)
     assert problems(doc) == [("file-missing", name, None, None)]
 
 
-def test_a_file_truncated(project):
+def test_a_file_truncated(project, update_golden):
     name = _warcs(project)[0]
     path = project / "archive" / name
     records = _records(project, name)
     cut = records[-2]["offset"] + 10
     path.write_bytes(path.read_bytes()[:cut])
+    said(project, "a WARC file truncated", update_golden)
     doc = verify(project)
     assert problems(doc) == [
         ("file-altered", name, None, None),
         ("record-unreadable", name, records[-2]["offset"], records[-2]["record_id"]),
         ("record-missing", name, records[-1]["offset"], records[-1]["record_id"]),
     ]
-    assert doc["problems"][0]["message"].startswith(f"truncated: {cut} of ")
+    assert doc["problems"][0]["message"].startswith(f"{cut} bytes, not ")
 
 
 def _jsonl(project: Path, month: str) -> tuple[Path, list[bytes]]:
@@ -416,7 +482,7 @@ def _jsonl(project: Path, month: str) -> tuple[Path, list[bytes]]:
     return path, path.read_bytes().splitlines(keepends=True)
 
 
-def test_jsonl_lines_deleted_changed_and_reordered(project):
+def test_jsonl_lines_deleted_changed_and_reordered(project, update_golden):
     path, lines = _jsonl(project, "2026-01")
     assert len(lines) >= 7
     seqs = [json.loads(x)["seq"] for x in lines]
@@ -435,6 +501,7 @@ def test_jsonl_lines_deleted_changed_and_reordered(project):
     ]  # 1 and 2 swapped, 3 changed, 5 deleted
     path.write_bytes(b"".join(kept))
     at = [sum(len(x) for x in kept[:i]) for i in range(len(kept))]
+    said(project, "JSONL lines reordered, changed and deleted", update_golden)
     doc = verify(project)
     assert [(p["kind"], p["file"], p["offset"], p["seq"]) for p in doc["problems"]] == [
         ("line-reordered", "custody/2026-01.jsonl", at[2], seqs[1]),
@@ -464,3 +531,146 @@ def test_the_schema_file_and_the_docs_kinds_table_are_the_code_s():
         assert f"| `{kind}` | {meaning} |" in section, (
             f"docs/evidence.md does not explain {kind}"
         )
+
+
+def test_the_whole_archive_replaced_by_a_consistent_one_without_the_chain(
+    project, update_golden
+):
+    """The index's custody table emptied and the JSONL copy removed: the captures, WARC files and index
+    agree with one another, but nothing vouches for them."""
+    _db(project, "delete from custody")
+    shutil.rmtree(project / "archive" / "custody")
+    assert (
+        lastseen(project, "status").exit_code == 0
+    )  # a consistent archive: its commands work
+    said(
+        project,
+        "the whole archive replaced by a consistent one without the chain",
+        update_golden,
+    )
+    doc = verify(project)
+    assert doc["chain_head"] is None
+    assert problems(doc) == [
+        ("chain-missing", "lastseen.db", None, None),
+        *[("file-unrecorded", name, None, None) for name in _warcs(project)],
+    ]
+
+
+def test_an_archive_whose_chain_is_another_archive_s(
+    project, site, tmp_path, update_golden
+):
+    """Index and WARC files of another archive (the same targets, fetched later) under this one's chain."""
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(project / "watchlist.yaml", other / "watchlist.yaml")
+    assert lastseen(other, "run").exit_code == 0
+    chain = _db(
+        project,
+        "select seq, kind, time, prev, content, sha256 from custody order by seq",
+    )
+    shutil.rmtree(project / "archive" / "warcs")
+    shutil.copytree(other / "archive" / "warcs", project / "archive" / "warcs")
+    shutil.copy(other / "archive" / "lastseen.db", project / "archive" / "lastseen.db")
+    _db(project, "delete from custody")
+    for row in chain:
+        _db(project, "insert into custody values (?, ?, ?, ?, ?, ?)", *row)
+    said(
+        project,
+        "the index and WARC files of another archive under this one's chain",
+        update_golden,
+    )
+    doc = verify(project)
+    kinds = {p["kind"] for p in doc["problems"]}
+    assert kinds == {"unchained", "file-missing", "file-unrecorded"}, problems(doc)
+    assert [
+        p["file"] for p in doc["problems"] if p["kind"] == "file-unrecorded"
+    ] == _warcs(project)
+
+
+def test_a_record_appended_that_no_entry_lists(project, update_golden):
+    name = _warcs(project)[0]
+    path = project / "archive" / name
+    size = path.stat().st_size
+    body = b"WARC-Type: note\r\n"
+    record = (
+        b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000001>\r\n"
+        b"WARC-Date: 2026-01-31T22:00:05Z\r\nContent-Type: text/plain\r\n"
+        b"WARC-Block-Digest: " + _sha1(body).encode() + b"\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body + b"\r\n\r\n"
+    )
+    with open(path, "ab") as fh:
+        fh.write(gzip.compress(record, mtime=0))
+    said(project, "a record added that no entry lists", update_golden)
+    doc = verify(project)
+    assert problems(doc) == [
+        ("file-altered", name, None, None),
+        (
+            "record-unexplained",
+            name,
+            size,
+            "<urn:uuid:00000000-0000-4000-8000-000000000001>",
+        ),
+    ]
+
+
+def test_an_entry_of_the_index_altered(project, update_golden):
+    ((seq, content),) = _db(
+        project,
+        "select seq, content from custody where kind = 'capture' order by seq limit 1",
+    )
+    _db(
+        project,
+        "update custody set content = ? where seq = ?",
+        content.replace("/p", "/q"),
+        seq,
+    )
+    said(project, "a custody entry of the index altered", update_golden)
+    doc = verify(project)
+    assert [(p["kind"], p["file"], p["seq"]) for p in doc["problems"]] == [
+        ("chain-broken", "lastseen.db", seq),
+        ("line-altered", "custody/2026-01.jsonl", seq),
+    ]
+
+
+def test_since_and_only_restrict_the_records_re_read_not_the_files(project):
+    name = _warcs(project)[0]  # January's
+    path = project / "archive" / name
+    rec = _response(project, name, "/p0")
+    data = bytearray(path.read_bytes())
+    data[rec["offset"] + rec["length"] // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    whole = verify(project)
+    only_p0 = verify(project, "--only", "p0")
+    only_odd = verify(project, "--only", "odd")  # p1 and p3
+    since = verify(project, "--since", "2026-02-01")
+    for doc in (whole, only_p0):
+        assert ("record-unreadable", name, rec["offset"], rec["record_id"]) in problems(
+            doc
+        ) or ("record-altered", name, rec["offset"], rec["record_id"]) in problems(doc)
+    for doc in (only_odd, since):
+        assert problems(doc) == [
+            ("file-altered", name, None, None)
+        ]  # the file's SHA-256 always
+    assert whole["checked"]["records"] > only_odd["checked"]["records"] > 0
+    assert only_p0["scope"] == {"since": None, "only": ["p0"]}
+    assert since["scope"]["since"] == "2026-02-01T00:00:00Z"
+    assert whole["checked"]["files"] == since["checked"]["files"] == 2
+    nothing = lastseen(project, "verify", "--only", "nobody")
+    assert nothing.exit_code == 2 and "nobody" in nothing.stderr
+
+
+def test_an_open_file_a_killed_run_left_is_listed_and_skipped(project):
+    left = (
+        project
+        / "archive"
+        / "warcs"
+        / "lastseen-20260203000000000000-00000.warc.gz.open"
+    )
+    left.write_bytes((project / "archive" / _warcs(project)[0]).read_bytes()[:100])
+    doc = verify(project)
+    assert doc["ok"] is True and doc["open_files"] == [
+        {
+            "file": f"warcs/{left.name}",
+            "why": "left by a run that did not finish; the next `lastseen run` recovers it",
+        }
+    ]
