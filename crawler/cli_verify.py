@@ -82,11 +82,15 @@ def verify(archive_dir, since, only, as_json):
                     style="dim",
                 )
             )
-        for entry in found.pending:
+        if (
+            found.pending
+        ):  # one line, however many: a lost copy would otherwise print the whole log
+            first, last = found.pending[0]["seq"], found.pending[-1]["seq"]
+            which = f"#{first}" if first == last else f"#{first} to #{last}"
             console.print(
                 Text(
-                    f"pending: entry #{entry['seq']} ({entry['kind']}, {entry['time']}) not yet in "
-                    f"the JSONL copy",
+                    f"pending: {len(found.pending)} entries ({which}) not yet in the JSONL copy; "
+                    f"the next `lastseen run` writes them",
                     style="dim",
                 )
             )

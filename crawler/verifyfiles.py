@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import mmap
+import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +42,6 @@ class Member:
     payload_sha1: str | None = (
         None  # recomputed (None: not recomputable, e.g. a revisit)
     )
-    headers: bytes = b""
     error: str | None = None
 
 
@@ -90,8 +91,7 @@ def _facts(member: Member, raw: bytes) -> None:
     if head_end < 0:
         member.error = "no end of WARC headers"
         return
-    member.headers = raw[:head_end]
-    lines = member.headers.split(b"\r\n")[1:]
+    lines = raw[:head_end].split(b"\r\n")[1:]
     member.record_id = _header(lines, b"WARC-Record-ID")
     member.type = _header(lines, b"WARC-Type")
     member.block_digest = _header(lines, b"WARC-Block-Digest")
@@ -148,7 +148,18 @@ def read_file(path: Path, file: str, starts: dict[int, int] | None) -> FileFacts
     """Read ``path`` (archive-relative ``file``) once: its SHA-256 and size and, unless ``starts`` is None, every
     member (``starts``: each entry's offset and length, the first try). A member that cannot be read is one
     :class:`Member` with its ``error``; reading goes on at the next offset an entry gives, if any."""
-    data = Path(path).read_bytes()
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        # mapped, not read: a 1 GB file costs no 1 GB of memory, and is still read once, front to back
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    try:
+        return _read(data, file, starts)
+    finally:
+        if size:
+            data.close()
+
+
+def _read(data, file: str, starts: dict[int, int] | None) -> FileFacts:
     facts = FileFacts(file, hashlib.sha256(data).hexdigest(), len(data))
     if starts is None:
         return facts
