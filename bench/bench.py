@@ -1068,7 +1068,8 @@ def print_table(rows: list[dict], server: dict | None) -> None:
               f"{server['probe_responses_per_s']} responses/s ({server['probe_mb_per_s']} MB/s)")
     head = f"{'scenario':9s} {'contender':11s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
-    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "history", "perhost", "documents")]
+    tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "history", "perhost", "documents",
+                                                     "verify")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
@@ -1110,6 +1111,10 @@ def print_table(rows: list[dict], server: dict | None) -> None:
         import documents_bench
 
         documents_bench.print_table(rows)
+    if any(r["scenario"] == "verify" for r in rows):
+        import verify_bench
+
+        verify_bench.print_table(rows)
     report_rows = [r for r in rows if r["scenario"] == "report"]
     if report_rows:
         print()
@@ -1145,7 +1150,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="lastseen benchmark (see bench/README.md)")
     ap.add_argument("--pages", type=int, default=2000, help="pages per scenario (default 2000)")
     ap.add_argument("--quick", action="store_true", help="200 pages: a smoke run")
-    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents"],
+    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents", "verify"],
                     action="append",
                     help="run only this scenario (repeatable)")
     ap.add_argument("--urlwatch", metavar="PATH", help="an urlwatch executable to use instead of "
@@ -1153,7 +1158,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directories under bench/out/work")
     args = ap.parse_args(argv)
     n = 200 if args.quick else args.pages
-    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents"]
+    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents", "verify"]
     if "latency" in only:
         check_bindable(LATENCY_HOSTS)
     if "browser" in only:
@@ -1195,6 +1200,11 @@ def main(argv: list[str]) -> int:
             import documents_bench
 
             rows += documents_bench.scenario(work / "documents")
+        if "verify" in only:  # bench/verify_bench.py (#15): lastseen verify of an archive of 10,000 captures
+            sys.modules.setdefault("bench", sys.modules[__name__])  # its `import bench` is this module
+            import verify_bench
+
+            rows += verify_bench.scenario(work / "verify")
     except BenchError as exc:
         print(f"\nBENCHMARK INVALID: {exc}", file=sys.stderr)
         return 1
