@@ -96,6 +96,7 @@ def check_files(ctx: Context) -> Iterable[Problem]:
             "scope": set(),
         }
         path = ctx.root / name
+        # renamed from .open to its name at any moment by a run: one of the two exists at every instant
         if not path.exists() and Path(f"{path}{OPEN_SUFFIX}").exists():
             ctx.open_files.append(
                 {"file": f"{name}{OPEN_SUFFIX}", "why": _open_why(ctx)}
@@ -113,13 +114,10 @@ def check_files(ctx: Context) -> Iterable[Problem]:
                 message=f"not in the archive ({len(facts['records'])} records of it are listed)",
             )
             continue
-        if facts["entry"] is None and ctx.running and facts["records"]:
-            # closed by the run going on, its file entry not yet committed when the index was read
+        if facts["entry"] is None and facts["records"] and ctx.closed_later(name):
+            # closed by a run after the index was read: its file entry is not in the snapshot
             ctx.open_files.append(
-                {
-                    "file": name,
-                    "why": "closed by the run going on after the index was read",
-                }
+                {"file": name, "why": "closed by a run after the index was read"}
             )
             continue
         scope = None if ctx.whole else facts["scope"]
@@ -231,23 +229,37 @@ class Verified:
         }
 
     def summary(self) -> str:
+        """The last line: what held or how many problems, what was checked, the chain head."""
+        from .formatting import plural
+
         c = self.checked
         said = (
-            f"{c['entries']} custody entries, {c['lines']} lines of the copy, {c['files']} WARC files "
-            f"({c['bytes']} bytes), {c['records']} records, {c['index_rows']} index rows checked"
-        )
+            f"{plural(c['entries'], 'custody entry')}, {plural(c['lines'], 'line')} of the copy, "
+            f"{plural(c['files'], 'WARC file')} ({plural(c['bytes'], 'byte')}), {plural(c['records'], 'record')}, "
+            f"{plural(c['index_rows'], 'index row')} checked"
+        ).replace("entrys", "entries")
         head = (
             f"chain head #{self.chain_head['seq']} {self.chain_head['sha256']}"
             if self.chain_head
             else "no chain head"
         )
         extra = (
-            [f"{len(self.pending)} entries pending in the copy"] if self.pending else []
+            [
+                f"{plural(len(self.pending), 'entry')} pending in the copy".replace(
+                    "entrys", "entries"
+                )
+            ]
+            if self.pending
+            else []
         )
         extra += (
-            [f"{len(self.open_files)} open files skipped"] if self.open_files else []
+            [f"{plural(len(self.open_files), 'open file')} skipped"]
+            if self.open_files
+            else []
         )
-        verdict = "everything holds" if self.ok else f"{len(self.problems)} problems"
+        verdict = (
+            "everything holds" if self.ok else plural(len(self.problems), "problem")
+        )
         return f"{verdict}: {said}; {head}" + "".join(f"; {x}" for x in extra)
 
 
@@ -286,6 +298,7 @@ def verify(
     ``LISTING/KEY``). The chain, the copy, the index rows and every closed file's SHA-256 are always checked
     whole. The copy is read before the index (whose entries are committed before their lines are written),
     and the index in one read transaction, so a run writing meanwhile shows as pending lines and open files."""
+    from .archive import LOCK_NAME, lock_held
     from .formatting import iso, parse_iso
     from .report.window import read_scope
 
@@ -304,6 +317,16 @@ def verify(
                 content.get("target", ""), scope.known.get(content.get("target"), [])
             )
 
+        def closed_later(name: str) -> bool:
+            """Whether a run holds the lock, or the index has the file's entry now (a run closed it since)."""
+            if lock_held(Path(root) / LOCK_NAME):
+                return True
+            fresh = type(store).open_readonly(store.path)
+            try:
+                return name in fresh.closed_files_in_custody()
+            finally:
+                fresh.close()
+
         ctx = Context(
             Path(root),
             store,
@@ -313,6 +336,7 @@ def verify(
             running,
             whole=since is None and not only,
             workers=workers,
+            closed_later=closed_later,
         )
         return run_checks(
             ctx,

@@ -89,7 +89,9 @@ class Context:
     entries: list[dict]
     lines: list[tuple[str, int, bytes]]
     in_scope: Callable[[dict], bool]
-    running: bool  # a run holds the archive's lock
+    running: bool  # a run held the archive's lock when verify began
+    #: whether a closed WARC file with no ``file`` entry in the snapshot was closed by a run since (or one runs)
+    closed_later: Callable[[str], bool] = lambda name: False
     whole: bool = True  # no --since nor --only: every record is re-read
     checked: Counter = field(default_factory=Counter)
     pending: list[dict] = field(default_factory=list)

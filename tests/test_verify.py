@@ -137,7 +137,9 @@ def said(project: Path, case: str, update_golden: bool) -> list[str]:
     ran = lastseen(project, "verify")
     assert ran.exit_code == 4, ran.stdout + ran.stderr
     lines = [line for line in ran.stdout.splitlines() if line.split(":", 1)[0] in KINDS]
-    assert lines and ran.stdout.splitlines()[-1].startswith(f"{len(lines)} problems: ")
+    assert lines and ran.stdout.splitlines()[-1].startswith(
+        f"{len(lines)} problem{'s' if len(lines) > 1 else ''}: "
+    )
     shown = list(dict.fromkeys(_normalised(line) for line in lines))
     row = f"| {case} | " + "<br>".join(f"`{x}`" for x in shown) + " |\n"
     doc = EVIDENCE.read_text()
@@ -705,3 +707,22 @@ def test_an_open_file_a_killed_run_left_is_listed_and_skipped(project):
             "why": "left by a run that did not finish; the next `lastseen run` recovers it",
         }
     ]
+
+
+def test_another_check_is_one_function_appended_to_checks(project, monkeypatch):
+    """How the trusted timestamps' check plugs in: a function ``(ctx) -> Iterable[Problem]`` in CHECKS."""
+    from crawler import verify as verify_module
+    from crawler.verifyproblems import Problem
+
+    def tokens(ctx):
+        yield Problem(
+            "chain-broken",
+            "custody/tokens",
+            seq=ctx.entries[-1]["seq"],
+            message="a token's check",
+        )
+
+    monkeypatch.setattr(verify_module, "CHECKS", [*verify_module.CHECKS, tokens])
+    code, lines = verify_lines(project)
+    assert code == 4 and lines[0].startswith("chain-broken: custody/tokens entry #")
+    assert lines[0].endswith(": a token's check") and lines[1].startswith("1 problem: ")
