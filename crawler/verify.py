@@ -76,7 +76,13 @@ def _files(ctx: Context) -> dict[str, dict]:
 
 
 def _read_and_compare(path: str, name: str, starts, records, scope):
-    facts = read_file(Path(path), name, starts)
+    try:
+        facts = read_file(Path(path), name, starts)
+    except OSError as exc:  # gone or unreadable since it was listed
+        problem = Problem(
+            "file-missing", name, message=f"cannot be read: {exc.strerror or exc}"
+        )
+        return None, 0, [asdict(problem)], 0
     problems, checked = (
         compare_file(facts, records, scope=scope) if starts is not None else ([], 0)
     )
@@ -134,6 +140,9 @@ def check_files(ctx: Context) -> Iterable[Problem]:
         problems,
         checked,
     ) in zip(jobs, _run(ctx, jobs)):
+        if sha256 is None:  # not read: its problem says why
+            yield from (Problem(**p) for p in problems)
+            continue
         ctx.checked["files"] += 1
         ctx.checked["bytes"] += size
         ctx.checked["records"] += checked
@@ -176,13 +185,24 @@ def _open_why(ctx: Context) -> str:
     )
 
 
+#: Files are read by ``Context.workers`` processes when there are several and together they hold more than this.
+PARALLEL_BYTES = 8 << 20
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 def _run(ctx: Context, jobs: list) -> list:
     args = [
         (path, name, starts, records, scope)
         for path, name, starts, records, scope, _ in jobs
     ]
-    size = sum(os.path.getsize(a[0]) for a in args)
-    if ctx.workers > 1 and len(args) > 1 and size > (8 << 20):
+    size = sum(_size(a[0]) for a in args)
+    if ctx.workers > 1 and len(args) > 1 and size > PARALLEL_BYTES:
         import multiprocessing
 
         with ProcessPoolExecutor(

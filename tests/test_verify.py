@@ -726,3 +726,20 @@ def test_another_check_is_one_function_appended_to_checks(project, monkeypatch):
     code, lines = verify_lines(project)
     assert code == 4 and lines[0].startswith("chain-broken: custody/tokens entry #")
     assert lines[0].endswith(": a token's check") and lines[1].startswith("1 problem: ")
+
+
+def test_files_read_by_two_processes_say_what_one_says(project, monkeypatch):
+    from crawler import verify as verify_module
+
+    name = _warcs(project)[1]
+    path = project / "archive" / name
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0x01
+    path.write_bytes(bytes(data))
+    one = verify(project)
+    monkeypatch.setattr(verify_module, "PARALLEL_BYTES", 0)
+    two = verify(project)
+    assert two == one and [p["kind"] for p in one["problems"]] == [
+        "file-altered",
+        "record-unreadable",
+    ]
