@@ -75,18 +75,24 @@ def _files(ctx: Context) -> dict[str, dict]:
     return files
 
 
-def _read_and_compare(path: str, name: str, starts, records, scope):
+def _read_and_compare(path: str, name: str, starts, records, scope, entry):
     try:
         facts = read_file(Path(path), name, starts)
     except OSError as exc:  # gone or unreadable since it was listed
         problem = Problem(
             "file-missing", name, message=f"cannot be read: {exc.strerror or exc}"
         )
-        return None, 0, [asdict(problem)], 0
-    problems, checked = (
-        compare_file(facts, records, scope=scope) if starts is not None else ([], 0)
+        return None, 0, [asdict(problem)], 0, 0
+    vouched = entry is not None and (facts.sha256, facts.size) == (
+        entry["sha256"],
+        entry["size"],
     )
-    return facts.sha256, facts.size, problems, checked
+    problems, checked, unlisted = (
+        compare_file(facts, records, scope=scope, vouched=vouched)
+        if starts is not None
+        else ([], 0, 0)
+    )
+    return facts.sha256, facts.size, problems, checked, unlisted
 
 
 def check_files(ctx: Context) -> Iterable[Problem]:
@@ -127,7 +133,11 @@ def check_files(ctx: Context) -> Iterable[Problem]:
             )
             continue
         scope = None if ctx.whole else facts["scope"]
-        read_records = bool(facts["records"]) and (scope is None or bool(scope))
+        # every file a file entry records (its records all accounted for), and any file entries list records
+        # of; with --since/--only only files holding records in scope
+        read_records = (facts["entry"] is not None or bool(facts["records"])) and (
+            scope is None or bool(scope)
+        )
         starts = (
             {r["offset"]: r["length"] for r in facts["records"]}
             if read_records
@@ -139,6 +149,7 @@ def check_files(ctx: Context) -> Iterable[Problem]:
         size,
         problems,
         checked,
+        unlisted,
     ) in zip(jobs, _run(ctx, jobs)):
         if sha256 is None:  # not read: its problem says why
             yield from (Problem(**p) for p in problems)
@@ -146,6 +157,7 @@ def check_files(ctx: Context) -> Iterable[Problem]:
         ctx.checked["files"] += 1
         ctx.checked["bytes"] += size
         ctx.checked["records"] += checked
+        ctx.checked["unlisted_records"] += unlisted
         if entry is None:
             yield Problem(
                 "file-unrecorded",
@@ -198,8 +210,8 @@ def _size(path: str) -> int:
 
 def _run(ctx: Context, jobs: list) -> list:
     args = [
-        (path, name, starts, records, scope)
-        for path, name, starts, records, scope, _ in jobs
+        (path, name, starts, records, scope, entry)
+        for path, name, starts, records, scope, entry in jobs
     ]
     size = sum(_size(a[0]) for a in args)
     if ctx.workers > 1 and len(args) > 1 and size > PARALLEL_BYTES:
@@ -272,6 +284,11 @@ class Verified:
             if self.pending
             else []
         )
+        if c["unlisted_records"]:
+            extra.append(
+                f"{plural(c['unlisted_records'], 'record')} no entry lists, vouched for by their file's entry "
+                f"(written, never committed)"
+            )
         extra += (
             [f"{plural(len(self.open_files), 'open file')} skipped"]
             if self.open_files

@@ -214,12 +214,18 @@ def _what_differs(record: dict, member: Member) -> str:
 
 
 def compare_file(
-    facts: FileFacts, records: list[dict], *, scope: set[int] | None
-) -> tuple[list[dict], int]:
+    facts: FileFacts,
+    records: list[dict],
+    *,
+    scope: set[int] | None,
+    vouched: bool = False,
+) -> tuple[list[dict], int, int]:
     """The problems of ``facts``'s records against the entries' ``records`` (each with its entry's ``seq``),
-    and how many records were checked. ``scope``: the offsets whose problems are told (None: all). The first
-    ``warcinfo`` record is the file's own (its ``file`` entry covers it); any other member no entry lists
-    is unexplained."""
+    how many records were checked, and how many no entry lists in a ``vouched`` file. ``scope``: the offsets
+    whose problems are told (None: all). The first ``warcinfo`` record is the file's own (its ``file`` entry
+    covers it); any other member no entry lists is unexplained, unless the file is ``vouched`` for (its
+    SHA-256 and size are its ``file`` entry's): then a run wrote it but never committed it (a failed
+    commit, or a run killed and its file cut back by the next), and the ``file`` entry covers its bytes."""
     file = facts.file
     problems: list[dict] = []
     by_offset = {m.offset: m for m in facts.members}
@@ -320,12 +326,15 @@ def compare_file(
                     expected=want,
                 )
             )
+    unlisted = 0
     for member in facts.members:
         if member.offset in claimed or (
             member.offset == 0 and member.type == "warcinfo"
         ):
             continue
-        if member.error is not None:
+        if vouched and member.error is None:
+            unlisted += 1
+        elif member.error is not None:
             problems.append(
                 _problem(
                     "record-unreadable",
@@ -345,4 +354,4 @@ def compare_file(
                     f"a {member.type} record no custody entry lists",
                 )
             )
-    return problems, checked
+    return problems, checked, unlisted

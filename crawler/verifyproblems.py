@@ -42,6 +42,8 @@ COUNTS = {
     "bytes": "bytes of those files",
     "records": "records re-read and compared with their entries",
     "index_rows": "index rows whose record was looked up in the entries",
+    "unlisted_records": "records no capture entry lists in files their file entry vouches for (written, never "
+    "committed: a failed commit, or a killed run's file cut back by the next run)",
 }
 
 

@@ -520,9 +520,8 @@ def test_jsonl_lines_deleted_changed_and_reordered(project, update_golden):
     assert len(lines) >= 7
     seqs = [json.loads(x)["seq"] for x in lines]
     changed = json.loads(lines[3])
-    changed["content"]["url"] = changed["content"]["url"].replace(
-        "/p", "/q"
-    )  # its sha256 kept
+    assert changed["kind"] == "capture"
+    changed["content"]["target"] += "-renamed"  # its sha256 kept
     edited = json.dumps(changed, sort_keys=True, separators=(",", ":")).encode() + b"\n"
     kept = [
         lines[0],
@@ -654,7 +653,7 @@ def test_an_entry_of_the_index_altered(project, update_golden):
     _db(
         project,
         "update custody set content = ? where seq = ?",
-        content.replace("/p", "/q"),
+        content.replace('"target":"', '"target":"renamed-', 1),
         seq,
     )
     said(project, "a custody entry of the index altered", update_golden)
@@ -743,3 +742,46 @@ def test_files_read_by_two_processes_say_what_one_says(project, monkeypatch):
         "file-altered",
         "record-unreadable",
     ]
+
+
+def test_a_file_a_recovery_cut_holds_with_its_uncommitted_records_vouched_for(project):
+    """A run killed mid-record (its ``.open`` file written here as WarcFileSet writes one, then torn, its
+    whole records never committed): the next run cuts it back and records the cut; verify finds everything
+    holds, the records no entry lists counted as vouched for by the file's entry."""
+    from datetime import UTC, datetime
+
+    from crawler.warc import WarcWriter
+    from crawler.warcfiles import OPEN_SUFFIX, warc_filename
+
+    from .factories import make_exchange
+
+    t0 = datetime(2026, 2, 3, 8, 0, tzinfo=UTC)
+    name = warc_filename(t0, 0)
+    open_path = project / "archive" / "warcs" / (name + OPEN_SUFFIX)
+    with open(open_path, "xb", buffering=0) as fh:
+        writer = WarcWriter(fh)
+        writer.warcinfo(
+            t0, name, {"software": "t", "isPartOf": "20260203T080000Z-dead"}
+        )
+        refs = [
+            writer.exchange(
+                make_exchange(body, url="https://x.example/", started=t0.timestamp())
+            )[1]
+            for body in (b"kept", b"lost" * 500)
+        ]
+    open_path.write_bytes(open_path.read_bytes()[: refs[1].offset + 20])
+    left = verify(project)
+    assert left["ok"] is True and [f["file"] for f in left["open_files"]] == [
+        f"warcs/{name}{OPEN_SUFFIX}"
+    ]
+    _set_now("2026-02-04T09:00:00Z")
+    try:
+        assert lastseen(project, "run").exit_code == 0
+    finally:
+        _set_now(None)
+    doc = verify(project)
+    assert doc["ok"] is True, doc["problems"]
+    assert (
+        doc["checked"]["unlisted_records"] == 2
+    )  # the kept exchange's response and request
+    assert doc["open_files"] == [] and doc["checked"]["files"] == 4
