@@ -219,6 +219,10 @@ def test_a_read_only_copy_is_read_without_write_permission_and_left_unchanged(ba
         assert diffed.returncode == 0 and diffed.stdout.splitlines()[2] == "no changes", diffed.stderr
         page = cli("diff", "p0", "--from", "2999-01-01", "--out", str(out / "p0.html"))
         assert page.returncode == 0 and (out / "p0.html").is_file(), page.stderr
+        # lastseen verify (#15): every record and file checked against the custody log, nothing written
+        checked = cli("verify", "--json")
+        assert checked.returncode == 0 and checked.stderr == "", checked.stderr
+        assert json.loads(checked.stdout)["ok"] is True and json.loads(checked.stdout)["checked"]["records"] > 0
         assert _listing(top) == before
     finally:
         for dirpath, dirnames, filenames in os.walk(top):

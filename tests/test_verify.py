@@ -785,3 +785,31 @@ def test_a_file_a_recovery_cut_holds_with_its_uncommitted_records_vouched_for(pr
         doc["checked"]["unlisted_records"] == 2
     )  # the kept exchange's response and request
     assert doc["open_files"] == [] and doc["checked"]["files"] == 4
+
+
+def test_verify_changes_nothing_in_the_archive(project):
+    """Every file byte for byte, size and time, clean or not (SQLite's own ``-shm`` file of a reader aside:
+    a read-only copy, where it cannot be made, is read as well: tests/test_readonly.py)."""
+
+    def listing() -> dict:
+        return {
+            str(p.relative_to(project)): (
+                p.stat().st_size,
+                p.stat().st_mtime_ns,
+                p.read_bytes(),
+            )
+            for p in sorted(project.rglob("*"))
+            if p.is_file() and not p.name.endswith(("-shm", "-wal"))
+        }
+
+    before = listing()
+    assert verify(project)["ok"] is True
+    assert lastseen(project, "verify").exit_code == 0
+    assert listing() == before
+    path = project / "archive" / _warcs(project)[0]
+    data = bytearray(path.read_bytes())
+    data[-50] ^= 0x01
+    path.write_bytes(bytes(data))
+    before = listing()
+    assert verify(project)["ok"] is False
+    assert listing() == before
