@@ -10,6 +10,7 @@ count what it checked in ``ctx.checked``. The checks:
 - :func:`~crawler.verifylog.check_copy`: each line of ``archive/custody/*.jsonl`` is exactly its index entry, in ``seq``
   order, in the file of its month; index entries after the copy's last line are ``pending``.
 - :func:`~crawler.verifylog.check_index`: every record an index row points at is listed by a ``capture`` entry.
+- :func:`check_timestamps`: every trusted timestamp token stamps its head and verifies (:mod:`crawler.timestamps`).
 - :func:`check_files`: every closed WARC file has its ``file`` entry (SHA-256, size), every record an entry
   lists is where it says with the bytes it says, and every record of a file is listed by some entry
   (:mod:`crawler.verifyfiles`). ``.open`` files are skipped and listed in ``open_files``.
@@ -225,11 +226,24 @@ def _run(ctx: Context, jobs: list) -> list:
 
 
 #: The checks ``lastseen verify`` runs, in order: each ``(ctx) -> Iterable[Problem]``.
+def check_timestamps(ctx: Context) -> Iterable[Problem]:
+    """Every RFC 3161 token the index holds stamps the custody entry at its ``seq`` and ``openssl ts -verify``
+    accepts it with the archive's copy of the authority's certificates; its ``.tsr`` file is the index's token
+    (:func:`crawler.timestamps.check_tokens`)."""
+    from .store.timestamps import granted_tokens
+    from .timestamps import check_tokens
+
+    ctx.checked["timestamps"] += len(granted_tokens(ctx.store.conn))
+    for found in check_tokens(ctx.store, ctx.root):
+        yield Problem(**found)
+
+
 CHECKS: list[Callable[[Context], Iterable[Problem]]] = [
     check_chain,
     check_copy,
     check_index,
     check_files,
+    check_timestamps,
 ]
 
 

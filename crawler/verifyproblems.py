@@ -31,6 +31,11 @@ KINDS = {
     "record-unreadable": "the bytes where a record should be are not a whole gzip member",
     "digest-mismatch": "a record's WARC-Block-Digest or WARC-Payload-Digest is not the digest of its bytes",
     "record-unexplained": "a record in a closed WARC file that no entry lists",
+    "timestamp-missing": "the file of a trusted timestamp token the index holds is not in the archive",
+    "timestamp-mismatch": "a token's file is not the index's token, or the head it stamps is not the custody "
+    "entry at its seq",
+    "timestamp-invalid": "a trusted timestamp token that openssl ts -verify refuses with the authority's "
+    "certificates kept in the archive",
 }
 
 
@@ -42,6 +47,7 @@ COUNTS = {
     "bytes": "bytes of those files",
     "records": "records re-read and compared with their entries",
     "index_rows": "index rows whose record was looked up in the entries",
+    "timestamps": "trusted timestamp tokens checked with openssl ts -verify",
     "unlisted_records": "records no capture entry lists in files their file entry vouches for (written, never "
     "committed: a failed commit, or a killed run's file cut back by the next run)",
 }

@@ -645,6 +645,31 @@ def test_check_tokens_names_a_token_altered_or_missing(runs, tmp_path):
     )
 
 
+def test_lastseen_verify_checks_every_token_and_names_one_altered(runs, tmp_path):
+    project = copy_project(runs[0], tmp_path)
+    shutil.copy(runs[0] / "tsa-ca.pem", tmp_path / "tsa-ca.pem")
+    clean = lastseen(project, "verify", "--json")
+    assert clean.exit_code == 0, clean.stdout + clean.stderr
+    stamped = list(
+        {d["run"]["timestamp"]["token"]: d["run"]["timestamp"] for d in runs[1] if d["run"]["timestamp"]["status"] == "ok"}.values()
+    )  # a run whose head already holds a token says so: one token per head
+    assert clean.json["checked"]["timestamps"] == len(stamped) == 2
+    token = project / "archive" / stamped[0]["token"]
+    data = bytearray(token.read_bytes())
+    at = data.find(bytes.fromhex(stamped[0]["sha256"]))
+    data[at] ^= 0x01  # the stamped imprint: the token no longer stamps the head it says
+    token.write_bytes(bytes(data))
+    ran = lastseen(project, "verify", "--json")
+    assert ran.exit_code == 4, ran.stdout + ran.stderr
+    named = {(p["kind"], p["file"]) for p in ran.json["problems"]}
+    assert named == {
+        ("timestamp-mismatch", stamped[0]["token"]),
+        ("timestamp-invalid", stamped[0]["token"]),
+    }
+    said = lastseen(project, "verify")
+    assert said.exit_code == 4 and f"timestamp-mismatch: {stamped[0]['token']}" in said.stdout
+
+
 def test_the_alert_message_names_a_token_obtained():
     _, body = compose_message(
         [],
