@@ -409,6 +409,10 @@ def test_the_export_is_on_the_custody_record(project, now, tmp_path):
     with Archive.open_readonly(root / "archive") as archive:
         indexed = list(archive.store.custody_entries(after=entry["seq"] - 1))
     assert indexed == [entry]
+    # and lastseen verify finds the archive whole, the export's entry in its chain and copy
+    verified = lastseen(root, "verify", "--json")
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
+    assert verified.json["chain_head"] == head
 
 
 def test_only_since_and_until_choose_the_captures(project, now, tmp_path):
