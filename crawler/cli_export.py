@@ -64,11 +64,21 @@ __all__ = ["export"]
     show_default=True,
     help="How long to wait for a run to release the archive's lock.",
 )
-def export(out, archive_dir, only, since, until, event, wait):
+@click.option(
+    "--watchlist",
+    "watchlist_path",
+    default="watchlist.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The watchlist whose settings.signing_key signs the export (read when it exists).",
+)
+def export(out, archive_dir, only, since, until, event, wait, watchlist_path):
     """Write the chosen captures' WARC records, copied byte for byte, as a WACZ (ReplayWeb.page opens it).
 
     A revisit's original record is included, so the export depends on no record outside it. Its custody
-    entry (the file's SHA-256) is appended under the archive's lock: exit 3 while a run holds it.
+    entry (the file's SHA-256) is appended under the archive's lock: exit 3 while a run holds it. With
+    settings.signing_key, FILE.wacz.sha256, its signature FILE.wacz.sha256.sig and the public key
+    FILE.wacz.pub.pem are written beside it.
     """
     from . import clock
     from .archive import Archive
@@ -92,9 +102,19 @@ def export(out, archive_dir, only, since, until, event, wait):
         raise UsageError(
             f"--out {printable(out)!r}: the folder {printable(str(path.parent))!r} does not exist"
         )
+    key = signing_key(watchlist_path)
+    if key:
+        from .manifests import export_files
+
+        for beside in export_files(path).all():
+            if beside.exists() or beside.is_symlink():
+                raise UsageError(
+                    f"{printable(str(beside))!r} exists: a signed export writes it beside --out and never "
+                    f"overwrites it; choose another name"
+                )
     selection = Selection(tuple(only), since, until, event)
     with Archive.open(Path(archive_dir), wait=waiting, command="export") as archive:
-        done = write_export(archive, path, selection, clock.now())
+        done = write_export(archive, path, selection, clock.now(), signing_key=key)
     head = done.entry
     originals = (
         f" (and {plural(done.originals, 'original record')} of revisits)"
@@ -106,4 +126,24 @@ def export(out, archive_dir, only, since, until, event, wait):
         f"{plural(len(done.records), 'WARC record')}{originals}, {plural(done.pages, 'page')}; "
         f"sha256 {done.written.sha256}, {done.written.size} bytes"
     )
+    if key:
+        sig = done.entry["content"]["signature"]
+        click.echo(
+            printable(
+                f"signed: {path}.sha256.sig (key fingerprint {sig['key_fingerprint']}; public key {path}.pub.pem)"
+            )
+        )
     click.echo(f"Custody chain head: #{head['seq']} {head['sha256']}")
+
+
+def signing_key(watchlist_path: str) -> str | None:
+    """``settings.signing_key`` of the watchlist at ``watchlist_path`` when given or present, else None."""
+    from .watchlist import load_watchlist
+
+    given = (
+        click.get_current_context().get_parameter_source("watchlist_path")
+        != click.core.ParameterSource.DEFAULT
+    )
+    if not given and not Path(watchlist_path).exists():
+        return None
+    return load_watchlist(watchlist_path).settings.signing_key

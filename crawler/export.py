@@ -12,14 +12,19 @@
   member, whose uncompressed bytes have the SHA-256 its custody entry recorded; one WARC file in the
   WACZ per WARC file of the archive, with its name, starting with a ``warcinfo`` record of the export.
   Nothing in the archive's ``warcs/`` is written.
-- On the record: an ``export`` entry of the custody log (the WACZ's name, SHA-256 and size, its
-  datapackage.json's SHA-256, the captures and record ids exported, the selection), committed under the
-  archive's lock, and its line in the JSONL copy.
+- On the record: an ``export`` entry of the custody log (the WACZ's name, absolute path, SHA-256 and size,
+  its datapackage.json's SHA-256, the captures and record ids exported, the selection; with a signing key
+  the signature's SHA-256 and the key's fingerprint), committed under the archive's lock, and its line in
+  the JSONL copy. ``lastseen verify`` checks the file again while it is at that path.
+- Signed (``settings.signing_key``): ``<out>.sha256`` (the WACZ's ``sha256sum`` line), its detached Ed25519
+  signature ``<out>.sha256.sig`` and the public key ``<out>.pub.pem`` beside the WACZ
+  (:mod:`crawler.manifests`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,11 +34,12 @@ from . import __version__
 from .custodycopy import CustodyCopy
 from .errors import ArchiveError, UsageError
 from .formatting import iso_precise, one_line, parse_iso, plural
+from .manifests import export_files, manifest_line, sign_manifest
 from .store.records import OWN_ROLES
 from .wacz import WaczWriter, Written
 from .warcfiles import WARC_SPEC
 
-__all__ = ["Exported", "Selection", "export", "plan_records", "select_captures"]
+__all__ = ["Exported", "Selection", "export", "pack", "plan_records", "select_captures"]
 
 _REPLAYED = ("response", "revisit")
 
@@ -87,6 +93,7 @@ class Exported:
     entry: dict
     originals: int = 0  # revisits' originals taken in from outside the selection
     notes: list[str] = field(default_factory=list)
+    plan: dict = field(default_factory=dict)  # the records copied, by (file, offset)
 
 
 def select_captures(store, selection: Selection, now: datetime) -> list[dict]:
@@ -222,10 +229,53 @@ def plan_records(
     return plan, originals, covered
 
 
-def export(archive, out: Path, selection: Selection, now: datetime) -> Exported:
+def export(
+    archive,
+    out: Path,
+    selection: Selection,
+    now: datetime,
+    *,
+    signing_key: str | None = None,
+) -> Exported:
     """Write the WACZ of ``selection`` to ``out`` and append its ``export`` entry to the custody log (the
-    caller holds the archive's lock: ``archive`` is an :class:`~crawler.archive.Archive`)."""
+    caller holds the archive's lock: ``archive`` is an :class:`~crawler.archive.Archive`). With
+    ``signing_key`` (``settings.signing_key``) the WACZ's manifest is signed (:mod:`crawler.manifests`)."""
     store, root = archive.store, archive.root
+    done = pack(store, root, out, selection, now)
+    written = done.written
+    content = {
+        "out": written.path.name,
+        "path": os.path.abspath(written.path),
+        "sha256": written.sha256,
+        "size": written.size,
+        "datapackage_sha256": written.datapackage_sha256,
+        "captures": done.captures,
+        "records": done.records,
+        "selection": selection.to_json(),
+    }
+    beside = export_files(written.path) if signing_key else None
+    try:
+        if beside is not None:
+            beside.manifest.write_bytes(
+                manifest_line(written.sha256, written.path.name)
+            )
+            signed = sign_manifest(Path(signing_key), beside.manifest)
+            beside.pub.write_bytes(signed.pub_pem)
+            content["signature"] = signed.to_json()
+        with store.transaction():
+            done.entry = store.append_custody("export", iso_precise(now), content)
+        CustodyCopy(root).complete(store)
+    except BaseException:
+        written.path.unlink(missing_ok=True)  # not on the record: not handed out
+        for path in beside.all() if beside is not None else ():
+            path.unlink(missing_ok=True)
+        raise
+    return done
+
+
+def pack(store, root: Path, out: Path, selection: Selection, now: datetime) -> Exported:
+    """Write the WACZ of ``selection`` to ``out``, off the record (its ``entry`` is empty): the caller
+    records it (:func:`export`, :mod:`crawler.bundle`)."""
     captures = select_captures(store, selection, now)
     plan, originals, covered = plan_records(store, root, captures)
     if not plan:
@@ -289,23 +339,7 @@ def export(archive, out: Path, selection: Selection, now: datetime) -> Exported:
     except BaseException:
         writer.close()
         raise
-    content = {
-        "out": written.path.name,
-        "sha256": written.sha256,
-        "size": written.size,
-        "datapackage_sha256": written.datapackage_sha256,
-        "captures": exported,
-        "records": record_ids,
-        "selection": selection.to_json(),
-    }
-    try:
-        with store.transaction():
-            entry = store.append_custody("export", iso_precise(now), content)
-        CustodyCopy(root).complete(store)
-    except BaseException:
-        written.path.unlink(missing_ok=True)  # not on the record: not handed out
-        raise
-    return Exported(written, exported, record_ids, pages, entry, originals)
+    return Exported(written, exported, record_ids, pages, {}, originals, plan=plan)
 
 
 def _warcinfo(source: str, out: Path) -> dict[str, str]:

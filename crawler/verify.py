@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .verifyexports import check_exports
 from .verifyfiles import compare_file, read_file
 from .verifylog import check_chain, check_copy, check_index, read_lines
 from .verifyproblems import COUNTS, KINDS, Context, Problem
@@ -244,6 +245,7 @@ CHECKS: list[Callable[[Context], Iterable[Problem]]] = [
     check_index,
     check_files,
     check_timestamps,
+    check_exports,
 ]
 
 

@@ -36,6 +36,8 @@ KINDS = {
     "entry at its seq",
     "timestamp-invalid": "a trusted timestamp token that openssl ts -verify refuses with the authority's "
     "certificates kept in the archive",
+    "export-altered": "an export or bundle still at the path its entry records is not the file it recorded",
+    "signature-invalid": "a signed export's signature is missing, not the one recorded, or does not verify",
 }
 
 
@@ -50,6 +52,9 @@ COUNTS = {
     "timestamps": "trusted timestamp tokens checked with openssl ts -verify",
     "unlisted_records": "records no capture entry lists in files their file entry vouches for (written, never "
     "committed: a failed commit, or a killed run's file cut back by the next run)",
+    "exports": "exports and bundles found at the path their entry records, hashed again",
+    "exports_elsewhere": "exports and bundles no longer at their recorded path (handed out or moved: not a "
+    "problem)",
 }
 
 
