@@ -438,3 +438,7 @@ cli.add_command(keygen)
 from .cli_verify import verify as _verify  # lastseen verify
 
 cli.add_command(_verify)
+
+from .cli_bundle import bundle as _bundle  # lastseen bundle
+
+cli.add_command(_bundle)

@@ -5,7 +5,7 @@ the previous entry's ``sha256`` (:data:`GENESIS` for the first), ``sha256`` the 
 form (:func:`canonical`) of every other field. The JSONL copy (``archive/custody/YYYY-MM.jsonl``) holds
 each entry's canonical form with its ``sha256``, one per line, so anyone can check the chain with ``jq``
 and ``sha256sum`` (docs/evidence.md, "Custody log"). Kinds (:data:`KINDS`): ``capture``, ``file``,
-``recovery``, ``export``. No IO, no clock: times are given.
+``recovery``, ``export``, ``bundle``. No IO, no clock: times are given.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ KINDS = {
     "file": "a closed WARC file: its SHA-256 and size",
     "recovery": "a recovery that cut a `.open` WARC file: what was removed and the SHA-256 of what was kept",
     "export": "a WACZ written by `lastseen export`: its name, SHA-256 and size, and the captures and records in it",
+    "bundle": "a zip written by `lastseen bundle`: its name, SHA-256 and size, the event, and what it holds",
 }
 _FIELDS = ("seq", "kind", "time", "prev", "content")
 # Left raw by json.dumps(ensure_ascii=False) but escaped by jq (DEL), or not encodable as UTF-8 (lone surrogates).

@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from crawler import clock
+from crawler.bundlereadme import PROMPT
 from crawler.custodycopy import read_copy
 from crawler.signing import generate_key
 
 from .helpers import lastseen, write_watchlist
 from .site import Site
+from .test_replay import pywb_bin
 from .test_timestamps import Authority, pki
 
 #: Fixtures of another test module, used here by name.
@@ -221,3 +226,242 @@ def test_verify_flags_an_export_altered_after_the_fact(project, later, tmp_path)
     sig.unlink()
     status, doc = _verify(root)
     assert status == 4 and [p["kind"] for p in doc["problems"]] == ["signature-invalid"]
+
+
+# -- evidence bundles ------------------------------------------------------------------------------
+
+#: Every file a signed, time-stamped bundle of an HTTP target holds.
+BUNDLE_FILES = [
+    "MANIFEST.sha256",
+    "MANIFEST.sha256.sig",
+    "README.txt",
+    "captures.wacz",
+    "change.html",
+    "custody.jsonl",
+    "signing-key.pub.pem",
+    "timestamp.tsr",
+    "tsa-ca.pem",
+]
+
+
+def _tools_env() -> dict:
+    """PATH with py-wacz's ``wacz`` (pywb's virtualenv) and ``warcio`` (this virtualenv) first."""
+    wacz = pywb_bin() / "wacz"
+    if not wacz.exists():
+        pytest.fail(
+            f"py-wacz is not installed beside pywb ({wacz}): run `make pywb` or "
+            f"`.venv-pywb/bin/pip install wacz==0.6.0`"
+        )
+    for tool in ("jq", "openssl", "sha256sum", "unzip", "bash"):
+        assert shutil.which(tool), f"these tests need {tool}: apt install {tool}"
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join(
+        [str(pywb_bin()), str(Path(sys.executable).parent), env.get("PATH", "")]
+    )
+    return env
+
+
+def readme_commands(readme: str) -> list[str]:
+    """The commands README.txt gives, exactly as written (the lines starting with its prompt)."""
+    return [
+        line[len(PROMPT) :] for line in readme.splitlines() if line.startswith(PROMPT)
+    ]
+
+
+def run_commands(folder: Path, commands: list[str], *, stop: bool = False) -> list:
+    """Run each command with bash in ``folder``: ``(command, exit status, stdout + stderr)``."""
+    env, out = _tools_env(), []
+    for command in commands:
+        done = _run(["bash", "-c", command], folder, env=env)
+        out.append((command, done.returncode, done.stdout + done.stderr))
+        if stop and done.returncode != 0:
+            break
+    return out
+
+
+@pytest.fixture(scope="module")
+def bundled(project, tmp_path_factory):
+    """The notice change bundled on a copy of the project. Yields (project copy, zip, unzipped folder,
+    the command's output)."""
+    src, events, _pair = project
+    tmp = tmp_path_factory.mktemp("bundled")
+    root = _copy(src, tmp)
+    mp = pytest.MonkeyPatch()
+    try:
+        _set_now(mp, LATER)
+        ran = lastseen(root, "bundle", events["notice"], "--out", str(tmp / "out"))
+    finally:
+        mp.undo()
+        clock._reset()
+    assert ran.exit_code == 0, ran.stderr
+    (path,) = (tmp / "out").iterdir()
+    with zipfile.ZipFile(path) as zf:
+        zf.extractall(tmp / "unzipped")
+    (folder,) = (tmp / "unzipped").iterdir()
+    return root, path, folder, ran.stdout
+
+
+def test_a_bundle_s_readme_commands_pass_as_written(bundled, project):
+    root, path, folder, said = bundled
+    events = project[1]
+    assert path.name == f"lastseen-bundle-{events['notice'].replace(':', '_')}.zip"
+    assert folder.name == path.name.removesuffix(".zip")
+    assert sorted(p.name for p in folder.iterdir()) == BUNDLE_FILES
+    commands = readme_commands((folder / "README.txt").read_text())
+    assert len(commands) == 7, commands
+    ran = run_commands(folder, commands)
+    for command, status, output in ran:
+        assert status == 0, f"{command}\n{output}"
+    outputs = "\n".join(o for _, _, o in ran)
+    for listed in BUNDLE_FILES[2:]:  # all but the manifest and its signature
+        assert f"{listed}: OK" in outputs
+    assert "Signature Verified Successfully" in outputs
+    assert "Validation succeeded" in outputs
+    assert "Verification: OK" in outputs
+    assert re.search(r"chain holds: entries \d+ to \d+, head [0-9a-f]{64}", outputs)
+    # the bundle is on the record, and the archive still holds
+    entry = max(read_copy(root / "archive"), key=lambda e: e["seq"])
+    assert entry["kind"] == "bundle" and entry["content"]["event"] == events["notice"]
+    assert entry["content"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert entry["content"]["path"] == str(path)
+    assert f"Custody chain head: #{entry['seq']} {entry['sha256']}" in said
+    status, doc = _verify(root)
+    assert status == 0 and doc["ok"], doc["problems"]
+    assert doc["checked"]["exports"] == 1
+
+
+def test_the_bundle_s_change_page_is_the_report_s(bundled, project):
+    root, _path, folder, _ = bundled
+    event = project[1]["notice"]
+    page = (folder / "change.html").read_text()
+    assert "Tender deadline <del>1</del><ins>15</ins> June" in page
+    assert f"<code>lastseen bundle {event}</code>" in page
+    assert (
+        "<script" not in page
+    )  # self-contained and inert, as the report's change pages
+    # the run's own report shows the command that builds it, on the event's change page
+    run_id = event.split(":", 1)[0]
+    pages = [
+        p.read_text()
+        for p in (root / "reports" / run_id).glob("*.html")
+        if p.name != "index.html"
+    ]
+    assert any(f"<code>lastseen bundle {event}</code>" in p for p in pages)
+
+
+@pytest.mark.parametrize("name", BUNDLE_FILES)
+def test_one_byte_changed_in_any_file_fails_a_readme_command(bundled, name, tmp_path):
+    _root, _path, folder, _ = bundled
+    work = tmp_path / folder.name
+    shutil.copytree(folder, work)
+    commands = readme_commands((folder / "README.txt").read_text())
+    target = work / name
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 1
+    target.write_bytes(bytes(data))
+    ran = run_commands(work, commands, stop=True)
+    assert ran[-1][1] != 0, f"every command passed with one byte of {name} changed"
+
+
+def test_exit_3_under_a_held_lock_and_2_for_an_unknown_event(project, later, tmp_path):
+    from crawler.archive import Archive
+
+    root, events, _pair = project
+    root = _copy(root, tmp_path)
+    out = tmp_path / "out"
+    with Archive.open(root / "archive"):  # the real lock, as a run takes it
+        ran = lastseen(root, "bundle", events["notice"], "--out", str(out))
+    assert ran.exit_code == 3, ran.stderr
+    assert "lastseen bundle --wait" in ran.stderr
+    assert not any(out.iterdir())
+    run_id = events["notice"].split(":", 1)[0]
+    for unknown in (f"{run_id}:nobody", "not-an-event"):
+        ran = lastseen(root, "bundle", unknown, "--out", str(out))
+        assert ran.exit_code == 2, ran.stderr
+        assert not any(out.iterdir())
+    # a first capture has no change to bundle
+    first = next(e for e in read_copy(root / "archive") if e["kind"] == "capture")
+    ran = lastseen(
+        root, "bundle", f"{first['content']['run']}:notice", "--out", str(out)
+    )
+    assert ran.exit_code == 2 and "first capture" in ran.stderr, ran.stderr
+
+
+def test_readme_shows_names_and_urls_as_one_line_of_text():
+    from crawler.bundlereadme import ReadmeFacts, readme_text
+
+    facts = ReadmeFacts(
+        event="20260501T090000Z-abcd:evil\x1b[2J\nname",
+        target="evil\x1b[2J\nname",
+        url="https://x.example/\u202eevil\r\nSet-Cookie: a",
+        before="capture 1",
+        after="capture 2",
+        verdict="changed",
+        made="2026-05-03T10:00:00Z",
+        software="lastseen test",
+        first_seq=1,
+        head={"seq": 9, "sha256": "0" * 64},
+    )
+    text = readme_text(facts, [("README.txt", "this file")])
+    assert "\x1b" not in text and "\u202e" not in text and "\r" not in text
+    assert "  Target:      evil\\u001b[2J name\n" in text
+    assert "  URL (text):  https://x.example/\\u202eevil Set-Cookie: a\n" in text
+
+
+# -- docs ------------------------------------------------------------------------------------------
+
+EVIDENCE = ROOT / "docs" / "evidence.md"
+_START, _END = "<!-- bundle-example: start -->\n", "<!-- bundle-example: end -->\n"
+_VARYING = [  # what differs from one test run to the next, shown as a placeholder
+    (r"\b[0-9a-f]{64}\b", "<sha256>"),
+    (r"urn:uuid:[0-9a-f-]{36}", "urn:uuid:…"),
+    (r"\b(\d{8}T\d{6}Z)-[0-9a-f]{4}\b", r"\1-xxxx"),
+    (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+    (r"lastseen-\d{20}-", "lastseen-<time>-"),
+    (r"\boffset \d+", "offset N"),
+    (r"#\d+", "#N"),
+    (r"seq == \d+", "seq == N"),
+    (r"entries \d+ to \d+", "entries N to N"),
+    (r"capture \d+,", "capture N,"),
+    (r"(fetched \d{4}-\d\d-\d\dT\d\d:\d\d):\d\dZ", r"\1:ssZ"),
+    (r"lastseen \d+\.\d+\.\d+\S*", "lastseen <version>"),
+    (r"Using configuration from \S+", "Using configuration from <openssl.cnf>"),
+]
+
+
+def _normalised(text: str) -> str:
+    for pattern, repl in _VARYING:
+        text = re.sub(pattern, repl, text)
+    return text
+
+
+def test_docs_show_a_bundle_s_readme_and_its_commands_real_output(
+    bundled, update_golden, tmp_path
+):
+    """docs/evidence.md's "Evidence bundles" example is this bundle's README.txt and what its commands
+    printed, run as written (``--update-golden`` rewrites it)."""
+    _root, _path, folder, _ = bundled
+    work = tmp_path / folder.name
+    shutil.copytree(folder, work)
+    readme = (work / "README.txt").read_text()
+    shown = []
+    for command, status, output in run_commands(work, readme_commands(readme)):
+        assert status == 0, f"{command}\n{output}"
+        shown.append(f"$ {command}\n{output.rstrip()}\n")
+    block = (
+        f"{_START}README.txt:\n\n```text\n{_normalised(readme).rstrip()}\n```\n\n"
+        f"Its commands, run as written in the unzipped bundle (the real output; hashes, ids, times and "
+        f"ports shown as placeholders):\n\n```console\n{_normalised(chr(10).join(shown)).rstrip()}\n```\n{_END}"
+    )
+    doc = EVIDENCE.read_text()
+    assert _START in doc and _END in doc, (
+        "docs/evidence.md lacks the bundle example's markers"
+    )
+    head, rest = doc.split(_START, 1)
+    current, tail = rest.split(_END, 1)
+    if update_golden:
+        EVIDENCE.write_text(head + block + tail)
+    else:
+        assert _START + current + _END == block, (
+            "docs/evidence.md's bundle example is stale: rerun this test with --update-golden"
+        )

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -475,6 +476,7 @@ def _environment() -> jinja2.Environment:
     env.filters["utc"] = _utc
     env.filters["verdict_class"] = _verdict_class
     env.filters["display_url"] = display_url  # IDNA hosts and UTF-8 escapes shown decoded
+    env.filters["shell_quote"] = shlex.quote  # a command to copy: `lastseen bundle <event id>`
     env.globals["badge_css"] = Markup(badge_css())
     return env
 
