@@ -116,8 +116,8 @@ def build_bundle(
         fingerprint = _change_page(
             store, root, event, before, after, folder / CHANGE_PAGE, now, signing_key
         )
-        first, last, lines, head = _custody_lines(store, done.plan)
-        (folder / CUSTODY).write_bytes(lines)
+        with open(folder / CUSTODY, "wb") as fh:
+            first, last, head = _custody_lines(store, done.plan, fh)
         token = _token(store, root, folder, last, head)
         files = [
             (WACZ, ("the captures' WARC records, copied byte for byte from the archive (a WACZ: open it in "
@@ -252,12 +252,11 @@ def _change_page(store, root, event, before, after, path, now, signing_key):
     return fingerprint
 
 
-def _custody_lines(store, plan: dict) -> tuple[int, int, bytes, dict]:
-    """The first and last ``capture`` entries listing a record of ``plan``, the JSONL lines from the first
-    to the head, and the head."""
+def _custody_lines(store, plan: dict, fh) -> tuple[int, int, dict]:
+    """Write to ``fh`` the JSONL lines from the first ``capture`` entry listing a record of ``plan`` to the
+    head; the seqs of the first and last such entries, and the head."""
     wanted = set(plan)
-    first = last = None
-    lines: list[bytes] = []
+    first = last = head = None
     for entry in store.custody_entries():
         content = entry["content"]
         if entry["kind"] == "capture" and any(
@@ -267,14 +266,14 @@ def _custody_lines(store, plan: dict) -> tuple[int, int, bytes, dict]:
             first = entry["seq"] if first is None else first
             last = entry["seq"]
         if first is not None:
-            lines.append(canonical(entry) + b"\n")
+            fh.write(canonical(entry) + b"\n")
             head = {"seq": entry["seq"], "sha256": entry["sha256"]}
     if first is None:
         raise ArchiveError(
             "no custody entry lists these captures' records (captures made before the custody log): a "
             "bundle needs them; `lastseen export --event` packs the captures without"
         )
-    return first, last, b"".join(lines), head
+    return first, last, head
 
 
 def _token(store, root: Path, folder: Path, last: int, head: dict) -> dict | None:

@@ -465,3 +465,48 @@ def test_docs_show_a_bundle_s_readme_and_its_commands_real_output(
         assert _START + current + _END == block, (
             "docs/evidence.md's bundle example is stale: rerun this test with --update-golden"
         )
+
+
+def test_the_change_page_s_bundle_command_is_shell_quoted_and_escaped(tmp_path):
+    """An event id holding quotes, ``$(…)`` and markup is shown as one shell word, HTML-escaped."""
+    import html
+    import shlex
+    from dataclasses import replace
+
+    from .test_report import T1, capture, changed_diff, event
+
+    nasty = "20260501T090000Z-abcd:it's $(touch pwned) <b>x</b>"
+    shown = replace(
+        event(
+            "notice",
+            "changed",
+            compared=capture(9, "https://ministry.example/press", at=T1),
+            diff=changed_diff(),
+        ),
+        event_id=nasty,
+    )
+    from crawler.report import write_change_page
+
+    page = write_change_page(
+        tmp_path / "change.html", shown, title="t", generated=clock.now()
+    ).read_text()
+    command = re.search(
+        r'<p class="bundle-command">.*?<code>(.*?)</code>', page, re.DOTALL
+    ).group(1)
+    assert "<b>" not in command
+    assert shlex.split(html.unescape(command)) == ["lastseen", "bundle", nasty]
+
+
+def test_verify_flags_a_bundle_altered_after_the_fact(bundled):
+    root, path, _folder, _ = bundled
+    data = path.read_bytes()
+    try:
+        path.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+        status, doc = _verify(root)
+        assert status == 4
+        assert [(p["kind"], p["file"]) for p in doc["problems"]] == [
+            ("export-altered", str(path))
+        ]
+    finally:
+        path.write_bytes(data)
+    assert _verify(root)[0] == 0
