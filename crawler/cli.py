@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from .cli_common import WAIT_MAX, duration
 from .cli_common import open_to_read as _open_to_read
 from .cli_report import report
 from .errors import LastseenError, UsageError
@@ -59,24 +60,8 @@ def check(path):
 
 
 #: Bounds of the command line's durations: a report window of 100 years (:mod:`crawler.window`), a wait for
-#: the lock of a day.
+#: the lock of a day (:data:`crawler.cli_common.WAIT_MAX`).
 SINCE_MAX = _SINCE_MAX
-WAIT_MAX = (86400, "1d")
-
-
-def _duration(option: str, value: str, maximum: tuple[float, str]) -> float:
-    """Seconds in ``value``, at most ``maximum`` (seconds, as said); a usage error (exit 2) otherwise."""
-    from .watchlist import parse_duration
-
-    try:
-        seconds = parse_duration(value)
-    except ValueError as exc:
-        if "too large" not in str(exc):
-            raise UsageError(f"{option} {value!r}: {exc}") from exc
-        seconds = float("inf")
-    if seconds > maximum[0]:
-        raise UsageError(f"{option} {value!r}: must be at most {maximum[1]}")
-    return seconds
 
 
 @cli.command()
@@ -102,7 +87,7 @@ def run(watchlist_path, archive_dir, reports_dir, force, only, as_json, summary,
     from . import monitor
     from .watchlist import load_watchlist
 
-    wait_seconds = _duration("--wait", wait, WAIT_MAX)
+    wait_seconds = duration("--wait", wait, WAIT_MAX)
     wl = load_watchlist(watchlist_path)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
@@ -302,7 +287,7 @@ def unlearn(watchlist_path, archive_dir, only, wait):
     from .watchlist import load_watchlist
 
     names = [t.name for t in select_targets(load_watchlist(watchlist_path), only)]
-    with Archive.open(Path(archive_dir), wait=_duration("--wait", wait, WAIT_MAX)) as archive:
+    with Archive.open(Path(archive_dir), wait=duration("--wait", wait, WAIT_MAX)) as archive:
         n = archive.store.unlearn(names)
     click.echo(f"lastseen unlearn: forgot {n} volatile part{'s' if n != 1 else ''} of {', '.join(names)}")
 
@@ -388,7 +373,7 @@ def reindex(archive_dir, watchlist_path, wait):
     from .reindex import reindex as rebuild
     from .watchlist import load_watchlist
 
-    wait_seconds = _duration("--wait", wait, WAIT_MAX)
+    wait_seconds = duration("--wait", wait, WAIT_MAX)
     given = click.get_current_context().get_parameter_source("watchlist_path") != click.core.ParameterSource.DEFAULT
     wl = load_watchlist(watchlist_path) if given or Path(watchlist_path).exists() else None
     with Interrupts() as interrupts:

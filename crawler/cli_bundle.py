@@ -11,19 +11,14 @@ from pathlib import Path
 
 import click
 
+from .cli_common import archive_option, wait_option, watchlist_option
+
 __all__ = ["bundle"]
 
 
 @click.command()
 @click.argument("event", metavar="EVENT_ID")
-@click.option(
-    "--archive",
-    "archive_dir",
-    default="archive",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where WARC files and the index live.",
-)
+@archive_option
 @click.option(
     "--out",
     "out_dir",
@@ -31,22 +26,8 @@ __all__ = ["bundle"]
     type=click.Path(file_okay=False),
     help="The folder to write the zip in (made if missing). Default: reports/bundles.",
 )
-@click.option(
-    "--wait",
-    "wait",
-    default="0s",
-    metavar="DURATION",
-    show_default=True,
-    help="How long to wait for a run to release the archive's lock.",
-)
-@click.option(
-    "--watchlist",
-    "watchlist_path",
-    default="watchlist.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="The watchlist whose settings.signing_key signs the bundle's manifest (read when it exists).",
-)
+@wait_option()
+@watchlist_option("The watchlist whose settings.signing_key signs the bundle's manifest (read when it exists).")
 def bundle(event, archive_dir, out_dir, wait, watchlist_path):
     """Pack one change (EVENT_ID: RUN_ID:TARGET) as a zip anyone checks without lastseen.
 

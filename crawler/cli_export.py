@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from .cli_common import archive_option, only_option, wait_option, watchlist_option
+
 __all__ = ["export"]
 
 
@@ -22,20 +24,8 @@ __all__ = ["export"]
     type=click.Path(dir_okay=False),
     help="The WACZ file to write (FILE.wacz; never overwritten).",
 )
-@click.option(
-    "--archive",
-    "archive_dir",
-    default="archive",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where WARC files and the index live.",
-)
-@click.option(
-    "--only",
-    multiple=True,
-    metavar="NAME_OR_TAG",
-    help="Only these targets (name, tag or LISTING/KEY; repeatable), as for `lastseen report`.",
-)
+@archive_option
+@only_option("Only these targets (name, tag or LISTING/KEY; repeatable), as for `lastseen report`.")
 @click.option(
     "--since",
     metavar="DURATION|DATE",
@@ -56,22 +46,8 @@ __all__ = ["export"]
     default=None,
     help="One event's captures (RUN_ID:TARGET): the capture it judged and the one it was compared with.",
 )
-@click.option(
-    "--wait",
-    "wait",
-    default="0s",
-    metavar="DURATION",
-    show_default=True,
-    help="How long to wait for a run to release the archive's lock.",
-)
-@click.option(
-    "--watchlist",
-    "watchlist_path",
-    default="watchlist.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="The watchlist whose settings.signing_key signs the export (read when it exists).",
-)
+@wait_option()
+@watchlist_option("The watchlist whose settings.signing_key signs the export (read when it exists).")
 def export(out, archive_dir, only, since, until, event, wait, watchlist_path):
     """Write the chosen captures' WARC records, copied byte for byte, as a WACZ (ReplayWeb.page opens it).
 

@@ -16,20 +16,13 @@ from pathlib import Path
 
 import click
 
+from .cli_common import archive_option
 from .cli_common import open_to_read as _open_to_read
 from .errors import ArchiveError, UsageError
 
 __all__ = ["COMMANDS", "diff", "show"]
 
 _CAPTURE_HELP = "a capture id, or an ISO 8601 date or date-time (UTC unless it says otherwise): the capture at or before it"
-_ARCHIVE = click.option(
-    "--archive",
-    "archive_dir",
-    default="archive",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where WARC files and the index live.",
-)
 
 
 def _write_file(out: str, data: bytes | str) -> None:
@@ -82,7 +75,7 @@ def _echo_lines(lines) -> None:
     type=click.Path(dir_okay=False),
     help="Write it to this file (exactly, no evidence lines).",
 )
-@_ARCHIVE
+@archive_option
 def show(target, at, form, out, archive_dir):
     """What a capture said: its extracted text (default), its archived body (--raw) or its HTTP headers.
 
@@ -153,7 +146,7 @@ def show(target, at, form, out, archive_dir):
     type=click.Path(dir_okay=False),
     help="Write the change page the reports write (HTML, self-contained) to this file.",
 )
-@_ARCHIVE
+@archive_option
 def diff(target, from_spec, to_spec, out, archive_dir):
     """Compare two captures of a target: a word diff on the terminal, or with --out the reports' change page.
 

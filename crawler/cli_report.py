@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from .cli_common import archive_option, only_option, watchlist_option
+
 __all__ = ["report"]
 
 
@@ -31,12 +33,7 @@ __all__ = ["report"]
     default=None,
     help="End of the window (ISO 8601; a bare date takes in that whole day). Default: now.",
 )
-@click.option(
-    "--only",
-    multiple=True,
-    metavar="NAME_OR_TAG",
-    help="Only these targets (name, tag or LISTING/KEY; repeatable), as for `lastseen run`.",
-)
+@only_option("Only these targets (name, tag or LISTING/KEY; repeatable), as for `lastseen run`.")
 @click.option(
     "--out",
     "out_dir",
@@ -52,22 +49,8 @@ __all__ = ["report"]
     show_default=True,
     help="index.html and a page per change, or report.json.",
 )
-@click.option(
-    "--archive",
-    "archive_dir",
-    default="archive",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where WARC files and the index live.",
-)
-@click.option(
-    "--watchlist",
-    "watchlist_path",
-    default="watchlist.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="Targets no longer in it are left out (unless --all).",
-)
+@archive_option
+@watchlist_option("Targets no longer in it are left out (unless --all).")
 @click.option(
     "--all",
     "everything",

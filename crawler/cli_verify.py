@@ -10,6 +10,8 @@ import json
 
 import click
 
+from .cli_common import archive_option, only_option
+
 __all__ = ["EXIT_PROBLEMS", "verify"]
 
 #: The exit status when verify finds a problem (README, "Exit status").
@@ -17,26 +19,14 @@ EXIT_PROBLEMS = 4
 
 
 @click.command()
-@click.option(
-    "--archive",
-    "archive_dir",
-    default="archive",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where WARC files and the index live.",
-)
+@archive_option
 @click.option(
     "--since",
     metavar="DURATION|DATE",
     help="Re-read only the records of captures entered since then (7d, 36h, or an ISO 8601 date); "
     "the chain, the copy and every file's SHA-256 are always checked whole.",
 )
-@click.option(
-    "--only",
-    multiple=True,
-    metavar="NAME_OR_TAG",
-    help="Re-read only these targets' records (name, tag or LISTING/KEY; repeatable).",
-)
+@only_option("Re-read only these targets' records (name, tag or LISTING/KEY; repeatable).")
 @click.option(
     "--json",
     "as_json",

@@ -207,7 +207,8 @@ def test_oversized_since_and_wait_are_usage_errors(tmp_path, args, bound):
 
 
 def test_since_of_100_years_is_a_window(tmp_path):
-    from crawler.cli import SINCE_MAX, _duration
+    from crawler.cli import SINCE_MAX
+    from crawler.cli_common import duration as _duration
 
     assert _duration("--since", "36525d", SINCE_MAX) == 36525 * 86400
 
