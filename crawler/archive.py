@@ -249,7 +249,8 @@ class Archive:
             told("cut", facts, at)
 
         try:
-            recover_open_files(self.warc_dir, forget=forget)
+            recover_open_files(self.warc_dir, forget=forget,
+                               recorded=lambda name: self.store.file_entry(f"{WARC_DIR}/{name}"))
         except OSError as exc:
             raise ArchiveError(
                 f"cannot finish the WARC files a killed run left in {self.warc_dir} "

@@ -179,8 +179,7 @@ def run(
                 fetcher.close()  # the fetcher process is gone before anything else happens
             robots = judge.close_robots()
             recorder.commit()
-            files.close()
-            recorder.commit()   # the custody entry of the file just closed
+            files.close()   # its custody entry is committed before its rename (Recorder.commit)
             result.chain_head = store.custody_head()   # published: --json, the report's footer, the alerts
         except BaseException:
             recorder.salvage()

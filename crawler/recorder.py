@@ -72,7 +72,8 @@ class Recorder:
         self.damaged: dict[str, str] = {}          # WARC file -> what is wrong with it (revisits not written)
         self.fills: list[dict] = []                # last good captures' anchor texts read again (fill_extraction)
         self.copy = CustodyCopy(archive.root)      # the custody log's JSONL copy, written after each commit
-        self._files_entered = 0                    # files.closed_files already given their custody entry
+        # A closed file's custody entry is committed (with the rows still queued) before its rename.
+        files.on_close = lambda name, sha256, size: self.commit(closing=(name, sha256, size))
 
     def observe(self, result: FetchResult, role: str = "page", history: History | None = None,
                 target: Target | None = None) -> Observed:
@@ -288,11 +289,11 @@ class Recorder:
             f"were stored in full instead of as revisits of their records"
         ]
 
-    def commit(self) -> None:
+    def commit(self, closing: tuple[str, str, int] | None = None) -> None:
         """Make the queued captures' records durable, then commit their rows with their custody entries
-        (and those of the WARC files closed since), then write the entries' JSONL lines."""
-        closed = self.files.closed[self._files_entered:]
-        if not self.pending and not self.fills and not closed:
+        (and, with ``closing``, the ``file`` entry of the WARC file about to be renamed: its name, SHA-256
+        and size), then write the entries' JSONL lines."""
+        if not self.pending and not self.fills and closing is None:
             return
         self.files.sync()  # records on disk before any row points at them
         at = iso_precise(clock.now())
@@ -313,13 +314,14 @@ class Recorder:
                 self._capture_entry(at, capture["id"], custody)
                 if learned:
                     self.store.learn_volatile(event.target, learned, self.run_id, capture["started"])
-            for name, sha256, size in closed:
-                self.store.append_custody("file", at, {"file": f"{WARC_DIR}/{name}", "sha256": sha256, "size": size})
+            if closing is not None:
+                name, sha256, size = closing
+                self.store.append_custody("file", at, {"file": f"{WARC_DIR}/{name}", "sha256": sha256,
+                                                       "size": size})
         self.pending.clear()
         self.fills.clear()
-        self._files_entered += len(closed)
         self.last_commit = self.clock()
-        self.copy.complete(self.store, sync=bool(closed))   # fsynced with a closed file's entry: the run's end
+        self.copy.complete(self.store, sync=closing is not None)   # fsynced with a closed file's entry
 
     def _capture_entry(self, at: str, capture_id: int, custody: dict | None) -> None:
         if custody is not None:
@@ -330,7 +332,8 @@ class Recorder:
 
         Best effort, never masking the failure: a commit that fails too leaves its
         records unindexed (the targets are due again); a file whose torn last record
-        could not be cut back keeps its ``.open`` name for recovery at the next start.
+        could not be cut back, or whose custody entry could not be committed, keeps its
+        ``.open`` name for recovery at the next start.
         """
         try:
             self.commit()
@@ -338,7 +341,6 @@ class Recorder:
             self.pending.clear()
             self.fills.clear()
         try:
-            self.files.close()
-            self.commit()   # the custody entry of the file just closed
+            self.files.close()   # its custody entry is committed before its rename
         except Exception:
             pass

@@ -3,9 +3,11 @@
 :class:`WarcFileSet` owns the files a run writes under ``archive/warcs/``: it
 opens ``lastseen-<UTC timestamp>-<serial>.warc.gz.open``, rotates at
 ``max_size``, fsyncs on :meth:`WarcFileSet.sync`, and renames to the final name
-on close (as Heritrix and warcprox do). :func:`recover_open_files` runs at the
+on close (as Heritrix and warcprox do), once ``on_close`` (the recorder's commit
+of the file's custody entry) has returned. :func:`recover_open_files` runs at the
 next start (under the archive lock) and cuts a crashed ``.open`` file back to
-its last complete record before giving it its final name; an ``.open`` file
+its last complete record before giving it its final name (one whose bytes are
+exactly what its custody entry records is only renamed); an ``.open`` file
 whose final name already exists (a stale copy, e.g. from a backup restored over
 the archive) is set aside in ``warcs/set-aside/`` instead, so a closed file is
 never shrunk or replaced. A failed write (a full disk) is cut back at once by
@@ -67,9 +69,12 @@ class WarcFileSet:
         self._synced = True
         self._abandoned: list[str] = []
         self.closed_files: list[str] = []
-        #: ``(name, sha256, size)`` of each file closed, in order: the custody log's ``file`` entries.
+        #: ``(name, sha256, size)`` of each file closed (and renamed), in order.
         self.closed: list[tuple[str, str, int]] = []
         self.left_open: list[str] = []
+        #: Called with ``(name, sha256, size)`` of a file once its bytes are durable, before it is renamed
+        #: (the recorder commits its custody ``file`` entry then); an exception leaves the file ``.open``.
+        self.on_close: Callable[[str, str, int], object] | None = None
 
     def writer(self) -> tuple[WarcWriter, str]:
         """The writer to use for the next records, and its file's final name."""
@@ -157,11 +162,15 @@ class WarcFileSet:
             return
         try:
             self.sync()
+            digest, size = self._writer.file_sha256.hexdigest(), self._file.tell()
+            if self.on_close is not None:
+                # The file's custody entry is committed before the rename: a kill between the two leaves
+                # a ``.open`` file its entry vouches for, which the next start only renames.
+                self.on_close(self.name, digest, size)
         except BaseException:
             self._abandon()
             raise
         open_path = self.open_path
-        digest, size = self._writer.file_sha256.hexdigest(), self._file.tell()
         self._file.close()
         self._file = None
         self._writer = None
@@ -263,6 +272,8 @@ class Recovered:
     aborted_run: str | None = None   # ``isPartOf`` of its warcinfo record: the run that wrote it
     set_aside: str | None = None     # the final name existed: where the file is moved, relative to the
                                      # WARC directory (``set-aside/<name>.open``); nothing is cut or renamed
+    finished: bool = False           # its custody ``file`` entry records these very bytes (a kill between
+                                     # that entry's commit and the rename): only renamed, nothing recorded
 
     @property
     def open_name(self) -> str:
@@ -270,7 +281,8 @@ class Recovered:
 
 
 def recover_open_files(
-    directory: Path, *, forget: Callable[[Recovered], object] | None = None
+    directory: Path, *, forget: Callable[[Recovered], object] | None = None,
+    recorded: Callable[[str], tuple[str, int] | None] | None = None,
 ) -> list[Recovered]:
     """Finish ``.open`` files a killed run left: keep complete records, rename.
 
@@ -285,6 +297,9 @@ def recover_open_files(
     is cut, renamed, deleted or set aside, so index rows pointing past the cut
     go first (and the record of the recovery with them): a kill at any point of
     recovery leaves an ``.open`` file the next start finishes the same way.
+    ``recorded(name)`` is the ``(sha256, size)`` the custody log's ``file`` entry of the final ``name``
+    records (None without one): a file whose bytes are exactly those was closed and recorded by a run
+    killed before its rename, and is only renamed (:attr:`Recovered.finished`; ``forget`` is not called).
     Must run under the archive lock so that no live run's file is touched.
     """
     directory = Path(directory)
@@ -303,6 +318,12 @@ def recover_open_files(
             out.append(found)
             continue
         size = open_path.stat().st_size
+        entry = recorded(final.name) if recorded is not None else None
+        if entry is not None and entry[1] == size and entry[0] == file_sha256(open_path):
+            found = Recovered(final.name, size, 0, False, warcinfo_field(open_path, "isPartOf"), finished=True)
+            os.replace(open_path, final)  # its bytes were fsynced before its entry was committed
+            out.append(found)
+            continue
         end = complete_members_end(open_path)
         found = Recovered(final.name, end, size - end, end == 0, warcinfo_field(open_path, "isPartOf"))
         if forget is not None:

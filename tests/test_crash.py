@@ -1,7 +1,8 @@
 """Crash safety for real: `lastseen run` SIGKILLed at random points, 20 times, then a normal run.
 
 Afterwards every WARC file reads end to end (warcio's ArchiveIterator, digests
-checked, and `warcio check`), no ``.open`` file remains, every index row points
+checked, and `warcio check`), `lastseen verify` exits 0 (no kill looks like
+tampering; tests/test_crash_custody.py kills at each exact point), no ``.open`` file remains, every index row points
 at its record, killed runs are marked aborted, every target has a capture, the
 fetcher process never outlives its monitor, and the lock a killed run held is
 taken over by the next run.
@@ -33,7 +34,7 @@ from .archive_checks import (
     TAG_ENV, children, open_file_growing, outputs, runs_begun, start_run, tagged_processes, verify_archive, wait_until,
 )
 from .factories import make_exchange
-from .helpers import write_watchlist
+from .helpers import lastseen, write_watchlist
 from .site import closed_port
 
 SEED = 20261122
@@ -103,6 +104,10 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, site):
     assert not tagged_processes(tag)
 
     stats = verify_archive(tmp_path / "archive")
+    # ... and `lastseen verify` finds it whole: no kill, wherever it fell, looks like tampering (#15).
+    checked = lastseen(tmp_path, "verify", "--json")
+    assert (checked.exit_code, checked.json["problems"], checked.json["pending"]) == (0, [], []), checked.stdout
+    assert checked.json["checked"]["files"] == stats["files"]
     print(
         f"\n{killed} kills ({during_open} while a .open WARC was growing past its warcinfo, "
         f"{fetchers_seen} with a live fetcher child, {stale_pids} leaving a stale pid in the lock file), "

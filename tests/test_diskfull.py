@@ -151,7 +151,9 @@ def test_index_disk_full_or_read_only(tmp_path, site):
         assert "the index archive/lastseen.db" in line and "the disk is full" in line, line
         assert "free some space" in line
         assert not tagged_processes(tag)
-        stats = verify_archive(archive)  # every committed row points at its record
+        # The WARC file keeps its `.open` name: its custody `file` entry could not be committed, and a file
+        # renamed without its entry would look slipped into the archive (#15); the next start recovers it.
+        stats = verify_archive(archive, left_open=1)  # every committed row points at its record
         captured = len(stats["targets"])
         assert captured < PAGES
         print(f"\nindex disk full after {captured}/{PAGES} committed captures: {line}")

@@ -89,3 +89,12 @@ class CustodyQueries:
                 "select json_extract(content, '$.file') from custody where kind = 'file'"
             )
         }
+
+    def file_entry(self, file: str) -> tuple[str, int] | None:
+        """``(sha256, size)`` the last ``file`` entry of ``file`` (archive-relative) records, None without one."""
+        row = self.conn.execute(
+            "select json_extract(content, '$.sha256'), json_extract(content, '$.size') from custody "
+            "where kind = 'file' and json_extract(content, '$.file') = ? order by seq desc limit 1",
+            (file,),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
