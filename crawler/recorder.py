@@ -297,27 +297,35 @@ class Recorder:
             return
         self.files.sync()  # records on disk before any row points at them
         at = iso_precise(clock.now())
-        with self.store.transaction():
-            for fill in self.fills:
-                self.store.fill_extraction(**fill)
-            for capture, exchanges, text_row, event_row, event, first, learned in self.pending:
-                custody = capture.pop("_custody", None)
-                if event_row is None:
-                    capture["id"] = self.store.insert_capture_rows(capture, exchanges, text_row)
+        taken = []   # each row's custody entry content, put back when the commit fails (salvage retries it)
+        try:
+            with self.store.transaction():
+                for fill in self.fills:
+                    self.store.fill_extraction(**fill)
+                for capture, exchanges, text_row, event_row, event, first, learned in self.pending:
+                    custody = capture.pop("_custody", None)
+                    taken.append((capture, custody))
+                    if event_row is None:
+                        capture["id"] = self.store.insert_capture_rows(capture, exchanges, text_row)
+                        self._capture_entry(at, capture["id"], custody)
+                        continue
+                    evidence = event_row["evidence"]
+                    if first is not None and evidence is not None:
+                        evidence["first_capture"] = first.get("id")
+                    row = {**event_row, "evidence": json.dumps(evidence, ensure_ascii=False) if evidence else None}
+                    event.capture_id = capture["id"] = self.store.insert_capture(capture, exchanges, text_row, row)
                     self._capture_entry(at, capture["id"], custody)
-                    continue
-                evidence = event_row["evidence"]
-                if first is not None and evidence is not None:
-                    evidence["first_capture"] = first.get("id")
-                row = {**event_row, "evidence": json.dumps(evidence, ensure_ascii=False) if evidence else None}
-                event.capture_id = capture["id"] = self.store.insert_capture(capture, exchanges, text_row, row)
-                self._capture_entry(at, capture["id"], custody)
-                if learned:
-                    self.store.learn_volatile(event.target, learned, self.run_id, capture["started"])
-            if closing is not None:
-                name, sha256, size = closing
-                self.store.append_custody("file", at, {"file": f"{WARC_DIR}/{name}", "sha256": sha256,
-                                                       "size": size})
+                    if learned:
+                        self.store.learn_volatile(event.target, learned, self.run_id, capture["started"])
+                if closing is not None:
+                    name, sha256, size = closing
+                    self.store.append_custody("file", at, {"file": f"{WARC_DIR}/{name}", "sha256": sha256,
+                                                           "size": size})
+        except BaseException:
+            for capture, custody in taken:
+                if custody is not None:
+                    capture["_custody"] = custody
+            raise
         self.pending.clear()
         self.fills.clear()
         self.last_commit = self.clock()

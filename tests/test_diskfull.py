@@ -27,7 +27,7 @@ from crawler.warcfiles import complete_members_end
 
 from .archive_checks import TAG_ENV, outputs, start_run, tagged_processes, verify_archive
 from .factories import make_exchange
-from .helpers import warc_records, write_watchlist
+from .helpers import lastseen, warc_records, write_watchlist
 from .site import Site
 
 PAGES = 60
@@ -169,6 +169,8 @@ def test_index_disk_full_or_read_only(tmp_path, site):
         assert len(json.loads(out)["events"]) == PAGES
         stats = verify_archive(archive)
         assert stats["targets"] == names
+        checked = lastseen(tmp_path, "verify", "--json")  # the recovered file is on the record: no false alarm
+        assert (checked.exit_code, checked.json["problems"]) == (0, []), checked.stdout
         statuses = _statuses(archive)
         # The failed run could not even record its failure; the next start marked it aborted.
         assert statuses[-1] == "completed" and set(statuses[:-1]) <= {"failed", "aborted"}
