@@ -59,7 +59,12 @@ def _files(ctx: Context) -> dict[str, dict]:
     for entry in ctx.entries:
         content = entry["content"]
         if entry["kind"] == "file":
-            of(content["file"])["entry"] = {**content, "seq": entry["seq"]}
+            facts = of(content["file"])
+            earlier, now = facts["entry"], (content["sha256"], content["size"])
+            # closed again with other bytes: no crash does that
+            if earlier is not None and (earlier["sha256"], earlier["size"]) != now:
+                facts["closed_before"] = earlier
+            facts["entry"] = {**content, "seq": entry["seq"]}
         elif entry["kind"] == "recovery":
             facts = of(content["file"])
             facts["cut_at"] = content["cut_at"]
@@ -109,6 +114,17 @@ def check_files(ctx: Context) -> Iterable[Problem]:
             "records": [],
             "scope": set(),
         }
+        before = facts.get("closed_before")
+        if before is not None:
+            yield Problem(
+                "file-altered",
+                name,
+                seq=facts["entry"]["seq"],
+                expected=before["sha256"],
+                found=facts["entry"]["sha256"],
+                message=f"entry #{facts['entry']['seq']} records other bytes ({facts['entry']['size']}) than "
+                f"its file entry #{before['seq']} ({before['size']}): changed after it was closed",
+            )
         path = ctx.root / name
         # renamed from .open to its name at any moment by a run: one of the two exists at every instant
         if not path.exists() and Path(f"{path}{OPEN_SUFFIX}").exists():

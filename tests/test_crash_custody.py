@@ -10,6 +10,7 @@ process only; each killed run is checked to have died by SIGKILL, so every point
 
 from __future__ import annotations
 
+import gzip
 import json
 import signal
 import sqlite3
@@ -164,3 +165,27 @@ def test_a_kill_during_a_recovery_leaves_an_archive_verify_finds_whole(project, 
     assert {f["file"] for f in _custody(project, "file")} == _closed_files(project)
     verify_archive(project / "archive")
     _verified(project)
+
+
+def test_a_record_slipped_into_a_file_its_entry_vouched_for_is_named_altered(project):
+    """No kill changes a file once its entry is committed: a `.open` file whose bytes are no longer its entry's
+    is cut and recorded like any other by the next start, and `verify` names the file whose two entries differ."""
+    _killed(project, "before-rename")
+    (entry,) = _custody(project, "file")
+    forged = (
+        b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000000>\r\n"
+        b"WARC-Target-URI: urn:forged\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nforged\r\n\r\n"
+    )
+    with open(project / "archive" / (entry["file"] + ".open"), "ab") as fh:
+        fh.write(gzip.compress(forged))
+    _then_run(project)
+    ran = lastseen(project, "verify", "--json")
+    assert ran.exit_code == 4
+    altered = [
+        p
+        for p in ran.json["problems"]
+        if p["kind"] == "file-altered" and p["file"] == entry["file"]
+    ]
+    assert [(p["expected"], p["found"] != entry["sha256"]) for p in altered] == [
+        (entry["sha256"], True)
+    ]
