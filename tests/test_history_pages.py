@@ -8,8 +8,10 @@ small (history 3, runs 2, targets 2) so that every list is paginated.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 from pathlib import Path
 
 import lxml.html
@@ -19,6 +21,7 @@ from crawler import clock
 from crawler.fetch.browser import CHROMIUM_ARGS
 from crawler.report import front, history
 from crawler.slugs import target_slug
+from crawler.store import CaptureStore
 
 from .helpers import lastseen, write_watchlist
 from .site import Site
@@ -62,7 +65,9 @@ def project(tmp_path_factory):
             if day in NOTICE:
                 site.set("/notice", f"<h1>Notice</h1><p>{NOTICE[day]}</p>")
             mp.setenv(clock.ENV_NOW, now)
-            os.environ.pop(clock.ENV_OFFSET, None)  # never through mp: its undo would put it back
+            os.environ.pop(
+                clock.ENV_OFFSET, None
+            )  # never through mp: its undo would put it back
             clock._reset()
             ran = lastseen(tmp, "run", "--json")
             assert ran.exit_code == 0, ran.stderr
@@ -71,6 +76,9 @@ def project(tmp_path_factory):
                 seen["weekly"] = _stat(
                     tmp / "reports" / "targets" / "weekly" / "index.html"
                 )
+                seen["assets"] = {
+                    p.name: _stat(p) for p in (tmp / "reports" / "assets").iterdir()
+                }
             if day == 2:
                 seen["runs-1"] = _stat(tmp / "reports" / "runs-1.html")
             if day == 4:
@@ -424,3 +432,158 @@ def test_the_two_select_form_opens_a_change_page_or_shows_the_command(project, b
         )
     finally:
         context.close()
+
+
+# -- the shared stylesheet and script (reports/assets/) ------------------------------------------
+
+
+def _assets(reports: Path) -> dict[str, Path]:
+    files = {p.suffix: p for p in (reports / "assets").iterdir()}
+    assert sorted(files) == [".css", ".js"], sorted(
+        reports.joinpath("assets").iterdir()
+    )
+    return files
+
+
+def _csp(doc) -> dict[str, list[str]]:
+    [content] = doc.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+    return {d.split()[0]: d.split()[1:] for d in content.split(";")}
+
+
+def test_pages_link_one_stylesheet_and_script_named_by_their_content_and_written_once(
+    project,
+):
+    reports = project["reports"]
+    files = _assets(reports)
+    for path in (
+        files.values()
+    ):  # the name is the content's SHA-256: a new version gets a new file
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        assert re.fullmatch(r"(lastseen|history)-[0-9a-f]{16}", path.stem), path.name
+        assert path.stem.endswith(digest), path.name
+    assert (
+        files[".js"].read_bytes()
+        == (
+            Path(history.__file__).parent.parent / "templates" / "history.js"
+        ).read_bytes()
+    )
+    # written by the first run, left as they were by the four after it
+    assert {p.name: _stat(p) for p in files.values()} == project["seen"]["assets"]
+    css = f"assets/{files['.css'].name}"
+    pages = [
+        reports / "index.html",
+        *reports.glob("runs-*.html"),
+        *reports.glob("targets-*.html"),
+    ]
+    pages += list(reports.glob("targets/*/*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        doc = _doc(page)
+        depth = len(page.relative_to(reports).parts) - 1
+        assert doc.xpath('//link[@rel="stylesheet"]/@href') == ["../" * depth + css], (
+            page
+        )
+        assert doc.xpath("//style") == [], page  # nothing inline
+        policy = _csp(doc)
+        assert policy["style-src"] == ["'self'", "file:"], page
+        scripts = doc.xpath("//script")
+        if depth == 0:  # the front page and its list pages: no script
+            assert scripts == [] and "script-src" not in policy, page
+            continue
+        # a history page: one inline line that adds the script file, allowed by its hash
+        [loader] = scripts
+        assert loader.get("src") is None
+        assert f'"../../assets/{files[".js"].name}"' in loader.text, loader.text
+        digest = hashlib.sha256(loader.text.encode()).digest()
+        source = "'sha256-" + __import__("base64").b64encode(digest).decode() + "'"
+        assert policy["script-src"] == [source, "'strict-dynamic'"], page
+    # run reports stay single files: their stylesheet inline, nothing of assets/
+    for page in reports.glob("r*/index.html"):
+        raw = page.read_text(encoding="utf-8")
+        assert "<style>" in raw and "assets/" not in raw, page
+
+
+def test_a_script_in_the_markup_does_not_run_only_the_one_the_loader_adds(
+    project, browser
+):
+    """'strict-dynamic': the history script runs when the page's hash-allowed line adds it; the same
+    file named by a ``<script src>`` in the markup (as an injection would) is refused, from disk."""
+    folder = project["reports"] / "targets" / "notice"
+    raw = (folder / "index.html").read_text(encoding="utf-8")
+    js = _assets(project["reports"])[".js"].name
+    injected = re.sub(
+        r"<script>.*?</script>",
+        f'<script src="../../assets/{js}"></script>',
+        raw,
+        flags=re.DOTALL,
+    )
+    assert injected != raw
+    copy = folder / "injected-test.html"
+    copy.write_text(injected, encoding="utf-8")
+    try:
+        context, page, messages = _open(browser, copy)
+        try:
+            assert page.locator("#compare select").count() == 0
+            assert any("Content Security Policy" in m for m in messages), messages
+        finally:
+            context.close()
+        context, page, messages = _open(browser, folder / "index.html")
+        try:
+            assert page.locator("#compare select").count() == 2
+            assert not messages, messages
+        finally:
+            context.close()
+    finally:
+        copy.unlink()
+
+
+def test_pages_cut_short_by_a_killed_writer_are_all_written_again(project, tmp_path):
+    """Pages in a folder the writer has just made are written in place; ``targets/.writing`` stays
+    while it writes. Left behind (the run was killed), the next writer writes every target's pages."""
+    reports = tmp_path / "reports"
+    shutil.copytree(project["reports"], reports)
+    weekly = reports / "targets" / "weekly" / "index.html"
+    whole = weekly.read_bytes()
+    weekly.write_bytes(whole[:100])  # cut short
+    (reports / "targets" / history.WRITING).touch()
+    store = CaptureStore.open_readonly(project["root"] / "archive" / "lastseen.db")
+    try:
+        last = project["runs"][-1]["run"]["id"]
+        targets = [
+            (n, "https://unused.example/") for n in ("notice", "weekly", HOSTILE)
+        ]
+        front.write_archive_pages(
+            store,
+            reports,
+            run_id=last,
+            targets=targets,
+            captured=[],
+            generated=clock.now(),
+        )
+    finally:
+        store.close()
+    assert not (reports / "targets" / history.WRITING).exists()
+    assert weekly.read_bytes().startswith(whole[:100])
+
+    def rows(reports_dir: Path) -> list[dict]:  # links relative to their reports folder
+        return [
+            {**r, "link": r["link"] and r["link"].relative_to(reports_dir.resolve())}
+            for r in _history_rows(reports_dir / "targets" / "weekly")
+        ]
+
+    assert rows(reports) == rows(project["reports"])
+    # without the marker, a target not captured is left alone
+    weekly.write_bytes(b"cut")
+    store = CaptureStore.open_readonly(project["root"] / "archive" / "lastseen.db")
+    try:
+        front.write_archive_pages(
+            store,
+            reports,
+            run_id=last,
+            targets=targets,
+            captured=[],
+            generated=clock.now(),
+        )
+    finally:
+        store.close()
+    assert weekly.read_bytes() == b"cut"

@@ -509,7 +509,7 @@ def test_no_live_link_handler_or_foreign_element_in_any_report_page(project):
         for element in root.iter():
             if not isinstance(element.tag, str):
                 continue
-            if _own_view_switch(element):
+            if _own_view_switch(element) or _own_stylesheet(path, element):
                 continue
             assert element.tag.lower() not in _NEVER, f"{name}: <{element.tag}>"
             if element.tag == "meta":
@@ -541,6 +541,24 @@ def _own_view_switch(element) -> bool:
     return element.tag == "input" and attributes in (
         {"type": "radio", "name": "view", "id": id_, "class": "view-radio"}
         for id_ in _VIEW_SWITCH_IDS
+    )
+
+
+def _own_stylesheet(path: Path, element) -> bool:
+    """The archive pages' stylesheet (#14): on the front page and history pages only (run reports keep
+    theirs inline), in the head, ``reports/assets/lastseen-<16 hex>.css`` and no other attribute."""
+    reports = _reports_root(path)
+    archive_page = path.parent == reports or path.parent.parent == reports / "targets"
+    href = element.get("href") or ""
+    return (
+        archive_page
+        and element.tag == "link"
+        and element.getparent().tag == "head"
+        and dict(element.attrib) == {"rel": "stylesheet", "href": href}
+        and re.fullmatch(r"(\.\./)*assets/lastseen-[0-9a-f]{16}\.css", href) is not None
+        and (path.parent / href).resolve()
+        == reports.resolve() / "assets" / href.split("/")[-1]
+        and (path.parent / href).is_file()
     )
 
 
@@ -599,9 +617,18 @@ def test_scripts_only_by_hash_and_nothing_remote_in_the_csp(project):
             and "'unsafe-eval'" not in script_sources
         ), name
         for source in script_sources:
-            assert source == "'none'" or re.fullmatch(
+            # 'strict-dynamic' (history pages, #14): what a hash-allowed script adds runs too; it also
+            # makes the browser ignore every other source ('self', hosts) for the markup's own scripts
+            assert source in ("'none'", "'strict-dynamic'") or re.fullmatch(
                 r"'sha(256|384|512)-[A-Za-z0-9+/=_-]+'", source
             ), f"{name}: scripts allowed by {source}, not by a hash"
+        if "'strict-dynamic'" in script_sources:
+            assert len(policy["script-src"]) == 2, (
+                f"{name}: 'strict-dynamic' but {policy}"
+            )
+            assert path.parent.parent.name == "targets", (
+                f"{name}: only history pages load a script"
+            )
         allowed = set(
             policy.get("script-src-elem")
             or policy.get("script-src")

@@ -12,8 +12,9 @@ rewritten by every run: a target's last verdict can change on any page, and a ro
 bytes of escaped text from one indexed query. The index says how many targets have each last verdict and links the pages; when the
 watchlist fits on one page, the index lists them itself.
 
-No script: the CSP forbids every script and every external resource; target names and URLs are
-escaped text, and the only links are the report's own pages.
+No script: the CSP forbids every script and every resource but the archive pages' stylesheet, a
+file of the reports' own (:mod:`.assets`); target names and URLs are escaped text, and the only links
+are the report's own pages.
 """
 
 from __future__ import annotations
@@ -34,14 +35,16 @@ from ..slugs import target_slug
 from ..store import CaptureStore
 from ..verdicts import order as verdict_order
 from . import history
+from .assets import ArchiveAssets, archive_assets, write_assets
 from .history import (
     TARGETS_DIR,
+    WRITING,
     _write,
     history_href,
     run_change_pages,
     write_history_pages,
 )
-from .render import CSP, _environment
+from .render import _environment
 
 __all__ = [
     "RUN_PAGE_ROWS",
@@ -85,12 +88,19 @@ def write_archive_pages(
     """
     reports_dir = Path(reports_dir)
     env = _environment()
+    assets = archive_assets(env)
     last = store.last_events()
     due = dict(captured)
     root = reports_dir / TARGETS_DIR
     written = {entry.name for entry in os.scandir(root)} if root.is_dir() else set()
+    # a writer killed half way (WRITING left behind) may have cut a page short: every page again
+    redo = WRITING in written
     for name, url in targets:  # captured before history pages existed: their page, once
-        if name not in due and name in last and target_slug(name) not in written:
+        if (
+            name not in due
+            and name in last
+            and (redo or target_slug(name) not in written)
+        ):
             due[name] = url
     write_history_pages(
         store,
@@ -101,6 +111,7 @@ def write_archive_pages(
         env=env,
         page_rows=history.HISTORY_PAGE_ROWS if history_rows is None else history_rows,
         signing_fingerprint=signing_fingerprint,
+        assets=assets,
     )
     return write_front_page(
         store,
@@ -113,6 +124,7 @@ def write_archive_pages(
         target_rows=TARGET_PAGE_ROWS if target_rows is None else target_rows,
         writing=run_id,
         signing_fingerprint=signing_fingerprint,
+        assets=assets,
     )
 
 
@@ -128,14 +140,17 @@ def write_front_page(
     env: jinja2.Environment | None = None,
     writing: str | None = None,
     signing_fingerprint: str | None = None,
+    assets: ArchiveAssets | None = None,
 ) -> Path:
     """Write ``index.html``, the newest run page and the target pages; return the index's path.
 
     ``last``: each target's last event (:meth:`~crawler.store.CaptureStore.last_events`). ``writing``: the
     run whose report is being written meanwhile (by the monitor, beside these pages): linked already.
+    ``assets``: the shared files (:func:`~.assets.archive_assets`), written here.
     """
     reports_dir = Path(reports_dir)
     env = env or _environment()
+    assets = assets or archive_assets(env)
     template = env.get_template("front.html")
     run_rows, target_rows = max(1, run_rows), max(1, target_rows)
     runs = store.listed_runs()
@@ -161,7 +176,9 @@ def write_front_page(
         return {
             **r,
             "status": status,
-            "report": link if r["id"] == writing or (reports_dir / link).is_file() else None,
+            "report": link
+            if r["id"] == writing or (reports_dir / link).is_file()
+            else None,
             "events": c["events"],
             "alerts": c["alerts"],
             "verdicts": sorted(
@@ -178,7 +195,8 @@ def write_front_page(
         "chain_head": store.custody_head(),
         "signing_fingerprint": signing_fingerprint,
         "generated": generated,
-        "csp": Markup(CSP),
+        "csp": Markup(assets.front_csp),
+        "stylesheet": assets.stylesheet(0),
         "run_pages": run_pages,
         "target_pages": len(target_chunks),
         "run_rows": run_rows,
@@ -190,6 +208,7 @@ def write_front_page(
     }
     try:
         reports_dir.mkdir(parents=True, exist_ok=True)
+        write_assets(reports_dir, assets)
         for k in write:
             _write(
                 reports_dir / f"runs-{k}.html",

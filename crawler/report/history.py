@@ -13,12 +13,20 @@ the run's watchlist order). A run knows the names it gave; those other than ``<s
 beside the history page (``changes.json``: event id → link), so later runs link to them without the
 run's order; any other is ``<slug>.html``, linked when that file is there.
 
-The page carries one script of lastseen's own (``crawler/templates/history.js``, allowed by its SHA-256
-in the CSP like ``report.js``): two selects of the captures that have text; for the chosen pair it
-opens the change page when an event compared exactly those two captures, otherwise it shows the
-``lastseen diff TARGET --from ID --to ID`` command. With scripts off the page shows that command with
-the capture ids to put in it, and no control. Target names, URLs and everything else from the
-archive are escaped text (:mod:`.render`'s environment); the only links are the report's own pages.
+The page links the archive pages' shared stylesheet and carries one line of script, the loader of
+lastseen's own ``history.js`` (:mod:`.assets`: files under ``reports/assets/``, named by their
+SHA-256; the loader allowed by its hash with ``'strict-dynamic'``): two selects of the captures that
+have text; for the chosen pair it opens the change page when an event compared exactly those two
+captures, otherwise it shows the ``lastseen diff TARGET --from ID --to ID`` command. With scripts off
+the page shows that command with the capture ids to put in it, and no control. Target names, URLs and
+everything else from the archive are escaped text (:mod:`.render`'s environment); the only links are
+the report's own pages.
+
+Writing. A page is written whole then renamed over the old one (``os.replace``), except in a folder
+this writer has just created, where it is written in place (two fewer file-system operations per
+target: a first run of 100,000 targets creates 100,000 folders). The pages are not fsynced (derived
+data). While it writes, ``targets/.writing`` exists; a writer that finds it left behind (the run was
+killed) writes every target's pages again, so a page cut short is never left for good.
 """
 
 from __future__ import annotations
@@ -38,13 +46,13 @@ from ..errors import ArchiveError
 from ..slugs import target_slug
 from ..store import CaptureStore
 from ..verdicts import facts
-from .index import load_script, script_csp, script_source
-from .render import _TEMPLATES, CSP, _environment, _page_name, _slug
+from .assets import ArchiveAssets, archive_assets, write_assets
+from .render import _environment, _page_name, _slug
 
 __all__ = [
     "HISTORY_PAGE_ROWS",
-    "HISTORY_SCRIPT",
     "TARGETS_DIR",
+    "WRITING",
     "HistoryRow",
     "history_href",
     "run_change_pages",
@@ -57,9 +65,9 @@ HISTORY_PAGE_ROWS = 100
 #: The folder of the history pages, inside the reports folder.
 TARGETS_DIR = "targets"
 
-#: The history pages' script, exactly as inlined, and its CSP.
-HISTORY_SCRIPT = load_script(_TEMPLATES / "history.js")
-_HISTORY_CSP = script_csp(CSP, script_source(HISTORY_SCRIPT))
+#: Present in the folder of the history pages while they are written: left behind, they are all
+#: written again.
+WRITING = ".writing"
 
 _CHANGES = "changes.json"
 
@@ -112,23 +120,17 @@ def run_change_pages(
 ) -> dict[int, str]:
     """Event id → the file name of its page in run ``run_id``'s report, as :func:`~.views.write_run_report`
     named them (same order, same names)."""
-    rows = list(store.events(run_id=run_id))
+    rows = store.run_page_events(run_id)
     if order:
-        rows.sort(key=lambda r: order.get(r["target"], len(order)))
+        rows.sort(key=lambda r: order.get(r[1], len(order)))
     used = {"index"}
     pages = {}
-    for row in rows:
+    for event_id, target, verdict, reason, has_diff in rows:
         name = _page_name(
-            _Named(
-                row["target"],
-                row["verdict"],
-                row["reason"],
-                True if row["diff_ops"] else None,
-            ),
-            used,
+            _Named(target, verdict, reason, True if has_diff else None), used
         )
         if name is not None:
-            pages[row["id"]] = name
+            pages[event_id] = name
     return pages
 
 
@@ -142,6 +144,7 @@ def write_history_pages(
     page_rows: int = HISTORY_PAGE_ROWS,
     env: jinja2.Environment | None = None,
     signing_fingerprint: str | None = None,
+    assets: ArchiveAssets | None = None,
 ) -> int:
     """Write the history pages of ``targets`` ((name, url) pairs); return how many targets.
 
@@ -149,22 +152,25 @@ def write_history_pages(
 
     ``pages``: event id → change page name in its run's folder, for the events of the run being
     written (:func:`run_change_pages`); those not named ``<slug>.html`` are kept in the target's
-    ``changes.json``.
+    ``changes.json``. ``assets``: the shared files (:func:`~.assets.archive_assets`), written here.
     Raises :class:`~crawler.errors.ArchiveError` when the folder cannot be written.
     """
     env = env or _environment()
-    template = env.get_template("history.html")
+    assets = assets or archive_assets(env)
     page_rows = max(1, page_rows)
     root = Path(reports_dir) / TARGETS_DIR
     pages = pages or {}
     count = 0
-    # The custody log's last entry and the signing key's fingerprint, in every page's footer.
-    footer = {"chain_head": store.custody_head(), "signing_fingerprint": signing_fingerprint}
+    template = _Template(env, assets, generated, page_rows, store.custody_head(), signing_fingerprint)
     try:
+        write_assets(reports_dir, assets)
         root.mkdir(parents=True, exist_ok=True)
+        marker = root / WRITING
+        marker.touch()
         for name, url in targets:
-            _write_target(store, root, name, url, template, generated, pages, page_rows, footer)
+            _write_target(store, root, name, url, template, pages, page_rows)
             count += 1
+        marker.unlink()
     except OSError as exc:
         raise ArchiveError(
             f"cannot write the history pages in {root}: {exc.strerror or exc}; "
@@ -173,40 +179,94 @@ def write_history_pages(
     return count
 
 
+class _Template:
+    """The history page: its frame rendered once (``history.html``: head, stylesheet, footer), each page's
+    title and body by the macros of ``_history.html`` (no template context built per page: a first run
+    of 100,000 targets renders 100,000 pages)."""
+
+    _TITLE, _BODY = (
+        "\x00title\x00",
+        "\x00body\x00",
+    )  # never in a rendered value (_finalize)
+
+    def __init__(
+        self, env, assets: ArchiveAssets, generated, page_rows: int, chain_head, signing_fingerprint=None
+    ) -> None:
+        frame = env.get_template(
+            "history.html"
+        ).render(
+            generated=generated,
+            csp=Markup(assets.history_csp),
+            stylesheet=assets.stylesheet(2),
+            chain_head=chain_head,  # the custody log's last entry, in every page's footer
+            signing_fingerprint=signing_fingerprint,  # and the signing key's fingerprint, with one
+            slot_title=Markup(self._TITLE),
+            slot_body=Markup(self._BODY),
+        )
+        self._head, rest = frame.split(self._TITLE)
+        self._middle, self._tail = rest.split(self._BODY)
+        self._parts = env.get_template("_history.html").module
+        self._script = Markup(assets.loader)
+        self.page_rows = page_rows
+
+    def render(
+        self, *, target, url, total, pages, number, newest, command, rows
+    ) -> str:
+        parts = self._parts
+        return "".join(
+            (
+                self._head,
+                parts.title(target, number, newest),
+                self._middle,
+                parts.body(
+                    target,
+                    url,
+                    total,
+                    pages,
+                    number,
+                    newest,
+                    self.page_rows,
+                    command,
+                    rows,
+                    self._script,
+                ),
+                self._tail,
+            )
+        )
+
+
 def _write_target(
-    store, root: Path, name: str, url: str, template, generated, pages, page_rows, footer
+    store, root: Path, name: str, url: str, template: _Template, pages, page_rows
 ) -> None:
     folder = root / target_slug(name)
     try:
         folder.mkdir()
         known: dict[str, str] = {}
+        write = _write_new  # a folder of ours, just made: written in place
     except FileExistsError:
         known = _read_changes(folder)
+        write = _write
     total = store.event_count(name)
     if total == 0:
         return
     newest = (total - 1) // page_rows + 1
     rows = store.timeline(name, offset=(newest - 1) * page_rows, limit=page_rows)
-    added = _remember(name, known, rows, pages)
-    common = {
+    own = f"{_slug(name)}.html"  # its change page's name in a run where no other target shares its slug
+    added = _remember(own, known, rows, pages)
+    context = {
         "target": name,
         "url": url,
-        "generated": generated,
         "total": total,
-        "page_rows": page_rows,
         "pages": newest,
         "command": "lastseen diff " + shlex.quote(name),
-        "csp": Markup(_HISTORY_CSP),
-        "script": Markup(HISTORY_SCRIPT),
-        **footer,
     }
     reports = root.parent
 
-    def view(chunk: list[dict], number: int) -> list[dict]:
+    def view(chunk: list[dict], number: int) -> list[HistoryRow]:
         first = (number - 1) * page_rows
         return [
             HistoryRow(
-                **r, number=first + i, page=_change_link(r, known, name, reports, pages)
+                **r, number=first + i, page=_change_link(r, known, own, reports, pages)
             )
             for i, r in enumerate(chunk, 1)
         ]
@@ -215,8 +275,8 @@ def _write_target(
     if (
         len(rows) == page_rows
     ):  # the newest page is full: its numbered page is written now, once
-        html = template.render(common, rows=shown, number=newest, newest=False)
-        _write(folder / f"captures-{newest}.html", html)
+        html = template.render(**context, rows=shown, number=newest, newest=False)
+        write(folder / f"captures-{newest}.html", html)
     number = newest - 1
     while (
         number >= 1 and not (folder / f"captures-{number}.html").exists()
@@ -225,13 +285,13 @@ def _write_target(
             store.timeline(name, offset=(number - 1) * page_rows, limit=page_rows),
             number,
         )
-        html = template.render(common, rows=older, number=number, newest=False)
-        _write(folder / f"captures-{number}.html", html)
+        html = template.render(**context, rows=older, number=number, newest=False)
+        write(folder / f"captures-{number}.html", html)
         number -= 1
-    html = template.render(common, rows=shown, number=newest, newest=True)
-    _write(folder / "index.html", html)
+    html = template.render(**context, rows=shown, number=newest, newest=True)
+    write(folder / "index.html", html)
     if added:
-        _write(folder / _CHANGES, json.dumps(known, sort_keys=True))
+        write(folder / _CHANGES, json.dumps(known, sort_keys=True))
 
 
 def _read_changes(folder: Path) -> dict[str, str]:
@@ -245,21 +305,21 @@ def _read_changes(folder: Path) -> dict[str, str]:
 
 
 def _remember(
-    name: str, known: dict[str, str], rows: list[dict], pages: Mapping[int, str]
+    own: str, known: dict[str, str], rows: list[dict], pages: Mapping[int, str]
 ) -> bool:
     """Add this run's change pages (``pages``) of ``rows`` to ``known`` when not named ``<slug>.html``
     (two targets of the run shared a slug); did any change?"""
     added = False
     for r in rows:
         page = pages.get(r["event_id"])
-        if page is not None and page != f"{_slug(name)}.html":
+        if page is not None and page != own:
             known[str(r["event_id"])] = f"{r['run_id']}/{page}"
             added = True
     return added
 
 
 def _change_link(
-    row: dict, known: dict[str, str], name: str, reports: Path, pages: Mapping[int, str]
+    row: dict, known: dict[str, str], own: str, reports: Path, pages: Mapping[int, str]
 ) -> str | None:
     """The event's change page, relative to the history page, when it has one.
 
@@ -271,7 +331,7 @@ def _change_link(
     elif page is None:
         if not (facts(row["verdict"], row["reason"]).detail or row["has_diff"]):
             return None
-        page = f"{row['run_id']}/{_slug(name)}.html"
+        page = f"{row['run_id']}/{own}"
         if not (reports / page).is_file():
             return None
     return f"../../{page}"
@@ -284,3 +344,14 @@ def _write(path: Path, content: str) -> None:
     with open(tmp, "wb") as fh:
         fh.write(content.encode("utf-8", errors="replace"))
     os.replace(tmp, path)
+
+
+def _write_new(path: Path, content: str) -> None:
+    """Write ``path`` in place, in a folder just made (``targets/.writing`` stands for it meanwhile)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        data = memoryview(content.encode("utf-8", errors="replace"))
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)

@@ -34,6 +34,21 @@ class HistoryQueries:
             names = [c[0] for c in cur.description]
             return [dict(zip(names, row)) for row in cur]
 
+    def run_page_events(
+        self, run_id: str
+    ) -> list[tuple[int, str, str, str | None, bool]]:
+        """Run ``run_id``'s events, oldest first, as (id, target, verdict, reason, has a diff): what names
+        their report pages; not the diffs themselves (a large run's would all be held at once)."""
+        with self._reading():
+            return [
+                (row[0], row[1], row[2], row[3], bool(row[4]))
+                for row in self.conn.execute(
+                    "select id, target, verdict, reason, diff_ops is not null and diff_ops != '' "
+                    "from events where run_id = ? order by id",
+                    (run_id,),
+                )
+            ]
+
     def last_events(self) -> dict[str, dict]:
         """Every target's latest event (verdict, reason, alert, capture time), by target name; targets
         without any are left out. One statement: a lookup in the ``(target, id)`` index per target."""

@@ -1,5 +1,6 @@
-// lastseen's target history page: compare two captures (crawler/report/history.py inlines this file
-// and allows it by its SHA-256 in the page's Content-Security-Policy; nothing else may run).
+// lastseen's target history page: compare two captures (written as reports/assets/history-<hash>.js and
+// added by the page's one inline line, allowed by its SHA-256 with 'strict-dynamic' in the page's
+// Content-Security-Policy: crawler/report/assets.py; nothing else may run).
 // It reads only what the server wrote: the rows' data-* attributes and the command in #compare.
 // It builds its controls with createElement and textContent, never markup from text. For the chosen
 // pair it follows the link the server wrote to the change page of an event that compared exactly
