@@ -14,6 +14,7 @@ its alerts delivered (:mod:`crawler.alerts`). What the run did comes back as a
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import secrets
@@ -269,6 +270,9 @@ def _start_archive_pages(store: CaptureStore, reports_dir: Path, run_id: str, wa
     pid = os.fork()
     if pid == 0:  # the child: its own connection; never the parent's, never its exit handlers
         code = 0
+        # the monitor's objects stay shared with it: the collector never walks them (a walk writes to
+        # every object's header, copying its page into this process)
+        gc.freeze()
         try:
             die_with_parent(parent)  # a monitor killed outright leaves no writer behind
             index = CaptureStore.open_readonly(store.path)
