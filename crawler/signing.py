@@ -202,7 +202,23 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
             f"{path} holds a {type(key).__name__.removeprefix('_')} key, not an Ed25519 one; "
             f"{_MAKE_ONE}"
         )
+    _private_to_its_owner(Path(path))
     return key
+
+
+def _private_to_its_owner(path: Path) -> None:
+    """A private key others can read or write is refused, as ssh refuses one (POSIX modes only)."""
+    if os.name != "posix":
+        return
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError as exc:
+        raise SigningError(f"cannot read the signing key {path} ({exc.strerror or exc}); {_MAKE_ONE}") from exc
+    if mode & 0o077:
+        raise SigningError(
+            f"the signing key {path} can be read or changed by other users (mode {mode:04o}); "
+            f"make it private with: chmod 600 {path}"
+        )
 
 
 def public_key_pem(key_path: Path) -> bytes:

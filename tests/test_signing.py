@@ -230,6 +230,21 @@ def test_a_signing_key_inside_an_archive_is_refused_by_the_watchlist(
     ), ran.stderr
 
 
+def test_a_signing_key_others_can_read_is_refused_until_chmod_600(tmp_path, config_home):
+    key = tmp_path / "keys" / "signing.key"
+    assert _keygen(tmp_path, "--key", str(key)).exit_code == 0
+    _watchlist(tmp_path, "keys/signing.key")
+    key.chmod(0o640)  # a group can read it: anyone in it could sign for the archive
+    ran = lastseen(tmp_path, "check", str(tmp_path / "watchlist.yaml"))
+    assert ran.exit_code == 2
+    assert (
+        f"signing_key: the signing key {key} can be read or changed by other users (mode 0640); "
+        f"make it private with: chmod 600 {key}"
+    ) in ran.stderr, ran.stderr
+    key.chmod(0o600)
+    assert lastseen(tmp_path, "check", str(tmp_path / "watchlist.yaml")).exit_code == 0
+
+
 def _pem_of_another_kind(path: Path) -> Path:
     ec = generate_private_key(SECP256R1())
     path.write_bytes(
