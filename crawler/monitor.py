@@ -14,7 +14,6 @@ its alerts delivered (:mod:`crawler.alerts`). What the run did comes back as a
 from __future__ import annotations
 
 import errno
-import gc
 import json
 import os
 import secrets
@@ -31,14 +30,13 @@ from .contract import Event, RunResult
 from .documents import DocumentLimits
 from .errors import ArchiveError, LastseenError, UsageError
 from .fetch import Fetcher, FetchJob
-from .fetch.worker import die_with_parent
 from .formatting import iso, one_line, plural
 from .interrupts import Interrupts
 from .judge import RunJudge, origin_of
 from .listingrun import ListingJudge, ListingState
+from .pagewriter import PageWriter
 from .recorder import Recorder, display_path
 from .report import write_run_report
-from .report.front import write_archive_pages
 from .schedule import is_due, parse_times
 from .signing import key_fingerprint
 from .store import CaptureStore
@@ -150,151 +148,120 @@ def run(
                             max_text=watchlist.settings.max_text, documents=DocumentLimits(
                                 watchlist.settings.doc_timeout, watchlist.settings.doc_max_pages,
                                 watchlist.settings.max_text))
-        # A signal stops the fetcher at once (interrupts.stop); results already
-        # sent are still recorded, then the loop ends.
-        fetcher = Fetcher(fetch_options(watchlist), stop=interrupts.stop)
+        # The archive's pages are written by a child forked now, before anything is fetched: it warms its
+        # templates meanwhile and holds nothing of the run's captures (crawler.pagewriter).
+        pages = PageWriter.fork(store.path, reports_dir, run_id) if due else None
         try:
+            # A signal stops the fetcher at once (interrupts.stop); results already
+            # sent are still recorded, then the loop ends.
+            fetcher = Fetcher(fetch_options(watchlist), stop=interrupts.stop)
             try:
-                jobs = {}
-                for i, t in enumerate(due):
-                    job = jobs[str(i)] = FetchJob(id=str(i), target=t.name, url=t.url, fetch=t.fetch,
-                                                  options=t.mode_options())
-                    fetcher.submit(job)
-                # Re-fetches and probes the verdicts need are submitted while results are read.
-                watch_robots = watchlist.settings.watch_robots
-                if listings:
-                    judge = ListingJudge(recorder, jobs, fetcher.submit, listings=listings, is_due=due_now,
-                                         watch_robots=watch_robots)
-                    judge.started = stamp
-                else:
-                    judge = RunJudge(recorder, jobs, fetcher.submit, watch_robots=watch_robots)
-                for t in due:
-                    judge.watch(t)  # its host's robots.txt, once per run (settings.watch_robots)
-                if listings:
-                    judge.start({t.name for t in due})
-                for fetched in fetcher.results():
-                    for event in judge.take(fetched):
-                        if on_event is not None:
-                            on_event(event)
-            finally:
-                fetcher.close()  # the fetcher process is gone before anything else happens
-            robots = judge.close_robots()
-            recorder.commit()
-            files.close()   # its custody entry is committed before its rename (Recorder.commit)
-            result.chain_head = store.custody_head()   # published: --json, the report's footer, the alerts
-        except BaseException:
-            recorder.salvage()
-            _end_run(store, run_id, "failed", now)
-            raise
-        # Closed files renamed: events now point at final names already.
-        order = [name for t in selected for name in (t.name, *(listings[t.name].order if t.name in listings else ()))]
-        result.events = [recorder.events[name] for name in order if name in recorder.events]
-        for event in result.events:
-            event.robots_changed = robots.get(origin_of(recorder.targets[event.target].url))
-        for line in recorder.warnings():
-            print(f"lastseen run {run_id}: {line}", file=sys.stderr, flush=True)
-        if interrupts.received:
-            # No report: it would present a partial run as the run. The captures
-            # are committed (`lastseen report --since` shows them); the rest are due again.
-            _end_run(store, run_id, "interrupted", now)
-            interrupts.check(
-                f": {plural(len(result.events), 'target')} of {len(due)} captured and committed "
-                f"(run {run_id}, marked interrupted; no report written); the others are due again next run"
-            )
-        # The head, final now, time-stamped before the report that shows it (settings.timestamp_authority)
-        result.timestamp = timestamp_head(store, archive.root, watchlist.settings, run_id, now=now)
-        if result.timestamp["status"] == "failed":
-            print(f"lastseen run {run_id}: the custody chain head was not time-stamped: "
-                  f"{one_line(result.timestamp['error'])}; the next run tries again", file=sys.stderr, flush=True)
-        if result.events:
-            pages = _start_archive_pages(store, reports_dir, run_id, watchlist, recorder, order, signer)
-            try:
-                result.report = display_path(write_run_report(
-                    store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),
-                    order={name: i for i, name in enumerate(order)}, max_page=watchlist.settings.max_report_page,
-                    archive_root=archive.root, signing_fingerprint=signer,
-                ))
+                try:
+                    jobs = {}
+                    for i, t in enumerate(due):
+                        job = jobs[str(i)] = FetchJob(id=str(i), target=t.name, url=t.url, fetch=t.fetch,
+                                                      options=t.mode_options())
+                        fetcher.submit(job)
+                    # Re-fetches and probes the verdicts need are submitted while results are read.
+                    watch_robots = watchlist.settings.watch_robots
+                    if listings:
+                        judge = ListingJudge(recorder, jobs, fetcher.submit, listings=listings, is_due=due_now,
+                                             watch_robots=watch_robots)
+                        judge.started = stamp
+                    else:
+                        judge = RunJudge(recorder, jobs, fetcher.submit, watch_robots=watch_robots)
+                    for t in due:
+                        judge.watch(t)  # its host's robots.txt, once per run (settings.watch_robots)
+                    if listings:
+                        judge.start({t.name for t in due})
+                    for fetched in fetcher.results():
+                        for event in judge.take(fetched):
+                            if on_event is not None:
+                                on_event(event)
+                finally:
+                    fetcher.close()  # the fetcher process is gone before anything else happens
+                robots = judge.close_robots()
+                recorder.commit()
+                files.close()   # its custody entry is committed before its rename (Recorder.commit)
+                result.chain_head = store.custody_head()   # published: --json, the report's footer, the alerts
             except BaseException:
-                # Captures committed, no report, no alerts: `failed` (its alerts are carried into the next run).
-                pages()
+                recorder.salvage()
                 _end_run(store, run_id, "failed", now)
                 raise
-            pages()
-        if interrupts.received:
-            _end_run(store, run_id, "interrupted", now, report=result.report)
-            interrupts.check(
-                f" while writing the report: all {len(due)} due targets were captured and committed and "
-                f"the report written (run {run_id}, marked interrupted); no alerts were sent"
+            # Closed files renamed: events now point at final names already.
+            order = [name for t in selected
+                     for name in (t.name, *(listings[t.name].order if t.name in listings else ()))]
+            result.events = [recorder.events[name] for name in order if name in recorder.events]
+            for event in result.events:
+                event.robots_changed = robots.get(origin_of(recorder.targets[event.target].url))
+            for line in recorder.warnings():
+                print(f"lastseen run {run_id}: {line}", file=sys.stderr, flush=True)
+            if interrupts.received:
+                # No report: it would present a partial run as the run. The captures
+                # are committed (`lastseen report --since` shows them); the rest are due again.
+                _end_run(store, run_id, "interrupted", now)
+                interrupts.check(
+                    f": {plural(len(result.events), 'target')} of {len(due)} captured and committed "
+                    f"(run {run_id}, marked interrupted; no report written); the others are due again next run"
+                )
+            # The head, final now, time-stamped before the report that shows it (settings.timestamp_authority)
+            result.timestamp = timestamp_head(store, archive.root, watchlist.settings, run_id, now=now)
+            if result.timestamp["status"] == "failed":
+                print(f"lastseen run {run_id}: the custody chain head was not time-stamped: "
+                      f"{one_line(result.timestamp['error'])}; the next run tries again", file=sys.stderr, flush=True)
+            if result.events:
+                if pages is not None:  # the targets captured: their history pages, and the front page
+                    pages.write(**_archive_pages(store, watchlist, recorder, order, signer))
+                try:
+                    result.report = display_path(write_run_report(
+                        store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),
+                        order={name: i for i, name in enumerate(order)},
+                        max_page=watchlist.settings.max_report_page, archive_root=archive.root,
+                        signing_fingerprint=signer,
+                    ))
+                except BaseException:
+                    # Captures committed, no report, no alerts: `failed` (its alerts are carried into the next run).
+                    _end_run(store, run_id, "failed", now)
+                    raise
+                finally:
+                    if pages is not None:
+                        pages.wait()
+            if interrupts.received:
+                _end_run(store, run_id, "interrupted", now, report=result.report)
+                interrupts.check(
+                    f" while writing the report: all {len(due)} due targets were captured and committed and "
+                    f"the report written (run {run_id}, marked interrupted); no alerts were sent"
+                )
+            report = None if result.report is None else report_reference(
+                Path(result.report), reports_dir, watchlist.settings.report_url)
+            result.alerts = deliver_run_alerts(watchlist.alerts, result, store, report=report)
+            result.finished = now()
+            store.update_run(
+                run_id, status="completed", finished=iso(result.finished), report=result.report,
+                alerts=json.dumps([a.to_json() for a in result.alerts]),
             )
-        report = None if result.report is None else report_reference(
-            Path(result.report), reports_dir, watchlist.settings.report_url)
-        result.alerts = deliver_run_alerts(watchlist.alerts, result, store, report=report)
-        result.finished = now()
-        store.update_run(
-            run_id, status="completed", finished=iso(result.finished), report=result.report,
-            alerts=json.dumps([a.to_json() for a in result.alerts]),
-        )
+        finally:
+            if pages is not None:
+                pages.wait()   # unless handed the pages to write, the child exits having written nothing
     return result
 
 
-def _start_archive_pages(store: CaptureStore, reports_dir: Path, run_id: str, watchlist: Watchlist,
-                         recorder: Recorder, order: list[str], signer: str | None) -> Callable[[], None]:
-    """Start writing the archive's front page and the history pages of the targets captured (docs/history.md)
-    beside the run report, in a forked child with its own index connection (the two take two cores);
-    returns the function that waits for it. Derived pages: a failure is said on stderr and costs the run
-    nothing (its captures, report and alerts stand); the next run writes them again. Without ``os.fork``
-    (not Linux/macOS), they are written here, now."""
+def _archive_pages(store: CaptureStore, watchlist: Watchlist, recorder: Recorder, order: list[str],
+                   signer: str | None) -> dict:
+    """What the archive's pages of this run are written from (:func:`~crawler.report.front.write_archive_pages`,
+    docs/history.md): the watchlist's targets (a listing's items after it), those the run captured, in order."""
     targets = []
     for t in watchlist.targets:
         targets.append((t.name, t.url))
         if t.listing is not None:
             targets += store.listing_item_targets(t.name)
-    captured = [(name, recorder.targets[name].url) for name in order if name in recorder.events]
-    generated = utcnow()
-
-    def write(index: CaptureStore) -> None:
-        try:
-            write_archive_pages(index, reports_dir, run_id=run_id, targets=targets, captured=captured,
-                                generated=generated, order={name: i for i, name in enumerate(order)},
-                                signing_fingerprint=signer)
-        except LastseenError as exc:
-            print(f"lastseen run {run_id}: the archive front page was not written: {exc}", file=sys.stderr,
-                  flush=True)
-
-    if not hasattr(os, "fork"):
-        write(store)
-        return lambda: None
-    sys.stdout.flush()
-    sys.stderr.flush()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child: its own connection; never the parent's, never its exit handlers
-        code = 0
-        # the monitor's objects stay shared with it: the collector never walks them (a walk writes to
-        # every object's header, copying its page into this process)
-        gc.freeze()
-        try:
-            die_with_parent(parent)  # a monitor killed outright leaves no writer behind
-            index = CaptureStore.open_readonly(store.path)
-            write(index)
-        except BaseException as exc:  # noqa: BLE001 - the child reports and exits, whatever happened
-            print(f"lastseen run {run_id}: the archive front page was not written: {exc!r}", file=sys.stderr,
-                  flush=True)
-            code = 1
-        finally:
-            os._exit(code)
-
-    def wait() -> None:
-        while True:
-            try:
-                os.waitpid(pid, 0)
-                return
-            except ChildProcessError:
-                return
-            except InterruptedError:
-                continue
-
-    return wait
+    return {
+        "targets": targets,
+        "captured": [(name, recorder.targets[name].url) for name in order if name in recorder.events],
+        "generated": utcnow(),
+        "order": {name: i for i, name in enumerate(order)},
+        "signing_fingerprint": signer,
+    }
 
 
 def _end_run(store: CaptureStore, run_id: str, status: str, now: Callable[[], datetime], **values) -> None:

@@ -66,6 +66,9 @@ def test_signal_stops_the_run_cleanly(tmp_path, site, signum):
         db.close()
     assert finished is not None and report is None
     assert not (tmp_path / "reports" / run_id).exists()  # no report of a partial run
+    # nor archive pages: the page writer forked before the fetch was told to write nothing, and exited
+    assert not (tmp_path / "reports" / "index.html").exists()
+    assert not (tmp_path / "reports" / "targets").exists()
     print(f"\n{signal.Signals(signum).name}: stopped with {len(captured)}/{PAGES} captured, {requested} requested")
 
     # The next run fetches exactly what the interrupted one did not.

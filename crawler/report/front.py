@@ -47,6 +47,7 @@ from .history import (
 from .render import _environment
 
 __all__ = [
+    "ARCHIVE_TEMPLATES",
     "RUN_PAGE_ROWS",
     "TARGET_PAGE_ROWS",
     "write_archive_pages",
@@ -62,6 +63,11 @@ TARGET_PAGE_ROWS = 1000
 _TARGET_PAGE = re.compile(r"targets-([0-9]+)\.html")
 
 
+#: The templates of the archive's pages (loaded ahead by :mod:`crawler.pagewriter` while a run fetches).
+ARCHIVE_TEMPLATES = ("base.html", "_macros.html", "_style.css", "_archive.css", "front.html", "history.html",
+                     "_history.html")
+
+
 def write_archive_pages(
     store: CaptureStore,
     reports_dir: Path,
@@ -75,6 +81,8 @@ def write_archive_pages(
     run_rows: int | None = None,
     target_rows: int | None = None,
     signing_fingerprint: str | None = None,
+    env: jinja2.Environment | None = None,
+    assets: ArchiveAssets | None = None,
 ) -> Path:
     """After run ``run_id``'s report: the history pages of the targets it ``captured`` (and of any
     target of ``targets`` that has captures but no history page yet), then the front page.
@@ -84,11 +92,13 @@ def write_archive_pages(
     Page sizes default to :data:`RUN_PAGE_ROWS`, :data:`TARGET_PAGE_ROWS` and
     :data:`~crawler.report.history.HISTORY_PAGE_ROWS`, read when called (tests patch them).
     ``signing_fingerprint``: the watchlist's signing key's, shown in every page's footer (None: nothing).
-    Returns the front page's path. Raises :class:`~crawler.errors.ArchiveError` when a page cannot be written.
+    ``env`` and ``assets``: a template environment with :data:`ARCHIVE_TEMPLATES` loaded and the shared files
+    it renders, when the caller has them warm (:mod:`crawler.pagewriter`). Returns the front page's path.
+    Raises :class:`~crawler.errors.ArchiveError` when a page cannot be written.
     """
     reports_dir = Path(reports_dir)
-    env = _environment()
-    assets = archive_assets(env)
+    env = env or _environment()
+    assets = assets or archive_assets(env)
     last = store.last_events()
     due = dict(captured)
     root = reports_dir / TARGETS_DIR

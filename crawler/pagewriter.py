@@ -1,0 +1,151 @@
+"""The archive's front page and history pages, written by a child process forked when a run begins.
+
+A run that has targets due forks the writer before it fetches anything (:meth:`PageWriter.fork`): the
+child loads and compiles the pages' templates and renders the shared stylesheet while the run fetches (a
+fresh process spends some 0.3 s there), then waits. When the run's captures are committed, the monitor
+hands it what to write (:meth:`PageWriter.write`: the run's targets, those it captured, their order) and
+writes the run report meanwhile, on the other core; :meth:`PageWriter.wait` waits for the child. A run
+that ends without a report (interrupted, failed) cancels it (:meth:`PageWriter.cancel`): the child exits
+having written nothing.
+
+Forked early, the child holds little of the monitor's memory (nothing of the run's captures), and it never
+uses the monitor's index connection: it opens its own, read-only, once it has something to write. It dies
+with the monitor (``PR_SET_PDEATHSIG``). The pages are derived: a failure is said on stderr and costs the
+run nothing (its captures, report and alerts stand), the next run writes them again (docs/history.md).
+Without ``os.fork`` (not Linux/macOS) they are written in the monitor's process, when handed over.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import sys
+from pathlib import Path
+
+from .errors import LastseenError
+
+__all__ = ["PageWriter"]
+
+
+class PageWriter:
+    """The archive's pages of one run, written by a child forked before the run fetches."""
+
+    def __init__(self, store_path: Path, reports_dir: Path, run_id: str) -> None:
+        self.store_path, self.reports_dir, self.run_id = Path(store_path), Path(reports_dir), run_id
+        self.pid: int | None = None
+        self._pipe: int | None = None  # the write end: what to write goes there, then EOF
+
+    @classmethod
+    def fork(cls, store_path: Path, reports_dir: Path, run_id: str) -> PageWriter:
+        """Start the writer: a child that warms its templates, then waits for :meth:`write` or :meth:`cancel`."""
+        writer = cls(store_path, reports_dir, run_id)
+        if not hasattr(os, "fork"):
+            return writer
+        read_end, write_end = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the child: never the parent's index connection, never its exit handlers
+            os.close(write_end)
+            code = 0
+            # what the monitor holds stays shared: the collector never walks it (a walk writes to every
+            # object's header, copying its page into this process)
+            gc.freeze()
+            try:
+                from .fetch.worker import die_with_parent
+
+                die_with_parent(parent)  # a monitor killed outright leaves no writer behind
+                code = writer._child(read_end)
+            except BaseException as exc:  # noqa: BLE001 - the child reports and exits, whatever happened
+                writer._said(f"{exc!r}")
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(read_end)
+        writer.pid, writer._pipe = pid, write_end
+        return writer
+
+    def write(self, **pages) -> None:
+        """Hand the child what to write (the keyword arguments of
+        :func:`~crawler.report.front.write_archive_pages` but the store and folder); returns at once."""
+        if self.pid is None:  # no fork: written here, now
+            from .store import CaptureStore
+
+            index = CaptureStore.open_readonly(self.store_path)
+            try:
+                self._write(index, None, pages)
+            finally:
+                index.close()
+            return
+        data = pickle.dumps(pages, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._pipe, view):]
+        except OSError:  # the child is gone (it said why on stderr): the pages wait for the next run
+            pass
+        finally:
+            self._close()
+
+    def cancel(self) -> None:
+        """No pages this run: the child exits having written nothing."""
+        self._close()
+        self.wait()
+
+    def wait(self) -> None:
+        """Wait for the child to finish (at once when there is none)."""
+        self._close()
+        pid, self.pid = self.pid, None
+        while pid is not None:
+            try:
+                os.waitpid(pid, 0)
+                return
+            except ChildProcessError:
+                return
+            except InterruptedError:
+                continue
+
+    def _close(self) -> None:
+        if self._pipe is not None:
+            pipe, self._pipe = self._pipe, None
+            os.close(pipe)
+
+    def _child(self, read_end: int) -> int:
+        from .report.assets import archive_assets
+        from .report.front import ARCHIVE_TEMPLATES
+        from .report.render import _environment
+
+        env = _environment()
+        for name in ARCHIVE_TEMPLATES:  # compiled while the run fetches
+            env.get_template(name)
+        assets = archive_assets(env)
+        chunks = []
+        with os.fdopen(read_end, "rb") as pipe:
+            while chunk := pipe.read(1 << 20):
+                chunks.append(chunk)
+        if not chunks:  # cancelled
+            return 0
+        pages = pickle.loads(b"".join(chunks))
+        from .store import CaptureStore
+
+        index = CaptureStore.open_readonly(self.store_path)
+        try:
+            self._write(index, (env, assets), pages)
+        finally:
+            index.close()
+        return 0
+
+    def _write(self, index, warm, pages: dict) -> None:
+        from .report.front import write_archive_pages
+
+        env, assets = warm if warm else (None, None)
+        try:
+            write_archive_pages(index, self.reports_dir, run_id=self.run_id, env=env, assets=assets, **pages)
+        except LastseenError as exc:
+            self._said(str(exc))
+
+    def _said(self, why: str) -> None:
+        print(f"lastseen run {self.run_id}: the archive front page was not written: {why}", file=sys.stderr,
+              flush=True)
