@@ -181,7 +181,7 @@ def test_concurrent_runs_exit_3_or_wait_for_the_lock(tmp_path, site):
     assert stats["runs"] == {"completed": 2}
     # two run reports, and the archive front page both runs wrote (#14)
     reports = tmp_path / "reports"
-    assert len([p for p in reports.iterdir() if p.is_dir() and p.name != "targets"]) == 2
+    assert len([p for p in reports.iterdir() if p.is_dir() and p.name not in ("targets", "assets")]) == 2
     assert (reports / "index.html").is_file()
 
 

@@ -313,6 +313,8 @@ def test_hostile_item_paths_give_safe_names_and_report_files(site, tmp_path):
             len(where) == 1 or where[1] in runs or (len(where) == 2 and front.fullmatch(where[1]) is not None)
             # history pages (#14): one safe folder per target, items included
             or (where[1] == "targets" and (len(where) == 2 or re.fullmatch(r"[a-z0-9-]{1,100}", where[2])))
+            # the archive pages' shared stylesheet and script (#14): named by their SHA-256, never by an item
+            or (where[1] == "assets" and (len(where) == 2 or re.fullmatch(r"[a-z]+-[0-9a-f]{16}\.(css|js)", where[2])))
         )
         assert where[0] in ("archive", "watchlist.yaml") or in_reports, where
         assert path.resolve().is_relative_to(tmp_path.resolve())
