@@ -151,7 +151,7 @@ class Archive:
     store: CaptureStore
     recovered: list[Recovery] = field(default_factory=list)
     aborted_runs: list[str] = field(default_factory=list)
-    _lock_fd: int | None = None
+    lock_fd: int | None = None  # the open fd holding the lock (a child forked by the run closes its copy)
 
     @property
     def warc_dir(self) -> Path:
@@ -194,7 +194,7 @@ class Archive:
                 raise ArchiveError(_not_writable(root, exc)) from exc
             _empty_index(root)  # raises beside earlier WARC files; else SQLite makes it a new index
             store = CaptureStore(root / DB_NAME)
-            archive = cls(root, store, _lock_fd=fd)
+            archive = cls(root, store, lock_fd=fd)
             archive._recover(run_id, now or clock.now, on_recovery, started)
         except BaseException:
             if store is not None:
@@ -276,9 +276,9 @@ class Archive:
         try:
             self.store.close()
         finally:
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None
+            if self.lock_fd is not None:
+                os.close(self.lock_fd)
+                self.lock_fd = None
 
     def __enter__(self):
         return self

@@ -150,7 +150,8 @@ def run(
                                 watchlist.settings.max_text))
         # The archive's pages are written by a child forked now, before anything is fetched: it warms its
         # templates meanwhile and holds nothing of the run's captures (crawler.pagewriter).
-        pages = PageWriter.fork(store.path, reports_dir, run_id) if due else None
+        lock = (archive.lock_fd,) if archive.lock_fd is not None else ()
+        pages = PageWriter.fork(store.path, reports_dir, run_id, close=lock) if due else None
         try:
             # A signal stops the fetcher at once (interrupts.stop); results already
             # sent are still recorded, then the loop ends.

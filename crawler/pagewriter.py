@@ -37,8 +37,9 @@ class PageWriter:
         self._pipe: int | None = None  # the write end: what to write goes there, then EOF
 
     @classmethod
-    def fork(cls, store_path: Path, reports_dir: Path, run_id: str) -> PageWriter:
-        """Start the writer: a child that warms its templates, then waits for :meth:`write` or :meth:`cancel`."""
+    def fork(cls, store_path: Path, reports_dir: Path, run_id: str, *, close: tuple[int, ...] = ()) -> PageWriter:
+        """Start the writer: a child that warms its templates, then waits for :meth:`write` or :meth:`cancel`.
+        ``close``: file descriptors the child closes at once (the archive's lock)."""
         writer = cls(store_path, reports_dir, run_id)
         if not hasattr(os, "fork"):
             return writer
@@ -49,6 +50,11 @@ class PageWriter:
         pid = os.fork()
         if pid == 0:  # the child: never the parent's index connection, never its exit handlers
             os.close(write_end)
+            # nor the archive's lock: a killed monitor's lock must not outlive it by a moment (closing this
+            # copy of its fd leaves the monitor's flock held). Other inherited files stay open, unused: SQLite
+            # keeps per-process state about the index's file that a new connection here shares.
+            for fd in close:
+                os.close(fd)
             code = 0
             # what the monitor holds stays shared: the collector never walks it (a walk writes to every
             # object's header, copying its page into this process)
