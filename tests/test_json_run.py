@@ -139,9 +139,16 @@ def test_a_changed_value_reads_as_its_path(runs):
 
 
 def _report(tmp, name: str) -> str:
-    """The second run's report page ``name`` (run ids sort by time)."""
-    runs = [p for p in (tmp / "reports").iterdir() if p.is_dir() and p.name[:1].isdigit()]  # not the archive's pages
-    return max(runs).joinpath(name).read_text(encoding="utf-8")
+    """The second run's report page ``name``: the last run the index recorded (two runs in the same second
+    have ids that differ only by their random suffix, so their names do not sort by time)."""
+    import sqlite3
+
+    db = sqlite3.connect(tmp / "archive" / "lastseen.db")
+    try:
+        (run_id,) = db.execute("select id from runs order by rowid desc limit 1").fetchone()
+    finally:
+        db.close()
+    return (tmp / "reports" / run_id / name).read_text(encoding="utf-8")
 
 
 def test_the_report_names_the_path_with_old_and_new(runs):
