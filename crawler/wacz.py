@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .errors import ArchiveError
 from .formatting import utc
+from .manifests import hash_file
 from .warc import WarcWriter
 
 __all__ = ["WACZ_VERSION", "WaczWriter", "Written"]
@@ -123,7 +124,7 @@ class WaczWriter:
                     ("datapackage-digest.json", digest),
                 ):
                     zf.writestr(self._info(member, zipfile.ZIP_DEFLATED), data)
-            sha, size = _hash_file(tmp)
+            sha, size = hash_file(tmp)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, out)
@@ -171,7 +172,7 @@ class WaczWriter:
             )
 
     def _resource(self, member: str) -> dict:
-        sha, size = _hash_file(self.dir / member)
+        sha, size = hash_file(self.dir / member)
         return {
             "name": Path(member).name.lower(),
             "path": member,
@@ -194,11 +195,3 @@ class WaczWriter:
         ):
             shutil.copyfileobj(src, dst, _CHUNK)
 
-
-def _hash_file(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
