@@ -162,10 +162,8 @@ def write_report(
 ) -> Path:
     """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
 
-    ``chain_head`` (``{"seq", "sha256"}``, the custody log's last entry) is shown in every page's footer, with
-    ``timestamp`` (``run.timestamp``'s shape, :func:`crawler.timestamps.published`): its RFC 3161 time-stamp,
-    obtained or failed, and ``signing_fingerprint`` (the signing key's, :func:`crawler.signing.key_fingerprint`)
-    when there is one.
+    Every page's footer shows ``chain_head`` (the custody log's last entry), ``timestamp`` (``run.timestamp``'s
+    shape: its RFC 3161 time-stamp, obtained or failed) and ``signing_fingerprint``, when given.
 
     ``robots``: (robots.txt URL, change) of the hosts whose robots.txt newly shut archive crawlers out,
     noted on the index (:meth:`crawler.store.CaptureStore.robots_alerts`).
