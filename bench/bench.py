@@ -478,11 +478,12 @@ def rss_main(argv: list[str]) -> int:
     """Run the lastseen CLI in this process; on exit write its peak RSS and its children's.
 
     RUSAGE_SELF is the lastseen process itself. Its children are the fetcher and, once the captures
-    are committed, the forked child that writes the archive's front and history pages; RUSAGE_CHILDREN
-    would give the larger of the two, and the forked child's RSS counts the monitor's pages it shares
-    copy-on-write. So a thread samples them every 20 ms: the fetcher's peak RSS (VmHWM, a high-water
-    mark), and the page writer's private memory (Private_Clean + Private_Dirty of smaps_rollup: what it
-    adds to the monitor's), at its largest.
+    are committed, the forked child that writes the archive's front and history pages (and the helper
+    it forks for a share of them); RUSAGE_CHILDREN would give the larger of the two, and the forked
+    child's RSS counts the monitor's pages it shares copy-on-write. So a thread samples them every 20 ms:
+    the fetcher's peak RSS (VmHWM, a high-water mark), and the page writer's private memory plus its
+    helper's (Private_Clean + Private_Dirty of smaps_rollup: what they add to the monitor's), at its
+    largest.
     """
     import atexit
     import resource
@@ -493,13 +494,13 @@ def rss_main(argv: list[str]) -> int:
     peaks = {"fetcher_kb": 0, "pages_kb": 0}
     done = threading.Event()
 
-    def children() -> list[int]:
+    def children(parent: int) -> list[int]:
         found = []
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
                     with open(f"/proc/{entry}/stat") as f:
-                        if int(f.read().rsplit(")", 1)[1].split()[1]) == me:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == parent:
                             found.append(int(entry))
                 except (OSError, ValueError, IndexError):
                     pass
@@ -516,14 +517,15 @@ def rss_main(argv: list[str]) -> int:
 
     def sample() -> None:
         while not done.wait(0.02):
-            for pid in children():
+            for pid in children(me):
                 try:
                     with open(f"/proc/{pid}/cmdline", "rb") as f:
                         fetcher = b"crawler.fetch" in f.read()
                     if fetcher:
                         peaks["fetcher_kb"] = max(peaks["fetcher_kb"], field(f"/proc/{pid}/status", ("VmHWM",)))
-                    else:
-                        private = field(f"/proc/{pid}/smaps_rollup", ("Private_Clean", "Private_Dirty"))
+                    else:  # the page writer, and the helper it forks to share the history pages
+                        private = sum(field(f"/proc/{p}/smaps_rollup", ("Private_Clean", "Private_Dirty"))
+                                      for p in (pid, *children(pid)))
                         peaks["pages_kb"] = max(peaks["pages_kb"], private)
                 except OSError:
                     pass
@@ -1129,12 +1131,15 @@ def print_table(rows: list[dict], server: dict | None) -> None:
     history_rows = [r for r in rows if r["scenario"] == "history"]
     if history_rows:
         print()
-        h6 = f"{'history':28s} {'seconds':>8s} {'user s':>7s} {'sys s':>7s} {'front s':>8s}  target"
+        h6 = (f"{'history':28s} {'disk':44s} {'seconds':>8s} {'user s':>7s} {'sys s':>7s} {'helper s':>8s} "
+              f"{'front s':>8s} {'floor s':>8s}  target")
         print(h6)
         print("-" * len(h6) + "-" * 16)
         for r in history_rows:
-            print(f"{r['case']:28s} {r['seconds']:8.2f} {r['user_seconds']:7.2f} {r['system_seconds']:7.2f} "
-                  f"{r['front_seconds']:8.2f}  {r['target']}: {'yes' if r['target_met'] else 'NO'}")
+            bare = f"{r['floor']['seconds']:8.2f}" if r.get("floor") else f"{'—':>8s}"
+            print(f"{r['case']:28s} {r['disk'][:44]:44s} {r['seconds']:8.2f} {r['user_seconds']:7.2f} "
+                  f"{r['system_seconds']:7.2f} {r['helper_user_seconds'] + r['helper_system_seconds']:8.2f} "
+                  f"{r['front_seconds']:8.2f} {bare}  {r['target']}: {'yes' if r['target_met'] else 'NO'}")
     worst_rows = [r for r in rows if r["scenario"] == "worst"]
     if worst_rows:
         print()

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.html
@@ -587,3 +588,84 @@ def test_pages_cut_short_by_a_killed_writer_are_all_written_again(project, tmp_p
     finally:
         store.close()
     assert weekly.read_bytes() == b"cut"
+
+
+def _write_all(project, reports: Path) -> None:
+    store = CaptureStore.open_readonly(project["root"] / "archive" / "lastseen.db")
+    try:
+        front.write_archive_pages(
+            store,
+            reports,
+            run_id=project["runs"][-1]["run"]["id"],
+            targets=[(n, "https://unused.example/") for n in ("notice", "weekly", HOSTILE)],
+            captured=[],
+            generated=datetime(2026, 3, 6, tzinfo=UTC),  # fixed: pages written twice compare byte for byte
+        )
+    finally:
+        store.close()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_helper_process_writing_a_share_of_the_pages_writes_the_same_pages(project, tmp_path, monkeypatch):
+    """Many pages to write and two CPUs: a forked helper writes a share of the history pages (its own
+    index connection) while the writer writes the rest and the front page. The pages are those one
+    process writes, byte for byte, and no marker is left."""
+    started = []
+    start = history._Helper.start
+
+    def counted(*args):
+        started.append(len(args[2]))
+        return start(*args)
+
+    monkeypatch.setattr(history._Helper, "start", counted)
+    monkeypatch.setattr(history.os, "sched_getaffinity", lambda pid: {0, 1})
+    alone, shared = tmp_path / "alone", tmp_path / "shared"
+    for reports, share_min in ((alone, 10**9), (shared, 1)):
+        shutil.copytree(project["reports"], reports)
+        shutil.rmtree(reports / "targets")  # every target's pages again
+        monkeypatch.setattr(history, "SHARE_MIN", share_min)
+        _write_all(project, reports)
+    assert started == [2]  # three targets: the helper wrote two, the writer one and the front page
+    assert not (shared / "targets" / history.WRITING).exists()
+    assert _files(shared / "targets") == _files(alone / "targets")
+    assert len(_files(shared / "targets")) >= 3
+    assert (shared / "index.html").read_bytes() == (alone / "index.html").read_bytes()
+
+
+def test_a_helper_that_fails_says_why_and_every_page_is_written_again(project, tmp_path, monkeypatch):
+    """The helper cannot write a page (a file stands where a target's folder goes): the writer raises
+    an ArchiveError naming the helper and the path, and ``targets/.writing`` stays, so the next writer
+    writes every page again."""
+    from crawler.errors import ArchiveError
+
+    monkeypatch.setattr(history, "SHARE_MIN", 1)
+    monkeypatch.setattr(history.os, "sched_getaffinity", lambda pid: {0, 1})
+    reports = tmp_path / "reports"
+    shutil.copytree(project["reports"], reports)
+    shutil.rmtree(reports / "targets")
+    (reports / "targets").mkdir()
+    blocker = reports / "targets" / target_slug(HOSTILE)  # the last target: in the helper's share
+    blocker.write_bytes(b"not a folder")
+    (reports / "targets" / history.WRITING).touch()  # a killed writer's: every target is written
+    with pytest.raises(ArchiveError) as raised:
+        _write_all(project, reports)
+    message = str(raised.value)
+    assert "helper process" in message and "2 targets" in message
+    assert "Not a directory" in message and target_slug(HOSTILE) in message
+    assert (reports / "targets" / history.WRITING).exists()
+    blocker.unlink()
+    weekly = reports / "targets" / "weekly" / "index.html"
+    weekly.write_bytes(b"cut")
+    _write_all(project, reports)
+    assert not (reports / "targets" / history.WRITING).exists()
+
+    def rows(reports_dir: Path) -> list[dict]:  # links relative to their reports folder
+        return [
+            {**r, "link": r["link"] and r["link"].relative_to(reports_dir.resolve())}
+            for r in _history_rows(reports_dir / "targets" / "weekly")
+        ]
+
+    assert rows(reports) == rows(project["reports"]) and len(rows(reports)) == 1

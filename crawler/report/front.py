@@ -9,8 +9,8 @@ Both lists are paginated. The runs are on pages of ``run_rows`` numbered from th
 it joins) and ``index.html``, which shows the last ``run_rows`` runs; a full page is never written
 again. The targets are on pages of ``target_rows`` in watchlist order (``targets-1.html``...),
 rewritten by every run: a target's last verdict can change on any page, and a row is a few hundred
-bytes of escaped text from one indexed query. The index says how many targets have each last verdict and links the pages; when the
-watchlist fits on one page, the index lists them itself.
+bytes of escaped text from one indexed query. The index says how many targets have each last verdict
+and links the pages; when the watchlist fits on one page, the index lists them itself.
 
 No script: the CSP forbids every script and every resource but the archive pages' stylesheet, a
 file of the reports' own (:mod:`.assets`); target names and URLs are escaped text, and the only links
@@ -112,6 +112,25 @@ def write_archive_pages(
             and (redo or target_slug(name) not in written)
         ):
             due[name] = url
+    front: list[Path] = []
+
+    def front_page() -> None:  # while the history pages' helper (if any) writes its share
+        front.append(
+            write_front_page(
+                store,
+                reports_dir,
+                targets=targets,
+                last=last,
+                generated=generated,
+                env=env,
+                run_rows=RUN_PAGE_ROWS if run_rows is None else run_rows,
+                target_rows=TARGET_PAGE_ROWS if target_rows is None else target_rows,
+                writing=run_id,
+                signing_fingerprint=signing_fingerprint,
+                assets=assets,
+            )
+        )
+
     write_history_pages(
         store,
         reports_dir,
@@ -122,20 +141,10 @@ def write_archive_pages(
         page_rows=history.HISTORY_PAGE_ROWS if history_rows is None else history_rows,
         signing_fingerprint=signing_fingerprint,
         assets=assets,
+        meanwhile=front_page,
+        meanwhile_rows=len(targets),
     )
-    return write_front_page(
-        store,
-        reports_dir,
-        targets=targets,
-        last=last,
-        generated=generated,
-        env=env,
-        run_rows=RUN_PAGE_ROWS if run_rows is None else run_rows,
-        target_rows=TARGET_PAGE_ROWS if target_rows is None else target_rows,
-        writing=run_id,
-        signing_fingerprint=signing_fingerprint,
-        assets=assets,
-    )
+    return front[0]
 
 
 def write_front_page(
