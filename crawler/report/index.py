@@ -97,6 +97,19 @@ class IndexRow:
     group: int | None = None  # a window report: the number of the target's group, on its first row of a page
 
 
+def index_copy(event: ReportEvent) -> ReportEvent:
+    """What the index keeps of an event once its page is written: its row's fields only (no texts, diff,
+    images, compared capture, WARC or document details), so that a report of 100,000 events holds
+    100,000 rows of a few hundred bytes, not their captures."""
+    current = event.current
+    return replace(
+        event, diff=None, old_text=None, new_text=None, screenshot=None, compared_screenshot=None, page=None,
+        compared=None, current=replace(
+            current, url="", status_chain=(), warc_file=None, warc_offset=None, warc_record_id=None,
+            record_type=None, payload_sha256=None, title=None, tls_error=None, screenshot_record_id=None,
+            screenshot_missing=None, document=None))
+
+
 def _row(event: ReportEvent, page: str | None) -> IndexRow:
     return IndexRow(event, page, deciding_signal(event.verdict, event.reason, event.signals),
                     keyword_tags(event.significance), verdict_order(event.verdict)[0])

@@ -36,7 +36,7 @@ import shlex
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -50,7 +50,7 @@ from crawler.verdicts import VERDICTS, badge_css, facts
 from ..keywords import keyword_spans
 from .documents import change_pages, metadata_changes
 from .evidence import capture_rows, evidence_rows
-from .index import INDEX_PAGE_ROWS, index_pages, is_list_page
+from .index import INDEX_PAGE_ROWS, index_copy, index_pages, is_list_page
 from .keyed import keyed_table
 from .links import display_url
 from .segments import _first_changes, _segments, highlighted
@@ -214,8 +214,7 @@ def write_report(
                     html = detail.render(common, event=event, shots=shots, csp=csp,
                                          **_detail_context(event, max_page))
                 _write_atomic(out_dir / page, html)
-            rows.append((replace(event, diff=None, old_text=None, new_text=None, screenshot=None,
-                                 compared_screenshot=None, page=None), page))
+            rows.append((index_copy(event), page))  # what the index shows of it, no more
         for name, html in index_pages(env, common, rows, page_rows=page_rows, robots=robots, grouped=grouped,
                                       notes=notes):
             _write_atomic(out_dir / name, html)

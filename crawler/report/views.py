@@ -108,6 +108,14 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
         )
 
 
+def _drained(rows: list[dict]) -> Iterator[dict]:
+    """``rows`` in order, each let go once its event is built: a run's index rows are some 1 KB each, and
+    the report of a large run would otherwise hold them all until its last page."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
+
+
 def change_event(store: CaptureStore, old: dict, new: dict, diff: Diff, *,
                  archive_root: Path | None = None) -> ReportEvent:
     """Two captures of a target compared as a change page shows them (``lastseen diff --out``): any two,
@@ -260,7 +268,7 @@ def write_run_report(
     stamped = store.head_timestamp(head["seq"], head["sha256"]) if head else None
     if order:
         # Sort the light index rows (no texts) first; texts load one event at a time.
-        rows = sorted(rows, key=lambda r: order.get(r["target"], len(order)))
+        rows = _drained(sorted(rows, key=lambda r: order.get(r["target"], len(order))))
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
         events=report_events(store, rows, archive_root=archive_root), generated=generated, max_page=max_page,
