@@ -23,16 +23,19 @@ class ReportQueries:
 
     def events(self, *, run_id: str | None = None, since: str | None = None) -> Iterator[dict]:
         """Events (joined with their target's tags) of one run, or since an ISO time, oldest first."""
-        sql = (
-            "select events.*, targets.url as target_url, targets.tags as tags, captures.started as started "
-            "from events join captures on captures.id = events.capture_id "
-            "left join targets on targets.name = events.target "
-        )
+        columns = "select events.*, targets.url as target_url, targets.tags as tags, captures.started as started "
+        tags = "left join targets on targets.name = events.target "
         with self._reading():
             if run_id is not None:
-                cur = self.conn.execute(sql + "where events.run_id = ? order by events.id", (run_id,))
+                cur = self.conn.execute(
+                    columns + "from events join captures on captures.id = events.capture_id " + tags
+                    + "where events.run_id = ? order by events.id", (run_id,))
             else:
-                cur = self.conn.execute(sql + "where captures.started >= ? order by events.id", (since or "",))
+                # captures first (CROSS JOIN keeps SQLite's order): --since picks them by the index of their
+                # start, then each one's event by its capture id; events first would read every event
+                cur = self.conn.execute(
+                    columns + "from captures cross join events on events.capture_id = captures.id " + tags
+                    + "where captures.started >= ? order by events.id", (since or "",))
             names = [c[0] for c in cur.description]
             for row in cur:
                 yield dict(zip(names, row))

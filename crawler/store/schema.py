@@ -193,6 +193,22 @@ def _migration_17(db: sqlite_utils.Database) -> None:
     db["timestamps"].create_index(["seq"])
 
 
+def _migration_18(db: sqlite_utils.Database) -> None:
+    """Indexes so that no statement reads a growing table whole (``tests/test_query_plans.py``, docs/archive.md):
+    a capture's event (``status``, ``report --since``), captures by date (``report --since``, ``export``),
+    robots.txt captures by URL (watched robots.txt, ``reindex``), runs by status (alerts an interrupted run left
+    undelivered), and the custody log's ``capture`` entries by WARC file (``export``, ``bundle``): a partial
+    index on the JSON field, over those entries only."""
+    db["events"].create_index(["capture_id"], if_not_exists=True)
+    db["captures"].create_index(["started"], if_not_exists=True)
+    db["captures"].create_index(["role", "url"], if_not_exists=True)
+    db["runs"].create_index(["status"], if_not_exists=True)
+    db.execute(
+        "create index if not exists idx_custody_capture_warc_file on custody (json_extract(content, '$.warc_file')) "
+        "where kind = 'capture'"
+    )
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13,
-              _migration_14, _migration_15, _migration_16, _migration_17]
+              _migration_14, _migration_15, _migration_16, _migration_17, _migration_18]
