@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -131,11 +132,18 @@ def traced(tmp_path_factory):
             else:
                 site.remove("/gone")
                 site.set("/press/", _index(["/press/2", "/press/3"]))
+            if day == 2:  # what killed runs leave, for the third run's start to recover
+                warcs = sorted((tmp / "archive" / "warcs").glob("lastseen-*.warc.gz"))
+                shutil.copy(warcs[0], f"{warcs[0]}.open")  # a stale copy beside its closed file: set aside
+                warcs[1].rename(f"{warcs[1]}.open")  # closed and in the custody log, not renamed: renamed
             _set_now(mp, now)
             trace.command = "run"
             ran = lastseen(tmp, "run", "--json")
             assert ran.exit_code in (0, 1), ran.stderr
             verdicts.append({e["target"]: e["verdict"] for e in ran.json["events"]})
+        recovered = lastseen(tmp, "status", "--json").json["recovered"]
+        assert [r["action"] for r in recovered] == ["set-aside"], recovered
+        assert warcs[1].is_file() and not Path(f"{warcs[1]}.open").exists()
         assert verdicts[0]["notice"] == "new" and verdicts[1]["notice"] == "changed", verdicts
         assert verdicts[1]["steady"] == "unchanged" and verdicts[1]["gone"] == "vanished", verdicts
         event = next(e["event_id"] for e in ran.json["events"] if e["target"] == "notice")

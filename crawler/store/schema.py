@@ -197,8 +197,9 @@ def _migration_18(db: sqlite_utils.Database) -> None:
     """Indexes so that no statement reads a growing table whole (``tests/test_query_plans.py``, docs/archive.md):
     a capture's event (``status``, ``report --since``), captures by date (``report --since``, ``export``),
     robots.txt captures by URL (watched robots.txt, ``reindex``), runs by status (alerts an interrupted run left
-    undelivered), and the custody log's ``capture`` entries by WARC file (``export``, ``bundle``): a partial
-    index on the JSON field, over those entries only."""
+    undelivered), the custody log's ``capture`` entries by WARC file (``export``, ``bundle``) and its ``file``
+    entries by file (a run's start finishing a killed run's file): partial indexes on the JSON field, each over
+    those entries only."""
     db["events"].create_index(["capture_id"], if_not_exists=True)
     db["captures"].create_index(["started"], if_not_exists=True)
     db["captures"].create_index(["role", "url"], if_not_exists=True)
@@ -206,6 +207,10 @@ def _migration_18(db: sqlite_utils.Database) -> None:
     db.execute(
         "create index if not exists idx_custody_capture_warc_file on custody (json_extract(content, '$.warc_file')) "
         "where kind = 'capture'"
+    )
+    db.execute(
+        "create index if not exists idx_custody_file_file on custody (json_extract(content, '$.file')) "
+        "where kind = 'file'"
     )
 
 
