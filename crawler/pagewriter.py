@@ -148,7 +148,9 @@ class PageWriter:
 
         env, assets = warm if warm else (None, None)
         try:
-            write_archive_pages(index, self.reports_dir, run_id=self.run_id, env=env, assets=assets, **pages)
+            # the monitor writes the run report meanwhile, on a CPU of its own
+            write_archive_pages(index, self.reports_dir, run_id=self.run_id, env=env, assets=assets, busy_cpus=1,
+                                **pages)
         except LastseenError as exc:
             self._said(str(exc))
 

@@ -83,6 +83,7 @@ def write_archive_pages(
     signing_fingerprint: str | None = None,
     env: jinja2.Environment | None = None,
     assets: ArchiveAssets | None = None,
+    busy_cpus: int = 0,
 ) -> Path:
     """After run ``run_id``'s report: the history pages of the targets it ``captured`` (and of any
     target of ``targets`` that has captures but no history page yet), then the front page.
@@ -93,7 +94,8 @@ def write_archive_pages(
     :data:`~crawler.report.history.HISTORY_PAGE_ROWS`, read when called (tests patch them).
     ``signing_fingerprint``: the watchlist's signing key's, shown in every page's footer (None: nothing).
     ``env`` and ``assets``: a template environment with :data:`ARCHIVE_TEMPLATES` loaded and the shared files
-    it renders, when the caller has them warm (:mod:`crawler.pagewriter`). Returns the front page's path.
+    it renders, when the caller has them warm (:mod:`crawler.pagewriter`). ``busy_cpus``: as for
+    :func:`~crawler.report.history.write_history_pages`. Returns the front page's path.
     Raises :class:`~crawler.errors.ArchiveError` when a page cannot be written.
     """
     reports_dir = Path(reports_dir)
@@ -143,6 +145,7 @@ def write_archive_pages(
         assets=assets,
         meanwhile=front_page,
         meanwhile_rows=len(targets),
+        busy_cpus=busy_cpus,
     )
     return front[0]
 

@@ -28,10 +28,11 @@ target: a first run of 100,000 targets creates 100,000 folders). The pages are n
 data). While it writes, ``targets/.writing`` exists; a writer that finds it left behind (the run was
 killed) writes every target's pages again, so a page cut short is never left for good.
 
-Two cores. When there are many pages to write (:data:`SHARE_MIN`) and a second CPU, a forked helper
+Two cores. When there are many pages to write (:data:`SHARE_MIN`) and a CPU to spare, a forked helper
 process writes a share of them (its own read-only index connection) while this one writes the rest and
 then whatever the caller gives it to do meanwhile (the front page): a first run of 100,000 targets
-writes its pages in about half the time. The shares are weighed so that both finish together
+writes its pages in about half the time. A run writes its report beside its pages, on a CPU of its own:
+there the helper needs a third CPU (``busy_cpus``). The shares are weighed so that both finish together
 (:data:`FRONT_ROW_COST`). A helper that fails leaves ``targets/.writing`` behind (every page is written
 again next run) and its error is raised here.
 """
@@ -167,12 +168,15 @@ def write_history_pages(
     assets: ArchiveAssets | None = None,
     meanwhile: Callable[[], object] | None = None,
     meanwhile_rows: int = 0,
+    busy_cpus: int = 0,
 ) -> int:
     """Write the history pages of ``targets`` ((name, url) pairs); return how many targets.
 
     ``signing_fingerprint``: the watchlist's signing key's, shown in every page's footer (None: nothing).
     ``meanwhile``: called once this process has written its share of the pages, while a helper may still
-    write the rest (module docstring); ``meanwhile_rows`` weighs it (:data:`FRONT_ROW_COST`).
+    write the rest (module docstring); ``meanwhile_rows`` weighs it (:data:`FRONT_ROW_COST`). ``busy_cpus``:
+    CPUs the caller's other work keeps busy meanwhile (a run writes its report beside these pages): the helper
+    is forked only when a CPU is left for it beside them and this process.
 
     ``pages``: event id → change page name in its run's folder, for the events of the run being
     written (:func:`run_change_pages`); those not named ``<slug>.html`` are kept in the target's
@@ -187,7 +191,7 @@ def write_history_pages(
     count = 0
     template = _Template(env, assets, generated, page_rows, store.custody_head(), signing_fingerprint)
     targets = list(targets)
-    mine = _my_share(len(targets), meanwhile_rows)
+    mine = _my_share(len(targets), meanwhile_rows, busy_cpus)
     helper = None
     try:
         write_assets(reports_dir, assets)
@@ -214,11 +218,11 @@ def write_history_pages(
     return count
 
 
-def _my_share(count: int, meanwhile_rows: int) -> int:
+def _my_share(count: int, meanwhile_rows: int, busy_cpus: int = 0) -> int:
     """How many of ``count`` targets this process writes; a helper writes the rest (none without a
-    second CPU or ``os.fork``, or when its share would be under :data:`SHARE_MIN`)."""
+    CPU of its own or ``os.fork``, or when its share would be under :data:`SHARE_MIN`)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if cpus < 2 or not hasattr(os, "fork"):
+    if cpus - busy_cpus < 2 or not hasattr(os, "fork"):
         return count
     mine = min(count, max(0, round((count - meanwhile_rows * FRONT_ROW_COST) / 2)))
     return count if count - mine < SHARE_MIN else mine
