@@ -1,0 +1,189 @@
+"""Where the CPU of one page goes (#17): ``extract()`` by phase, and the WARC write of its exchange.
+
+Over the real pages the tests keep (``tests/pages/``: challenge pages and a news article;
+``tests/corpus/pages/``: news, government and company pages shipped by extraction libraries, see
+``tests/corpus/SOURCES.md``), this prints, per page and in total:
+
+* ``extract()`` as the pipeline calls it (``select: auto``, the default, and ``select: page``; and
+  with one ``ignore`` selector, which builds a BeautifulSoup tree for soupsieve), best of ``--repeat``;
+* the same work phase by phase, calling the package's own steps in the order ``extract()`` does:
+  decoding (charset), the lxml parse, title/heading/description, the one text-and-links walk,
+  ``find_main`` (trafilatura), and for reference a BeautifulSoup(``lxml``) tree of the same text and a
+  bare ``lxml.html`` parse;
+* the WARC write of the page's request + response pair (``crawler.warc.WarcWriter.exchange``, the
+  page served uncompressed), and the gzip of the same uncompressed records at levels 9, 6 and 1
+  (``zlib.compressobj`` as ``_HashingGzip`` drives it): milliseconds and bytes;
+* a cProfile of ``extract(select="auto")`` over every page, its top functions by own time.
+
+``python bench/extract_profile.py [--repeat N] [--top N]``; timings are the best of N (a shared
+machine's noise only slows), so ratios inside one run are what to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import sys
+import time
+import zlib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+import lxml.html  # noqa: E402
+
+from crawler.extract import AUTO, PAGE, extract  # noqa: E402
+from crawler.extract.decoding import _decode, _prescan_meta  # noqa: E402
+from crawler.extract.html import _parse_html, _parse_soup, _TextBuilder, _without_early_end  # noqa: E402
+from crawler.extract.links import _find_description, _find_heading, _find_title, _http_base  # noqa: E402
+from crawler.extract.main import find_main  # noqa: E402
+from crawler.fetch.model import Exchange  # noqa: E402
+from crawler.warc import WarcWriter  # noqa: E402
+
+PAGE_DIRS = (REPO / "tests" / "pages", REPO / "tests" / "corpus" / "pages")
+URL = "https://www.example.gov/news/item"
+IGNORE = ("nav, footer, .cookie-banner",)
+
+
+def pages() -> list[tuple[str, bytes]]:
+    found = []
+    for folder in PAGE_DIRS:
+        for path in sorted(folder.rglob("*.html")):
+            found.append((str(path.relative_to(REPO / "tests")), path.read_bytes()))
+    return found
+
+
+def best(fn, repeat: int) -> float:
+    """The best of ``repeat`` calls of ``fn``, in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times) * 1000
+
+
+def phases(body: bytes, repeat: int) -> dict[str, float]:
+    """Milliseconds of each step of extract(select=auto) on ``body``, as extract() runs them."""
+    out: dict[str, float] = {}
+    out["decode"] = best(lambda: _decode(body, None, _prescan_meta), repeat)
+    text = _decode(body, None, _prescan_meta)[0]
+    text = _without_early_end(text)
+    out["parse"] = best(lambda: _parse_html(text), repeat)
+    root = _parse_html(text)
+    out["meta"] = best(lambda: (_find_title(root), _find_heading(root), _find_description(root),
+                                _http_base(URL, root)), repeat)
+
+    def walk():
+        builder = _TextBuilder(URL)
+        builder.walk(root)
+        return builder
+
+    out["walk"] = best(walk, repeat)
+    builder = walk()
+    out["main"] = best(lambda: find_main(root, builder.lines, builder.link_chars), repeat)
+    out["bs4 tree (ref)"] = best(lambda: _parse_soup(text), repeat)
+    out["lxml.html (ref)"] = best(lambda: lxml.html.document_fromstring(text), repeat)
+    return out
+
+
+def exchange(body: bytes) -> Exchange:
+    return Exchange(
+        url=URL, method="GET", started=1_790_000_000.0, duration=0.1, protocol="HTTP/1.1", status=200, reason="OK",
+        request_headers=[("Host", "www.example.gov"), ("User-Agent", "lastseen/bench"), ("Accept", "*/*")],
+        response_headers=[("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+                          ("Date", "Sat, 28 Nov 2026 07:00:00 GMT"), ("Server", "bench")],
+        body=body, ip="127.0.0.1",
+    )
+
+
+def warc_pair(body: bytes, repeat: int) -> dict[str, float]:
+    """The writer's request + response pair, and the gzip of those records at levels 9, 6 and 1."""
+    ex = exchange(body)
+
+    def write():
+        out = io.BytesIO()
+        WarcWriter(out, make_id=lambda: "<urn:uuid:00000000-0000-0000-0000-000000000000>").exchange(ex)
+        return out
+
+    result = {"pair": best(write, repeat)}
+    written = write().getvalue()
+    result["stored"] = len(written)
+    raw = _members(written)
+    for level in (9, 6, 1):
+        def gz(level=level):
+            sizes = 0
+            for member in raw:
+                comp = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+                sizes += len(comp.compress(member)) + len(comp.flush())
+            return sizes
+
+        result[f"gzip{level}"] = best(gz, repeat)
+        result[f"bytes{level}"] = gz()
+    result["raw"] = sum(map(len, raw))
+    return result
+
+
+def _members(data: bytes) -> list[bytes]:
+    """The uncompressed bytes of each gzip member of ``data``."""
+    out = []
+    while data:
+        d = zlib.decompressobj(zlib.MAX_WBITS + 16)
+        out.append(d.decompress(data))
+        data = d.unused_data
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--top", type=int, default=20)
+    args = parser.parse_args(argv)
+    found = pages()
+    extract(found[0][1], "text/html", URL, select=AUTO)  # imports trafilatura, warms its settings
+    rows = []
+    for name, body in found:
+        row = {"page": name, "kb": len(body) / 1024}
+        row["auto"] = best(lambda: extract(body, "text/html", URL, select=AUTO), args.repeat)
+        row["page_ms"] = best(lambda: extract(body, "text/html", URL, select=PAGE), args.repeat)
+        row["ignore"] = best(lambda: extract(body, "text/html", URL, select=PAGE, ignore=IGNORE), args.repeat)
+        row.update(phases(body, args.repeat))
+        row.update(warc_pair(body, args.repeat))
+        rows.append(row)
+    cols = ["kb", "auto", "page_ms", "ignore", "decode", "parse", "meta", "walk", "main", "bs4 tree (ref)",
+            "lxml.html (ref)", "pair", "gzip9", "gzip6", "gzip1"]
+    print("page".ljust(44) + "".join(c[:9].rjust(10) for c in cols))
+    for row in rows:
+        print(row["page"][:43].ljust(44) + "".join(f"{row[c]:10.2f}" for c in cols))
+    print("mean".ljust(44) + "".join(f"{statistics.mean(r[c] for r in rows):10.2f}" for c in cols))
+    print("median".ljust(44) + "".join(f"{statistics.median(r[c] for r in rows):10.2f}" for c in cols))
+    total = {c: sum(r[c] for r in rows) for c in cols}
+    print(f"\n{len(rows)} pages, {total['kb']:.0f} KB. Shares of extract(select=auto) by phase (sum of pages):")
+    for c in ("decode", "parse", "meta", "walk", "main"):
+        print(f"  {c:8} {100 * total[c] / total['auto']:5.1f} %")
+    print(f"  page-only share of auto: {100 * total['page_ms'] / total['auto']:.1f} %; "
+          f"ignore= costs {total['ignore'] / total['page_ms']:.2f}x select=page")
+    for level in (9, 6, 1):
+        size = sum(r[f"bytes{level}"] for r in rows)
+        print(f"gzip level {level}: {total[f'gzip{level}'] / len(rows):.2f} ms per pair, "
+              f"{size / 1024:.0f} KB stored ({100 * size / sum(r['raw'] for r in rows):.1f} % of raw)")
+    print(f"WARC pair as written today: {total['pair'] / len(rows):.2f} ms per pair")
+
+    profile = cProfile.Profile()
+    profile.enable()
+    for _name, body in found:
+        extract(body, "text/html", URL, select=AUTO)
+    profile.disable()
+    stream = io.StringIO()
+    pstats.Stats(profile, stream=stream).sort_stats("tottime").print_stats(args.top)
+    print("\ncProfile of extract(select=auto) over every page, by own time:")
+    print("\n".join(line for line in stream.getvalue().splitlines() if line.strip()))
+
+
+if __name__ == "__main__":
+    main()
