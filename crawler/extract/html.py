@@ -87,11 +87,22 @@ def _parse_html(text: str) -> HtmlElement | None:
     libxml2's tree builder keeps :data:`_MAX_DEPTH` levels of nesting and drops what is deeper;
     :func:`_read_html` notices and builds the tree from BeautifulSoup's instead.
     """
-    parser = lxml.html.HTMLParser(recover=True)
+    parser = etree.HTMLParser(recover=True)  # lxml.html.HTMLParser's settings, with a lookup made in C
+    parser.set_element_class_lookup(_ELEMENT_CLASSES)
     parser.feed(text)  # a str, as BeautifulSoup's lxml builder feeds it: no encoding declaration applies
     return parser.close()
 
 
+#: Every node of a parsed page as an ``lxml.html`` class (``HtmlElement``, ``HtmlComment``...), picked in C.
+#: ``lxml.html.HTMLParser``'s own lookup is a Python method called for each node lxml hands to Python
+#: (the text walk and trafilatura meet every element at least once): about a fifth of the time of
+#: ``select: auto`` (bench/README.md, "#17 where the CPU goes"). The only classes it gives that this does
+#: not are the form helpers (``FormElement``, ``InputElement``...), subclasses of ``HtmlElement`` whose
+#: extra methods nothing here or in trafilatura calls; the tree itself is libxml2's either way.
+_ELEMENT_CLASSES = etree.ElementDefaultClassLookup(
+    element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity,
+)
 #: Levels of nesting libxml2 keeps in a tree (deeper content is dropped).
 _MAX_DEPTH = 256
 _HTML_END_RE = re.compile(r"</html\s*>", re.I)
