@@ -16,7 +16,9 @@ Over the real pages the tests keep (``tests/pages/``: challenge pages and a news
 * a cProfile of ``extract(select="auto")`` over every page, its top functions by own time;
 * before/after pairs, in turn on each page (``--pairs``): ``extract()`` with ``lxml.html``'s own element
   class lookup (a Python method per element, as before #17) against the one made in C that the package
-  uses (``crawler.extract.html._ELEMENT_CLASSES``), each pair's outputs checked equal.
+  uses (``crawler.extract.html._ELEMENT_CLASSES``), each pair's outputs checked equal; and the WARC
+  writer's request + response pair at warcio's gzip level 9 against ``crawler.warc.GZIP_LEVEL``: ms and
+  bytes, each pair's members decompressed and compared.
 
 ``python bench/extract_profile.py [--repeat N] [--top N]``; timings are the best of N (a shared
 machine's noise only slows) of CPU time, so ratios inside one run are what to read.
@@ -42,6 +44,7 @@ sys.path.insert(0, str(REPO))
 import lxml.html  # noqa: E402
 
 import crawler.extract.html  # noqa: E402
+import crawler.warc  # noqa: E402
 from crawler.extract import AUTO, PAGE, extract  # noqa: E402
 from crawler.extract.decoding import _decode, _prescan_meta  # noqa: E402
 from crawler.extract.html import _parse_html, _parse_soup, _TextBuilder, _without_early_end  # noqa: E402
@@ -108,8 +111,8 @@ def exchange(body: bytes) -> Exchange:
     )
 
 
-def warc_pair(body: bytes, repeat: int) -> dict[str, float]:
-    """The writer's request + response pair, and the gzip of those records at levels 9, 6 and 1."""
+def warc_pair(body: bytes, repeat: int, levels=(9, 6, 1)) -> dict:
+    """The writer's request + response pair, and the gzip of those records at each of ``levels``."""
     ex = exchange(body)
 
     def write():
@@ -121,7 +124,8 @@ def warc_pair(body: bytes, repeat: int) -> dict[str, float]:
     written = write().getvalue()
     result["stored"] = len(written)
     raw = _members(written)
-    for level in (9, 6, 1):
+    result["members"] = raw
+    for level in levels:
         def gz(level=level):
             sizes = 0
             for member in raw:
@@ -183,6 +187,37 @@ def pairs(found: list[tuple[str, bytes]], repeat: int) -> None:
         f"{sums[f'{s} was']:10.1f}{sums[f'{s} now']:10.1f}{sums[f'{s} was'] / sums[f'{s} now']:9.2f}x"
         for s in (AUTO, PAGE)))
     print("outputs identical on every page: yes")
+    level = crawler.warc.GZIP_LEVEL
+    print(f"\nWARC request + response pair, gzip level 9 / level {level}: CPU ms and stored bytes, best of", repeat)
+    print("page".ljust(44) + "".join(c.rjust(10) for c in ("ms at 9", f"ms at {level}", "ratio", "KB at 9",
+                                                           f"KB at {level}", "size")))
+    sums = dict.fromkeys(("ms9", "msN", "b9", "bN", "raw"), 0.0)
+    try:
+        for name, body in found:
+            ms, stored = {}, {}
+            times: dict[int, list[float]] = {9: [], level: []}
+            for _ in range(repeat):
+                for lv in (9, level):
+                    crawler.warc.GZIP_LEVEL = lv
+                    times[lv].append(warc_pair(body, 1, levels=())["pair"])
+            for lv in (9, level):
+                crawler.warc.GZIP_LEVEL = lv
+                ms[lv], found_pair = min(times[lv]), warc_pair(body, 1, levels=())
+                stored[lv] = found_pair
+            assert stored[9]["members"] == stored[level]["members"], f"{name}: records differ"
+            sums["ms9"] += ms[9]
+            sums["msN"] += ms[level]
+            sums["b9"] += stored[9]["stored"]
+            sums["bN"] += stored[level]["stored"]
+            sums["raw"] += stored[9]["raw"]
+            print(name[:43].ljust(44) + f"{ms[9]:10.2f}{ms[level]:10.2f}{ms[9] / ms[level]:9.2f}x"
+                  f"{stored[9]['stored'] / 1024:10.1f}{stored[level]['stored'] / 1024:10.1f}"
+                  f"{100 * (stored[level]['stored'] / stored[9]['stored'] - 1):+9.2f}%")
+    finally:
+        crawler.warc.GZIP_LEVEL = level
+    print("sum".ljust(44) + f"{sums['ms9']:10.1f}{sums['msN']:10.1f}{sums['ms9'] / sums['msN']:9.2f}x"
+          f"{sums['b9'] / 1024:10.0f}{sums['bN'] / 1024:10.0f}{100 * (sums['bN'] / sums['b9'] - 1):+9.2f}%")
+    print(f"records identical once decompressed on every page: yes ({sums['raw'] / 1024:.0f} KB uncompressed)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+import crawler.warc
 from crawler.archive import Archive
 from crawler.warc import RevisitOf, WarcWriter, sha1_digest, stored_response_headers, warc_date
 from crawler.warcfiles import WARC_SPEC, WarcFileSet, complete_members_end, recover_open_files
@@ -454,3 +455,45 @@ def test_archive_open_recovers_and_forgets_rows_past_the_cut(tmp_path):
         assert (again.warc_dir / name).exists()
     finally:
         again.close()
+
+
+def _members(data: bytes) -> list[bytes]:
+    """Each gzip member of ``data``, as it is stored (compressed)."""
+    members = []
+    while data:
+        d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        d.decompress(data)
+        members.append(data[: len(data) - len(d.unused_data)])
+        data = d.unused_data
+    return members
+
+
+def test_records_at_the_lower_gzip_level_are_the_same_records(tmp_path, monkeypatch):
+    """#17: members written at GZIP_LEVEL (6) decompress to exactly the records warcio's level 9 held, with
+    the same digests and custody hashes; warcio reads them, checks their digests and decodes the page."""
+    page = (Path(__file__).parent / "pages" / "main" / "chinadaily_article.html").read_bytes()
+    written, refs = {}, {}
+    for level in (9, crawler.warc.GZIP_LEVEL):
+        monkeypatch.setattr(crawler.warc, "GZIP_LEVEL", level)
+        path = tmp_path / f"level{level}.warc.gz"
+        with open(path, "wb") as fh:
+            w = WarcWriter(fh, make_id=ids())
+            w.warcinfo(T0, "lastseen.warc.gz", {"software": "lastseen/test"})
+            w.exchange(make_exchange(page, response_headers=[("Content-Type", "text/html; charset=utf-8")]))
+            w.exchange(make_exchange(gzip.compress(page, mtime=0), response_headers=[
+                ("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip")]))
+            refs[level] = [(r.record_id, r.record_type, r.sha256, r.block_digest, r.payload_digest) for r in w.refs]
+        written[level] = path.read_bytes()
+    old, new = _members(written[9]), _members(written[crawler.warc.GZIP_LEVEL])
+    assert crawler.warc.GZIP_LEVEL == 6 and len(old) == len(new) == 5
+    assert [gzip.decompress(m) for m in new] == [gzip.decompress(m) for m in old]   # the same records, byte for byte
+    assert all(m[8] == 0 for m in new) and all(m[8] == 2 for m in old)   # gzip's XFL: default level, level 9
+    assert written[6] != written[9] and refs[6] == refs[9]   # other compressed bytes; same ids, hashes, digests
+    path = tmp_path / "level6.warc.gz"
+    done = subprocess.run([str(WARCIO), "check", "-v", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("digest pass") >= 4 and "fail" not in done.stdout.lower()
+    with open(path, "rb") as fh:
+        bodies = [r.content_stream().read() for r in ArchiveIterator(fh, check_digests="raise")
+                  if r.rec_type == "response"]
+    assert bodies == [page, page]
