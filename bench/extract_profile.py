@@ -16,7 +16,8 @@ Over the real pages the tests keep (``tests/pages/``: challenge pages and a news
 * a cProfile of ``extract(select="auto")`` over every page, its top functions by own time;
 * before/after pairs, in turn on each page (``--pairs``): ``extract()`` with ``lxml.html``'s own element
   class lookup (a Python method per element, as before #17) against the one made in C that the package
-  uses (``crawler.extract.html._ELEMENT_CLASSES``), each pair's outputs checked equal; and the WARC
+  uses (``crawler.extract.html._ELEMENT_CLASSES``); every ``href`` resolved against one resolved once per
+  page; and both; each pair's outputs checked equal; and the WARC
   writer's request + response pair at warcio's gzip level 9 against ``crawler.warc.GZIP_LEVEL``: ms and
   bytes, each pair's members decompressed and compared.
 
@@ -44,6 +45,7 @@ sys.path.insert(0, str(REPO))
 import lxml.html  # noqa: E402
 
 import crawler.extract.html  # noqa: E402
+import crawler.extract.links  # noqa: E402
 import crawler.warc  # noqa: E402
 from crawler.extract import AUTO, PAGE, extract  # noqa: E402
 from crawler.extract.decoding import _decode, _prescan_meta  # noqa: E402
@@ -160,9 +162,45 @@ def python_lookup():
         crawler.extract.html._ELEMENT_CLASSES = kept
 
 
+@contextlib.contextmanager
+def uncached_hrefs():
+    """``extract()`` resolving every ``href`` it meets, as before #17 (not each distinct one once)."""
+    kept = crawler.extract.links._LinkCollector.link
+
+    def link(self, href):
+        if len(self.links) >= self.max_links:
+            return None
+        absolute = crawler.extract.links._absolute_link(self.base, href)
+        if absolute is not None:
+            self.links.setdefault(absolute, None)
+        return absolute
+
+    crawler.extract.links._LinkCollector.link = link
+    try:
+        yield
+    finally:
+        crawler.extract.links._LinkCollector.link = kept
+
+
+@contextlib.contextmanager
+def before_17():
+    """``extract()`` as before #17: both of the above."""
+    with python_lookup(), uncached_hrefs():
+        yield
+
+
+#: What each pair's "before" undoes: one change of #17, or all of them.
+BEFORE = {"lookup": python_lookup, "hrefs": uncached_hrefs, "both": before_17}
+
+
 def pairs(found: list[tuple[str, bytes]], repeat: int) -> None:
     """Before/after ``extract()`` on each page, in turn (best of ``repeat`` each), outputs compared."""
-    print("\nBefore (lxml.html's Python lookup) / after (the C lookup), ms per page, best of", repeat)
+    for label, undo in BEFORE.items():
+        _pair(found, repeat, label, undo)
+
+
+def _pair(found: list[tuple[str, bytes]], repeat: int, label: str, undo) -> None:
+    print(f"\nBefore / after ({label}: {undo.__doc__.strip().rstrip('.')}), CPU ms per page, best of", repeat)
     print("page".ljust(44) + "".join(c.rjust(10) for c in ("auto was", "auto now", "ratio", "page was",
                                                            "page now", "ratio")))
     sums = dict.fromkeys(("auto was", "auto now", "page was", "page now"), 0.0)
@@ -171,10 +209,10 @@ def pairs(found: list[tuple[str, bytes]], repeat: int) -> None:
         for select in (AUTO, PAGE):
             was, now = [], []
             for _ in range(repeat):
-                with python_lookup():
+                with undo():
                     was.append(best(lambda: extract(body, "text/html", URL, select=select), 1))
                 now.append(best(lambda: extract(body, "text/html", URL, select=select), 1))
-            with python_lookup():
+            with undo():
                 before = extract(body, "text/html", URL, select=select)
             assert extract(body, "text/html", URL, select=select) == before, f"{name}: {select} differs"
             row[f"{select} was"], row[f"{select} now"] = min(was), min(now)
@@ -187,6 +225,10 @@ def pairs(found: list[tuple[str, bytes]], repeat: int) -> None:
         f"{sums[f'{s} was']:10.1f}{sums[f'{s} now']:10.1f}{sums[f'{s} was'] / sums[f'{s} now']:9.2f}x"
         for s in (AUTO, PAGE)))
     print("outputs identical on every page: yes")
+
+
+def warc_pairs(found: list[tuple[str, bytes]], repeat: int) -> None:
+    """The WARC pair at gzip level 9 against crawler.warc.GZIP_LEVEL, in turn on each page."""
     level = crawler.warc.GZIP_LEVEL
     print(f"\nWARC request + response pair, gzip level 9 / level {level}: CPU ms and stored bytes, best of", repeat)
     print("page".ljust(44) + "".join(c.rjust(10) for c in ("ms at 9", f"ms at {level}", "ratio", "KB at 9",
@@ -230,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     extract(found[0][1], "text/html", URL, select=AUTO)  # imports trafilatura, warms its settings
     if args.pairs:
         pairs(found, args.repeat)
+        warc_pairs(found, args.repeat)
         return
     rows = []
     for name, body in found:

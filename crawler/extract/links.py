@@ -56,14 +56,18 @@ def _absolute_link(base: str, href: str) -> str | None:
     return absolute if scheme in ("http", "https") else None
 
 
+_UNSEEN = object()
+
+
 class _LinkCollector:
     """Collects the links met during the tree walk (absolute, de-duplicated, in order) and their anchor text."""
 
-    __slots__ = ("base", "links", "max_links", "texts")
+    __slots__ = ("base", "links", "max_links", "resolved", "texts")
 
     def __init__(self, base: str, max_links: int | None = None):
         self.links: dict[str, None] = {}
         self.texts: dict[str, str] = {}  # link -> its first non-empty anchor text
+        self.resolved: dict[str, str | None] = {}  # href -> _absolute_link(base, href): a page repeats its hrefs
         self.base = base
         self.max_links = MAX_LINKS if max_links is None else max_links
 
@@ -71,7 +75,9 @@ class _LinkCollector:
         """Keep ``href``'s link; the absolute URL kept (None: not an http(s) link, or past the cap)."""
         if len(self.links) >= self.max_links:
             return None
-        absolute = _absolute_link(self.base, href)
+        absolute = self.resolved.get(href, _UNSEEN)
+        if absolute is _UNSEEN:
+            absolute = self.resolved[href] = _absolute_link(self.base, href)
         if absolute is not None:
             self.links.setdefault(absolute, None)
         return absolute
