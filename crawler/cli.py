@@ -101,7 +101,7 @@ def run(watchlist_path, archive_dir, reports_dir, force, only, as_json, summary,
         if progress:
             progress.stop()
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        result.write_json(sys.stdout)
     elif sys.stdout.isatty():
         _print_table(result)
     if summary:

@@ -13,8 +13,10 @@ document it in ``docs/run-json.md``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TextIO
 
 from .diff import UNITS
 from .events import RUN_ID_PATTERN, event_id
@@ -145,7 +147,8 @@ class RunResult:
     chain_head: dict | None = None                         # the custody log's last entry: {"seq", "sha256"}
     timestamp: dict = field(default_factory=lambda: timestamp_off())           # the head's RFC 3161 time-stamp (crawler.timestamps)
 
-    def to_json(self) -> dict:
+    def to_json(self, *, events: bool = True) -> dict:
+        """The ``--json`` document; ``events=False``: with an empty ``events`` list (:meth:`write_json`)."""
         return {
             "schema": SCHEMA_VERSION,
             "run": {
@@ -156,8 +159,20 @@ class RunResult:
                 "chain_head": self.chain_head,
                 "timestamp": self.timestamp,
             },
-            "events": [{"event_id": event_id(self.run_id, e.target), **e.to_json()} for e in self.events],
+            "events": [self._event_json(e) for e in self.events] if events else [],
         }
+
+    def _event_json(self, event: Event) -> dict:
+        return {"event_id": event_id(self.run_id, event.target), **event.to_json()}
+
+    def write_json(self, out: TextIO) -> None:
+        """Write ``json.dumps(self.to_json(), ensure_ascii=False)`` and a newline to ``out``, the same bytes, one
+        event at a time: the document of a run of 100,000 targets is never held whole."""
+        head = json.dumps(self.to_json(events=False), ensure_ascii=False)  # ends with "events": []}
+        out.write(head[:-2])
+        for i, event in enumerate(self.events):
+            out.write((", " if i else "") + json.dumps(self._event_json(event), ensure_ascii=False))
+        out.write("]}\n")
 
 
 # -- the JSON Schema -------------------------------------------------------------------------------

@@ -225,3 +225,26 @@ def test_lastseen_diff_out_of_a_json_document_is_the_keyed_page_with_the_chain_h
     with sqlite3.connect(tmp / "archive" / "lastseen.db") as db:
         seq, sha = db.execute("select seq, sha256 from custody order by seq desc limit 1").fetchone()
     assert sha in page.text_content() and f"#{seq}" in page.text_content()
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_the_json_document_is_written_one_event_at_a_time_and_is_the_same_bytes(count):
+    """``lastseen run --json`` writes its document as it goes (a run of 100,000 targets never holds it whole):
+    the bytes are those of ``json.dumps`` of the whole document, hostile and non-ASCII text included."""
+    import io
+    from datetime import UTC, datetime
+
+    from crawler.contract import Event, RunResult
+
+    result = RunResult("20261128T070000Z-ab12", datetime(2026, 11, 28, 7, tzinfo=UTC),
+                       datetime(2026, 11, 28, 7, 1, tzinfo=UTC), "reports/x/index.html",
+                       chain_head={"seq": 3, "sha256": "ab" * 32})
+    for i in range(count):
+        result.events.append(Event(
+            target=f'Ministère "{i}" </script>\u202e', url=f"http://127.0.0.1/{i}?q=ü", final_url=None, status=200,
+            status_chain=[301, 200], verdict="changed", reason=None, alert=True, summary="3 words ]} changed",
+            diff={"insertions": 2, "deletions": 1}, flags=["truncated"], evidence={"a": [1, None]}))
+    out = io.StringIO()
+    result.write_json(out)
+    assert out.getvalue() == json.dumps(result.to_json(), ensure_ascii=False) + "\n"
+    assert len(json.loads(out.getvalue())["events"]) == count
