@@ -423,7 +423,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
                     "select c.target, c.started, c.status, e.verdict, e.reason from captures c "
                     "join (select target, max(id) as id from captures where coalesce(role, 'page') "
                     "in ('page', 'refetch') group by target) m on m.id = c.id "
-                    "left join events e on e.capture_id = c.id"
+                    # by (target, id)'s index: events has none on capture_id (a scan per target: quadratic)
+                    "left join events e on e.target = c.target and e.capture_id = c.id"
                 )
             }
             runs = _last_run_starts(self.conn)
