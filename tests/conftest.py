@@ -41,6 +41,15 @@ def pytest_runtest_teardown(item, nextitem):
         clock._reset()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _watchlist_cache(tmp_path_factory):
+    """Large watchlists are kept validated in the user's cache folder (crawler.watchlist.cache, #17): the
+    tests' (and their lastseen processes') in a temporary folder, not in the home of whoever runs them."""
+    if "LASTSEEN_CACHE_DIR" not in os.environ:
+        os.environ["LASTSEEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("watchlist-cache"))
+    yield
+
+
 @pytest.fixture
 def update_golden(request) -> bool:
     """True when pytest runs with --update-golden."""

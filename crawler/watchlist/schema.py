@@ -100,6 +100,24 @@ def _bounds(kind: str) -> str:
                      for bound, names in by_bound.items())
 
 
+def _large() -> list[str]:
+    """The section on the cache of large watchlists (:mod:`.cache`)."""
+    from .cache import CACHE_MIN_BYTES
+
+    return [
+        "## Large watchlists",
+        "",
+        f"A watchlist of {CACHE_MIN_BYTES // 1024} KiB or more (about 2,000 targets) is, once valid, kept validated in "
+        "`$LASTSEEN_CACHE_DIR`, else `$XDG_CACHE_HOME/lastseen/watchlists/`, else `~/.cache/lastseen/watchlists/`",
+        "(one file per watchlist, in a folder only you can write): the next `check`, `status` or `run` reads it",
+        "there while the file, its path, your home folder, lastseen and the libraries it validates with are",
+        "unchanged, instead of parsing 100,000 targets again. Any change and it is parsed as always, with every",
+        "problem and line number; a watchlist whose settings name files (`ca_certs`, `signing_key`, `timestamp_ca`)",
+        "is never kept, so those files are checked every time. Deleting the folder is always safe.",
+        "",
+    ]
+
+
 def _adding() -> list[str]:
     """The section on ``lastseen add`` (its rules live in :mod:`.adding`)."""
     from .adding import MAX_DERIVED_NAME
@@ -216,6 +234,7 @@ def reference_markdown() -> str:
         "```",
         "",
         *_adding(),
+        *_large(),
         "## Durations",
         "",
         f"A number and a unit with no space: {DURATION_FORMS}. Units: `ms`, `s`, `m` (minutes), `h`, `d`, `w`.",
