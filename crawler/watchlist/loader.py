@@ -43,6 +43,8 @@ from .yamlfile import (
 
 __all__ = ["Reader"]
 
+_VALUE_TAG = "tag:yaml.org,2002:value"  # the `=` key, which PyYAML's flatten_mapping makes a string
+
 def _node_word(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
         return "a list"
@@ -78,6 +80,7 @@ class Reader:
         self.loader = loader
         self.base = base  # the watchlist's folder: relative paths in it are relative to it
         self.problems: list[Problem] = []
+        self._converted: dict[tuple[int, str, str], Any] = {}  # :meth:`convert`'s values, by field, tag and text
 
     def report(self, line: int | None, target: str | None, message: str) -> None:
         self.problems.append(Problem(line, target, message))
@@ -127,6 +130,9 @@ class Reader:
                             f"YAML would silently keep only the last")
             else:
                 first_line[key] = _line(key_node)
+        if not merges and not any(k.tag == _VALUE_TAG for k, _ in node.value):
+            # nothing for flatten_mapping to do (merge keys, `=` keys made strings): the keys as they are
+            return {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.tag == _STR_TAG}
         merged = yaml.MappingNode(node.tag, list(node.value), node.start_mark, node.end_mark, node.flow_style)
         try:
             if merges and _merge_too_deep(node):  # own keys only, then
@@ -239,14 +245,21 @@ class Reader:
         return self.convert(spec, node, _line(node), target)
 
     def convert(self, spec: Field, node: yaml.ScalarNode, line: int, target: str | None) -> tuple[bool, Any]:
+        # a kind's conversion depends on the scalar alone: each distinct (key, tag, text) converted once,
+        # so the `every: 1d` and `tags: [police]` of 100,000 targets are parsed once each (#17)
+        key = (id(spec), node.tag, node.value)
+        if key in self._converted:
+            return True, self._converted[key]
         ok, raw = self.scalar(node, target, spec.name)
         if not ok:
             return False, None
         try:
-            return True, spec.kind.convert(raw)
+            value = spec.kind.convert(raw)
         except ValueError as exc:
             self.report(line, target, f"{spec.name}: {exc}")
             return False, None
+        self._converted[key] = value
+        return True, value
 
     def unknown_keys(self, pairs: Mapping[str, tuple[yaml.Node, yaml.Node]], known: list[str],
                      where: str, target: str | None) -> None:
