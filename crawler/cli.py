@@ -258,16 +258,18 @@ def status(watchlist_path, archive_dir, as_json, only, everything):
     Only reads: works while a run holds the archive's lock, and on a read-only copy.
     """
 
+    from .collector import collector_paused
     from .status import print_status, read_status
     from .watchlist import load_watchlist
 
     wl = load_watchlist(watchlist_path)
-    with _open_to_read(archive_dir) as archive:
-        shown = read_status(wl, archive, _utcnow(), only, everything=everything)
-    if as_json:
-        sys.stdout.write(json.dumps(shown.to_json(), ensure_ascii=False) + "\n")
-        return
-    print_status(shown, f"{watchlist_path} · {archive.index_path}")
+    with collector_paused():  # objects for every target, no cycle: no collection walking them all (#17)
+        with _open_to_read(archive_dir) as archive:
+            shown = read_status(wl, archive, _utcnow(), only, everything=everything)
+        if as_json:
+            sys.stdout.write(json.dumps(shown.to_json(), ensure_ascii=False) + "\n")
+            return
+        print_status(shown, f"{watchlist_path} · {archive.index_path}")
 
 
 @cli.command()

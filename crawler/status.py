@@ -169,15 +169,13 @@ def print_status(status: Status, title: str) -> None:
         for r, name in [(row, one_line(row.name) + mark)] + [
             (i, "  " + one_line(i.name) + ("" if i.listed else " (delisted)")) for i in row.items or ()
         ]:
-            cells.append((
+            cells.append((  # times and numbers formatted here; the index's words made one printable line
                 name,
-                *map(one_line, (
-                    _short(r.last_capture) or "never",
-                    str(r.last_status) if r.last_status else "-",
-                    (r.last_verdict or "-") + (f" ({r.last_reason})" if r.last_reason else ""),
-                    _short(r.next_due) or ("next run" if r.in_watchlist else "-"),
-                    _failures(r),
-                )),
+                _short(r.last_capture) or "never",
+                one_line(r.last_status) if r.last_status else "-",
+                one_line((r.last_verdict or "-") + (f" ({r.last_reason})" if r.last_reason else "")),
+                _short(r.next_due) or ("next run" if r.in_watchlist else "-"),
+                _failures(r),
             ))  # fmt: skip
         if row.items_capped:
             more = len(row.items_capped)

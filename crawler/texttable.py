@@ -21,22 +21,37 @@ __all__ = ["draw_table"]
 _WORD = re.compile(r"\S+\s*|\s+")
 
 
+def _cells(text: str) -> int:
+    """``text``'s width in terminal cells (printable ASCII: one each, without asking rich)."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text.ljust(width) if text.isascii() else text + " " * (width - cell_len(text))
+
+
+def _chop(word: str, width: int) -> list[str]:
+    if word.isascii():
+        return [word[i:i + width] for i in range(0, len(word), width)]
+    return chop_cells(word, width)
+
+
 def _wrap(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` cells: at spaces, a longer word folded."""
-    if cell_len(text) <= width:
+    if _cells(text) <= width:
         return [text]
     lines: list[str] = []
     line = ""
     for token in _WORD.findall(text):
         word = token.rstrip()
-        if line and cell_len(line + word) <= width:
+        if line and _cells(line + word) <= width:
             line += token
             continue
         if line:
             lines.append(line.rstrip())
             line = ""
-        if cell_len(word) > width:
-            *full, line = chop_cells(word, width)
+        if _cells(word) > width:
+            *full, line = _chop(word, width)
             lines += full
             line += token[len(word):]
         else:
@@ -71,27 +86,30 @@ def draw_table(headers: Sequence[str], rows: Iterable[Sequence[str]], width: int
     """The lines of the table of ``headers`` and ``rows`` (each a cell per header), at most ``width`` wide;
     ``ascii_only`` (an output encoding that is not UTF): drawn with ``+-|``, as rich does then."""
     top, head_bar, below_head, bar, bottom = _BOXES[ascii_only]
+    between = f" {bar} "
     rows = [list(r) for r in rows]
-    natural = [cell_len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            n = cell_len(cell)
-            if n > natural[i]:
-                natural[i] = n
+    sizes = [[_cells(cell) for cell in row] for row in rows]
+    natural = [max([cell_len(h)] + [size[i] for size in sizes]) for i, h in enumerate(headers)]
     widths = _widths(natural, width)
 
     def rule(parts: tuple[str, str, str, str]) -> str:
         left, fill, cross, right = parts
         return left + cross.join(fill * (w + 2) for w in widths) + right
 
-    def lines(cells: Sequence[str], bar: str) -> Iterable[str]:
-        wrapped = [_wrap(c, w) for c, w in zip(cells, widths)]
-        for k in range(max(len(w) for w in wrapped)):
-            parts = []
-            for column, w in zip(wrapped, widths):
-                text = column[k] if k < len(column) else ""
-                parts.append(text + " " * (w - cell_len(text)))
-            yield f"{bar} " + f" {bar} ".join(parts) + f" {bar}"
+    wraps: dict[tuple[str, int], list[str]] = {}  # dates and verdicts repeat: each wrapped once
+
+    def lines(cells: Sequence[str], size: Sequence[int]) -> Iterable[str]:
+        wrapped = []
+        for c, n, w in zip(cells, size, widths):
+            if n <= w:
+                wrapped.append((c,))
+            else:
+                if (c, w) not in wraps:
+                    wraps[c, w] = _wrap(c, w)
+                wrapped.append(wraps[c, w])
+        for k in range(max(map(len, wrapped))):
+            yield f"{bar} " + between.join([_pad(column[k] if k < len(column) else "", w)
+                                             for column, w in zip(wrapped, widths)]) + f" {bar}"
 
     yield rule(top)
     header = [_wrap(h, w) for h, w in zip(headers, widths)]
@@ -104,6 +122,9 @@ def draw_table(headers: Sequence[str], rows: Iterable[Sequence[str]], width: int
         # a header's lines sit at the bottom of its cell, as rich aligns them
         yield f"{head_bar} " + f" {head_bar} ".join(parts) + f" {head_bar}"
     yield rule(below_head)
-    for row in rows:
-        yield from lines(row, bar)
+    for row, size in zip(rows, sizes):
+        if all(n <= w for n, w in zip(size, widths)):  # one line: no wrapping to work out
+            yield f"{bar} " + between.join([c + " " * (w - n) for c, n, w in zip(row, size, widths)]) + f" {bar}"
+        else:
+            yield from lines(row, size)
     yield rule(bottom)

@@ -415,38 +415,38 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
             return _last_run_starts(self.conn)
 
     def target_records(self) -> dict[str, TargetRecord]:
-        """What the index holds about each target it has seen, by name."""
+        """What the index holds about each target it has seen, by name.
+
+        One pass over the captures grouped by target (their last page capture, last good one, count and
+        last run), then that capture's event by the events' (target, id) index (#17)."""
         with self._reading():
-            last = {
-                target: (started, status, verdict, reason)
-                for target, started, status, verdict, reason in self.conn.execute(
-                    "select c.target, c.started, c.status, e.verdict, e.reason from captures c "
-                    "join (select target, max(id) as id from captures where coalesce(role, 'page') "
-                    "in ('page', 'refetch') group by target) m on m.id = c.id "
-                    # by (target, id)'s index: events has none on capture_id (a scan per target: quadratic)
-                    "left join events e on e.target = c.target and e.capture_id = c.id"
-                )
-            }
-            runs = _last_run_starts(self.conn)
-            good = dict(self.conn.execute("select target, max(started) from captures where good = 1 group by target"))
-            counts = dict(self.conn.execute(
-                "select target, count(*) from captures where coalesce(role, 'page') in ('page', 'refetch') "
-                "group by target"))
+            rows = self.conn.execute(
+                "select m.target, c.started, c.status, e.verdict, e.reason, m.good, m.run, m.captures from ("
+                "select p.target as target, "
+                "max(case when coalesce(p.role, 'page') in ('page', 'refetch') then p.id end) as last, "
+                "max(case when p.good = 1 then p.started end) as good, "
+                "sum(coalesce(p.role, 'page') in ('page', 'refetch')) as captures, "
+                "max(r.started) as run "
+                "from captures p left join runs r on r.id = p.run_id group by p.target) m "
+                "left join captures c on c.id = m.last "
+                # by (target, id)'s index: events has none on capture_id (a scan per target: quadratic)
+                "left join events e on e.target = c.target and e.capture_id = c.id "
+                "where m.last is not null or m.run is not null"
+            ).fetchall()
             failures = dict(self.conn.execute(
                 "select e.target, count(*) from events e where e.verdict in ('unreachable', 'blocked') and e.id > "
                 "coalesce((select max(o.id) from events o where o.target = e.target "
                 "and o.verdict not in ('unreachable', 'blocked')), 0) group by e.target"
             ))
             unconfirmed = self._unconfirmed()
-        out = {}
-        for name in set(last) | set(runs) | set(counts):
-            started, status, verdict, reason = last.get(name, (None, None, None, None))
-            out[name] = TargetRecord(
+        return {
+            name: TargetRecord(
                 last_capture=started, last_status=status, last_verdict=verdict, last_reason=reason,
-                last_good=good.get(name), last_run_start=runs.get(name), captures=counts.get(name, 0),
+                last_good=good, last_run_start=run, captures=captures,
                 consecutive_failures=failures.get(name, 0), unconfirmed=name in unconfirmed,
             )
-        return out
+            for name, started, status, verdict, reason, good, run, captures in rows
+        }
 
     def known_targets(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """Every target the index has captured (watched, or once watched), by name: its last URL and tags."""

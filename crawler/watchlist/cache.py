@@ -21,8 +21,6 @@ write (made mode 0700; a file or folder others can write is not read).
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import json
 import os
@@ -30,6 +28,8 @@ import pickle
 import sys
 import tempfile
 from pathlib import Path
+
+from ..collector import collector_paused
 
 __all__ = ["CACHE_MIN_BYTES", "cache_folder", "cached", "keep"]
 
@@ -94,18 +94,6 @@ def _safe(path: Path) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
-@contextlib.contextmanager
-def _collector_paused():
-    """No cyclic garbage collection while the (acyclic) dataclasses are built: each would walk them all again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def cached(name: str, size: int, digest: str):
     """The watchlist kept for ``name`` if its key still holds, else None."""
     folder = cache_folder()
@@ -115,7 +103,7 @@ def cached(name: str, size: int, digest: str):
     try:
         if not (_safe(folder) and _safe(path)):
             return None
-        with open(path, "rb") as f, _collector_paused():
+        with open(path, "rb") as f, collector_paused():
             key, watchlist = _Unpickler(f).load()
     except (OSError, EOFError, _Refused, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
         return None
