@@ -78,8 +78,16 @@ def not_after(when: datetime | None, now: datetime) -> datetime | None:
 
 
 def parse_times(stored: Mapping[str, str | None]) -> dict[str, datetime | None]:
-    """``{target: ISO time}`` as the index stores it (``CaptureStore.last_run_starts()``) → datetimes."""
-    return {name: parse_iso(value) for name, value in stored.items()}
+    """``{target: ISO time}`` as the index stores it (``CaptureStore.last_run_starts()``) → datetimes.
+
+    The targets a run attempted share its start: each distinct time is parsed once (#17)."""
+    parsed: dict[str | None, datetime | None] = {}
+    out = {}
+    for name, value in stored.items():
+        if value not in parsed:
+            parsed[value] = parse_iso(value)
+        out[name] = parsed[value]
+    return out
 
 
 @dataclass(frozen=True)
