@@ -1071,7 +1071,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
     head = f"{'scenario':9s} {'contender':11s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
     tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "history", "perhost", "documents",
-                                                     "verify")]
+                                                     "verify", "scale")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
@@ -1117,6 +1117,10 @@ def print_table(rows: list[dict], server: dict | None) -> None:
         import verify_bench
 
         verify_bench.print_table(rows)
+    if any(r["scenario"] == "scale" for r in rows):
+        import scale_bench
+
+        scale_bench.print_table(rows)
     report_rows = [r for r in rows if r["scenario"] == "report"]
     if report_rows:
         print()
@@ -1155,7 +1159,8 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="lastseen benchmark (see bench/README.md)")
     ap.add_argument("--pages", type=int, default=2000, help="pages per scenario (default 2000)")
     ap.add_argument("--quick", action="store_true", help="200 pages: a smoke run")
-    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents", "verify"],
+    ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents", "verify",
+                             "scale"],
                     action="append",
                     help="run only this scenario (repeatable)")
     ap.add_argument("--urlwatch", metavar="PATH", help="an urlwatch executable to use instead of "
@@ -1163,7 +1168,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directories under bench/out/work")
     args = ap.parse_args(argv)
     n = 200 if args.quick else args.pages
-    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents", "verify"]
+    only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents", "verify",
+                         "scale"]
     if "latency" in only:
         check_bindable(LATENCY_HOSTS)
     if "browser" in only:
@@ -1210,6 +1216,10 @@ def main(argv: list[str]) -> int:
             import verify_bench
 
             rows += verify_bench.scenario(work / "verify")
+        if "scale" in only:  # bench/scale_bench.py (#17): check, status and a run with nothing due, 100,000 targets
+            import scale_bench
+
+            rows += scale_bench.scenario(work / "scale")
     except BenchError as exc:
         print(f"\nBENCHMARK INVALID: {exc}", file=sys.stderr)
         return 1

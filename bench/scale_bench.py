@@ -1,0 +1,325 @@
+"""``make bench`` scenario ``scale`` (#17): 100,000 targets in the watchlist, the commands a user runs daily.
+
+A watchlist of 100,000 targets is generated (varied names, a third of them not plain slugs, one to three
+tags of twelve, ``every`` of 6h, 12h, 1d or 2w, one in ten with ``ignore_text``), each on one of four
+ports of 127.0.0.1 served by a small HTTP server the bench starts. The archive's index is built directly
+(SQLite rows as a run leaves them: the targets, a run that captured all of them an hour before "now",
+its captures and events; no WARC files), so that with ``LASTSEEN_NOW`` an hour later nothing is due.
+Then each command is timed as a process a user starts (``python -m crawler ...``, interpreter start to
+exit), with its CPU time and peak RSS (``os.wait4``'s rusage of that child alone):
+
+- ``check``: validate the watchlist and list its targets (output to a file). Target: <= 5 s.
+- ``status``: each target's state from the index (the table, output to a file). Target: <= 3 s.
+- ``status --json``: the same as JSON.
+- ``run --json`` with nothing due: open the archive, find nothing due. Target: <= 2 s.
+- ``load_watchlist`` alone, in a process of its own (and what it adds to that process's peak RSS).
+
+Each first with the watchlist's cache emptied (``first s``: as after an edit, the file parsed; it is
+then kept, docs/watchlist.md "Large watchlists"), then the best of ``--rounds`` runs (unchanged since,
+the targets' figures). The same at 10,000 targets gives the ratio (about 10 is linear). ``--before DIR``
+also measures another tree of lastseen's code (``git archive COMMIT crawler | tar -x -C DIR``) in the
+same run, for before/after ratios. ``bench.py --only scale`` runs it; ``python bench/scale_bench.py
+[--targets N ...] [--rounds N] [--before DIR] [--keep]`` alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+SIZES = (10_000, 100_000)
+TARGETS = {"check": 5.0, "status": 3.0, "run": 2.0}  # seconds at 100,000 targets (issue #17)
+PORTS = 4
+T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # the run that captured every target
+NOW = T0 + timedelta(hours=1)  # "now" for the commands: nothing due
+TAGS = ("police", "ministry", "procurement", "vendor", "eu", "uk", "rs", "press", "biometrics", "cctv",
+        "facial-recognition", "drones")
+EVERY = ("6h", "12h", "1d", "2w")
+
+
+class _Page(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's name
+        body = f"<html><title>{self.path}</title><p>page {self.path}</p></html>".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def serving(count: int):
+    """``count`` ports of 127.0.0.1 answering every path with a small page."""
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _Page) for _ in range(count)]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    try:
+        yield [s.server_address[1] for s in servers]
+    finally:
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+
+
+def _name(i: int) -> str:
+    kind = ("press", "tender", "statement", "policy", "notice")[i % 5]
+    return f"{kind}-{i:06d}" if i % 3 else f"Ministry {kind} {i:06d}"  # a third not plain slugs
+
+
+def _url(i: int, ports: list[int]) -> str:
+    return f"http://127.0.0.1:{ports[i % len(ports)]}/site{i % 97}/page/{i}?lang={'en' if i % 2 else 'sr'}"
+
+
+def _tags(rng: random.Random) -> list[str]:
+    return rng.sample(TAGS, rng.randint(1, 3))
+
+
+def write_watchlist(path: Path, targets: int, ports: list[int]) -> list[tuple[str, str, list[str]]]:
+    """The watchlist file (block style, as a person writes it); returns (name, url, tags) per target."""
+    rng = random.Random(17)
+    lines = [
+        "# the scale bench's watchlist (bench/scale_bench.py)",
+        "settings:",
+        "  concurrency: 16",
+        "  per_host_concurrency: 4",
+        "  per_host_delay: 0s",
+        "  every: 1d",
+        "  watch_robots: false",
+        "targets:",
+    ]
+    out = []
+    for i in range(targets):
+        name, url, tags = _name(i), _url(i, ports), _tags(rng)
+        out.append((name, url, tags))
+        lines.append(f"  - name: {json.dumps(name)}" if " " in name else f"  - name: {name}")
+        lines.append(f'    url: "{url}"')
+        lines.append(f"    tags: [{', '.join(tags)}]")
+        lines.append(f"    every: {EVERY[i % len(EVERY)]}")
+        if i % 10 == 0:
+            lines.append("    ignore_text: ['Visited \\d+ times']")
+    path.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def _iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_index(root: Path, targets: list[tuple[str, str, list[str]]]) -> None:
+    """The index as one run that captured every target leaves it (rows only: these commands read no WARC)."""
+    from crawler.archive import Archive
+
+    archive = Archive.open(root)
+    conn = archive.store.conn
+    stamp = _iso(T0)
+    with archive.store.transaction():
+        conn.execute("insert into runs (id, started, status, targets_due) values ('s1', ?, 'completed', ?)",
+                     (stamp, len(targets)))
+        conn.executemany(
+            "insert into targets (name, url, tags, first_seen, updated) values (?, ?, ?, ?, ?)",
+            [(name, url, json.dumps(tags), stamp, stamp) for name, url, tags in targets],
+        )
+        conn.executemany(
+            "insert into captures (id, run_id, target, url, final_url, status, started, payload_length, "
+            "warc_file, warc_offset, warc_record_id, record_type, text_sha256, good, role) "
+            "values (?, 's1', ?, ?, ?, 200, ?, 9876, 'warcs/bench.warc.gz', ?, ?, 'response', ?, 1, 'page')",
+            [(k + 1, name, url, url, stamp, 1000 + 7919 * k, f"<urn:uuid:s1-{k}>", f"{k:064x}")
+             for k, (name, url, _) in enumerate(targets)],
+        )
+        conn.executemany(
+            "insert into events (run_id, target, capture_id, verdict, alert, summary) "
+            "values ('s1', ?, ?, 'new', 0, 'first capture')",
+            [(name, k + 1) for k, (name, _, _) in enumerate(targets)],
+        )
+    archive.close()
+
+
+def _env(code: Path, cache: Path) -> dict:
+    return {**os.environ, "PYTHONPATH": str(code), "LASTSEEN_NOW": _iso(NOW), "LASTSEEN_CACHE_DIR": str(cache)}
+
+
+def timed(args: list[str], cwd: Path, out: Path, env: dict, limit: float | None = None) -> dict:
+    """``ARGS`` in ``cwd``, stdout to ``out``: seconds, CPU seconds and peak RSS (MB) of that process alone.
+
+    A process still running after ``limit`` seconds is killed: its seconds are None, ``over`` the limit."""
+    with open(out, "wb") as stdout, open(out.with_suffix(".err"), "wb") as stderr:
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
+        timer = threading.Timer(limit, proc.kill) if limit else None
+        if timer is not None:
+            timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        if timer is not None:
+            timer.cancel()
+    code = os.waitstatus_to_exitcode(status)
+    got = {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "cpu_seconds": usage.ru_utime + usage.ru_stime}
+    if limit and code == -9 and seconds >= limit:
+        return {**got, "seconds": None, "over": limit}
+    if code != 0:
+        err = out.with_suffix(".err").read_text(errors="replace")[-1500:]
+        raise SystemExit(f"scale bench: `{' '.join(args)}` exited {code}: {err}")
+    return got
+
+
+def load_main(argv: list[str]) -> int:
+    """``_load PATH``: ``load_watchlist`` alone in this process; prints seconds and the peak RSS it added (MB)."""
+    from crawler.watchlist import load_watchlist
+
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started, cpu = time.perf_counter(), time.process_time()
+    wl = load_watchlist(argv[0])
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "rss_mb": grown, "targets": len(wl.targets)}))
+    return 0
+
+
+COMMANDS = (
+    ("load_watchlist", None),
+    ("check", ["check", "watchlist.yaml"]),
+    ("status", ["status"]),
+    ("status --json", ["status", "--json"]),
+    ("run", ["run", "--json"]),
+)
+
+
+def _secs(value: float | None, row: dict) -> str:
+    return f"> {row['over']:g}" if value is None else f"{value:.2f}"
+
+
+def measure(work: Path, targets: int, ports: list[int], codes: dict[str, Path], rounds: int,
+            before_limit: float | None = None) -> list[dict]:
+    """Each command over ``targets`` targets with each tree of lastseen's code in ``codes`` (label: folder).
+
+    ``first``: the watchlist's cache emptied before (a watchlist just edited); ``seconds``: the best of
+    ``rounds`` after that (unchanged since the last command). A command of the ``before`` code still running
+    after ``before_limit`` seconds is stopped there (its figure: more than that)."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    listed = write_watchlist(work / "watchlist.yaml", targets, ports)
+    build_index(work / "archive", listed)
+    rows = []
+    for case, args in COMMANDS:
+        for label, code in codes.items():
+            cache = work / f"cache-{label}"
+            env = _env(code, cache)
+            argv = ([sys.executable, __file__, "_load", "watchlist.yaml"] if args is None
+                    else [sys.executable, "-m", "crawler", *args])
+            stem = f"{case.replace(' ', '_')}.{label}"
+            shutil.rmtree(cache, ignore_errors=True)
+            limit = before_limit if label == "before" else None
+            first = timed(argv, work, work / f"{stem}.first.out", env, limit)
+            if args is None:
+                first = {**first, **json.loads((work / f"{stem}.first.out").read_text())}
+            best = first if first["seconds"] is None else None  # over the limit: not again
+            for k in range(rounds if best is None else 0):
+                got = timed(argv, work, work / f"{stem}.{k}.out", env, limit)
+                if args is None:
+                    got = {**got, **json.loads((work / f"{stem}.{k}.out").read_text())}
+                best = got if best is None or got["seconds"] < best["seconds"] else best
+            row = {"scenario": "scale", "case": case, "targets": targets, "code": label, **best,
+                   "first_seconds": first["seconds"], "over": first.get("over"),
+                   "first_cpu_seconds": first["cpu_seconds"], "first_rss_mb": first["rss_mb"]}
+            if case == "run" and best["seconds"] is not None:  # nothing due: the run fetched nothing
+                row["due"] = len(json.loads((work / f"{stem}.0.out").read_text()).get("events", []))
+                assert row["due"] == 0, row
+            goal = TARGETS.get(case)
+            if goal is not None and targets == max(SIZES) and label == "after":
+                row["target"] = f"<= {goal:g} s"
+                row["target_met"] = best["seconds"] <= goal
+            rows.append(row)
+            print(f"  {case} at {targets:,} ({label}): first {_secs(row['first_seconds'], row)} s, then "
+                  f"{_secs(row['seconds'], row)} s, {row['cpu_seconds']:.2f} s CPU, {row['rss_mb']:.0f} MB", flush=True)
+    return rows
+
+
+def scenario(work: Path, sizes=SIZES, rounds: int = 3, before: Path | None = None,
+             before_limit: float | None = None) -> list[dict]:
+    """``before``: another tree of lastseen's code (e.g. ``git archive`` of an older commit), measured alike."""
+    codes = {"after": REPO} if before is None else {"before": before, "after": REPO}
+    rows = []
+    with ExitStack() as stack:
+        ports = stack.enter_context(serving(PORTS))
+        print(f"scale: {', '.join(f'{n:,}' for n in sizes)} targets on 127.0.0.1 ports {ports}; "
+              f"{', '.join(f'{k}: {v}' for k, v in codes.items())}; first run then best of {rounds}; "
+              f"LASTSEEN_NOW={_iso(NOW)} (the last run an hour before: nothing due)", flush=True)
+        for n in sizes:
+            rows += measure(work / f"n{n}", n, ports, codes, rounds, before_limit)
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    rows = [r for r in rows if r["scenario"] == "scale"]
+    if not rows:
+        return
+    print()
+    head = (f"{'scale':15s} {'targets':>8s} {'code':6s} {'first s':>8s} {'first MB':>8s} {'seconds':>8s} "
+            f"{'CPU s':>7s} {'peak MB':>8s} {'x 10k':>6s} {'x before':>8s}  target")
+    print(head)
+    print("-" * len(head) + "-" * 16)
+    small = min(r["targets"] for r in rows)
+    by = {(r["case"], r["targets"], r["code"]): r for r in rows}
+    for r in rows:
+        base = by.get((r["case"], small, r["code"]))
+        ratio = (f"{r['seconds'] / base['seconds']:5.1f}x" if base is not None and base is not r
+                 and r["seconds"] and base["seconds"] else f"{'':6s}")
+        old = by.get((r["case"], r["targets"], "before"))
+        gain = f"{'':8s}"
+        if old is not None and old is not r:
+            gain = (f"{old['seconds'] / r['seconds']:7.1f}x" if old["seconds"]
+                    else f">{old['over'] / r['seconds']:6.1f}x")
+        target = f"{r['target']}: {'yes' if r['target_met'] else 'NO'}" if "target" in r else ""
+        print(f"{r['case']:15s} {r['targets']:8,d} {r['code']:6s} {_secs(r['first_seconds'], r):>8s} "
+              f"{r['first_rss_mb']:8.0f} {_secs(r['seconds'], r):>8s} {r['cpu_seconds']:7.2f} {r['rss_mb']:8.0f} "
+              f"{ratio} {gain}  {target}")
+    print("(first s and MB: the watchlist's cache empty, as after an edit; seconds, CPU s and peak MB: the best run "
+          "after it; load_watchlist's MB: what loading added to the process's peak RSS; x 10k: these seconds / the "
+          "same at the smallest size; x before: before's seconds / these)")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--targets", type=int, action="append", help="watchlist sizes (default 10,000 and 100,000)")
+    ap.add_argument("--rounds", type=int, default=3, help="runs of each command, the fastest kept")
+    ap.add_argument("--before", type=Path, metavar="DIR", help="also measure the lastseen code in DIR (e.g. "
+                    "`git archive COMMIT | tar -x -C DIR`), for before/after ratios in the same run")
+    ap.add_argument("--before-limit", type=float, metavar="SECONDS", help="stop a command of the --before code "
+                    "still running after this long (its figure: more than that)")
+    ap.add_argument("--keep", action="store_true", help="keep bench/out/work/scale")
+    args = ap.parse_args(argv)
+    work = HERE / "out" / "work" / "scale"
+    try:
+        rows = scenario(work, tuple(args.targets or SIZES), args.rounds, args.before, args.before_limit)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print_table(rows)
+    return 0 if all(r.get("target_met", True) for r in rows) else 1
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["_load"]:
+        sys.exit(load_main(sys.argv[2:]))
+    sys.exit(main(sys.argv[1:]))
