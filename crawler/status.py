@@ -127,7 +127,8 @@ def _gone(watchlist: Watchlist, rows: list[TargetStatus], known: dict, records: 
 
 
 def _short(t) -> str | None:
-    return t.strftime("%Y-%m-%d %H:%M") if t else None
+    """``2026-11-20 06:00`` (``%Y-%m-%d %H:%M``; isoformat's C code, a third of strftime's time: #17)."""
+    return t.isoformat(" ", "minutes")[:16] if t else None
 
 
 def _failures(r: TargetStatus) -> str:

@@ -98,7 +98,7 @@ def draw_table(headers: Sequence[str], rows: Iterable[Sequence[str]], width: int
 
     wraps: dict[tuple[str, int], list[str]] = {}  # dates and verdicts repeat: each wrapped once
 
-    def lines(cells: Sequence[str], size: Sequence[int]) -> Iterable[str]:
+    def lines(cells: Sequence[str], size: Sequence[int]) -> list[str]:
         wrapped = []
         for c, n, w in zip(cells, size, widths):
             if n <= w:
@@ -107,9 +107,11 @@ def draw_table(headers: Sequence[str], rows: Iterable[Sequence[str]], width: int
                 if (c, w) not in wraps:
                     wraps[c, w] = _wrap(c, w)
                 wrapped.append(wraps[c, w])
-        for k in range(max(map(len, wrapped))):
-            yield f"{bar} " + between.join([_pad(column[k] if k < len(column) else "", w)
-                                             for column, w in zip(wrapped, widths)]) + f" {bar}"
+        height = max(map(len, wrapped))
+        pad = str.ljust if all(c.isascii() for c in cells) else _pad
+        return [f"{bar} " + between.join([pad(column[k] if k < len(column) else "", w)
+                                          for column, w in zip(wrapped, widths)]) + f" {bar}"
+                for k in range(height)]
 
     yield rule(top)
     header = [_wrap(h, w) for h, w in zip(headers, widths)]
