@@ -85,19 +85,24 @@ def run(watchlist_path, archive_dir, reports_dir, force, only, as_json, summary,
     prints nothing unless something needs attention, so cron mails only problems.
     """
     from . import monitor
+    from .pagewriter import PageWriter
     from .watchlist import load_watchlist
 
     wait_seconds = duration("--wait", wait, WAIT_MAX)
-    wl = load_watchlist(watchlist_path)
-    progress = _Progress() if sys.stderr.isatty() else None
+    pages = PageWriter.fork()  # before the watchlist is read: the child shares none of it (crawler.pagewriter)
+    progress = None
     try:
+        wl = load_watchlist(watchlist_path)
+        progress = _Progress() if sys.stderr.isatty() else None
         result = monitor.run(
             wl, archive_dir=Path(archive_dir), reports_dir=Path(reports_dir), force=force, only=only,
             wait=wait_seconds,
             on_start=progress.start if progress else None,
             on_event=progress.advance if progress else None,
+            pages=pages,
         )
     finally:
+        pages.cancel()  # done already when the run used it
         if progress:
             progress.stop()
     if as_json:

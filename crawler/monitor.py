@@ -99,8 +99,13 @@ def run(
     wait: float = 0.0,
     on_start: Callable[[int], None] | None = None,
     on_event: Callable[[Event], None] | None = None,
+    pages: PageWriter | None = None,
 ) -> RunResult:
-    """Run the monitor once. Raises :class:`LastseenError` only for tool failures."""
+    """Run the monitor once. Raises :class:`LastseenError` only for tool failures.
+
+    ``pages``: the archive pages' writer, forked by the caller before it read the watchlist
+    (:mod:`crawler.pagewriter`); cancelled here when nothing is due. Without it, one is forked once targets
+    are known to be due."""
     selected = select_targets(watchlist, only)
     _check_reports_dir(reports_dir)  # before anything is fetched, not after
     signer = key_fingerprint(watchlist.settings.signing_key)  # in the reports' footers (docs/evidence.md)
@@ -148,10 +153,14 @@ def run(
                             max_text=watchlist.settings.max_text, documents=DocumentLimits(
                                 watchlist.settings.doc_timeout, watchlist.settings.doc_max_pages,
                                 watchlist.settings.max_text))
-        # The archive's pages are written by a child forked now, before anything is fetched: it warms its
-        # templates meanwhile and holds nothing of the run's captures (crawler.pagewriter).
-        lock = (archive.lock_fd,) if archive.lock_fd is not None else ()
-        pages = PageWriter.fork(store.path, reports_dir, run_id, close=lock) if due else None
+        # The archive's pages are written by a child forked before anything is fetched (by the CLI before it
+        # read the watchlist): it warms its templates meanwhile and holds nothing of the run's captures
+        # (crawler.pagewriter).
+        if not due and pages is not None:
+            pages.cancel()
+            pages = None
+        elif due and pages is None:
+            pages = PageWriter.fork(close=(archive.lock_fd,) if archive.lock_fd is not None else ())
         try:
             # A signal stops the fetcher at once (interrupts.stop); results already
             # sent are still recorded, then the loop ends.
@@ -182,6 +191,7 @@ def run(
                 finally:
                     fetcher.close()  # the fetcher process is gone before anything else happens
                 robots = judge.close_robots()
+                judge = jobs = None  # every job's result is in: the report of a large run has their memory
                 recorder.commit()
                 files.close()   # its custody entry is committed before its rename (Recorder.commit)
                 result.chain_head = store.custody_head()   # published: --json, the report's footer, the alerts
@@ -212,7 +222,8 @@ def run(
                       f"{one_line(result.timestamp['error'])}; the next run tries again", file=sys.stderr, flush=True)
             if result.events:
                 if pages is not None:  # the targets captured: their history pages, and the front page
-                    pages.write(**_archive_pages(store, watchlist, recorder, order, signer))
+                    pages.write(store.path, reports_dir, run_id, **_archive_pages(store, watchlist, recorder, order,
+                                                                                  signer))
                 try:
                     result.report = display_path(write_run_report(
                         store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),

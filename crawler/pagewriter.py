@@ -1,14 +1,18 @@
 """The archive's front page and history pages, written by a child process forked when a run begins.
 
-A run that has targets due forks the writer before it fetches anything (:meth:`PageWriter.fork`): the
-child loads and compiles the pages' templates and renders the shared stylesheet while the run fetches (a
-fresh process spends some 0.3 s there), then waits. When the run's captures are committed, the monitor
-hands it what to write (:meth:`PageWriter.write`: the run's targets, those it captured, their order) and
-writes the run report meanwhile, on the other core; :meth:`PageWriter.wait` waits for the child. A run
-that ends without a report (interrupted, failed) cancels it (:meth:`PageWriter.cancel`): the child exits
-having written nothing.
+``lastseen run`` forks the writer before it reads the watchlist (:meth:`PageWriter.fork`; a run called
+as a library forks it once it knows targets are due, before it fetches anything): the child loads and
+compiles the pages' templates and renders the shared stylesheet while the run fetches (a fresh process
+spends some 0.3 s there), then waits. When the run's captures are committed, the monitor hands it what to
+write (:meth:`PageWriter.write`: the index, the reports folder, the run, its targets, those it captured,
+their order) and writes the run report meanwhile, on the other core; :meth:`PageWriter.wait` waits for
+the child. A run with nothing due, or that ends without a report (interrupted, failed), cancels it
+(:meth:`PageWriter.cancel`): the child has written nothing, and one never handed anything is killed at
+once rather than left to finish warming up.
 
-Forked early, the child holds little of the monitor's memory (nothing of the run's captures), and it never
+Forked that early, the child shares next to nothing of the monitor's memory: every page of memory the
+monitor writes to after a fork is copied, the child keeping the old one as its own, so a child forked
+after a large watchlist was read ended up owning a copy of much of it (44 MB at 10,000 targets). It never
 uses the monitor's index connection: it opens its own, read-only, once it has something to write. It dies
 with the monitor (``PR_SET_PDEATHSIG``). The pages are derived: a failure is said on stderr and costs the
 run nothing (its captures, report and alerts stand), the next run writes them again (docs/history.md).
@@ -20,6 +24,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import signal
 import sys
 from pathlib import Path
 
@@ -31,17 +36,18 @@ __all__ = ["PageWriter"]
 class PageWriter:
     """The archive's pages of one run, written by a child forked before the run fetches."""
 
-    def __init__(self, store_path: Path, reports_dir: Path, run_id: str) -> None:
-        self.store_path, self.reports_dir, self.run_id = Path(store_path), Path(reports_dir), run_id
+    def __init__(self) -> None:
+        self.store_path = self.reports_dir = self.run_id = None  # handed by write()
         self.pid: int | None = None
         self._pipe: int | None = None  # the write end: what to write goes there, then EOF
         self._frozen = False  # gc.freeze() in the monitor while the child lives
+        self._handed = False  # write() called: the child has work, it is never killed
 
     @classmethod
-    def fork(cls, store_path: Path, reports_dir: Path, run_id: str, *, close: tuple[int, ...] = ()) -> PageWriter:
+    def fork(cls, *, close: tuple[int, ...] = ()) -> PageWriter:
         """Start the writer: a child that warms its templates, then waits for :meth:`write` or :meth:`cancel`.
-        ``close``: file descriptors the child closes at once (the archive's lock)."""
-        writer = cls(store_path, reports_dir, run_id)
+        ``close``: file descriptors the child closes at once (the archive's lock, when it is held)."""
+        writer = cls()
         if not hasattr(os, "fork"):
             return writer
         read_end, write_end = os.pipe()
@@ -78,9 +84,12 @@ class PageWriter:
         writer.pid, writer._pipe, writer._frozen = pid, write_end, True
         return writer
 
-    def write(self, **pages) -> None:
-        """Hand the child what to write (the keyword arguments of
-        :func:`~crawler.report.front.write_archive_pages` but the store and folder); returns at once."""
+    def write(self, store_path: Path, reports_dir: Path, run_id: str, **pages) -> None:
+        """Hand the child what to write: the index's path, the reports folder, the run, and the keyword
+        arguments of :func:`~crawler.report.front.write_archive_pages` but the store and folder; returns at
+        once."""
+        self.store_path, self.reports_dir, self.run_id = Path(store_path), Path(reports_dir), run_id
+        self._handed = True
         if self.pid is None:  # no fork: written here, now
             from .store import CaptureStore
 
@@ -90,7 +99,7 @@ class PageWriter:
             finally:
                 index.close()
             return
-        data = pickle.dumps(pages, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((self.store_path, self.reports_dir, run_id, pages), protocol=pickle.HIGHEST_PROTOCOL)
         try:
             view = memoryview(data)
             while view:
@@ -101,7 +110,13 @@ class PageWriter:
             self._close()
 
     def cancel(self) -> None:
-        """No pages this run: the child exits having written nothing."""
+        """No pages this run: the child exits having written nothing (killed, when never handed anything:
+        it may still be warming up). A writer already handed its pages is waited for."""
+        if self.pid is not None and not self._handed:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self._close()
         self.wait()
 
@@ -143,7 +158,8 @@ class PageWriter:
                 chunks.append(chunk)
         if not chunks:  # cancelled
             return 0
-        pages = pickle.loads(b"".join(chunks))
+        store_path, self.reports_dir, self.run_id, pages = pickle.loads(b"".join(chunks))
+        self.store_path = store_path
         from .store import CaptureStore
 
         index = CaptureStore.open_readonly(self.store_path)
@@ -165,5 +181,6 @@ class PageWriter:
             self._said(str(exc))
 
     def _said(self, why: str) -> None:
-        print(f"lastseen run {self.run_id}: the archive front page was not written: {why}", file=sys.stderr,
+        run = f"lastseen run {self.run_id}" if self.run_id else "lastseen run"
+        print(f"{run}: the archive front page was not written: {why}", file=sys.stderr,
               flush=True)
