@@ -1071,7 +1071,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
     head = f"{'scenario':9s} {'contender':11s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
     tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "history", "perhost", "documents",
-                                                     "verify", "scale")]
+                                                     "verify", "scale", "year")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
@@ -1121,6 +1121,10 @@ def print_table(rows: list[dict], server: dict | None) -> None:
         import scale_bench
 
         scale_bench.print_table(rows)
+    for r in (r for r in rows if r["scenario"] == "year"):
+        import year_bench
+
+        year_bench.print_row(r)
     report_rows = [r for r in rows if r["scenario"] == "report"]
     if report_rows:
         print()
@@ -1160,7 +1164,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--pages", type=int, default=2000, help="pages per scenario (default 2000)")
     ap.add_argument("--quick", action="store_true", help="200 pages: a smoke run")
     ap.add_argument("--only", choices=["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents", "verify",
-                             "scale"],
+                             "scale", "year"],
                     action="append",
                     help="run only this scenario (repeatable)")
     ap.add_argument("--urlwatch", metavar="PATH", help="an urlwatch executable to use instead of "
@@ -1169,7 +1173,7 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     n = 200 if args.quick else args.pages
     only = args.only or ["cpu", "latency", "memory", "worst", "browser", "report", "history", "perhost", "documents", "verify",
-                         "scale"]
+                         "scale", "year"]
     if "latency" in only:
         check_bindable(LATENCY_HOSTS)
     if "browser" in only:
@@ -1220,6 +1224,11 @@ def main(argv: list[str]) -> int:
             import scale_bench
 
             rows += scale_bench.scenario(work / "scale")
+        if "year" in only:  # bench/year_bench.py (#17): a year of daily runs, bytes per unchanged recapture
+            sys.modules.setdefault("bench", sys.modules[__name__])  # its `import bench` is this module
+            import year_bench
+
+            rows += year_bench.scenario(work / "year")
     except BenchError as exc:
         print(f"\nBENCHMARK INVALID: {exc}", file=sys.stderr)
         return 1
