@@ -201,6 +201,9 @@ def read_text(target: Target, final, capture: dict, history: History, flags: lis
             "page_text_sha256": good.page_text_sha256, "link_texts": good.link_texts,
             "description": good.description, "document": good.document,
         })
+        if rendered is None and good.final_url == final.url:
+            # Not stored again: found by URL and payload where they are read (CaptureStore.with_links)
+            capture.update({"links": None, "link_texts": None})
         return None, None, good.fingerprint
     try:
         if rendered is not None:

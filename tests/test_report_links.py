@@ -161,6 +161,42 @@ def test_the_change_page_lists_links_removed_and_added_with_their_anchor_text(ru
     )
 
 
+def test_an_unchanged_recapture_stores_its_links_once_and_its_change_page_still_lists_them(tmp_path):
+    """#17: a recapture of the same bytes from the same URL keeps no second copy of the links and anchor texts
+    (null in its row, about 1.9 KB saved per recapture of the bench's pages); what reads them finds them by
+    URL and payload: the next run's significance and the change page compare them as before."""
+    site = Site()
+    try:
+        site.set("/customers", V1)
+        write_watchlist(tmp_path / "watchlist.yaml", [{"name": "vendor-customers", "url": site.url("/customers")}])
+        for page in (V1, V1, V1, V2):
+            site.set("/customers", page)
+            ran = lastseen(tmp_path, "run", "--json", "--force")
+            assert ran.exit_code == 0, ran.stderr
+    finally:
+        site.close()
+    (event,) = ran.json["events"]
+    assert event["verdict"] == "changed"
+    assert (event["significance"]["parts"]["links_removed"], event["significance"]["parts"]["links_added"]) == (1, 2)
+    with sqlite3.connect(tmp_path / "archive" / "lastseen.db") as db:
+        stored = db.execute("select links is not null, link_texts is not null, record_type from captures "
+                            "where role = 'page' order by id").fetchall()
+    db.close()
+    # the first capture and the change hold them; the two recaptures (revisits) hold none
+    assert stored == [(1, 1, "response"), (0, 0, "revisit"), (0, 0, "revisit"), (1, 1, "response")]
+    seen = _sections((tmp_path / ran.json["run"]["report"]).parent / "vendor-customers.html")
+    assert seen["summary"].startswith("1 removed, 2 added, 4 kept.")
+    assert seen["removed"] == [("Belgrade Safe City case study", site.url("/cases/belgrade"), None)]
+    assert [text for text, _, _ in seen["added"]] == [
+        '<script>alert("pwned")</script> Kampala case study', "Пример: Ниш"]
+    assert seen["notes"] == []
+    # a report over the window compares the recapture it read with the change, the same way
+    weekly = lastseen(tmp_path, "report", "--since", "7d", "--out", "weekly")
+    assert weekly.exit_code == 0, weekly.stderr
+    again = _sections(_change_page(tmp_path / "weekly", "vendor-customers"))
+    assert (again["removed"], again["added"]) == (seen["removed"], seen["added"])
+
+
 def test_an_older_capture_is_read_again_by_the_report_which_writes_nothing(
     runs, tmp_path
 ):

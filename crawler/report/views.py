@@ -147,6 +147,7 @@ def page_facts(store: CaptureStore, row: dict, archive_root: Path | None) -> Pag
     WARC record, in memory (nothing is written): the whole page's anchor texts, as the report does
     not know the target's ``select``. When that fails the page says why.
     """
+    row = store.with_links(row)   # an unchanged recapture's are those of the capture it reused
     links = _json(row.get("links"), list)
     stored = _json(row.get("link_texts"), dict)
     seen = PageFacts(links=links, title=row.get("title"), description=row.get("description"), texts=stored or {})

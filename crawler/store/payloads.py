@@ -26,3 +26,29 @@ class PayloadQueries:
             return None
         cid, record_id, uri, date, status, warc_file, offset, length = row
         return StoredPayload(cid, payload_sha1, record_id, uri, date, status, warc_file, offset, length)
+
+    def reused_links(self, capture_id: int) -> tuple[str | None, str | None] | None:
+        """The links and anchor texts of capture ``capture_id``, stored null because its extraction was
+        reused (the same payload from the same URL, read under the same settings: ``crawler.reading``):
+        those of the first capture of its target with that URL, payload and extraction key that holds them.
+        None when there is none (its row is then read as it is)."""
+        with self._reading():
+            return self.conn.execute(
+                "select c.links, c.link_texts from captures g "
+                "join exchanges x on x.url = g.final_url and x.payload_sha1 = g.payload_sha1 "
+                "join captures c on c.id = x.capture_id "
+                "where g.id = ? and c.target = g.target and c.extract_key = g.extract_key and c.links is not null "
+                "order by x.id limit 1",
+                (capture_id,),
+            ).fetchone()
+
+    def with_links(self, row: dict) -> dict:
+        """A ``captures`` row with its links and anchor texts, found again where its extraction was reused
+        (``links`` null on a capture read as something other than ``binary``: :meth:`reused_links`)."""
+        if row.get("links") is not None or row.get("kind") in (None, "binary"):
+            return row
+        found = self.reused_links(row["id"])
+        if found is None:
+            return row
+        links, texts = found
+        return {**row, "links": links, "link_texts": row.get("link_texts") or texts}
