@@ -229,9 +229,7 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
             "order by id desc limit 1",
             (target,),
         ).fetchone()
-        if good is not None and good[7] is None and good[3] not in (None, "binary"):  # links: reused
-            found = self.reused_links(good[0])
-            good = good if found is None else (*good[:7], found[0], *good[8:19], good[19] or found[1], *good[20:])
+        good = self.good_with_links(good)
         payload = self.conn.execute(
             "select id, payload_sha1, record_type, warc_record_id, refers_to_record_id, final_url, "
             "refers_to_uri, refers_to_date, status from captures "

@@ -52,3 +52,11 @@ class PayloadQueries:
             return row
         links, texts = found
         return {**row, "links": links, "link_texts": row.get("link_texts") or texts}
+
+    def good_with_links(self, good: tuple | None) -> tuple | None:
+        """:meth:`history`'s last good capture row (``links`` its 8th value, ``link_texts`` its 20th) with its
+        links and anchor texts found again where its extraction was reused (:meth:`reused_links`)."""
+        if good is None or good[7] is not None or good[3] in (None, "binary"):
+            return good
+        found = self.reused_links(good[0])
+        return good if found is None else (*good[:7], found[0], *good[8:19], good[19] or found[1], *good[20:])
