@@ -66,6 +66,9 @@ class PageWriter:
             # keeps per-process state about the index's file that a new connection here shares.
             for fd in close:
                 os.close(fd)
+            # a terminal's Ctrl-C reaches the whole process group: the monitor decides (it cancels the child,
+            # or lets it finish the pages it was handed), as its own handler does once the run has begun
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             code = 0
             # what the monitor holds stays shared: the collector never walks it (a walk writes to every
             # object's header, copying its page into this process)
