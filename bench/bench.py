@@ -339,11 +339,12 @@ class PageServer:
     """The page server process, driven over its stdin/stdout."""
 
     def __init__(self, n: int, hosts: list[str], delay: float, seed: int = SEED):
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "_serve", "--pages", str(n), "--hosts", ",".join(hosts),
-             "--delay", str(delay), "--seed", str(seed)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
-        )
+        self._start([sys.executable, __file__, "_serve", "--pages", str(n), "--hosts", ",".join(hosts),
+                     "--delay", str(delay), "--seed", str(seed)])
+
+    def _start(self, command: list[str]) -> None:
+        """Start the server ``command`` runs; it prints one JSON line (its port...) when it listens."""
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         line = self.proc.stdout.readline()
         if not line:
             raise SystemExit("the page server did not start")

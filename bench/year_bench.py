@@ -158,15 +158,7 @@ def serve_main(argv: list[str]) -> int:
 
 class YearServer(bench.PageServer):
     def __init__(self, n: int, seed: int = SEED):
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "_serve", "--pages", str(n), "--seed", str(seed)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
-        )
-        line = self.proc.stdout.readline()
-        if not line:
-            raise SystemExit("the page server did not start")
-        self.info = json.loads(line)
-        self.port = self.info["port"]
+        self._start([sys.executable, __file__, "_serve", "--pages", str(n), "--seed", str(seed)])
 
 
 # =========================================================================== lastseen, measured
