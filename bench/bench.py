@@ -107,16 +107,19 @@ class PageMaker:
         inline = [rng.randrange(100_000) for _ in range(8)]
         return {"title": title, "sections": sections, "nav": nav, "inline": inline}
 
+    def edit(self, content: dict, rng: random.Random) -> None:
+        """Three words of one paragraph of ``content`` changed, chosen by ``rng``."""
+        _heading, paras, _items = content["sections"][rng.randrange(len(content["sections"]))]
+        para = paras[rng.randrange(len(paras))]
+        for pos in rng.sample(range(len(para)), 3):
+            old = para[pos]
+            while para[pos] == old:
+                para[pos] = rng.choice(self.words)
+
     def render(self, i: int, edited: bool = False) -> bytes:
         c = self._content(i)
         if edited:
-            erng = random.Random(self.seed * 7_919 + i)
-            heading, paras, items = c["sections"][erng.randrange(len(c["sections"]))]
-            para = paras[erng.randrange(len(paras))]
-            for pos in erng.sample(range(len(para)), 3):
-                old = para[pos]
-                while para[pos] == old:
-                    para[pos] = erng.choice(self.words)
+            self.edit(c, random.Random(self.seed * 7_919 + i))
         out = [
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
             f"<title>{c['title']}</title>\n",

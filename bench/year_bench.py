@@ -74,13 +74,7 @@ class _Revised(bench.PageMaker):
         c = super()._content(i)
         v = self.revision.get(i, 0)
         if v:
-            rng = random.Random(f"{self.seed}/{i}/{v}")
-            _heading, paras, _items = c["sections"][rng.randrange(len(c["sections"]))]
-            para = paras[rng.randrange(len(paras))]
-            for pos in rng.sample(range(len(para)), 3):
-                old = para[pos]
-                while para[pos] == old:
-                    para[pos] = rng.choice(self.words)
+            self.edit(c, random.Random(f"{self.seed}/{i}/{v}"))
         return c
 
 
