@@ -406,7 +406,7 @@ def _judge(job: _Rebuild, path: Path, warc_file: str, info: dict, *, run_id, nam
                     role=role)
     listed = job.listed.get(name)
     aux = role in ("probe", "home", "sitemap", "robots")  # the URL is not the target's: only a target not seen yet
-    if not aux or not job.store.conn.execute("select 1 from targets where name = ?", (name,)).fetchone():
+    if not aux or not job.store.has_target(name):
         job.store.put_target({"name": name, "url": (listed or target).url,
                               "tags": json.dumps(list(listed.tags if listed else ())),
                               "first_seen": run["started"], "updated": run["started"]})

@@ -24,11 +24,7 @@ __all__ = ["rebuild_robots_changes"]
 
 def rebuild_robots_changes(job) -> None:
     """Fill ``captures.robots_changed`` of the new index (a ``reindex`` filler)."""
-    conn = job.store.conn
-    robots = conn.execute(
-        "select id, run_id, url, status, truncated, warc_file, warc_offset, record_type, refers_to_record_id "
-        "from captures where role = 'robots' order by id"
-    ).fetchall()
+    robots = job.store.robots_captures()
     last: dict[str, str | None] = {}  # robots.txt URL -> the text of its last answer (status < 500)
     updates = []
     for cid, run_id, url, status, truncated, warc_file, offset, record_type, refers_to in robots:
@@ -37,15 +33,14 @@ def rebuild_robots_changes(job) -> None:
         if status is not None:
             text = robots_text(status, _body(job, status, warc_file, offset, record_type, refers_to))
         new = None if truncated else text
-        change = compare_robots(last.get(url), new, _watched(conn, run_id, origin_of(url)))
+        change = compare_robots(last.get(url), new, _watched(job.store, run_id, origin_of(url)))
         if change:
             if change.get("alert"):
                 change["delivered"] = True
             updates.append((json.dumps(change), cid))
         if status is not None and status < 500:
             last[url] = text
-    with job.store.transaction():
-        conn.executemany("update captures set robots_changed = ? where id = ?", updates)
+    job.store.set_robots_changed(updates)
 
 
 def _body(job, status: int, warc_file, offset, record_type, refers_to) -> bytes | None:
@@ -65,9 +60,6 @@ def _body(job, status: int, warc_file, offset, record_type, refers_to) -> bytes 
         return None
 
 
-def _watched(conn, run_id: str, origin: str) -> list[str]:
+def _watched(store, run_id: str, origin: str) -> list[str]:
     """The URLs of the targets of ``origin`` fetched in run ``run_id`` (what its robots.txt was held against)."""
-    rows = conn.execute(
-        "select distinct url from captures where run_id = ? and role = 'page' order by id", (run_id,)
-    ).fetchall()
-    return [u for (u,) in rows if u and origin_of(u) == origin]
+    return [u for u in store.page_urls_of_run(run_id) if origin_of(u) == origin]

@@ -372,9 +372,7 @@ def verify(
     from .report.window import read_scope
 
     lines = read_lines(root)
-    conn = store.conn
-    conn.execute("begin")
-    try:
+    with store.snapshot():
         entries = list(store.custody_entries())
         scope = read_scope(None, only, True, store) if only else None
 
@@ -414,5 +412,3 @@ def verify(
                 "only": list(only),
             },
         )
-    finally:
-        conn.execute("rollback")

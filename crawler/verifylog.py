@@ -55,9 +55,7 @@ def check_chain(ctx: Context) -> Iterable[Problem]:
             )
         prev = entry
     if not ctx.entries:
-        captures = ctx.store.conn.execute(
-            "select count(*) from captures where warc_file is not null"
-        ).fetchone()[0]
+        captures = ctx.store.archived_capture_count()
         if captures:
             yield Problem(
                 "chain-missing",
@@ -170,15 +168,7 @@ def check_index(ctx: Context) -> Iterable[Problem]:
     if not ctx.entries:
         return  # chain-missing says it once
     covered = _covered(ctx)
-    conn = ctx.store.conn
-    rows = conn.execute(
-        "select warc_file, warc_offset, warc_record_id from captures where warc_file is not null "
-        "union select warc_file, request_offset, request_record_id from exchanges "
-        "where warc_file is not null and request_offset is not null "
-        "union select warc_file, response_offset, response_record_id from exchanges "
-        "where warc_file is not null and response_offset is not null"
-    )
-    for file, offset, record_id in rows:
+    for file, offset, record_id in ctx.store.indexed_records():
         ctx.checked["index_rows"] += 1
         if (file, offset, record_id) not in covered:
             yield Problem(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from ..custody import GENESIS, canonical, make_entry
 
@@ -30,6 +31,30 @@ def _entry(row) -> dict:
 
 class CustodyQueries:
     """Mixed into :class:`~crawler.store.CaptureStore` (``self.conn``)."""
+
+    def archived_capture_count(self) -> int:
+        """The captures whose records are in a WARC file (each must have a custody entry)."""
+        return self.conn.execute("select count(*) from captures where warc_file is not null").fetchone()[0]
+
+    def indexed_records(self) -> Iterator[tuple[str, int, str]]:
+        """``(warc_file, offset, record_id)`` of every record the index points at: captures' and exchanges'."""
+        return self.conn.execute(
+            "select warc_file, warc_offset, warc_record_id from captures where warc_file is not null "
+            "union select warc_file, request_offset, request_record_id from exchanges "
+            "where warc_file is not null and request_offset is not null "
+            "union select warc_file, response_offset, response_record_id from exchanges "
+            "where warc_file is not null and response_offset is not null"
+        )
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees the index as of one moment (a read transaction, rolled back after):
+        ``verify`` checks a consistent state while a run appends."""
+        self.conn.execute("begin")
+        try:
+            yield
+        finally:
+            self.conn.execute("rollback")
 
     def append_custody(self, kind: str, time: str, content: Mapping) -> dict:
         """Append an entry to the chain and return it; call inside the transaction of the rows it describes."""

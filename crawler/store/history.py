@@ -17,6 +17,10 @@ _TIMELINE = (
 class HistoryQueries:
     """Mixed into :class:`~crawler.store.CaptureStore` (``self.conn``, ``self._reading``)."""
 
+    def has_target(self, name: str) -> bool:
+        """Whether the index has a ``targets`` row named ``name``."""
+        return self.conn.execute("select 1 from targets where name = ?", (name,)).fetchone() is not None
+
     def event_count(self, target: str) -> int:
         """How many events (captures judged) target ``target`` has."""
         with self._reading():

@@ -19,6 +19,26 @@ __all__ = ["RobotsQueries"]
 class RobotsQueries:
     """Mixed into :class:`~crawler.store.CaptureStore` (``self.conn``)."""
 
+    def robots_captures(self) -> list[tuple]:
+        """Every robots.txt capture, oldest first (``reindex`` compares them again): ``(id, run_id, url,
+        status, truncated, warc_file, warc_offset, record_type, refers_to_record_id)``."""
+        return self.conn.execute(
+            "select id, run_id, url, status, truncated, warc_file, warc_offset, record_type, refers_to_record_id "
+            "from captures where role = 'robots' order by id"
+        ).fetchall()
+
+    def page_urls_of_run(self, run_id: str) -> list[str]:
+        """The distinct URLs of the pages run ``run_id`` captured, in capture order."""
+        rows = self.conn.execute(
+            "select distinct url from captures where run_id = ? and role = 'page' order by id", (run_id,)
+        ).fetchall()
+        return [url for (url,) in rows if url]
+
+    def set_robots_changed(self, updates: list[tuple[str, int]]) -> None:
+        """Set ``captures.robots_changed`` from ``(change JSON, capture id)`` pairs, in one transaction."""
+        with self.transaction():
+            self.conn.executemany("update captures set robots_changed = ? where id = ?", updates)
+
     def last_robots(self, url: str, *, before_run: str) -> SimpleNamespace | None:
         """The last robots.txt capture of ``url`` from an earlier run that had an answer (a 5xx or none is
         skipped): its status and where its payload is archived."""
