@@ -87,4 +87,7 @@ def printable(text: str) -> str:
 
 def one_line(text: object) -> str:
     """:func:`printable` on one line: every whitespace run (newlines too) is one space, stripped."""
-    return printable(_WHITESPACE.sub(" ", str(text)).strip())
+    text = str(text)
+    if text.isascii() and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # already one printable line (space the only whitespace): the usual name or verdict (#17)
+    return printable(_WHITESPACE.sub(" ", text).strip())

@@ -14,6 +14,7 @@ its last capture listed past ``max_items`` (not watched; their URLs in ``--json`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -151,6 +152,9 @@ def _volatile_words(key: str) -> str:
 def print_status(status: Status, title: str) -> None:
     """The table on stdout (an item indented under its listing), then volatile parts and recoveries.
 
+    On a terminal (or with ``COLUMNS`` set) the table fits its width, long cells wrapped; written to a pipe
+    or a file it is as wide as its widest cells, each target's row one line (what ``grep`` finds).
+
     The table is drawn by :func:`crawler.texttable.draw_table` (rich's look, in time linear in the rows: a
     rich table of 100,000 rows took 80 s); every cell is made one printable line first, so a name or
     verdict is shown as text, never parsed as markup nor sent to the terminal as a control.
@@ -183,8 +187,10 @@ def print_status(status: Status, title: str) -> None:
             cells.append((f"  … {more} more {'item' if more == 1 else 'items'} past max_items (not watched: "
                           f"raise listing.max_items to watch them)", "", "", "", "", ""))
     console = Console()
+    # a terminal's width (or COLUMNS'); a pipe or a file gets each row on one line, for grep (#17)
+    width = console.width if console.is_terminal or os.environ.get("COLUMNS", "").isdigit() else None
     headers = ("target", "last capture (UTC)", "status", "last verdict", "next due (UTC)", "failures")
-    table = draw_table(headers, cells, console.width, ascii_only=not console.encoding.startswith("utf"))
+    table = draw_table(headers, cells, width, ascii_only=not console.encoding.startswith("utf"))
     console.file.write(one_line(title) + "\n" + "\n".join(table) + "\n")
     console.file.flush()
     for v in status.volatile or ():  # learned volatile parts: left out of the compared text

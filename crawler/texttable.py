@@ -3,7 +3,8 @@
 rich measures and renders each cell through its whole renderable machinery: about a millisecond a
 row, 80 s for the 100,000 rows of a large ``lastseen status`` (#17). The same picture is drawn here
 with string operations: each column as wide as its widest cell (header included); when that is
-wider than the console, the widest columns are narrowed, a column at a time, until it fits; a cell
+wider than the console, the widest columns are narrowed, a column at a time, until it fits (no width:
+never narrowed, each row one line, as ``lastseen status`` draws it for a pipe or a file); a cell
 wider than its column is wrapped at spaces, a word longer than the column folded (rich's
 ``overflow="fold"``). Widths are terminal cells (``rich.cells``: wide characters count two).
 Cells are plain text, shown as they are; the caller makes them printable.
@@ -61,9 +62,11 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def _widths(natural: list[int], limit: int) -> list[int]:
-    """Column widths for a table of at most ``limit`` cells across: the widest narrowed first."""
+def _widths(natural: list[int], limit: int | None) -> list[int]:
+    """Column widths for a table of at most ``limit`` cells across (None: any): the widest narrowed first."""
     widths = list(natural)
+    if limit is None:
+        return widths
     excess = sum(widths) + 3 * len(widths) + 1 - limit
     while excess > 0:
         widest = max(range(len(widths)), key=widths.__getitem__)
@@ -81,15 +84,18 @@ _BOXES = {
 }
 
 
-def draw_table(headers: Sequence[str], rows: Iterable[Sequence[str]], width: int,
+def draw_table(headers: Sequence[str], rows: Iterable[Sequence[str]], width: int | None,
                ascii_only: bool = False) -> Iterable[str]:
-    """The lines of the table of ``headers`` and ``rows`` (each a cell per header), at most ``width`` wide;
-    ``ascii_only`` (an output encoding that is not UTF): drawn with ``+-|``, as rich does then."""
+    """The lines of the table of ``headers`` and ``rows`` (each a cell per header), at most ``width`` wide
+    (None: as wide as its widest cells, each row one line); ``ascii_only`` (an output encoding that is not
+    UTF): drawn with ``+-|``, as rich does then."""
     top, head_bar, below_head, bar, bottom = _BOXES[ascii_only]
     between = f" {bar} "
     rows = [list(r) for r in rows]
-    sizes = [[_cells(cell) for cell in row] for row in rows]
-    natural = [max([cell_len(h)] + [size[i] for size in sizes]) for i, h in enumerate(headers)]
+    columns = list(zip(*rows)) if rows else [() for _ in headers]
+    plain = ["".join(column).isascii() for column in columns]  # ASCII: a cell's width is its length
+    natural = [max(cell_len(h), max(map(len if ascii else _cells, column), default=0))
+               for h, column, ascii in zip(headers, columns, plain)]
     widths = _widths(natural, width)
 
     def rule(parts: tuple[str, str, str, str]) -> str:
@@ -124,9 +130,13 @@ def draw_table(headers: Sequence[str], rows: Iterable[Sequence[str]], width: int
         # a header's lines sit at the bottom of its cell, as rich aligns them
         yield f"{head_bar} " + f" {head_bar} ".join(parts) + f" {head_bar}"
     yield rule(below_head)
-    for row, size in zip(rows, sizes):
-        if all(n <= w for n, w in zip(size, widths)):  # one line: no wrapping to work out
-            yield f"{bar} " + between.join([c + " " * (w - n) for c, n, w in zip(row, size, widths)]) + f" {bar}"
-        else:
-            yield from lines(row, size)
+    if all(plain) and widths == natural:  # every row one line of ASCII: only padded, nothing measured (#17)
+        yield from [f"{bar} " + between.join(map(str.ljust, row, widths)) + f" {bar}" for row in rows]
+    else:
+        for row in rows:
+            size = [_cells(cell) for cell in row]
+            if all(n <= w for n, w in zip(size, widths)):  # one line: no wrapping to work out
+                yield f"{bar} " + between.join([c + " " * (w - n) for c, n, w in zip(row, size, widths)]) + f" {bar}"
+            else:
+                yield from lines(row, size)
     yield rule(bottom)

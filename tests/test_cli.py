@@ -181,7 +181,14 @@ def test_status_shows_last_verdict_next_due_and_failures(tmp_path, site, monkeyp
     assert rows["p0"]["last_verdict"] == "unreachable" and rows["p0"]["consecutive_failures"] == 1
     assert rows["p0"]["unconfirmed"] is True and rows["p0"]["confirm_after"] == 3
     assert rows["down"]["unconfirmed"] is False  # never captured: confirmed at once
-    monkeypatch.setenv("COLUMNS", "200")  # one line per row
+    monkeypatch.delenv("COLUMNS", raising=False)  # not a terminal (CliRunner's output): each row one line (#17)
+    piped = lastseen(tmp_path, "status").stdout.splitlines()
+    (p0,) = [line for line in piped if line.startswith("│ p0 ")]
+    assert "1 of 3, unconfirmed" in p0 and "unreachable" in p0
+    assert len(piped) == 1 + 3 + 3 + 1  # the title, the head (3 lines), a line per target, the bottom
+    assert rows["p0"]["last_capture"][:16].replace("T", " ") in p0 and len(p0) > 80
+    assert len({len(line) for line in piped[1:]}) == 1  # every line of the box as wide
+    monkeypatch.setenv("COLUMNS", "200")  # COLUMNS is honoured
     assert "1 of 3, unconfirmed" in lastseen(tmp_path, "status").stdout
     due = datetime.fromisoformat(rows["p0"]["next_due"].replace("Z", "+00:00"))
     assert due - datetime.now(timezone.utc) < timedelta(hours=1)

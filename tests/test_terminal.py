@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import select
 import struct
 import subprocess
@@ -23,6 +24,9 @@ import unicodedata
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
 
 from crawler.cli import _print_problems
 from crawler.formatting import BIDI_CONTROLS, one_line, printable
@@ -124,6 +128,21 @@ def test_terminal_injection_from_archived_text_status_table(tmp_path, site):
         assert name in text
 
 
+def test_status_table_fits_the_terminal_and_a_pipe_gets_a_row_a_line(tmp_path, site):
+    """On a terminal the table is as wide as the terminal (cells wrapped); piped, each row is one line (#17)."""
+    _watchlist(tmp_path, site)
+    assert lastseen(tmp_path, "run", "--json").exit_code == 0
+    status, out = on_a_terminal(tmp_path, "status", columns=60)
+    assert status == 0, out.decode(errors="replace")
+    lines = out.decode().replace("\r\n", "\n").splitlines()[1:]  # below the title
+    assert {cell_len(line) for line in lines} == {60} and len(lines) > 4 + len(MARKUP_NAMES)  # wrapped rows
+    piped = subprocess.run([sys.executable, "-m", "crawler", "status"], cwd=tmp_path, capture_output=True,
+                           env={k: v for k, v in os.environ.items() if k != "COLUMNS"}, check=True)
+    lines = piped.stdout.decode().splitlines()[1:]
+    assert len(lines) == 4 + len(MARKUP_NAMES) and len({cell_len(line) for line in lines}) == 1
+    assert all(any(line.startswith(f"│ {name} ") for line in lines) for name in MARKUP_NAMES)
+
+
 def test_terminal_injection_json_and_warc_keep_the_exact_text(tmp_path, site):
     _watchlist(tmp_path, site)
     ran = lastseen(tmp_path, "run", "--json")
@@ -195,6 +214,14 @@ def test_terminal_injection_printable_table_is_the_issues_list():
 ])
 def test_terminal_injection_printable_keeps_everything_else(text):
     assert printable(text) == text
+
+
+@settings(max_examples=300)
+@given(st.text(st.sampled_from(" \t\n\r\x0b\x1b\x7f\x85\u00a0\u2028\u202e\ud800aZ-[/]") | st.characters()))
+def test_one_line_is_printable_of_the_text_flattened(text):
+    """Whatever the text, :func:`one_line` is :func:`printable` of it with whitespace runs one space, stripped
+    (its shortcut for text already one printable ASCII line included, #17)."""
+    assert one_line(text) == printable(re.sub(r"\s+", " ", text).strip())
 
 
 def test_terminal_injection_one_line_flattens_then_shows_controls():

@@ -39,3 +39,14 @@ def test_an_output_that_is_not_utf_gets_ascii_boxes():
     lines = list(draw_table(HEADERS, ROWS[:1], 200, ascii_only=True))
     assert lines[0].startswith("+-") and lines[2].startswith("|-") and lines[-1].startswith("+-")
     assert all(ord(ch) < 128 for line in lines for ch in line)
+
+
+def test_without_a_width_each_row_is_one_line_as_wide_as_its_widest_cells():
+    """What ``lastseen status`` draws for a pipe or a file (#17): nothing wrapped, wide characters counted two."""
+    long = ("a-target-name-far-longer-than-any-terminal " * 5).strip()
+    rows = ROWS + [(long, "2026-11-20 06:00", "200")]
+    lines = list(draw_table(HEADERS, rows, None))
+    assert _columns(lines, "│") == [list(r) for r in rows] and len(lines) == 4 + len(rows)
+    assert len({cell_len(line) for line in lines}) == 1 and cell_len(lines[0]) == len(long) + 2 + 21 + 9 + 2
+    ascii_rows = [r for r in rows if "".join(r).isascii()]  # every cell ASCII: the same picture
+    assert _columns(list(draw_table(HEADERS, ascii_rows, None)), "│") == [list(r) for r in ascii_rows]
