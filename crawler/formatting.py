@@ -27,6 +27,8 @@ def utc(value: float | datetime) -> datetime:
     """``value`` as an aware UTC datetime (epoch seconds, naive = UTC, or any aware time)."""
     if not isinstance(value, datetime):
         return datetime.fromtimestamp(value, timezone.utc)
+    if value.tzinfo is timezone.utc:
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
@@ -36,7 +38,10 @@ def iso(value: float | datetime | None) -> str | None:
     """UTC ISO 8601 with ``Z``, second precision; None stays None."""
     if value is None:
         return None
-    return utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = utc(value)
+    if value.year < 1000:  # strftime's %Y writes no leading zeros
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()[:19] + "Z"  # the same, in half the time of strftime (#17)
 
 
 def iso_precise(value: float | datetime) -> str:
@@ -49,7 +54,7 @@ def parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return utc(parsed)
+    return parsed if parsed.tzinfo is timezone.utc else utc(parsed)
 
 
 def plural(count: int, noun: str) -> str:
