@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from .formatting import iso, one_line, parse_iso
-from .listing import child_target
 from .schedule import TargetStatus, state_of
 from .watchlist import Watchlist
 
@@ -61,16 +60,18 @@ def read_status(
     With ``everything`` (``--all``), also the targets the archive holds that are no longer in the watchlist
     (nor items of one of its listings), after the watchlist's, by name; with ``only``, those it names.
     """
-    from .monitor import select_targets
-
     store = archive.store
     archived = store.known_targets() if everything and store is not None else {}
     gone_named = [v for v in only if v in archived and not any(t.name == v for t in watchlist.targets)]
     wanted = [v for v in only if v not in gone_named]
     if only and not wanted:
         selected = []
+    elif wanted:
+        from .monitor import select_targets  # here, not above: the run's modules are not the table's (#17)
+
+        selected = select_targets(watchlist, wanted)
     else:
-        selected = select_targets(watchlist, wanted) if wanted else list(watchlist.targets)
+        selected = list(watchlist.targets)
     records = store.target_records() if store is not None else {}
     listings = [t for t in selected if t.listing is not None]
     items = store.listings_items([t.name for t in listings]) if store is not None and listings else {}
@@ -78,6 +79,8 @@ def read_status(
     for t in selected:
         row = state_of(t, watchlist, records.get(t.name), now)
         if t.listing is not None:
+            from .listing import child_target  # only for listings: it brings the extraction's modules (#17)
+
             whole = not only or any(t.matches(v) for v in only)
             last, known = items.get(t.name, ([], {}))
             listed = {url for url, _ in last}

@@ -109,3 +109,21 @@ def test_check_run_twice_says_the_same_as_a_process(big):
     outs = [subprocess.run([sys.executable, "-m", "crawler", "check", str(path)], env=env, capture_output=True,
                            text=True, check=True).stdout for _ in range(2)]
     assert outs[0] == outs[1] and outs[0].startswith(f"{path}: OK, {TARGETS} targets") and len(_kept(folder)) == 1
+
+
+def test_status_from_a_kept_watchlist_loads_no_validator_nor_extraction_module(big, tmp_path):
+    """A kept watchlist is read without the libraries that validate it, and ``status`` without the run's and
+    the extraction's (#17): ``python -X importtime`` lists every module the process loaded."""
+    path, folder = big
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LASTSEEN_CACHE_DIR": str(folder)}
+    env.pop("COLUMNS", None)
+    args = [sys.executable, "-X", "importtime", "-m", "crawler", "status", "--watchlist", str(path),
+            "--archive", str(tmp_path / "archive")]
+    runs = [subprocess.run(args, env=env, capture_output=True, text=True, check=True) for _ in range(2)]
+    assert len(_kept(folder)) == 1 and runs[0].stdout == runs[1].stdout
+    assert runs[1].stdout.count("│ target-") == TARGETS and runs[1].stdout.count(" never ") == TARGETS
+    loaded = {line.rsplit("|", 1)[1].strip() for line in runs[1].stderr.splitlines() if line.startswith("import time:")}
+    assert "crawler.status" in loaded and "crawler.watchlist.kinds" in loaded  # what is read: really listed
+    heavy = {"soupsieve", "bs4", "w3lib", "lxml", "jinja2", "scrapy", "twisted", "trafilatura", "crawler.extract",
+             "crawler.monitor", "crawler.listing", "crawler.report"}
+    assert loaded & heavy == set()

@@ -62,18 +62,17 @@ def cache_folder() -> Path | None:
 
 
 def _code() -> list:
-    """What validation depends on: lastseen's modules and the folders of the libraries it validates with."""
-    import ada_url
-    import soupsieve
-    import w3lib
-    import yaml
+    """What validation depends on: lastseen's modules and the folders of the libraries it validates with
+    (found without importing them: a command reading a kept watchlist does not load its validators, #17)."""
+    from importlib.util import find_spec
 
     package = Path(__file__).resolve().parent.parent
     stats = []
     for path in sorted(package.rglob("*.py")):
         st = path.stat()
         stats.append((str(path.relative_to(package)), st.st_size, st.st_mtime_ns))
-    libraries = sorted({str(Path(m.__file__).resolve().parent.parent) for m in (ada_url, soupsieve, w3lib, yaml)})
+    libraries = sorted({str(Path(find_spec(m).origin).resolve().parent.parent)
+                        for m in ("ada_url", "soupsieve", "w3lib", "yaml")})
     return [stats, [(d, os.stat(d).st_mtime_ns) for d in libraries], sys.version]
 
 

@@ -19,8 +19,6 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import ada_url
-import soupsieve
-from w3lib.url import safe_url_string
 
 from .units import (
     DURATION_FORMS,
@@ -224,7 +222,11 @@ def _masked(url: str, parsed: ada_url.URL | None) -> str:
 
 def _serialise(parsed: ada_url.URL) -> str:
     href = parsed.href
-    return href if _W3LIB_FIXED.fullmatch(href) else safe_url_string(href)
+    if _W3LIB_FIXED.fullmatch(href):
+        return href
+    from w3lib.url import safe_url_string  # here: a kept watchlist is read without it (#17)
+
+    return safe_url_string(href)
 
 
 def canonical_url(url: str) -> str:
@@ -334,6 +336,8 @@ def host_key(value: Any) -> str:
 
 
 def _selector_convert(value: Any) -> str:
+    import soupsieve  # here: a kept watchlist is read without it (and the bs4 it brings, #17)
+
     selector = _require_str(value, '"main" or "#content article"')
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
