@@ -46,7 +46,7 @@ from .bundlereadme import (
     ReadmeFacts,
     readme_text,
 )
-from .custody import canonical
+from .custody import canonical, capture_records
 from .custodycopy import CustodyCopy
 from .errors import ArchiveError, UsageError
 from .events import find_event, parse_event_id
@@ -261,7 +261,7 @@ def _custody_lines(store, plan: dict, fh) -> tuple[int, int, dict]:
         content = entry["content"]
         if entry["kind"] == "capture" and any(
             (content.get("warc_file"), r.get("offset")) in wanted
-            for r in content.get("records", [])
+            for r in capture_records(content)
         ):
             first = entry["seq"] if first is None else first
             last = entry["seq"]

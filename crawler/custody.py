@@ -5,7 +5,8 @@ the previous entry's ``sha256`` (:data:`GENESIS` for the first), ``sha256`` the 
 form (:func:`canonical`) of every other field. The JSONL copy (``archive/custody/YYYY-MM.jsonl``) holds
 each entry's canonical form with its ``sha256``, one per line, so anyone can check the chain with ``jq``
 and ``sha256sum`` (docs/evidence.md, "Custody log"). Kinds (:data:`KINDS`): ``capture``, ``file``,
-``recovery``, ``export``, ``bundle``. No IO, no clock: times are given.
+``recovery``, ``export``, ``bundle``. A ``capture`` entry lists its records compactly since #17 (``"v": 2``,
+:func:`compact_records`); :func:`capture_records` reads both forms. No IO, no clock: times are given.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import re
 from collections.abc import Iterable, Mapping
 
 __all__ = [
+    "CAPTURE_VERSION",
     "GENESIS",
     "KINDS",
     "ChainError",
     "canonical",
+    "capture_records",
     "check_chain",
+    "compact_records",
     "entry_hash",
     "head",
     "make_entry",
@@ -38,6 +42,10 @@ KINDS = {
     "bundle": "a zip written by `lastseen bundle`: its name, SHA-256 and size, the event, and what it holds",
 }
 _FIELDS = ("seq", "kind", "time", "prev", "content")
+#: ``v`` of the ``capture`` entries written now: each record ``[type, offset, length, uuid, sha256]`` (#17). Entries
+#: without ``v`` (written before) list each record as an object with its WARC digests too; both stay valid.
+CAPTURE_VERSION = 2
+_UUID = re.compile(r"<urn:uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})>")
 # Left raw by json.dumps(ensure_ascii=False) but escaped by jq (DEL), or not encodable as UTF-8 (lone surrogates).
 _ESCAPED = re.compile("[\x7f\ud800-\udfff]")
 
@@ -100,6 +108,35 @@ def check_chain(
             raise ChainError(f"entry {seq}: its sha256 is not the hash of its fields")
         prev_seq, prev_hash, last = seq, entry["sha256"], entry
     return head(last) if last is not None else None
+
+
+def compact_records(records: Iterable[Mapping]) -> list[list]:
+    """Records (``{"type", "record_id", "offset", "length", "sha256", ...}``) as a ``"v": 2`` capture entry lists
+    them: ``[type, offset, length, uuid, sha256]``, the uuid of a ``<urn:uuid:…>`` record id (any other id whole).
+    Left out, what the record's own headers hold and its ``sha256`` covers (its WARC digests)."""
+    out = []
+    for r in records:
+        rid = r["record_id"]
+        m = _UUID.fullmatch(rid) if isinstance(rid, str) else None
+        out.append([r["type"], r["offset"], r["length"], m.group(1) if m else rid, r["sha256"]])
+    return out
+
+
+def capture_records(content: Mapping) -> list[dict]:
+    """The records a ``capture`` entry's ``content`` lists, as ``{"type", "record_id", "offset", "length",
+    "sha256"}`` (and ``block_digest``, ``payload_digest`` from an entry written before ``"v": 2``), in order."""
+    records = content.get("records") or []
+    if content.get("v") != CAPTURE_VERSION:
+        return [dict(r) for r in records if isinstance(r, Mapping)]
+    out = []
+    for item in records:
+        if not isinstance(item, list) or len(item) != 5:
+            continue  # not what this version writes: the entry's hash says it was altered
+        kind, offset, length, rid, sha256 = item
+        if isinstance(rid, str) and not rid.startswith("<"):
+            rid = f"<urn:uuid:{rid}>"
+        out.append({"type": kind, "record_id": rid, "offset": offset, "length": length, "sha256": sha256})
+    return out
 
 
 def recovery_entries(

@@ -24,6 +24,7 @@ from .archive import WARC_DIR, Archive
 from .capture import Assessment, Observed, Written, conclude, observe
 from .classify import classify
 from .contract import Event
+from .custody import CAPTURE_VERSION, compact_records
 from .custodycopy import CustodyCopy
 from .documents import DocumentLimits
 from .fetch.model import FetchResult, Resource
@@ -102,9 +103,9 @@ class Recorder:
         writer.metadata(result.url, result.started, self._capture_fields(result, rows, role),
                         concurrent_to=written.response.record_id if written.response else None)
         # The custody log's entry of this capture (appended when its rows are committed): every record written.
-        seen.capture["_custody"] = {"run": self.run_id, "target": result.target, "role": role, "url": result.url,
-                                    "warc_file": written.warc_file,
-                                    "records": [ref.custody() for ref in writer.take_refs()]}
+        seen.capture["_custody"] = {"v": CAPTURE_VERSION, "run": self.run_id, "target": result.target, "role": role,
+                                    "url": result.url, "warc_file": written.warc_file,
+                                    "records": compact_records(ref.custody() for ref in writer.take_refs())}
         return seen
 
     def stored_body(self, good) -> tuple[bytes, str | None, str | None] | None:

@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .custody import capture_records
 from .verifyexports import check_exports
 from .verifyfiles import compare_file, read_file
 from .verifylog import check_chain, check_copy, check_index, read_lines
@@ -75,7 +76,7 @@ def _files(ctx: Context) -> dict[str, dict]:
         elif entry["kind"] == "capture":
             facts = of(content["warc_file"])
             scoped = ctx.in_scope(entry)
-            for record in content["records"]:
+            for record in capture_records(content):
                 facts["records"].append({**record, "seq": entry["seq"]})
                 if scoped:
                     facts["scope"].add(record["offset"])

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .custody import GENESIS, canonical, entry_hash
+from .custody import GENESIS, canonical, capture_records, entry_hash
 from .custodycopy import CUSTODY_DIR
 from .verifyproblems import Context, Problem
 
@@ -160,7 +160,7 @@ def _covered(ctx: Context) -> set[tuple[str, int, str]]:
         (e["content"]["warc_file"], r["offset"], r["record_id"])
         for e in ctx.entries
         if e["kind"] == "capture"
-        for r in e["content"]["records"]
+        for r in capture_records(e["content"])
     }
 
 

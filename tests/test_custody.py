@@ -7,10 +7,12 @@ zlib; each file's bytes; each JSONL line), never taken from lastseen's own code.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import sqlite3
+import subprocess
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,21 +175,26 @@ def test_every_capture_has_an_entry_whose_record_digests_are_those_of_the_record
         assert content["warc_file"] == warc_file
         path = project / "archive" / warc_file
         members, headers = _members(path), _warc_headers(path)
-        records = content["records"]
+        # the compact form (#17): each record [type, offset, length, uuid, sha256], nothing else (its WARC
+        # digests are in its headers, which its sha256 covers)
+        assert content["v"] == 2
+        assert set(content) == {"v", "capture_id", "run", "target", "role", "url", "warc_file", "records"}
+        records = [
+            dict(zip(("type", "offset", "length", "uuid", "sha256"), r, strict=True))
+            for r in content["records"]
+        ]
         # request, response (or revisit), then the capture's own metadata record
         assert [r["type"] for r in records][-1] == "metadata"
         assert {r["type"] for r in records} >= {"request", "metadata"}
         assert any(
-            r["record_id"] == record_id and r["offset"] == offset for r in records
+            f"<urn:uuid:{r['uuid']}>" == record_id and r["offset"] == offset for r in records
         )
         for r in records:
             length, raw = members[r["offset"]]
             assert r["length"] == length
             assert r["sha256"] == hashlib.sha256(raw).hexdigest()
             h = headers[r["offset"]]
-            assert r["record_id"] == h["WARC-Record-ID"] and r["type"] == h["WARC-Type"]
-            assert r["block_digest"] == h.get("WARC-Block-Digest")
-            assert r["payload_digest"] == h.get("WARC-Payload-Digest")
+            assert f"<urn:uuid:{r['uuid']}>" == h["WARC-Record-ID"] and r["type"] == h["WARC-Type"]
             covered.add((warc_file, r["offset"]))
     # every record of every file is a capture's, but each file's warcinfo record
     for path in sorted((project / "archive" / "warcs").glob("*.warc.gz")):
@@ -252,6 +259,31 @@ def test_the_chain_links_from_the_jsonl_alone_and_equals_the_index(runs):
         }
         for s, k, t, p, c, h in rows
     ] == lines
+
+
+def _records_recipe() -> str:
+    """docs/evidence.md's shell recipe that checks every record a ``capture`` entry lists (jq, zcat, sha256sum)."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "evidence.md").read_text()
+    after = doc.split("Every record every `capture` entry lists", 1)[1]
+    return after.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_docs_recipe_checks_every_record_against_its_entry_and_names_one_changed(runs, tmp_path):
+    project = copy_project(runs[0], tmp_path)
+    recipe = _records_recipe()
+    clean = subprocess.run(["bash", "-c", recipe], cwd=project, capture_output=True, text=True, check=False)
+    assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "")
+    # one byte of a record changed, its member gzipped again (the records after it move: named too)
+    entry = next(e for e in _lines(project) if e["kind"] == "capture")
+    _, offset, length, _, _ = entry["content"]["records"][0]
+    path = project / "archive" / entry["content"]["warc_file"]
+    data = path.read_bytes()
+    raw = zlib.decompress(data[offset : offset + length], zlib.MAX_WBITS | 16)
+    new = gzip.compress(raw[:-5] + bytes([raw[-5] ^ 1]) + raw[-4:], mtime=0)
+    path.write_bytes(data[:offset] + new + data[offset + length :])
+    found = subprocess.run(["bash", "-c", recipe], cwd=project, capture_output=True, text=True, check=False)
+    named = f"{entry['content']['warc_file']} offset {offset}: not the record its entry lists"
+    assert named in found.stdout.splitlines()
 
 
 # -- the JSONL copy completed by the next run -----------------------------------------------------------

@@ -27,7 +27,7 @@ from crawler.verify import KINDS
 from .archive_checks import outputs, start_run, wait_until
 from .helpers import copy_project, lastseen, write_watchlist
 from .site import Site
-from .test_custody import DAY_1, DAY_2, _set_now
+from .test_custody import DAY_1, DAY_2, _entry_hash, _set_now, _warc_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "verify.schema.json").read_text())
@@ -171,10 +171,19 @@ def _entries(project: Path) -> list[dict]:
     return [{"seq": s, "kind": k, **json.loads(c)} for s, k, c in rows]
 
 
+def _record(r) -> dict:
+    """A capture entry's record as a dict: ``[type, offset, length, uuid, sha256]`` (``"v": 2``, #17), or the
+    object an entry written before lists."""
+    if isinstance(r, dict):
+        return r
+    kind, offset, length, uuid, sha256 = r
+    return {"type": kind, "offset": offset, "length": length, "record_id": f"<urn:uuid:{uuid}>", "sha256": sha256}
+
+
 def _records(project: Path, name: str) -> list[dict]:
     """The records the capture entries list for WARC file ``name`` (archive-relative), by offset."""
     out = [
-        dict(r, seq=e["seq"])
+        dict(_record(r), seq=e["seq"])
         for e in _entries(project)
         if e["kind"] == "capture" and e["warc_file"] == name
         for r in e["records"]
@@ -431,9 +440,9 @@ def test_a_record_rewritten_with_its_digests_recomputed_passes_warcio_check_but_
         ("record-altered", name, rec["offset"], rec["record_id"]),
         *_moved(_records(project, name), rec["offset"], delta, name),
     ]
-    assert (
-        "its WARC digests were recomputed to match (warcio check passes on it)"
-        in doc["problems"][1]["message"]
+    # a "v": 2 entry holds the record's SHA-256, not its digests (#17): headers or block, the digests hold
+    assert doc["problems"][1]["message"] == (
+        "its WARC headers or its block differ; its WARC digests hold (warcio check passes on it)"
     )
 
 
@@ -456,9 +465,62 @@ def test_one_warc_header_changed(project, update_golden):
         ("record-altered", name, rec["offset"], rec["record_id"]),
         *_moved(_records(project, name), rec["offset"], delta, name),
     ]
-    assert (
-        doc["problems"][1]["message"] == "its WARC headers differ, its block does not"
+    assert doc["problems"][1]["message"] == (
+        "its WARC headers or its block differ; its WARC digests hold (warcio check passes on it)"
     )
+
+
+def _as_written_before_17(project: Path) -> None:
+    """Rewrite the custody log (index and JSONL copy) as the code before #17 wrote it: each ``capture`` entry
+    without ``v``, each record an object with its ``WARC-Block-Digest`` and ``WARC-Payload-Digest`` (read back
+    with warcio), every entry's ``prev`` and ``sha256`` recomputed here (docs/evidence.md's canonical form)."""
+    headers = {name: _warc_headers(project / "archive" / name) for name in _warcs(project)}
+    rows = _db(project, "select seq, kind, time, content from custody order by seq")
+    prev, lines = "0" * 64, []
+    conn = sqlite3.connect(project / "archive" / "lastseen.db")
+    for seq, kind, time, content in rows:
+        content = json.loads(content)
+        if kind == "capture":
+            assert content.pop("v") == 2
+            records = []
+            for r in map(_record, content["records"]):
+                h = headers[content["warc_file"]][r["offset"]]
+                records.append({**r, "block_digest": h.get("WARC-Block-Digest"),
+                                "payload_digest": h.get("WARC-Payload-Digest")})
+            content["records"] = records
+        entry = {"seq": seq, "kind": kind, "time": time, "prev": prev, "content": content}
+        entry["sha256"] = _entry_hash(entry)
+        with conn:
+            conn.execute("update custody set prev = ?, content = ?, sha256 = ? where seq = ?",
+                         (prev, json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                          entry["sha256"], seq))
+        lines.append(entry)
+        prev = entry["sha256"]
+    conn.close()
+    for path in (project / "archive" / "custody").glob("*.jsonl"):
+        path.write_bytes(b"".join(
+            json.dumps(e, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
+            for e in lines if e["time"][:7] == path.stem))
+
+
+def test_entries_written_before_the_compact_form_still_verify_and_name_a_header_changed(project):
+    _as_written_before_17(project)
+    assert verify(project)["problems"] == []
+    name = _warcs(project)[1]
+    rec = _response(project, name, "/z")
+    assert set(rec) == {"type", "record_id", "offset", "length", "sha256", "block_digest", "payload_digest", "seq"}
+    path = project / "archive" / name
+    forged = re.sub(rb"(WARC-Date: \d{4})", lambda m: m.group(1)[:-1] + b"5", _member(path, rec), count=1)
+    new = _regzip(forged, rec["length"])
+    _splice(path, rec["offset"], rec["length"], new)
+    doc = verify(project)
+    assert problems(doc) == [
+        ("file-altered", name, None, None),
+        ("record-altered", name, rec["offset"], rec["record_id"]),
+        *_moved(_records(project, name), rec["offset"], len(new) - rec["length"], name),
+    ]
+    # the entry holds the digests as written: what changed is said exactly, as before #17
+    assert doc["problems"][1]["message"] == "its WARC headers differ, its block does not"
 
 
 def test_a_record_deleted(project, update_golden):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
+from ..custody import capture_records
+
 _CAPTURE_COLUMNS = (
     "captures.id, captures.run_id, captures.target, captures.url, captures.final_url, captures.started, "
     "captures.status, captures.title, captures.role, captures.warc_file, captures.warc_offset, "
@@ -91,7 +93,8 @@ class ExportQueries:
                 f"in ({', '.join('?' * len(chunk))}) order by seq",
                 chunk,
             ):
-                out.append(json.loads(row["content"]))
+                content = json.loads(row["content"])
+                out.append({**content, "records": capture_records(content)})
         return out
 
     def event_captures(self, run_id: str, target: str) -> dict | None:
