@@ -1,6 +1,7 @@
 """The custody log's IO: its JSONL copy ``archive/custody/YYYY-MM.jsonl``, one line per entry, by the entry's month (UTC).
 
-The index's ``custody`` table is authoritative (:mod:`crawler.store.custody`); this copy is written
+The index's ``custody`` table is authoritative (:mod:`crawler.store.custody`) but for the content of the
+``capture`` entries, kept only here once their lines are fsynced (#17); this copy is written
 from it after each commit (:meth:`CustodyCopy.complete`: the entries with ``seq`` greater than the last
 line's are appended to their month's file; fsynced when a WARC file closes), so it can be copied and checked
 without SQLite. A run killed between its commit and these lines has them appended by the next start
@@ -84,6 +85,7 @@ class CustodyCopy:
         self.directory = Path(root) / CUSTODY_DIR
         self._written: int | None = None  # seq of the last line, once known
         self._unsynced: set[Path] = set()  # files written since the last fsync
+        self._unshed: list[tuple[int, int]] = []  # (seq, offset) of the lines written since the last fsync
 
     def last_seq(self) -> int:
         """The greatest ``seq`` among the files' last lines (0 with none)."""
@@ -104,20 +106,23 @@ class CustodyCopy:
             self._written = best
         return self._written
 
-    def complete(self, store, *, sync: bool = True) -> int:
+    def complete(self, store, *, sync: bool = True, recover: bool = False) -> int:
         """Append the index's entries missing from the copy; return how many lines were written.
 
         With ``sync`` every file written since the last sync is fsynced. Without, the lines are left to
         the kernel: a killed process loses none of them, and lines a power failure loses are appended
         again from the index at the next opening (a torn tail is cut first), so a run syncs only when a
-        WARC file closes (its last commit), not at every commit.
+        WARC file closes (its last commit), not at every commit. Once fsynced, the lines' entries whose content
+        waited in the index are recorded as kept only here (:meth:`~crawler.store.CaptureStore.shed_custody`);
+        with ``recover`` (at an archive's opening) also those of lines a killed process wrote.
         """
         after = self.last_seq()
-        by_file: dict[Path, list[bytes]] = {}
+        by_file: dict[Path, list[tuple[int, bytes]]] = {}
         last = after
-        for entry in store.custody_entries(after=after):
+        # an entry kept only in the copy whose line is gone cannot be written again: `verify` names it
+        for entry in store.custody_entries(after=after, lost="skip"):
             by_file.setdefault(_month_file(self.directory, entry["time"]), []).append(
-                canonical(entry) + b"\n"
+                (entry["seq"], canonical(entry) + b"\n")
             )
             last = entry["seq"]
         count = 0
@@ -125,9 +130,13 @@ class CustodyCopy:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 with open(path, "ab") as fh:
-                    fh.write(b"".join(lines))
+                    offset = fh.seek(0, os.SEEK_END)
+                    fh.write(b"".join(line for _, line in lines))
             except OSError as exc:
                 raise ArchiveError(write_error_message(path, exc)) from exc
+            for seq, line in lines:
+                self._unshed.append((seq, offset))
+                offset += len(line)
             self._unsynced.add(path)
             count += len(lines)
         self._written = last
@@ -140,12 +149,50 @@ class CustodyCopy:
                     raise ArchiveError(write_error_message(path, exc)) from exc
             _fsync_dir(self.directory)  # new month files' names
             self._unsynced.clear()
+        if sync and recover and after:  # lines a killed process wrote whose entries still wait in the index
+            self._unshed += self._found_again(store, after)
+        if sync and self._unshed:  # durable now: their content need not wait in the index any longer
+            store.shed_custody(self._unshed)
+            self._unshed = []
         return count
+
+    def _found_again(self, store, upto: int) -> list[tuple[int, int]]:
+        """``(seq, offset)`` of the lines a killed process wrote (up to ``upto``) whose entries still wait in the
+        index: each line found in its month's file (fsynced first) and exactly its entry's canonical form."""
+        waiting = {e["seq"]: e for e in store.pending_custody(upto=upto)}
+        found = []
+        for month in sorted({e["time"][:7] for e in waiting.values()}):
+            path = self.directory / f"{month}.jsonl"
+            try:
+                with open(path, "rb") as fh:
+                    os.fsync(fh.fileno())
+                    offset = 0
+                    for line in fh:
+                        seq = _seq_of(line)
+                        entry = waiting.get(seq)
+                        if entry is not None and line == canonical(entry) + b"\n":
+                            found.append((seq, offset))
+                        offset += len(line)
+            except OSError as exc:
+                raise ArchiveError(write_error_message(path, exc)) from exc
+        return found
+
+
+def _seq_of(line: bytes) -> int | None:
+    """The ``seq`` of a line (canonical JSON: ``"seq":N,`` after ``content``, ``kind``, ``prev``)."""
+    at = line.rfind(b',"seq":')
+    if at < 0:
+        return None
+    end = line.find(b",", at + 7)
+    try:
+        return int(line[at + 7 : end])
+    except ValueError:
+        return None
 
 
 def complete_copy(root: Path, store) -> int:
     """At an archive's opening: append the lines a killed run did not write (see :class:`CustodyCopy`)."""
-    return CustodyCopy(root).complete(store)
+    return CustodyCopy(root).complete(store, recover=True)
 
 
 def cut_entries(

@@ -30,7 +30,7 @@ from pathlib import Path
 from .custody import capture_records
 from .verifyexports import check_exports
 from .verifyfiles import compare_file, read_file
-from .verifylog import check_chain, check_copy, check_index, read_lines
+from .verifylog import check_chain, check_copy, check_index, read_entries, read_lines
 from .verifyproblems import COUNTS, KINDS, Context, Problem
 from .warcfiles import OPEN_SUFFIX, lastseen_warc_files
 
@@ -374,7 +374,7 @@ def verify(
 
     lines = read_lines(root)
     with store.snapshot():
-        entries = list(store.custody_entries())
+        entries, copy_only = read_entries(store, root, lines)
         scope = read_scope(None, only, True, store) if only else None
 
         def in_scope(entry: dict) -> bool:
@@ -405,6 +405,7 @@ def verify(
             whole=since is None and not only,
             workers=workers,
             closed_later=closed_later,
+            copy_only=copy_only,
         )
         return run_checks(
             ctx,

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from .custody import GENESIS, canonical, capture_records, entry_hash
 from .custodycopy import CUSTODY_DIR
+from .store.custody import line_at
 from .verifyproblems import Context, Problem
 
-__all__ = ["check_chain", "check_copy", "check_index", "read_lines"]
+__all__ = ["check_chain", "check_copy", "check_index", "read_entries", "read_lines"]
 
 
 def _link(entry: dict, prev: dict | None) -> tuple[str, object, object] | None:
@@ -36,14 +37,96 @@ def _link(entry: dict, prev: dict | None) -> tuple[str, object, object] | None:
     return None
 
 
+def _parsed(raw: bytes | None) -> dict | None:
+    try:
+        line = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+    return line if isinstance(line, dict) and isinstance(line.get("content"), dict) else None
+
+
+def read_entries(store, root: Path, lines: list[tuple[str, int, bytes]]) -> tuple[list[dict], dict]:
+    """The index's entries in order, whole, and :attr:`Context.copy_only`: a content the index keeps only in the
+    copy (#17) is read from the first line of its seq among ``lines`` (the copy as read before the index), else
+    from the line at the offset the index records (written since); with neither it is lost (its row's
+    ``{"warc_file"}`` stands in, listing no record)."""
+    by_seq: dict[int, tuple[str, int, dict]] = {}
+    for file, offset, raw in lines:
+        line = _parsed(raw)
+        if line is not None and isinstance(line.get("seq"), int):
+            by_seq.setdefault(line["seq"], (file, offset, line))
+    entries, copy_only = [], {}
+    for row in store.custody_rows():
+        offset, stub = row.pop("line"), row.pop("stub")
+        if row["content"] is None:
+            month = f"{CUSTODY_DIR}/{row['time'][:7]}.jsonl"
+            found = by_seq.get(row["seq"])
+            if found is None and offset is not None:
+                line = _parsed(line_at(root, row["time"], offset))
+                if line is not None and line.get("seq") == row["seq"]:
+                    found = (month, offset, line)
+            if found is not None:
+                row["content"] = found[2]["content"]
+                copy_only[row["seq"]] = {"file": found[0], "offset": found[1], "line": found[2], "stub": stub}
+            else:
+                row["content"] = {**stub, "records": []}
+                copy_only[row["seq"]] = {"file": month, "offset": offset, "line": None, "stub": stub}
+        entries.append(row)
+    return entries, copy_only
+
+
+def _fields(line: dict) -> dict:
+    return {k: line.get(k) for k in ("seq", "kind", "time", "prev", "sha256")}
+
+
 def check_chain(ctx: Context) -> Iterable[Problem]:
     """Each entry links to the one before and hashes to its ``sha256`` (:func:`crawler.custody.check_chain`'s
-    rules, every entry that breaks them named, not only the first)."""
+    rules, every entry that breaks them named, not only the first). An entry whose content is kept only in the
+    copy and does not hash is its line's problem (``line-altered``), one whose line is gone ``line-missing``."""
     prev = None
     for entry in ctx.entries:
         ctx.checked["entries"] += 1
+        where = ctx.copy_only.get(entry["seq"])
+        if where is not None and where["line"] is None:
+            yield Problem(
+                "line-missing",
+                where["file"],
+                where["offset"],
+                seq=entry["seq"],
+                expected=entry["sha256"],
+                found=None,
+                message="its content is kept only in the copy, and no line holds it",
+            )
+            prev = entry
+            continue
+        if where is not None and where["stub"] != {"warc_file": entry["content"].get("warc_file")}:
+            yield Problem(
+                "chain-broken",
+                "lastseen.db",
+                seq=entry["seq"],
+                expected=entry["content"].get("warc_file"),
+                found=where["stub"].get("warc_file"),
+                message="its row's warc_file is not its content's",
+            )
         wrong = _link(entry, prev)
-        if wrong is not None:
+        line = where["line"] if where is not None else None
+        if (
+            wrong is not None
+            and line is not None
+            and wrong[0] == "its sha256 is not the hash of its fields"
+            and _fields(line) == _fields(entry)
+        ):  # the index's fields are the line's: its content was altered
+            yield Problem(
+                "line-altered",
+                where["file"],
+                where["offset"],
+                seq=entry["seq"],
+                expected=entry["sha256"],
+                found=wrong[1],
+                message="its content, kept only in the copy, does not hash to its index entry's sha256 (found: "
+                "the hash of its fields)",
+            )
+        elif wrong is not None:
             what, expected, found = wrong
             yield Problem(
                 "chain-broken",
@@ -141,6 +224,8 @@ def check_copy(ctx: Context) -> Iterable[Problem]:
     for entry in ctx.entries:
         if entry["seq"] in seen:
             continue
+        if entry["seq"] in ctx.copy_only and ctx.copy_only[entry["seq"]]["line"] is None:
+            continue  # lost: check_chain names it
         if entry["seq"] < top:
             month = f"{CUSTODY_DIR}/{entry['time'][:7]}.jsonl"
             yield Problem(

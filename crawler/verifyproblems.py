@@ -109,4 +109,7 @@ class Context:
     checked: Counter = field(default_factory=Counter)
     pending: list[dict] = field(default_factory=list)
     open_files: list[dict] = field(default_factory=list)
+    #: entries whose content the index keeps only in the copy (#17): seq -> ``{"file", "offset"}`` of the line it
+    #: was read from (or where it should be), ``line`` (parsed; None: no line holds it), ``stub`` (its row's)
+    copy_only: dict = field(default_factory=dict)
     workers: int = 2

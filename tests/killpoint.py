@@ -52,7 +52,7 @@ def _arm(point: str, max_size: int) -> None:
     elif point in ("file-entry", "torn-line"):
         complete = custodycopy.CustodyCopy.complete
 
-        def complete_or_die(self, store, *, sync=True):
+        def complete_or_die(self, store, *, sync=True, **kw):
             entries = list(store.custody_entries(after=self.last_seq()))
             if entries and entries[-1]["kind"] == "file":
                 if point == "torn-line":
@@ -62,7 +62,7 @@ def _arm(point: str, max_size: int) -> None:
                     with open(path, "ab") as fh:
                         fh.write(lines[: len(lines) // 2])
                 _die()
-            return complete(self, store, sync=sync)
+            return complete(self, store, sync=sync, **kw)
 
         custodycopy.CustodyCopy.complete = complete_or_die
     elif point in ("before-rename", "after-rename"):

@@ -153,6 +153,20 @@ def _check_chain(lines: list[dict]) -> None:
         prev = line["sha256"]
 
 
+def as_killed_before_lines(project: Path, seqs: list[int]) -> None:
+    """The index as a run killed after its commit, before the JSONL lines of entries ``seqs`` were written and
+    fsynced, leaves it: a capture entry's content still waiting in ``custody_pending``, no line offset (#17)."""
+    lines = {e["seq"]: e for e in _lines(project)}
+    conn = sqlite3.connect(project / "archive" / "lastseen.db")
+    with conn:
+        for seq in seqs:
+            if lines[seq]["kind"] == "capture":
+                content = json.dumps(lines[seq]["content"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                conn.execute("insert into custody_pending (seq, content) values (?, ?)", (seq, content))
+                conn.execute("delete from custody_lines where seq = ?", (seq,))
+    conn.close()
+
+
 # -- entries per capture and per file -------------------------------------------------------------------
 
 
@@ -248,17 +262,21 @@ def test_the_chain_links_from_the_jsonl_alone_and_equals_the_index(runs):
         project,
         "select seq, kind, time, prev, content, sha256 from custody order by seq",
     )
-    assert [
-        {
-            "seq": s,
-            "kind": k,
-            "time": t,
-            "prev": p,
-            "content": json.loads(c),
-            "sha256": h,
+    # the index holds every entry's fields; a capture entry's content only in the copy (#17): its row holds its
+    # WARC file, and the byte offset of its line; nothing waits in custody_pending once the lines are fsynced
+    offsets = dict(_db(project, "select seq, offset from custody_lines"))
+    assert _db(project, "select count(*) from custody_pending") == [(0,)]
+    assert len(rows) == len(lines)
+    for (s, k, t, p, c, h), line in zip(rows, lines, strict=True):
+        assert {"seq": s, "kind": k, "time": t, "prev": p, "sha256": h} == {
+            f: line[f] for f in ("seq", "kind", "time", "prev", "sha256")
         }
-        for s, k, t, p, c, h in rows
-    ] == lines
+        if k == "capture":
+            assert json.loads(c) == {"warc_file": line["content"]["warc_file"]}
+            data = (project / "archive" / "custody" / f"{t[:7]}.jsonl").read_bytes()
+            assert json.loads(data[offsets[s] :].split(b"\n", 1)[0]) == line
+        else:
+            assert json.loads(c) == line["content"] and s not in offsets
 
 
 def _records_recipe() -> str:
@@ -297,6 +315,7 @@ def test_lines_a_killed_run_did_not_write_are_completed_by_the_next_run(runs, tm
     path = project / "archive" / "custody" / "2026-02.jsonl"
     data = path.read_bytes().splitlines(keepends=True)
     assert len(data) >= 3
+    as_killed_before_lines(project, [json.loads(line)["seq"] for line in data[-3:]])
     kept = (
         b"".join(data[:-3]) + data[-3][: len(data[-3]) // 2]
     )  # three lines missing, the first of them torn
@@ -309,6 +328,26 @@ def test_lines_a_killed_run_did_not_write_are_completed_by_the_next_run(runs, tm
     _check_chain(after)
     rows = _db(project, "select seq, sha256 from custody order by seq")
     assert [(e["seq"], e["sha256"]) for e in after] == rows
+
+
+def test_lines_a_killed_run_wrote_but_did_not_record_are_found_again_by_the_next_start(runs, tmp_path):
+    """Killed after its lines were written, before they were fsynced and recorded (#17): their entries' content
+    still waits in the index; the next start finds each line, exactly its entry, and keeps the content there
+    only."""
+    project = copy_project(runs[0], tmp_path)
+    before = _lines(project)
+    waiting = [e["seq"] for e in before[-4:] if e["kind"] == "capture"]
+    assert waiting
+    offsets = dict(_db(project, "select seq, offset from custody_lines"))
+    as_killed_before_lines(project, waiting)
+    ran = lastseen(project, "run", "--json")
+    assert ran.exit_code == 0, ran.stderr
+    assert _db(project, "select count(*) from custody_pending") == [(0,)]
+    again = dict(_db(project, "select seq, offset from custody_lines"))
+    assert {s: again[s] for s in waiting} == {s: offsets[s] for s in waiting}
+    assert _lines(project)[: len(before)] == before
+    verified = lastseen(project, "verify", "--json")
+    assert verified.exit_code == 0, verified.stdout
 
 
 # -- the chain head, published --------------------------------------------------------------------------
@@ -436,15 +475,9 @@ def test_reindex_restores_the_custody_log_from_its_jsonl_copy_and_says_so(
         project,
         "select seq, kind, time, prev, content, sha256 from custody order by seq",
     )
+    # restored whole (content in the rows: the copy is read once, not kept apart again)
     assert [
-        {
-            "seq": s,
-            "kind": k,
-            "time": t,
-            "prev": p,
-            "content": json.loads(c),
-            "sha256": h,
-        }
+        {"seq": s, "kind": k, "time": t, "prev": p, "content": json.loads(c), "sha256": h}
         for s, k, t, p, c, h in rows
     ] == lines
     # the next run chains on from the restored head

@@ -27,7 +27,7 @@ from crawler.verify import KINDS
 from .archive_checks import outputs, start_run, wait_until
 from .helpers import copy_project, lastseen, write_watchlist
 from .site import Site
-from .test_custody import DAY_1, DAY_2, _entry_hash, _set_now, _warc_headers
+from .test_custody import DAY_1, DAY_2, _entry_hash, _set_now, _warc_headers, as_killed_before_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "verify.schema.json").read_text())
@@ -167,8 +167,23 @@ def _db(project: Path, sql: str, *args) -> list[tuple]:
 
 
 def _entries(project: Path) -> list[dict]:
+    """Every entry's seq, kind and content: a capture entry's content from its line of the copy, where the index
+    keeps it (#17)."""
+    lines = {}
+    for path in (project / "archive" / "custody").glob("*.jsonl"):
+        for raw in path.read_bytes().splitlines():
+            line = json.loads(raw)
+            lines[line["seq"]] = line["content"]
     rows = _db(project, "select seq, kind, content from custody order by seq")
-    return [{"seq": s, "kind": k, **json.loads(c)} for s, k, c in rows]
+    return [{"seq": s, "kind": k, **(lines[s] if k == "capture" else json.loads(c))} for s, k, c in rows]
+
+
+def _lines_of(project: Path) -> list[dict]:
+    """Every line of the JSONL copy, parsed, in seq order."""
+    out = []
+    for path in (project / "archive" / "custody").glob("*.jsonl"):
+        out += [json.loads(raw) for raw in path.read_bytes().splitlines()]
+    return sorted(out, key=lambda e: e["seq"])
 
 
 def _record(r) -> dict:
@@ -275,6 +290,7 @@ def test_a_clean_archive_holds_every_record_file_and_line(project):
 def test_entries_not_yet_in_the_jsonl_copy_are_pending_not_problems(project):
     path = project / "archive" / "custody" / "2026-02.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
+    as_killed_before_lines(project, [json.loads(line)["seq"] for line in lines[-2:]])
     path.write_bytes(
         b"".join(lines[:-2]) + lines[-2][:10]
     )  # two lines not written, one of them torn
@@ -475,11 +491,12 @@ def _as_written_before_17(project: Path) -> None:
     without ``v``, each record an object with its ``WARC-Block-Digest`` and ``WARC-Payload-Digest`` (read back
     with warcio), every entry's ``prev`` and ``sha256`` recomputed here (docs/evidence.md's canonical form)."""
     headers = {name: _warc_headers(project / "archive" / name) for name in _warcs(project)}
-    rows = _db(project, "select seq, kind, time, content from custody order by seq")
+    rows = [(e["seq"], e["kind"], e["time"], e["content"]) for e in _lines_of(project)]
     prev, lines = "0" * 64, []
     conn = sqlite3.connect(project / "archive" / "lastseen.db")
+    with conn:  # what migration 19 finds: every content in its row
+        conn.execute("delete from custody_lines")
     for seq, kind, time, content in rows:
-        content = json.loads(content)
         if kind == "capture":
             assert content.pop("v") == 2
             records = []
@@ -521,6 +538,49 @@ def test_entries_written_before_the_compact_form_still_verify_and_name_a_header_
     ]
     # the entry holds the digests as written: what changed is said exactly, as before #17
     assert doc["problems"][1]["message"] == "its WARC headers differ, its block does not"
+
+
+def test_an_archive_of_schema_18_upgraded_by_a_run_verifies_old_and_new_entries(project, site):
+    """An archive as the code before #17 left it (schema 18: every entry whole in its row, records with their
+    digests), upgraded by the next run (migration 19): its old entries stay whole in the index, the run's are
+    kept only in the copy; verify holds, and names a changed line of each."""
+    _as_written_before_17(project)
+    conn = sqlite3.connect(project / "archive" / "lastseen.db")
+    with conn:
+        conn.execute("drop table custody_pending")
+        conn.execute("drop table custody_lines")
+        conn.execute("pragma user_version = 18")
+    conn.close()
+    old = _lines_of(project)
+    _set_now("2026-02-03T09:00:00Z")
+    try:
+        ran = lastseen(project, "run", "--json", "--force")
+    finally:
+        _set_now(None)
+    assert ran.exit_code == 0, ran.stderr
+    assert _db(project, "pragma user_version") == [(19,)]
+    lines = _lines_of(project)
+    assert lines[: len(old)] == old
+    new = [e for e in lines[len(old):] if e["kind"] == "capture"]
+    assert new and all(e["content"]["v"] == 2 for e in new)
+    rows = dict(_db(project, "select seq, content from custody where kind = 'capture'"))
+    assert all("records" in json.loads(rows[e["seq"]]) for e in old if e["kind"] == "capture")
+    assert all(json.loads(rows[e["seq"]]) == {"warc_file": e["content"]["warc_file"]} for e in new)
+    assert verify(project)["problems"] == []
+    # one old entry's line and one new entry's line changed, their sha256 kept
+    for month, entry in (("2026-01", next(e for e in old if e["kind"] == "capture")), ("2026-02", new[0])):
+        path = project / "archive" / "custody" / f"{month}.jsonl"
+        raw = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        forged = json.dumps({**entry, "content": {**entry["content"], "target": "elsewhere"}}, sort_keys=True,
+                            separators=(",", ":"), ensure_ascii=False).encode()
+        data = path.read_bytes()
+        assert data.count(raw + b"\n") == 1
+        path.write_bytes(data.replace(raw + b"\n", forged + b"\n"))
+    doc = verify(project)
+    assert sorted((p["kind"], p["file"], p["seq"]) for p in doc["problems"]) == [
+        ("line-altered", "custody/2026-01.jsonl", next(e for e in old if e["kind"] == "capture")["seq"]),
+        ("line-altered", "custody/2026-02.jsonl", new[0]["seq"]),
+    ]
 
 
 def test_a_record_deleted(project, update_golden):
@@ -597,15 +657,26 @@ def test_jsonl_lines_deleted_changed_and_reordered(project, update_golden):
     at = [sum(len(x) for x in kept[:i]) for i in range(len(kept))]
     said(project, "JSONL lines reordered, changed and deleted", update_golden)
     doc = verify(project)
-    assert [(p["kind"], p["file"], p["offset"], p["seq"]) for p in doc["problems"]] == [
-        ("line-reordered", "custody/2026-01.jsonl", at[2], seqs[1]),
+    # 3 and 5 are capture entries, whose content only the copy holds (#17): 3's no longer hashes to its
+    # index entry; 5's is gone, at the offset the index recorded, and with it the list of its records, so the
+    # index rows pointing at them are unchained
+    deleted = json.loads(lines[5])
+    assert deleted["kind"] == "capture"
+    found = [(p["kind"], p["file"], p["offset"], p["seq"]) for p in doc["problems"]]
+    assert found[:3] == [
         ("line-altered", "custody/2026-01.jsonl", at[3], seqs[3]),
-        ("line-missing", "custody/2026-01.jsonl", None, seqs[5]),
+        ("line-missing", "custody/2026-01.jsonl", sum(len(x) for x in lines[:5]), seqs[5]),
+        ("line-reordered", "custody/2026-01.jsonl", at[2], seqs[1]),
     ]
+    offsets = {_record(r)["offset"] for r in deleted["content"]["records"]}
+    assert found[3:] and all(
+        kind == "unchained" and file == deleted["content"]["warc_file"] and offset in offsets
+        for kind, file, offset, _ in found[3:]
+    )
     assert (
-        doc["problems"][1]["expected"]
+        doc["problems"][0]["expected"]
         == json.loads(lines[3])["sha256"]
-        != doc["problems"][1]["found"]
+        != doc["problems"][0]["found"]
     )
 
 
@@ -708,22 +779,36 @@ def test_a_record_appended_that_no_entry_lists(project, update_golden):
 
 
 def test_an_entry_of_the_index_altered(project, update_golden):
-    ((seq, content),) = _db(
+    # a capture entry's row holds its fields but its content (kept only in the copy, #17): its time moved
+    ((seq, time),) = _db(
         project,
-        "select seq, content from custody where kind = 'capture' order by seq limit 1",
+        "select seq, time from custody where kind = 'capture' order by seq limit 1",
     )
-    _db(
-        project,
-        "update custody set content = ? where seq = ?",
-        content.replace('"target":"', '"target":"renamed-', 1),
-        seq,
-    )
+    _db(project, "update custody set time = ? where seq = ?", time[:-2] + str((int(time[-2]) + 1) % 10) + "Z",
+        seq)
     said(project, "a custody entry of the index altered", update_golden)
     doc = verify(project)
     assert [(p["kind"], p["file"], p["seq"]) for p in doc["problems"]] == [
         ("chain-broken", "lastseen.db", seq),
         ("line-altered", "custody/2026-01.jsonl", seq),
     ]
+
+
+def test_a_capture_entry_s_row_naming_another_warc_file(project):
+    """What the row of an entry kept only in the copy holds, its WARC file (what export finds entries by), is
+    checked against the content its line holds."""
+    ((seq, content),) = _db(
+        project,
+        "select seq, content from custody where kind = 'capture' order by seq limit 1",
+    )
+    other = _warcs(project)[1]
+    assert json.loads(content)["warc_file"] != other
+    _db(project, "update custody set content = ? where seq = ?", json.dumps({"warc_file": other}), seq)
+    doc = verify(project)
+    assert [(p["kind"], p["file"], p["seq"], p["found"]) for p in doc["problems"]] == [
+        ("chain-broken", "lastseen.db", seq, other),
+    ]
+    assert doc["problems"][0]["message"] == "its row's warc_file is not its content's"
 
 
 def test_since_and_only_restrict_the_records_re_read_not_the_files(project):

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 
 from ..custody import capture_records
+from .custody import ROWS as _CUSTODY_ROWS
 
 _CAPTURE_COLUMNS = (
     "captures.id, captures.run_id, captures.target, captures.url, captures.final_url, captures.started, "
@@ -88,12 +89,13 @@ class ExportQueries:
         out: list[dict] = []
         for i in range(0, len(files), 500):
             chunk = files[i : i + 500]
-            for row in self._rows(
-                "select content from custody where kind = 'capture' and json_extract(content, '$.warc_file') "
-                f"in ({', '.join('?' * len(chunk))}) order by seq",
+            rows = self._custody_rows(
+                f"{_CUSTODY_ROWS} where c.kind = 'capture' and json_extract(c.content, '$.warc_file') "
+                f"in ({', '.join('?' * len(chunk))}) order by c.seq",
                 chunk,
-            ):
-                content = json.loads(row["content"])
+            )
+            for entry in self._whole(rows):  # a content kept only in the copy read from its line (#17)
+                content = entry["content"]
                 out.append({**content, "records": capture_records(content)})
         return out
 

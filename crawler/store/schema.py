@@ -214,6 +214,16 @@ def _migration_18(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_19(db: sqlite_utils.Database) -> None:
+    """A ``capture`` entry's content kept only in the JSONL copy (#17, :mod:`crawler.store.custody`): appended
+    from now on with ``content`` ``{"warc_file": …}`` only (what the partial index of capture entries reads),
+    its whole content in ``custody_pending`` until its line is written and fsynced, then the line's byte offset
+    in its month's file in ``custody_lines`` (and the pending row deleted). Entries appended before stay whole."""
+    db["custody_pending"].create({"seq": int, "content": str}, pk="seq", not_null={"content"})
+    db["custody_lines"].create({"seq": int, "offset": int}, pk="seq", not_null={"offset"})
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13,
-              _migration_14, _migration_15, _migration_16, _migration_17, _migration_18]
+              _migration_14, _migration_15, _migration_16, _migration_17, _migration_18,
+              _migration_19]
