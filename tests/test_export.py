@@ -626,6 +626,30 @@ def test_a_damaged_record_stops_the_export_and_writes_nothing(tmp_path, site):
     assert _last_entry(tmp_path)["seq"] == seq
 
 
+def test_a_custody_line_altered_stops_the_export_and_writes_nothing(tmp_path, site):
+    """A capture entry's content is kept only in the JSONL copy (#17): its line changed (the target renamed, its
+    sha256 kept), the export refuses to vouch for the records it would list, naming the entry and the file."""
+    site.set("/p", _page("p", "Deadline 1 March"))
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p", "url": site.url("/p")}])
+    ran = lastseen(tmp_path, "run", "--json")
+    assert ran.exit_code == 0, ran.stderr
+    (path,) = (tmp_path / "archive" / "custody").glob("*.jsonl")
+    lines = path.read_bytes().splitlines(keepends=True)
+    entry = next(json.loads(x) for x in lines if json.loads(x)["kind"] == "capture"
+                 and json.loads(x)["content"]["role"] == "page")
+    forged = {**entry, "content": {**entry["content"], "target": "q"}}
+    path.write_bytes(b"".join(
+        json.dumps(forged, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        if json.loads(x)["seq"] == entry["seq"] else x for x in lines))
+    seq = _last_entry(tmp_path)["seq"]
+    ran = _export(tmp_path, "altered.wacz")
+    assert ran.exit_code == 1
+    assert f"custody entry #{entry['seq']} is kept only in " in ran.stderr and path.name in ran.stderr
+    assert "`lastseen verify`" in ran.stderr
+    assert not (tmp_path / "altered.wacz").exists()
+    assert _last_entry(tmp_path)["seq"] == seq
+
+
 def test_a_browser_capture_is_exported_whole_with_its_sub_resources_originals(
     tmp_path, site, wayback
 ):
