@@ -16,8 +16,10 @@ __all__ = ["COUNTS", "KINDS", "Context", "Problem"]
 KINDS = {
     "chain-broken": "a custody entry does not hash to its sha256, or does not link to the entry before it",
     "chain-missing": "the index holds captures but no custody entry: an archive without its chain",
-    "line-altered": "a line of the JSONL copy is not exactly its index entry",
-    "line-missing": "an index entry before the copy's last line has no line in the copy",
+    "line-altered": "a line of the JSONL copy is not exactly its index entry, or its content (kept only in the copy) "
+    "does not hash to its entry",
+    "line-missing": "an index entry before the copy's last line has no line in the copy, or one whose content only "
+    "the copy keeps has none",
     "line-reordered": "a line of the JSONL copy comes after a line with a greater seq",
     "line-misplaced": "a line is in another month's file than its entry's time says",
     "line-extra": "a line of the JSONL copy no index entry has (or a second line of one)",
