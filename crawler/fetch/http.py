@@ -117,6 +117,9 @@ def scrapy_settings(options: dict) -> dict:
         "LOGSTATS_INTERVAL": 0,
         "STATS_DUMP": False,
         "COOKIES_ENABLED": True,
+        # The callbacks yield nothing: Scrapy would still start CONCURRENT_ITEMS (100) tasks to process
+        # each response's (empty) output, some 0.3 ms of CPU a page (#17, bench/README.md "CPU per page").
+        "CONCURRENT_ITEMS": 1,
         "CONCURRENT_REQUESTS": int(options["concurrency"]),
         "CONCURRENT_REQUESTS_PER_DOMAIN": int(options["per_host_concurrency"]),
         "DOWNLOAD_DELAY": float(options["per_host_delay"]),
