@@ -234,45 +234,46 @@ def _id_to_char(index: int) -> str:
     return chr(index if index < 0xD800 else index + len(_SURROGATES))
 
 
-def _char_to_id(char: str) -> int:
-    cp = ord(char)
-    return cp if cp < 0xD800 else cp - len(_SURROGATES)
-
-
 def _tokens_to_chars(
     tokens1: list[str], tokens2: list[str]
-) -> tuple[str, str, list[str]]:
-    """Map each distinct token to one code point (never a surrogate)."""
+) -> tuple[str, str, dict[str, str]]:
+    """Map each distinct token to one code point (never a surrogate); also return code point -> token."""
     table: list[str] = [""]  # id 0 unused, as in diff-match-patch
-    ids: dict[str, int] = {}
+    ids: dict[str, str] = {}  # token -> its code point
+
+    def add(token: str) -> str:
+        char = ids[token] = _id_to_char(len(table))
+        table.append(token)
+        return char
 
     def encode(tokens: list[str], limit: int) -> str:
+        # Ids in order of first appearance (dict.fromkeys keeps it), each token looked up once by C code.
+        new = [token for token in dict.fromkeys(tokens) if token not in ids]
+        if len(table) + len(new) <= limit:
+            for token in new:
+                add(token)
+            return "".join(map(ids.__getitem__, tokens))
         chars = []
         for position, token in enumerate(tokens):
-            index = ids.get(token)
-            if index is None:
+            char = ids.get(token)
+            if char is None:
                 if len(table) >= limit:
                     # Out of code points: the rest becomes one opaque token.
                     token = "".join(tokens[position:])
-                    index = ids.get(token)
-                    if index is None:
-                        table.append(token)
-                        index = ids[token] = len(table) - 1
-                    chars.append(_id_to_char(index))
+                    chars.append(ids.get(token) or add(token))
                     break
-                table.append(token)
-                index = ids[token] = len(table) - 1
-            chars.append(_id_to_char(index))
+                char = add(token)
+            chars.append(char)
         return "".join(chars)
 
     # Like diff-match-patch: two thirds of the id space for the first text.
     chars1 = encode(tokens1, _MAX_TOKENS * 2 // 3)
     chars2 = encode(tokens2, _MAX_TOKENS)
-    return chars1, chars2, table
+    return chars1, chars2, {char: token for token, char in ids.items()}
 
 
-def _chars_to_text(ops: Iterable[Op], table: list[str]) -> list[Op]:
-    return [(op, "".join(table[_char_to_id(ch)] for ch in chars)) for op, chars in ops]
+def _chars_to_text(ops: Iterable[Op], tokens: dict[str, str]) -> list[Op]:
+    return [(op, "".join(map(tokens.__getitem__, chars))) for op, chars in ops]
 
 
 # --- diffing -----------------------------------------------------------------------

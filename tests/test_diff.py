@@ -270,6 +270,19 @@ def test_many_distinct_tokens_stay_exact():
     assert (diff.insertions, diff.deletions) == (1, 1)
 
 
+def test_out_of_code_points_the_rest_is_one_opaque_token_and_both_texts_rebuild(monkeypatch):
+    import crawler.diff
+
+    monkeypatch.setattr(crawler.diff, "_MAX_TOKENS", 30)  # as if Unicode ran out after 30 distinct tokens
+    old = " ".join(f"t{i}" for i in range(40))
+    new = old.replace("t5 ", "changed ").replace("t35", "t35b")
+    diff = diff_texts(old, new, moves=False)
+    assert _old(diff) == old and _new(diff) == new
+    # the edit before the limit is a word; the rest of each text, past the limit, is one token
+    assert [text for op, text in diff.ops if op == 1][0] == "changed"
+    assert [text for op, text in diff.ops if op == -1][-1].endswith("t39")
+
+
 def test_large_texts_set_their_common_lines_aside_and_still_rebuild_both(monkeypatch):
     lines = [f"line {i}: the ministry bought {i} cameras for the city" for i in range(5000)]
     old = "\n".join(lines)
