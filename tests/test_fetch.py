@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from crawler.errors import FetchError
 from crawler.fetch import FETCH_MODES, Fetcher, FetchJob
 from crawler.fetch.handler import MODE_HANDLERS
 from crawler.watchlist import fetch_defaults, fetch_options, parse_watchlist
+
+from .site import Site
 
 OPTIONS = {**fetch_defaults(), "per_host_delay": 0.0, "timeout": 5.0, "retries": 0}
 
@@ -74,3 +78,48 @@ def test_a_fetcher_that_dies_says_so(site):
     with pytest.raises(FetchError, match="with 1 fetch\\(es\\) unanswered"):
         list(fetcher.results())
     fetcher.close()
+
+
+def test_a_fetcher_given_many_jobs_fetches_no_further_ahead_than_its_window(site):
+    # #17: 100,000 targets are not all handed to the fetcher process at once; each result read lets the next
+    # job go. concurrency 2, per_host_concurrency 1: a window of 4 jobs sent and unanswered (2 of one host).
+    for i in range(30):
+        site.set(f"/p{i}", f"<p>page {i}</p>")
+    options = {**OPTIONS, "concurrency": 2, "per_host_concurrency": 1}
+    seen = []
+    with Fetcher(options) as fetcher:
+        for i in range(30):
+            fetcher.submit(FetchJob(id=str(i), target=f"p{i}", url=site.url(f"/p{i}")))
+        for k, result in enumerate(fetcher.results(), 1):
+            asked = sum(site.hits(f"/p{i}") for i in range(30))
+            assert asked <= 2 + k, f"{asked} pages requested when the monitor had read {k} results"
+            seen.append(result.job)
+    assert sorted(seen, key=int) == [str(i) for i in range(30)]
+    assert [site.hits(f"/p{i}") for i in range(30)] == [1] * 30
+    assert seen == [str(i) for i in range(30)]  # one host, one at a time: in the order submitted
+
+
+def test_hosts_take_turns_whatever_the_order_of_the_jobs():
+    # One host's 20 targets listed before another host's one: the other host is fetched while the first
+    # host's first page is still held by its server (each host has its own download slot, as before #17).
+    gate = threading.Event()
+    first, other = Site(), Site(host="127.0.0.2")
+    try:
+        for i in range(20):
+            first.set(f"/p{i}", f"<p>page {i}</p>", gate=gate if i == 0 else None)
+        other.set("/only", "<p>the other host</p>")
+        options = {**OPTIONS, "concurrency": 4, "per_host_concurrency": 1}
+        with Fetcher(options) as fetcher:
+            for i in range(20):
+                fetcher.submit(FetchJob(id=str(i), target=f"p{i}", url=first.url(f"/p{i}")))
+            fetcher.submit(FetchJob(id="other", target="other", url=other.url("/only")))
+            order = []
+            for result in fetcher.results():
+                order.append(result.job)
+                gate.set()   # the other host's page came first: let the first host go on
+        assert order[0] == "other" and sorted(order[1:], key=int) == [str(i) for i in range(20)]
+        assert order[1:] == [str(i) for i in range(20)]
+    finally:
+        gate.set()
+        first.close()
+        other.close()

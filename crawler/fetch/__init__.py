@@ -16,7 +16,10 @@ gets its own core.
 A :class:`Fetcher` takes jobs while it runs: :meth:`Fetcher.submit` may be
 called at any time, also while iterating :meth:`Fetcher.results` (to re-fetch
 a URL, probe a host, or add targets found mid-run); the iteration ends when
-every submitted job has its result.
+every submitted job has its result. Jobs reach the process a window at a
+time (:mod:`crawler.fetch.feed`: a bounded number sent and unanswered, hosts
+in turn), each result taken letting the next one go: what waits to be
+fetched is held once, in the monitor, whatever the number of targets.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 from ..errors import FetchError
+from .feed import JobFeed, window_of
 from .model import ERROR_KINDS, PAGE_CHAIN, ROLES, Exchange, FetchResult, Resource
 from .spool import END, FrameSpool
 
@@ -106,6 +110,7 @@ class Fetcher:
         self.stop = stop
         self.proc: subprocess.Popen | None = None
         self._outbox: queue.Queue = queue.Queue()
+        self._feed_jobs = JobFeed(*window_of(options))   # jobs not sent yet, and which go next
         self._inbox = FrameSpool()
         self._outstanding = 0
         self._done = False           # the worker said it finished cleanly
@@ -113,11 +118,17 @@ class Fetcher:
 
     # -- jobs -----------------------------------------------------------------------
     def submit(self, job: FetchJob) -> None:
-        """Queue ``job``; its result comes out of :meth:`results`. Never blocks."""
+        """Queue ``job``; its result comes out of :meth:`results`. Never blocks (it is sent to the process
+        when the window has room: :mod:`crawler.fetch.feed`)."""
         if self.proc is None:
             self._start()
         self._outstanding += 1
-        self._outbox.put(json.dumps({"job": asdict(job)}))
+        self._feed_jobs.add(job)
+        self._send()
+
+    def _send(self) -> None:
+        for job in self._feed_jobs.take():
+            self._outbox.put(json.dumps({"job": asdict(job)}))
 
     @property
     def outstanding(self) -> int:
@@ -144,6 +155,8 @@ class Fetcher:
                 self._done = True
                 continue
             self._outstanding -= 1
+            self._feed_jobs.answered(getattr(item, "job", None))
+            self._send()   # the next job goes while this result is recorded
             yield item
 
     # -- process ----------------------------------------------------------------------
