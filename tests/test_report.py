@@ -1028,8 +1028,8 @@ def test_hostile_captions_and_names_stay_text(tmp_path):
 
 def test_index_keeps_no_image_bytes(tmp_path, monkeypatch):
     kept = []
-    real_counts = index_module._counts
-    monkeypatch.setattr(index_module, "_counts", lambda slim: kept.extend(slim) or real_counts(slim))
+    real_copy = index_module.index_copy   # what the index's spool keeps of each event (#17: not a list)
+    monkeypatch.setattr(index_module, "index_copy", lambda event: kept.append(real_copy(event)) or kept[-1])
     write_events(tmp_path, (shots_event(f"Case {i}") for i in range(3)))  # a generator, as report_events is
     assert len(kept) == 3
     assert all(e.screenshot is None and e.compared_screenshot is None and e.diff is None for e in kept)

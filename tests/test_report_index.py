@@ -3,6 +3,7 @@ for it; the reason and the deciding signal in words; keywords; the quiet targets
 on pages of their own. Opened in Chromium (filter, sort, scripts off) in test_report_browser.py."""
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -11,7 +12,9 @@ from pathlib import Path
 import lxml.html
 import pytest
 
+from crawler.report import render as render_module
 from crawler.report import write_report
+from crawler.report.index import IndexSpool
 from crawler.verdicts import order as verdict_order
 
 from .helpers import assert_no_script_but_ours
@@ -223,6 +226,17 @@ def test_quiet_targets_of_a_large_run_are_listed_on_pages_of_their_own(tmp_path)
             if verdict == "new":  # first captures link to their capture pages
                 assert [r.cssselect("a")[0].get("href") for r in rows_of(doc)] == [f"{n.lower()}.html" for n in chunk]
     assert sorted(seen) == sorted(e.target for e in events)  # every target once
+
+
+def test_index_pages_spooled_to_a_file_are_the_same_bytes(tmp_path, monkeypatch):
+    # #17: a large report's index rows wait in a temporary file (past 4,096 of them), read back twice: the index
+    # and its list pages are byte for byte those of rows held in memory, here with 2 rows held.
+    write(tmp_path / "held", _mixed_run(), page_rows=3)
+    monkeypatch.setattr(render_module, "IndexSpool", functools.partial(IndexSpool, held=2))
+    write(tmp_path / "spooled", _mixed_run(), page_rows=3)
+    held = {p.name: p.read_bytes() for p in (tmp_path / "held").glob("*.html")}
+    spooled = {p.name: p.read_bytes() for p in (tmp_path / "spooled").glob("*.html")}
+    assert len(held) == 13 and held == spooled   # the index, 5 list pages, 3 evidence and 4 capture pages
 
 
 def test_a_run_with_few_quiet_targets_lists_every_target_on_the_index(tmp_path):

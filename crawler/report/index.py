@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import pickle
 import re
+import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +43,7 @@ from .reasons import deciding_signal, keyword_tags
 if TYPE_CHECKING:
     from .render import ReportEvent
 
-__all__ = ["INDEX_PAGE_ROWS", "LISTED_VERDICTS", "SCRIPT", "SCRIPT_SOURCE", "index_pages", "is_list_page",
+__all__ = ["INDEX_PAGE_ROWS", "LISTED_VERDICTS", "SCRIPT", "SCRIPT_SOURCE", "IndexSpool", "index_pages", "is_list_page",
            "load_script", "script_csp", "script_source"]
 
 #: Rows of a list page of quiet targets (and how many quiet targets the index holds before they are paged).
@@ -115,11 +118,6 @@ def _row(event: ReportEvent, page: str | None) -> IndexRow:
                     keyword_tags(event.significance), verdict_order(event.verdict)[0])
 
 
-def _counts(events: Sequence[ReportEvent]) -> list[tuple[str, int]]:
-    counter = Counter(e.verdict for e in events)
-    return [(v, counter[v]) for v in sorted(counter, key=verdict_order)]
-
-
 def _grouped(rows: Sequence[IndexRow]) -> tuple[list[IndexRow], list[dict]]:
     """``rows`` with each target's first row numbered, and the groups (number, target, events) in order."""
     out: list[IndexRow] = []
@@ -138,7 +136,7 @@ def _list_page(verdict: str, number: int) -> str:
     return f"{verdict}-{number}.html"
 
 
-def index_pages(env: jinja2.Environment, common: dict, rows: Sequence[tuple[ReportEvent, str | None]], *,
+def index_pages(env: jinja2.Environment, common: dict, rows: Iterable[tuple[ReportEvent, str | None]], *,
                 page_rows: int = INDEX_PAGE_ROWS, robots: Sequence[tuple[str, dict]] = (), grouped: bool = False,
                 notes: Sequence[str] = ()) -> Iterator[tuple[str, str]]:
     """``("index.html", html)``, then each list page's ``(name, html)`` (none in a small run).
@@ -155,40 +153,107 @@ def index_pages(env: jinja2.Environment, common: dict, rows: Sequence[tuple[Repo
     template = env.get_template("index.html")
     strict, allowed = Markup(common["csp"]), Markup(script_csp(common["csp"]))  # the script only with a table
     common = {**common, "script": Markup(SCRIPT), "page_rows": page_rows}
-    every = [_row(event, page) for event, page in rows]
-    quiet = [r for r in every if r.event.verdict in LISTED_VERDICTS and not r.event.alert]
-    lists: dict[str, list[list[IndexRow]]] = {}
-    if len(quiet) > page_rows:
-        for verdict in LISTED_VERDICTS:
-            these = [r for r in quiet if r.event.verdict == verdict]
-            if these:
-                lists[verdict] = [these[i:i + page_rows] for i in range(0, len(these), page_rows)]
-        listed = {id(r) for r in quiet}
-        shown = [r for r in every if id(r) not in listed]
-    else:
-        shown = every
-    pages = {verdict: [_list_page(verdict, n) for n in range(1, len(chunks) + 1)] for verdict, chunks in lists.items()}
-    events = [r.event for r in every]
+    # Read twice, held never (#17): first the index (its counts, and the rows it lists: every row of a
+    # small run, the rows that need a reader in a large one), then each quiet verdict's list pages, one
+    # page of rows at a time. ``rows`` may be a list or an IndexSpool.
+    counter: Counter = Counter()
+    quiet: Counter = Counter()    # verdict -> its quiet rows
+    shown: list[IndexRow] = []    # the index's rows (quiet ones too until there are more than page_rows)
+    outside, targets, alerts, total = [], set(), 0, 0
+    for event, page in rows:
+        total += 1
+        counter[event.verdict] += 1
+        alerts += event.alert
+        if "outside-main" in event.current.flags:
+            outside.append(event.target)
+        if grouped:
+            targets.add(event.target)
+        if _quiet(event):
+            quiet[event.verdict] += 1
+            if sum(quiet.values()) == page_rows + 1:   # a large run: the quiet rows go to their own pages
+                shown = [r for r in shown if not _quiet(r.event)]
+            if sum(quiet.values()) > page_rows:
+                continue
+        shown.append(_row(event, page))
+    paged = sum(quiet.values()) > page_rows
+    pages = {verdict: [_list_page(verdict, n) for n in range(1, -(-quiet[verdict] // page_rows) + 1)]
+             for verdict in LISTED_VERDICTS if paged and quiet[verdict]}
     groups = None
     if grouped:
         shown, groups = _grouped(shown)
-        lists = {verdict: [_grouped(c)[0] for c in chunks] for verdict, chunks in lists.items()}
-    window = {"targets": len({e.target for e in events})} if grouped else None
-    counts = [(verdict, n, pages[verdict][0] if verdict in pages else None) for verdict, n in _counts(events)]
+    window = {"targets": len(targets)} if grouped else None
+    counts = [(verdict, n, pages[verdict][0] if verdict in pages else None)
+              for verdict, n in sorted(counter.items(), key=lambda c: verdict_order(c[0]))]
     yield "index.html", template.render(
-        common, csp=allowed if shown else strict, rows=shown, listing=None, counts=counts, total=len(every), alerts=sum(1 for e in events if e.alert),
-        lists=[(verdict, sum(len(c) for c in lists[verdict]), pages[verdict]) for verdict in lists],
-        outside=[e.target for e in events if "outside-main" in e.current.flags], robots=robots,
-        groups=groups, window=window, notes=notes,
+        common, csp=allowed if shown else strict, rows=shown, listing=None, counts=counts, total=total, alerts=alerts,
+        lists=[(verdict, quiet[verdict], pages[verdict]) for verdict in pages],
+        outside=outside, robots=robots, groups=groups, window=window, notes=notes,
     )
-    for verdict, chunks in lists.items():
-        total = sum(len(c) for c in chunks)
-        first = 1
-        for number, chunk in enumerate(chunks, 1):
-            listing = {"verdict": verdict, "number": number, "pages": pages[verdict], "total": total,
-                       "first": first, "last": first + len(chunk) - 1}
-            first += len(chunk)
-            yield pages[verdict][number - 1], template.render(
-                common, csp=allowed, rows=chunk, listing=listing, counts=[], total=total, alerts=0, lists=[], outside=[], robots=(),
-                groups=None, window=None, notes=(),
-            )
+    if not pages:
+        return
+    shown = None
+    chunks: dict[str, list[IndexRow]] = {verdict: [] for verdict in pages}
+    done = dict.fromkeys(pages, 0)   # rows of each verdict on its pages written
+
+    def list_page(verdict: str) -> tuple[str, str]:
+        chunk, number = chunks[verdict], done[verdict] // page_rows + 1
+        listing = {"verdict": verdict, "number": number, "pages": pages[verdict], "total": quiet[verdict],
+                   "first": done[verdict] + 1, "last": done[verdict] + len(chunk)}
+        done[verdict] += len(chunk)
+        chunks[verdict] = []
+        return pages[verdict][number - 1], template.render(
+            common, csp=allowed, rows=_grouped(chunk)[0] if grouped else chunk, listing=listing, counts=[],
+            total=quiet[verdict], alerts=0, lists=[], outside=[], robots=(), groups=None, window=None, notes=(),
+        )
+
+    for event, page in rows:
+        if _quiet(event):
+            chunks[event.verdict].append(_row(event, page))
+            if len(chunks[event.verdict]) == page_rows:
+                yield list_page(event.verdict)
+    for verdict in pages:
+        if chunks[verdict]:
+            yield list_page(verdict)
+
+
+def _quiet(event: ReportEvent) -> bool:
+    """Listed on its verdict's own pages in a large run: unchanged or new, and no alert."""
+    return event.verdict in LISTED_VERDICTS and not event.alert
+
+
+class IndexSpool:
+    """The index's rows of a report, ``(index_copy(event), evidence page or None)`` in order, appended as
+    the evidence pages are written and read back by :func:`index_pages`, as often as it needs (#17).
+
+    Up to ``held`` rows are kept in memory; past that, each ``held`` rows are pickled to an unnamed
+    temporary file (this process's own, deleted when closed), so that a report of 100,000 events holds a
+    few thousand rows, not all of them."""
+
+    def __init__(self, held: int = 4096):
+        self.held = held
+        self._rows: list[tuple[ReportEvent, str | None]] = []
+        self._file = None
+        self._ends: list[int] = []   # where each pickled batch ends in the file
+
+    def append(self, event: ReportEvent, page: str | None) -> None:
+        self._rows.append((index_copy(event), page))
+        if len(self._rows) >= self.held:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="lastseen-index-")
+            self._file.seek(0, os.SEEK_END)
+            pickle.dump(self._rows, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._ends.append(self._file.tell())
+            self._rows = []
+
+    def __iter__(self) -> Iterator[tuple[ReportEvent, str | None]]:
+        start = 0
+        for end in list(self._ends):
+            self._file.seek(start)
+            yield from pickle.loads(self._file.read(end - start))
+            start = end
+        yield from list(self._rows)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -50,7 +50,7 @@ from crawler.verdicts import VERDICTS, badge_css, facts
 from ..keywords import keyword_spans
 from .documents import change_pages, metadata_changes
 from .evidence import capture_rows, evidence_rows
-from .index import INDEX_PAGE_ROWS, index_copy, index_pages, is_list_page
+from .index import INDEX_PAGE_ROWS, IndexSpool, index_pages, is_list_page
 from .keyed import keyed_table
 from .links import display_url
 from .segments import _first_changes, _segments, highlighted
@@ -202,7 +202,7 @@ def write_report(
         detail, first_capture = env.get_template("detail.html"), env.get_template("capture.html")
         used = {"index"}
         written: set[str] = set()  # screenshots written (a capture shown by two events is written once)
-        rows: list[tuple[ReportEvent, str | None]] = []
+        rows = IndexSpool()  # what the index shows of each event, no more (past 4,096 rows in a temporary file)
         for event in events:
             page = _page_name(event, used)
             if page is not None:
@@ -214,10 +214,11 @@ def write_report(
                     html = detail.render(common, event=event, shots=shots, csp=csp,
                                          **_detail_context(event, max_page))
                 _write_atomic(out_dir / page, html)
-            rows.append((index_copy(event), page))  # what the index shows of it, no more
+            rows.append(event, page)
         for name, html in index_pages(env, common, rows, page_rows=page_rows, robots=robots, grouped=grouped,
                                       notes=notes):
             _write_atomic(out_dir / name, html)
+        rows.close()
         index_path = out_dir / "index.html"
     except OSError as exc:
         raise ArchiveError(

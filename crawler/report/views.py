@@ -108,14 +108,6 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
         )
 
 
-def _drained(rows: list[dict]) -> Iterator[dict]:
-    """``rows`` in order, each let go once its event is built: a run's index rows are some 1 KB each, and
-    the report of a large run would otherwise hold them all until its last page."""
-    rows.reverse()
-    while rows:
-        yield rows.pop()
-
-
 def change_event(store: CaptureStore, old: dict, new: dict, diff: Diff, *,
                  archive_root: Path | None = None) -> ReportEvent:
     """Two captures of a target compared as a change page shows them (``lastseen diff --out``): any two,
@@ -264,12 +256,11 @@ def write_run_report(
 
     ``archive_root`` is where the WARC files are (screenshots are read from them); ``signing_fingerprint``
     is shown in every page's footer (:func:`crawler.signing.key_fingerprint`)."""
-    rows = store.events(run_id=run_id)
+    # Read in order a few hundred rows at a time (texts one event at a time): a run's index rows are some 1 KB
+    # each, and a report of 100,000 events would otherwise hold them all.
+    rows = store.run_events(run_id, order) if order else store.events(run_id=run_id)
     head = store.custody_head()
     stamped = store.head_timestamp(head["seq"], head["sha256"]) if head else None
-    if order:
-        # Sort the light index rows (no texts) first; texts load one event at a time.
-        rows = _drained(sorted(rows, key=lambda r: order.get(r["target"], len(order))))
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
         events=report_events(store, rows, archive_root=archive_root), generated=generated, max_page=max_page,

@@ -40,6 +40,28 @@ class ReportQueries:
             for row in cur:
                 yield dict(zip(names, row))
 
+    def run_events(self, run_id: str, order: dict[str, int], *, chunk: int = 256) -> Iterator[dict]:
+        """The events of run ``run_id`` as :meth:`events` gives them, in ``order`` (target name -> position;
+        targets not in it last; the order they were recorded within a position), read ``chunk`` rows at a
+        time: a run of 100,000 targets holds their ids, not their rows (#17)."""
+        with self._reading():
+            ids = self.conn.execute("select id, target from events where run_id = ? order by id",
+                                    (run_id,)).fetchall()
+        last = len(order)
+        ids.sort(key=lambda r: order.get(r[1], last))   # stable: recorded order within a position
+        ids = [r[0] for r in ids]
+        columns = ("select events.*, targets.url as target_url, targets.tags as tags, captures.started as started "
+                   "from events join captures on captures.id = events.capture_id "
+                   "left join targets on targets.name = events.target where events.id in ")
+        for at in range(0, len(ids), chunk):
+            part = ids[at:at + chunk]
+            with self._reading():
+                cur = self.conn.execute(columns + f"({','.join('?' * len(part))})", part)
+                names = [c[0] for c in cur.description]
+                rows = {row[0]: dict(zip(names, row)) for row in cur}
+            for event_id in part:
+                yield rows.pop(event_id)
+
     def event_row(self, run_id: str, target: str) -> dict | None:
         """The ``events`` row of ``target`` in run ``run_id`` (a run captures a target once), or None."""
         with self._reading():
