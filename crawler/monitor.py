@@ -202,9 +202,9 @@ def run(
             # Closed files renamed: events now point at final names already.
             order = [name for t in selected
                      for name in (t.name, *(listings[t.name].order if t.name in listings else ()))]
-            result.events = [recorder.events[name] for name in order if name in recorder.events]
-            for event in result.events:
-                event.robots_changed = robots.get(origin_of(recorder.targets[event.target].url))
+            # Read back from the recorder's file in order each time they are walked (crawler.runevents).
+            result.events = recorder.events.in_order(order, lambda event: setattr(
+                event, "robots_changed", robots.get(origin_of(recorder.targets[event.target].url))))
             for line in recorder.warnings():
                 print(f"lastseen run {run_id}: {line}", file=sys.stderr, flush=True)
             if interrupts.received:

@@ -29,6 +29,7 @@ from .custodycopy import CustodyCopy
 from .documents import DocumentLimits
 from .fetch.model import FetchResult, Resource
 from .formatting import iso_precise
+from .runevents import RunEvents
 from .store import History, StoredPayload
 from .warc import RevisitOf, sha1_digest, warc_date
 from .warcfiles import WarcFileSet, archived_body
@@ -67,7 +68,8 @@ class Recorder:
         self.clock = clock
         self.pending: list[tuple] = []
         self.last_commit = clock()
-        self.events: dict[str, Event] = {}
+        self.events = RunEvents()   # target -> its event; on disk once final (crawler.runevents)
+        self._committed: list[Event] = []   # events of the last commit: final at the next one
         self._sizes: dict[str, int | None] = {}   # WARC file -> size, as found this run (None: missing)
         self._this_run: dict[tuple, RevisitOf] = {}  # sub-resources stored by this run: (url, sha1, status)
         self.damaged: dict[str, str] = {}          # WARC file -> what is wrong with it (revisits not written)
@@ -327,6 +329,9 @@ class Recorder:
                 if custody is not None:
                     capture["_custody"] = custody
             raise
+        # The last commit's events are final now (a listing's run names an event's parent after queueing it).
+        self.events.final(self._committed)
+        self._committed = [p[4] for p in self.pending if p[4] is not None]
         self.pending.clear()
         self.fills.clear()
         self.last_commit = self.clock()

@@ -77,7 +77,7 @@ FETCH_MODES: dict[str, FetchMode] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FetchJob:
     """One fetch to make: a target's URL in a mode, for a role."""
 
