@@ -255,7 +255,8 @@ class _Server:
         return {"error": f"unknown command {line!r}"}
 
 
-def serve_main(argv: list[str]) -> int:
+def serve_main(argv: list[str], server_class=None) -> int:
+    """The page server: ``server_class`` (default ``_Server``) holds its pages and answers its commands."""
     ap = argparse.ArgumentParser(prog="bench.py _serve")
     ap.add_argument("--pages", type=int, required=True)
     ap.add_argument("--hosts", default="127.0.0.1")
@@ -264,7 +265,7 @@ def serve_main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     hosts = args.hosts.split(",")
     t0 = time.perf_counter()
-    server = _Server(args.pages, args.delay, args.seed)
+    server = (server_class or _Server)(args.pages, args.delay, args.seed)
     render_s = time.perf_counter() - t0
 
     async def main():
@@ -1121,10 +1122,11 @@ def print_table(rows: list[dict], server: dict | None) -> None:
         import verify_bench
 
         verify_bench.print_table(rows)
-    if any(r["scenario"] == "scale" for r in rows):
+    if any(r["scenario"] in ("scale", "scale-run") for r in rows):
         import scale_bench
 
         scale_bench.print_table(rows)
+        scale_bench.print_real_table(rows)
     for r in (r for r in rows if r["scenario"] == "year"):
         import year_bench
 
@@ -1225,9 +1227,11 @@ def main(argv: list[str]) -> int:
 
             rows += verify_bench.scenario(work / "verify")
         if "scale" in only:  # bench/scale_bench.py (#17): check, status and a run with nothing due, 100,000 targets
+            sys.modules.setdefault("bench", sys.modules[__name__])  # its `import bench` is this module
             import scale_bench
 
             rows += scale_bench.scenario(work / "scale")
+            rows += scale_bench.real_runs(work / "scale")  # two real runs of 10,000 and 100,000 targets
         if "year" in only:  # bench/year_bench.py (#17): a year of daily runs, bytes per unchanged recapture
             sys.modules.setdefault("bench", sys.modules[__name__])  # its `import bench` is this module
             import year_bench

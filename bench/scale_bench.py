@@ -20,6 +20,12 @@ the targets' figures). The same at 10,000 targets gives the ratio (about 10 is l
 also measures another tree of lastseen's code (``git archive COMMIT crawler | tar -x -C DIR``) in the
 same run, for before/after ratios. ``bench.py --only scale`` runs it; ``python bench/scale_bench.py
 [--targets N ...] [--rounds N] [--before DIR] [--keep]`` alone.
+
+Then real runs (``--part runs`` alone): ``lastseen run`` over 10,000 and 100,000 targets on 16 hosts of
+127/8 (small pages made by bench.py's page server), twice: every target new, then a day later 1 % changed;
+the peak RSS of the monitor, its fetcher and its page writer apart (bench.py's ``_rss``), wall and CPU
+seconds, the time the run spent on its report (and waiting for its page writer). Target at 100,000:
+monitor + fetcher <= 300 MB, the second run's report <= 10 s (issue #17).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +50,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
+
+import bench  # noqa: E402 - the page server, the peak-RSS wrapper and the watchlist of bench.py
 
 SIZES = (10_000, 100_000)
 TARGETS = {"check": 5.0, "status": 3.0, "run": 2.0}  # seconds at 100,000 targets (issue #17)
@@ -299,6 +308,185 @@ def print_table(rows: list[dict]) -> None:
           "same at the smallest size; x before: before's seconds / these)")
 
 
+# =========================================================================== a real run of N targets (#17)
+#
+# ``lastseen run`` over N targets on REAL_HOSTS (addresses of 127/8, one port: each its own host, so its own
+# download slot), small pages made by the bench's page server (bench.py ``_serve`` with _ScaleServer), twice:
+# the first run finds every target new; then CHANGED_SHARE of the pages get three words edited and a day
+# later the second run finds them changed and the rest unchanged. Each run is a CLI process under bench.py's
+# ``_rss`` wrapper (peak RSS of the monitor, the fetcher and the page writer, apart), timed whole (wall and
+# CPU seconds of it and its children), with the time the run spent writing its report.
+
+REAL_SIZES = (10_000, 100_000)
+REAL_HOSTS = [f"127.0.0.{i}" for i in range(2, 18)]   # 16 hosts
+REAL_PER_HOST = 4                                      # bench.write_watchlist: concurrency 64, per_host_delay 0s
+CHANGED_SHARE = 0.01
+REAL_RSS_TARGET = 300.0    # MB: monitor + fetcher, peak, 100,000 targets (issue #17)
+REAL_REPORT_TARGET = 10.0  # seconds: the second run's report, 100,000 targets
+
+
+def changed_pages(n: int) -> set[int]:
+    return set(random.Random(17).sample(range(n), max(1, round(n * CHANGED_SHARE))))
+
+
+class _SmallPages:
+    """``/p/NNNNN.html`` for every N below ``n``: a page of some 300 bytes made when asked; ``edited`` ones
+    with three words changed."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.edited: set[int] = set()
+
+    def get(self, path: bytes) -> bytes | None:
+        if not (path.startswith(b"/p/") and path.endswith(b".html") and path[3:-5].isdigit()):
+            return None
+        i = int(path[3:-5])
+        if i >= self.n:
+            return None
+        words = "was withdrawn yesterday" if i in self.edited else "remains open today"
+        body = (f"<!DOCTYPE html><html><head><title>Notice {i}</title></head><body><h1>Notice {i}</h1>"
+                f"<p>The ministry published tender notice {i} for camera maintenance; the call {words}.</p>"
+                f"<p>Contact the procurement office for the documents of notice {i}.</p></body></html>")
+        return bench._response(body.encode())
+
+
+class _ScaleServer(bench._Server):
+    """bench.py's page server with small pages made on request (100,000 rendered pages would be 1 GB)."""
+
+    def __init__(self, n: int, delay: float, seed: int):
+        self.delay = delay
+        self.pages = _SmallPages(n)
+        self.not_found = bench._response(b"<!DOCTYPE html><title>Not found</title><p>Not found</p>", "404 Not Found")
+        self.requests = Counter()
+        self.connections = 0
+        self.sizes = [len(self.pages.get(bench.page_path(0).encode()))]
+
+    def command(self, line: str) -> dict:
+        if line == "cycle1":
+            self.pages.edited = set()
+            return {"ok": True}
+        if line.startswith("cycle2 "):   # the pages a run of that many targets finds changed
+            self.pages.edited = changed_pages(int(line.split()[1]))
+            return {"ok": True, "edited": len(self.pages.edited)}
+        return super().command(line)
+
+
+class ScaleServer(bench.PageServer):
+    def __init__(self, n: int, hosts: list[str]):
+        self._start([sys.executable, __file__, "_serve", "--pages", str(n), "--hosts", ",".join(hosts)])
+
+
+def rss_main(argv: list[str]) -> int:
+    """``_rss ARGS``: bench.py's ``_rss`` (peak RSS apart) with the run's report timed; to ``BENCH_TIMES_OUT``."""
+    import atexit
+
+    from crawler import monitor  # the code on PYTHONPATH, imported before bench.rss_main puts REPO first
+
+    times = {"report_seconds": 0.0, "pages_wait_seconds": 0.0}
+
+    def timing(key, fn):
+        def timed_call(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                times[key] += time.perf_counter() - started
+        return timed_call
+
+    monitor.write_run_report = timing("report_seconds", monitor.write_run_report)
+    monitor.PageWriter.wait = timing("pages_wait_seconds", monitor.PageWriter.wait)
+    atexit.register(lambda: Path(os.environ["BENCH_TIMES_OUT"]).write_text(json.dumps(times)))
+    return bench.rss_main(argv)
+
+
+def real_run(work: Path, n: int, server: ScaleServer, label: str, code: Path, day: int) -> dict:
+    """One ``lastseen run`` (day 1: every target new; day 2: CHANGED_SHARE changed), measured; verdicts checked."""
+    urls = bench.page_urls(n, REAL_HOSTS, server.port)
+    if day == 1:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        bench.write_watchlist(work / "watchlist.yaml", urls, REAL_PER_HOST)
+    server.ask("cycle1" if day == 1 else f"cycle2 {n}")
+    server.ask("reset")
+    at = T0 + timedelta(days=day - 1)
+    env = {**_env(code, work / "cache"), "LASTSEEN_NOW": _iso(at), "BENCH_RSS_OUT": str(work / "rss.json"),
+           "BENCH_TIMES_OUT": str(work / "times.json")}
+    argv = [sys.executable, __file__, "_rss", "run", "--watchlist", "watchlist.yaml", "--archive", "archive",
+            "--reports", "reports", "--json"]
+    os.sync()  # the last run's dirty pages are not this run's cost
+    got = timed(argv, work, work / f"run{day}.out", env)
+    events = json.loads((work / f"run{day}.out").read_text())["events"]
+    verdicts = Counter(e["verdict"] for e in events)
+    expect = ({"new": n} if day == 1 else
+              {"changed": len(changed_pages(n)), "unchanged": n - len(changed_pages(n))})
+    changed = {int(e["target"][1:]) for e in events if e["verdict"] == "changed"}
+    if len(events) != n or set(verdicts) - set(expect) or not changed <= changed_pages(n):
+        raise SystemExit(f"scale bench: run {day} of {n:,} ({label}): verdicts {dict(verdicts)}, expected {expect}")
+    if dict(verdicts) != expect:
+        print(f"  NOTE run {day} at {n:,} ({label}): verdicts {dict(verdicts)}, expected {expect}: edited pages "
+              f"{sorted(changed_pages(n) - changed)} found unchanged", flush=True)
+    served = server.ask("stats")["requests"]
+    rss = json.loads((work / "rss.json").read_text())
+    times = json.loads((work / "times.json").read_text())
+    row = {"scenario": "scale-run", "case": f"run {day}", "targets": n, "code": label, **got,
+           "verdicts": dict(verdicts), "served": served, "monitor_mb": rss["parent_kb"] / 1024,
+           "fetcher_mb": rss["fetcher_kb"] / 1024, "writer_mb": rss.get("pages_kb", 0) / 1024, **times}
+    row["peak_mb"] = row["monitor_mb"] + row["fetcher_mb"]
+    row["report_total_seconds"] = row["report_seconds"] + row["pages_wait_seconds"]
+    if n == max(REAL_SIZES) and label == "after":
+        row["target"] = f"<= {REAL_RSS_TARGET:g} MB" + (f", report <= {REAL_REPORT_TARGET:g} s" if day == 2 else "")
+        row["target_met"] = row["peak_mb"] <= REAL_RSS_TARGET and (
+            day == 1 or row["report_total_seconds"] <= REAL_REPORT_TARGET)
+    print(f"  run {day} at {n:,} ({label}): {got['seconds']:.1f} s, {got['cpu_seconds']:.1f} s CPU; peak monitor "
+          f"{row['monitor_mb']:.1f} + fetcher {row['fetcher_mb']:.1f} = {row['peak_mb']:.1f} MB, page writer "
+          f"+{row['writer_mb']:.1f} MB; report {row['report_seconds']:.2f} s + waiting for the page writer "
+          f"{row['pages_wait_seconds']:.2f} s; {dict(verdicts)}", flush=True)
+    return row
+
+
+def real_runs(work: Path, sizes=REAL_SIZES, before: Path | None = None) -> list[dict]:
+    codes = {"after": REPO} if before is None else {"before": before, "after": REPO}
+    bench.check_bindable(REAL_HOSTS)
+    rows = []
+    with ScaleServer(max(sizes), REAL_HOSTS) as server:
+        print(f"scale, real runs: {', '.join(f'{n:,}' for n in sizes)} targets over {len(REAL_HOSTS)} hosts "
+              f"({REAL_HOSTS[0]}-{REAL_HOSTS[-1].rsplit('.', 1)[1]}, port {server.port}), pages of "
+              f"{server.info['body_bytes']['median']} bytes; concurrency 64, per_host_concurrency {REAL_PER_HOST}, "
+              f"per_host_delay 0s, retries 0, watch_robots off; run 1 all new, run 2 a day later with "
+              f"{CHANGED_SHARE:.0%} changed; {', '.join(f'{k}: {v}' for k, v in codes.items())}", flush=True)
+        for n in sizes:
+            for label, code in codes.items():
+                for day in (1, 2):
+                    rows.append(real_run(work / f"run{n}-{label}", n, server, label, code, day))
+                shutil.rmtree(work / f"run{n}-{label}", ignore_errors=True)
+    return rows
+
+
+def print_real_table(rows: list[dict]) -> None:
+    rows = [r for r in rows if r["scenario"] == "scale-run"]
+    if not rows:
+        return
+    print()
+    head = (f"{'scale run':9s} {'targets':>8s} {'code':6s} {'seconds':>8s} {'CPU s':>7s} {'monitor':>8s} "
+            f"{'fetcher':>8s} {'sum MB':>7s} {'writer':>7s} {'report s':>8s} {'x 10k MB':>8s} {'x before':>8s}  target")
+    print(head)
+    print("-" * len(head) + "-" * 16)
+    small = min(r["targets"] for r in rows)
+    by = {(r["case"], r["targets"], r["code"]): r for r in rows}
+    for r in rows:
+        base = by.get((r["case"], small, r["code"]))
+        ratio = f"{r['peak_mb'] / base['peak_mb']:7.2f}x" if base is not None and base is not r else f"{'':8s}"
+        old = by.get((r["case"], r["targets"], "before"))
+        gain = f"{old['peak_mb'] / r['peak_mb']:7.2f}x" if old is not None and old is not r else f"{'':8s}"
+        target = f"{r['target']}: {'yes' if r['target_met'] else 'NO'}" if "target" in r else ""
+        print(f"{r['case']:9s} {r['targets']:8,d} {r['code']:6s} {r['seconds']:8.1f} {r['cpu_seconds']:7.1f} "
+              f"{r['monitor_mb']:8.1f} {r['fetcher_mb']:8.1f} {r['peak_mb']:7.1f} {r['writer_mb']:7.1f} "
+              f"{r['report_total_seconds']:8.2f} {ratio} {gain}  {target}")
+    print("(sum MB: peak RSS of the monitor + of its fetcher; writer: the page writer's private memory, beside; "
+          "report s: the run's report + its wait for the page writer; x 10k MB: sum MB / the same at the smallest "
+          "size; x before: before's sum MB / these)")
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--targets", type=int, action="append", help="watchlist sizes (default 10,000 and 100,000)")
@@ -307,19 +495,30 @@ def main(argv: list[str]) -> int:
                     "`git archive COMMIT | tar -x -C DIR`), for before/after ratios in the same run")
     ap.add_argument("--before-limit", type=float, metavar="SECONDS", help="stop a command of the --before code "
                     "still running after this long (its figure: more than that)")
+    ap.add_argument("--part", choices=["commands", "runs", "both"], default="both", help="the commands with "
+                    "nothing due, the real runs, or both (default)")
     ap.add_argument("--keep", action="store_true", help="keep bench/out/work/scale")
     args = ap.parse_args(argv)
     work = HERE / "out" / "work" / "scale"
+    rows = []
     try:
-        rows = scenario(work, tuple(args.targets or SIZES), args.rounds, args.before, args.before_limit)
+        if args.part != "runs":
+            rows += scenario(work, tuple(args.targets or SIZES), args.rounds, args.before, args.before_limit)
+        if args.part != "commands":
+            rows += real_runs(work, tuple(args.targets or REAL_SIZES), args.before)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     print_table(rows)
+    print_real_table(rows)
     return 0 if all(r.get("target_met", True) for r in rows) else 1
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["_load"]:
         sys.exit(load_main(sys.argv[2:]))
+    if sys.argv[1:2] == ["_serve"]:
+        sys.exit(bench.serve_main(sys.argv[2:], _ScaleServer))
+    if sys.argv[1:2] == ["_rss"]:
+        sys.exit(rss_main(sys.argv[2:]))
     sys.exit(main(sys.argv[1:]))
