@@ -10,6 +10,7 @@ shows here and in :mod:`crawler.report.render` and its templates.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -63,16 +64,17 @@ def capture_view(row: dict | None) -> CaptureView | None:
     )
 
 
-def report_events(store: CaptureStore, rows: Iterable[dict], *,
-                  archive_root: Path | None = None) -> Iterator[ReportEvent]:
+def report_events(store: CaptureStore, rows: Iterable[dict], *, archive_root: Path | None = None,
+                  lean: bool = False) -> Iterator[ReportEvent]:
     """The report's events from index rows (texts and screenshots loaded only where shown).
 
     Screenshots are read from the WARC files under ``archive_root``; without it,
     or when a file is missing or damaged, the event has no image and its page says why.
+    ``lean``: an event without a page of its own (unchanged, no diff) comes without its compared capture,
+    which only its page would show (a report's index does not: #17, the quiet targets of a large run).
+    The captures are read 256 rows at a time.
     """
-    for row in rows:
-        current = store.capture(row["capture_id"])
-        compared = store.capture(row["compared_capture_id"]) if row["compared_capture_id"] else None
+    for row, current, compared in _with_captures(store, rows, lean):
         current_view, compared_view = capture_view(current), capture_view(compared)
         diff = None
         old_text = new_text = None
@@ -106,6 +108,20 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *,
             significance=json.loads(row["significance"]) if row.get("significance") else None, page=page,
             event_id=event_id(row["run_id"], row["target"]),
         )
+
+
+def _with_captures(store: CaptureStore, rows: Iterable[dict], lean: bool,
+                   chunk: int = 256) -> Iterator[tuple[dict, dict, dict | None]]:
+    """Each row with its capture and its compared capture (None: none, or not needed when ``lean``)."""
+    rows = iter(rows)
+    while part := list(itertools.islice(rows, chunk)):
+        shown = [r for r in part if not lean or facts(r["verdict"], r["reason"]).detail or r["diff_ops"]]
+        captures = store.capture_rows([r["capture_id"] for r in part]
+                                        + [r["compared_capture_id"] for r in shown if r["compared_capture_id"]])
+        for row in part:
+            compared = row["compared_capture_id"]
+            needed = not lean or facts(row["verdict"], row["reason"]).detail or row["diff_ops"]
+            yield row, captures.get(row["capture_id"]), captures.get(compared) if compared and needed else None
 
 
 def change_event(store: CaptureStore, old: dict, new: dict, diff: Diff, *,
@@ -263,7 +279,8 @@ def write_run_report(
     stamped = store.head_timestamp(head["seq"], head["sha256"]) if head else None
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
-        events=report_events(store, rows, archive_root=archive_root), generated=generated, max_page=max_page,
+        events=report_events(store, rows, archive_root=archive_root, lean=True), generated=generated,
+        max_page=max_page,
         robots=store.robots_alerts(run_id), chain_head=head, timestamp=published(stamped) if stamped else None,
         signing_fingerprint=signing_fingerprint,
     )

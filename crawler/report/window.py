@@ -204,7 +204,7 @@ def write_window_report(
         run_id=None,
         started=window.start,
         finished=window.last,
-        events=report_events(store, rows, archive_root=archive_root),
+        events=report_events(store, rows, archive_root=archive_root, lean=True),
         generated=generated,
         max_page=max_page,
         grouped=True,

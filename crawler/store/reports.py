@@ -40,6 +40,20 @@ class ReportQueries:
             for row in cur:
                 yield dict(zip(names, row))
 
+    def capture_rows(self, ids: list[int]) -> dict[int, dict]:
+        """The ``captures`` rows of ``ids`` (as :meth:`capture` gives each), by id; a few hundred at a time."""
+        out: dict[int, dict] = {}
+        ids = sorted(set(ids))
+        for at in range(0, len(ids), 500):
+            part = ids[at:at + 500]
+            with self._reading():
+                cur = self.conn.execute(f"select * from captures where id in ({','.join('?' * len(part))})", part)
+                names = [c[0] for c in cur.description]
+                for row in cur:
+                    found = dict(zip(names, row))
+                    out[found["id"]] = found
+        return out
+
     def run_events(self, run_id: str, order: dict[str, int], *, chunk: int = 256) -> Iterator[dict]:
         """The events of run ``run_id`` as :meth:`events` gives them, in ``order`` (target name -> position;
         targets not in it last; the order they were recorded within a position), read ``chunk`` rows at a
