@@ -123,3 +123,20 @@ def test_hosts_take_turns_whatever_the_order_of_the_jobs():
         gate.set()
         first.close()
         other.close()
+
+
+def test_a_targets_cookies_are_kept_for_its_refetch_and_no_other_target_sees_them(site):
+    # #17: the fetcher forgets a target's cookie jar when its fetch is over only if the jar is empty.
+    site.set("/set", "<p>here is a cookie</p>", headers=[("Set-Cookie", "session=abc; Path=/")])
+    site.set("/plain", "<p>no cookie</p>")
+    with Fetcher(OPTIONS) as fetcher:
+        fetcher.submit(FetchJob(id="1", target="a", url=site.url("/set")))
+        fetcher.submit(FetchJob(id="2", target="b", url=site.url("/plain")))
+        for result in fetcher.results():
+            if result.job == "1":
+                fetcher.submit(FetchJob(id="1/refetch", target="a", url=site.url("/set"), role="refetch"))
+            elif result.job == "2":
+                fetcher.submit(FetchJob(id="2/refetch", target="b", url=site.url("/plain"), role="refetch"))
+    sent = [(path, headers.get("Cookie")) for path, headers in site.requests]
+    assert sorted(sent, key=str) == sorted([("/set", None), ("/set", "session=abc"), ("/plain", None),
+                                            ("/plain", None)], key=str)
