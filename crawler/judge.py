@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+from collections import ChainMap
 from collections.abc import Callable
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
@@ -97,8 +98,10 @@ class RunJudge:
     def __init__(self, recorder: Recorder, jobs: dict[str, FetchJob], submit: Callable[[FetchJob], None], *,
                  token: Callable[[], str] = lambda: secrets.token_hex(6), watch_robots: bool = False):
         self.recorder = recorder
-        self.jobs = dict(jobs)          # job id -> job, the run's and the follow-ups'
-        self.page_jobs = {j.target: j for j in jobs.values() if j.role == "page"}
+        self.jobs = ChainMap({}, jobs)   # job id -> job, the follow-ups' then the run's (made when asked: RunJobs)
+        by_target = getattr(jobs, "by_target", None)
+        self.page_jobs = ChainMap({}, by_target() if by_target is not None
+                                  else {j.target: j for j in jobs.values() if j.role == "page"})
         self.submit = submit
         self.token = token
         self.hosts: dict[tuple[str, str], _Host] = {}

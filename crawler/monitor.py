@@ -19,7 +19,7 @@ import os
 import secrets
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -167,11 +167,8 @@ def run(
             fetcher = Fetcher(fetch_options(watchlist), stop=interrupts.stop)
             try:
                 try:
-                    jobs = {}
-                    for i, t in enumerate(due):
-                        job = jobs[str(i)] = FetchJob(id=str(i), target=t.name, url=t.url, fetch=t.fetch,
-                                                      options=t.mode_options())
-                        fetcher.submit(job)
+                    jobs = RunJobs(due)   # each job made when it is sent or asked for, not all at once (#17)
+                    fetcher.submit_all(len(due), lambda i: due[i].url, jobs.make)
                     # Re-fetches and probes the verdicts need are submitted while results are read.
                     watch_robots = watchlist.settings.watch_robots
                     if listings:
@@ -256,6 +253,48 @@ def run(
             if pages is not None:
                 pages.wait()   # unless handed the pages to write, the child exits having written nothing
     return result
+
+
+class RunJobs(Mapping):
+    """The page jobs of a run's due targets by job id (``"0"``, ``"1"``...: their place in ``due``), each made
+    when asked for (a frozen value: equal each time); ``by_target()`` the same by target name."""
+
+    def __init__(self, due: Sequence[Target]):
+        self.due = due
+
+    def make(self, i: int) -> FetchJob:
+        t = self.due[i]
+        return FetchJob(id=str(i), target=t.name, url=t.url, fetch=t.fetch, options=t.mode_options())
+
+    def __getitem__(self, key: str) -> FetchJob:
+        if isinstance(key, str) and key.isascii() and key.isdigit() and str(int(key)) == key \
+                and int(key) < len(self.due):
+            return self.make(int(key))
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (str(i) for i in range(len(self.due)))
+
+    def __len__(self) -> int:
+        return len(self.due)
+
+    def by_target(self) -> Mapping[str, FetchJob]:
+        return _JobsByTarget(self)
+
+
+class _JobsByTarget(Mapping):
+    def __init__(self, jobs: RunJobs):
+        self.jobs = jobs
+        self.index = {t.name: i for i, t in enumerate(jobs.due)}
+
+    def __getitem__(self, name: str) -> FetchJob:
+        return self.jobs.make(self.index[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
 
 
 def _archive_pages(store: CaptureStore, watchlist: Watchlist, recorder: Recorder, order: list[str],

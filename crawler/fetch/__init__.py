@@ -31,11 +31,11 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from ..errors import FetchError
-from .feed import JobFeed, window_of
+from .feed import JobFeed, host_of, window_of
 from .model import ERROR_KINDS, PAGE_CHAIN, ROLES, Exchange, FetchResult, Resource
 from .spool import END, FrameSpool
 
@@ -124,6 +124,17 @@ class Fetcher:
             self._start()
         self._outstanding += 1
         self._feed_jobs.add(job)
+        self._send()
+
+    def submit_all(self, count: int, url_of: Callable[[int], str], make: Callable[[int], FetchJob]) -> None:
+        """Queue ``count`` jobs, the i-th at ``url_of(i)``, each made by ``make(i)`` only when it is sent: a run's
+        100,000 targets wait as numbers, not jobs (#17). As many :meth:`submit` calls, in that order."""
+        if self.proc is None:
+            self._start()
+        self._feed_jobs.make = make
+        for i in range(count):
+            self._outstanding += 1
+            self._feed_jobs.add(i, host_of(url_of(i)))
         self._send()
 
     def _send(self) -> None:

@@ -55,9 +55,12 @@ class JobFeed:
         self._count = 0                                          # jobs sent and unanswered
         self._out: dict[str, int] = {}                           # host -> jobs sent and unanswered
 
-    def add(self, job) -> None:
-        """Queue ``job`` (a :class:`~crawler.fetch.FetchJob`) behind its host's."""
-        host = host_of(job.url)
+    make = None   # makes a job queued as a number into its FetchJob when it is sent (Fetcher.submit_all)
+
+    def add(self, job, host: str | None = None) -> None:
+        """Queue ``job`` (a :class:`~crawler.fetch.FetchJob`, or a number ``make`` makes one of when it is sent,
+        then ``host`` is its host) behind its host's."""
+        host = host_of(job.url) if host is None else host
         queue = self._waiting.get(host)
         if queue is None:
             queue = self._waiting[host] = deque()
@@ -88,6 +91,8 @@ class JobFeed:
             else:
                 break   # every host with jobs waiting has its share out
             job = queue.popleft()
+            if isinstance(job, int):
+                job = self.make(job)
             if queue:
                 self._waiting.move_to_end(host)   # its turn is over
             else:
