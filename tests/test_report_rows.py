@@ -69,3 +69,19 @@ def test_rows_written_without_the_template_are_its_bytes(tmp_path, monkeypatch, 
     listed = b"".join(fast.values())
     assert b"<script>alert" not in listed and b"<svg onload" not in listed and b"<img src=x" not in listed
     assert "\u202e".encode() not in listed and b"\\u202e" in listed   # bidi controls shown, never applied
+
+
+def test_index_copy_keeps_a_rows_fields_and_drops_the_rest():
+    """index_copy builds its copy field by field (#17): the same as dataclasses.replace of what the index drops."""
+    current = capture(7, "https://a.example/", at=T1, status=404, error="gone", flags=("js-shell",),
+                      tls=(False, "expired"))
+    full = replace(event("t", "vanished", reason="http-404", alert=True, summary="s", current=current,
+                         compared=capture(6, "https://a.example/", at=T0), old_text="old", new_text="new"),
+                   confirmed=True, signals={"a": 1}, significance={"score": 1}, page={"p": 1}, event_id="r:t",
+                   screenshot=b"png", compared_screenshot=b"png")
+    expected = replace(full, diff=None, old_text=None, new_text=None, screenshot=None, compared_screenshot=None,
+                       page=None, compared=None, current=replace(
+                           current, url="", status_chain=(), warc_file=None, warc_offset=None, warc_record_id=None,
+                           record_type=None, payload_sha256=None, title=None, tls_error=None,
+                           screenshot_record_id=None, screenshot_missing=None, document=None))
+    assert index_module.index_copy(full) == expected

@@ -106,13 +106,12 @@ def index_copy(event: ReportEvent) -> ReportEvent:
     """What the index keeps of an event once its page is written: its row's fields only (no texts, diff,
     images, compared capture, WARC or document details), so that a report of 100,000 events holds
     100,000 rows of a few hundred bytes, not their captures."""
-    current = event.current
-    return replace(
-        event, diff=None, old_text=None, new_text=None, screenshot=None, compared_screenshot=None, page=None,
-        compared=None, current=replace(
-            current, url="", status_chain=(), warc_file=None, warc_offset=None, warc_record_id=None,
-            record_type=None, payload_sha256=None, title=None, tls_error=None, screenshot_record_id=None,
-            screenshot_missing=None, document=None))
+    c, e = event.current, event
+    # Built field by field, not with dataclasses.replace: twice as fast, 100,000 times in a large run (#17).
+    current = type(c)(c.id, "", c.final_url, c.status, (), c.started, None, None, None, None, None, None, c.error,
+                      c.tls_verified, None, c.flags, None, None, None)
+    return type(e)(e.target, e.url, e.tags, e.verdict, e.reason, e.alert, e.summary, current, None, None, None, None,
+                   None, None, e.confirmed, e.signals, e.significance, None, e.event_id)
 
 
 def _row(event: ReportEvent, page: str | None, rows: RowWriter) -> IndexRow:

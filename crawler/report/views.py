@@ -10,6 +10,7 @@ shows here and in :mod:`crawler.report.render` and its templates.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections.abc import Iterable, Iterator
@@ -53,15 +54,22 @@ def capture_view(row: dict | None) -> CaptureView | None:
         return None
     return CaptureView(
         id=row["id"], url=row["url"], final_url=row["final_url"], status=row["status"],
-        status_chain=tuple(json.loads(row["status_chain"] or "[]")),
+        status_chain=_json_tuple(row["status_chain"]),
         started=parse_iso(row["started"]),
         warc_file=row["warc_file"], warc_offset=row["warc_offset"], warc_record_id=row["warc_record_id"],
         record_type=row["record_type"], payload_sha256=row["payload_sha256"], title=row["title"],
         error=row["error"],
         tls_verified=None if row.get("tls_verified") is None else bool(row["tls_verified"]),
-        tls_error=row.get("tls_error"), flags=tuple(json.loads(row.get("flags") or "[]")),
+        tls_error=row.get("tls_error"), flags=_json_tuple(row.get("flags")),
         document=document_of(row.get("document")),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_tuple(stored: str | None) -> tuple:
+    """A stored JSON list (status chain, flags, tags) as a tuple; ``[]`` when empty. Cached: most rows of a large
+    run store the same few (``[200]``, ``[]``), parsed 300,000 times in a report of 100,000 events (#17)."""
+    return tuple(json.loads(stored or "[]"))
 
 
 def report_events(store: CaptureStore, rows: Iterable[dict], *, archive_root: Path | None = None,
@@ -99,7 +107,7 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *, archive_root: Pa
                                     page_facts(store, current, archive_root))
         yield ReportEvent(
             target=row["target"], url=row["target_url"] or current["url"],
-            tags=tuple(json.loads(row["tags"] or "[]")), verdict=row["verdict"], reason=row["reason"],
+            tags=_json_tuple(row["tags"]), verdict=row["verdict"], reason=row["reason"],
             alert=bool(row["alert"]), summary=row["summary"] or "", current=current_view,
             compared=compared_view, diff=diff, old_text=old_text, new_text=new_text,
             screenshot=png, compared_screenshot=compared_png,
