@@ -181,10 +181,15 @@ def run(
                         judge.watch(t)  # its host's robots.txt, once per run (settings.watch_robots)
                     if listings:
                         judge.start({t.name for t in due})
+                    if pages is not None:  # history pages written as targets become final (crawler.pagewriter)
+                        pages.stream(store.path, reports_dir, run_id, signing_fingerprint=signer)
                     for fetched in fetcher.results():
-                        for event in judge.take(fetched):
+                        final = judge.take(fetched)
+                        for event in final:
                             if on_event is not None:
                                 on_event(event)
+                        if pages is not None:
+                            pages.captured(recorder, final)
                 finally:
                     fetcher.close()  # the fetcher process is gone before anything else happens
                 robots = judge.close_robots()

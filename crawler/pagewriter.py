@@ -3,12 +3,17 @@
 ``lastseen run`` forks the writer before it reads the watchlist (:meth:`PageWriter.fork`; a run called
 as a library forks it once it knows targets are due, before it fetches anything): the child loads and
 compiles the pages' templates and renders the shared stylesheet while the run fetches (a fresh process
-spends some 0.3 s there), then waits. When the run's captures are committed, the monitor hands it what to
-write (:meth:`PageWriter.write`: the index, the reports folder, the run, its targets, those it captured,
-their order) and writes the run report meanwhile, on the other core; :meth:`PageWriter.wait` waits for
-the child. A run with nothing due, or that ends without a report (interrupted, failed), cancels it
-(:meth:`PageWriter.cancel`): the child has written nothing, and one never handed anything is killed at
-once rather than left to finish warming up.
+spends some 0.3 s there), then waits. While the run fetches, the monitor hands it the targets whose events
+are final as their rows are committed (:meth:`PageWriter.stream`, then :meth:`PageWriter.captured` after
+each result: never blocking on the pipe), and the child writes their history pages meanwhile but their
+footers (:mod:`crawler.report.stream`). When the run's captures are all committed, the monitor hands it
+what to write (:meth:`PageWriter.write`: the index, the reports folder, the run, its targets, those it
+captured, their order) and writes the run report meanwhile, on the other core: the child finishes the
+pages streamed, writes the others and the front page; :meth:`PageWriter.wait` waits for the child.
+Messages go through a pipe, each its length and its pickle. A run with nothing due, or that ends without
+a report (interrupted, failed), cancels it (:meth:`PageWriter.cancel`): the child puts nothing in place
+(what it streamed is deleted), and one never handed anything is killed at once rather than left to finish
+warming up.
 
 Forked that early, the child shares next to nothing of the monitor's memory: every page of memory the
 monitor writes to after a fork is copied, the child keeping the old one as its own, so a child forked
@@ -41,7 +46,10 @@ class PageWriter:
         self.pid: int | None = None
         self._pipe: int | None = None  # the write end: what to write goes there, then EOF
         self._frozen = False  # gc.freeze() in the monitor while the child lives
-        self._handed = False  # write() called: the child has work, it is never killed
+        self._handed = False  # write() or a batch handed: the child has work, it is never killed
+        self._begin: tuple | None = None  # stream(): where the pages go, sent with the first batch
+        self._waiting: list[tuple[str, str]] = []  # final targets whose rows are not all committed yet
+        self._out = bytearray()  # framed messages the pipe has not taken yet (the monitor never blocks on it)
 
     @classmethod
     def fork(cls, *, close: tuple[int, ...] = ()) -> PageWriter:
@@ -87,6 +95,28 @@ class PageWriter:
         writer.pid, writer._pipe, writer._frozen = pid, write_end, True
         return writer
 
+    def stream(self, store_path: Path, reports_dir: Path, run_id: str, *, signing_fingerprint: str | None = None
+               ) -> None:
+        """The run's targets are handed as they become final (:meth:`captured`): the index, the reports folder,
+        the run and the footer's fingerprint their pages are written with (crawler.report.stream)."""
+        if self._pipe is not None:
+            self._begin = ("begin", Path(store_path), Path(reports_dir), run_id, signing_fingerprint)
+            os.set_blocking(self._pipe, False)
+
+    def captured(self, recorder, events) -> None:
+        """``events``: final events of the run (:meth:`~crawler.judge.RunJudge.take`'s). Their targets are
+        handed to the child once the recorder has committed their rows (nothing queued), to write their
+        history pages while the run goes on; never waits for the child."""
+        if self._begin is None or self._pipe is None:
+            return
+        self._waiting += [(event.target, recorder.targets[event.target].url) for event in events]
+        if self._waiting and not recorder.pending:
+            if not self._handed:
+                self._send(self._begin)
+            batch, self._waiting = self._waiting, []
+            self._handed = True
+            self._send(("batch", batch))
+
     def write(self, store_path: Path, reports_dir: Path, run_id: str, **pages) -> None:
         """Hand the child what to write: the index's path, the reports folder, the run, and the keyword
         arguments of :func:`~crawler.report.front.write_archive_pages` but the store and folder; returns at
@@ -102,15 +132,23 @@ class PageWriter:
             finally:
                 index.close()
             return
-        data = pickle.dumps((self.store_path, self.reports_dir, run_id, pages), protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._pipe, view):]
-        except OSError:  # the child is gone (it said why on stderr): the pages wait for the next run
-            pass
-        finally:
-            self._close()
+        if self._pipe is not None:
+            os.set_blocking(self._pipe, True)
+            self._send(("write", self.store_path, self.reports_dir, run_id, pages))
+        self._close()
+
+    def _send(self, message: tuple) -> None:
+        """Queue ``message`` for the child (its length, then its pickle) and give the pipe what it takes."""
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        self._out += len(data).to_bytes(8, "big") + data
+        while self._out and self._pipe is not None:
+            try:
+                del self._out[:os.write(self._pipe, self._out)]
+            except BlockingIOError:  # the child is busy: the rest goes with the next message
+                return
+            except OSError:  # the child is gone (it said why on stderr): the pages wait for the next run
+                self._out.clear()
+                self._close()
 
     def cancel(self) -> None:
         """No pages this run: the child exits having written nothing (killed, when never handed anything:
@@ -155,31 +193,48 @@ class PageWriter:
         for name in ARCHIVE_TEMPLATES:  # compiled while the run fetches
             env.get_template(name)
         assets = archive_assets(env)
-        chunks = []
-        with os.fdopen(read_end, "rb") as pipe:
-            while chunk := pipe.read(1 << 20):
-                chunks.append(chunk)
-        if not chunks:  # cancelled
-            return 0
-        store_path, self.reports_dir, self.run_id, pages = pickle.loads(b"".join(chunks))
-        self.store_path = store_path
+        from .report import history
+        from .report.stream import HistoryStream
         from .store import CaptureStore
 
-        index = CaptureStore.open_readonly(self.store_path)
-        try:
-            self._write(index, (env, assets), pages)
-        finally:
-            index.close()
+        index = stream = signer = None
+        streaming = True  # False once the pages cannot be streamed: all are written at the end
+        with os.fdopen(read_end, "rb") as pipe:
+            try:
+                while (message := _receive(pipe)) is not None:
+                    if message[0] == "begin":
+                        _, self.store_path, self.reports_dir, self.run_id, signer = message
+                    elif message[0] == "batch" and streaming:
+                        index = index or CaptureStore.open_readonly(self.store_path)
+                        if stream is None:
+                            try:
+                                stream = HistoryStream(self.reports_dir, self.run_id, env=env, assets=assets,
+                                                       page_rows=history.HISTORY_PAGE_ROWS,
+                                                       signing_fingerprint=signer)
+                            except OSError:
+                                streaming = False
+                                continue
+                        stream.write_targets(index, message[1])
+                    elif message[0] == "write":  # the run's end: the rest of the pages
+                        _, self.store_path, self.reports_dir, self.run_id, pages = message
+                        index = index or CaptureStore.open_readonly(self.store_path)
+                        self._write(index, (env, assets), pages, stream)
+                        return 0
+                if stream is not None:  # cancelled: nothing of the streamed pages stays
+                    stream.cancel()
+            finally:
+                if index is not None:
+                    index.close()
         return 0
 
-    def _write(self, index, warm, pages: dict) -> None:
+    def _write(self, index, warm, pages: dict, streamed=None) -> None:
         from .report.front import write_archive_pages
 
         env, assets = warm if warm else (None, None)
         try:
             # the monitor writes the run report meanwhile, on a CPU of its own
             write_archive_pages(index, self.reports_dir, run_id=self.run_id, env=env, assets=assets, busy_cpus=1,
-                                **pages)
+                                streamed=streamed, **pages)
         except LastseenError as exc:
             self._said(str(exc))
 
@@ -187,3 +242,13 @@ class PageWriter:
         run = f"lastseen run {self.run_id}" if self.run_id else "lastseen run"
         print(f"{run}: the archive front page was not written: {why}", file=sys.stderr,
               flush=True)
+
+
+def _receive(pipe) -> tuple | None:
+    """The next message from the monitor; None at the end of the pipe (or a message cut short by it)."""
+    head = pipe.read(8)
+    if len(head) < 8:
+        return None
+    size = int.from_bytes(head, "big")
+    data = pipe.read(size)
+    return pickle.loads(data) if len(data) == size else None

@@ -39,12 +39,14 @@ from .assets import ArchiveAssets, archive_assets, write_assets
 from .history import (
     TARGETS_DIR,
     WRITING,
+    _Template,
     _write,
     history_href,
     run_change_pages,
     write_history_pages,
 )
 from .render import _environment
+from .stream import HistoryStream
 
 __all__ = [
     "ARCHIVE_TEMPLATES",
@@ -84,6 +86,7 @@ def write_archive_pages(
     env: jinja2.Environment | None = None,
     assets: ArchiveAssets | None = None,
     busy_cpus: int = 0,
+    streamed: HistoryStream | None = None,
 ) -> Path:
     """After run ``run_id``'s report: the history pages of the targets it ``captured`` (and of any
     target of ``targets`` that has captures but no history page yet), then the front page.
@@ -95,7 +98,8 @@ def write_archive_pages(
     ``signing_fingerprint``: the watchlist's signing key's, shown in every page's footer (None: nothing).
     ``env`` and ``assets``: a template environment with :data:`ARCHIVE_TEMPLATES` loaded and the shared files
     it renders, when the caller has them warm (:mod:`crawler.pagewriter`). ``busy_cpus``: as for
-    :func:`~crawler.report.history.write_history_pages`. Returns the front page's path.
+    :func:`~crawler.report.history.write_history_pages`. ``streamed``: the pages written while the run
+    fetched (:mod:`.stream`), finished here. Returns the front page's path.
     Raises :class:`~crawler.errors.ArchiveError` when a page cannot be written.
     """
     reports_dir = Path(reports_dir)
@@ -106,7 +110,7 @@ def write_archive_pages(
     root = reports_dir / TARGETS_DIR
     written = {entry.name for entry in os.scandir(root)} if root.is_dir() else set()
     # a writer killed half way (WRITING left behind) may have cut a page short: every page again
-    redo = WRITING in written
+    redo = WRITING in written if streamed is None else streamed.redo
     for name, url in targets:  # captured before history pages existed: their page, once
         if (
             name not in due
@@ -133,14 +137,27 @@ def write_archive_pages(
             )
         )
 
+    pages = run_change_pages(store, run_id, order)
+    page_rows = history.HISTORY_PAGE_ROWS if history_rows is None else history_rows
+    if streamed is not None:  # the footer of the pages written while the run fetched: those are done
+        try:
+            done = streamed.finish(store, _Template(env, assets, generated, max(1, page_rows), store.custody_head(),
+                                                    signing_fingerprint), pages)
+        except OSError as exc:
+            raise ArchiveError(
+                f"cannot write the history pages in {root}: {exc.strerror or exc}; "
+                "check that the directory is writable and the disk is not full"
+            ) from exc
+        for name in done:
+            due.pop(name, None)
     write_history_pages(
         store,
         reports_dir,
         due.items(),
         generated=generated,
-        pages=run_change_pages(store, run_id, order),
+        pages=pages,
         env=env,
-        page_rows=history.HISTORY_PAGE_ROWS if history_rows is None else history_rows,
+        page_rows=page_rows,
         signing_fingerprint=signing_fingerprint,
         assets=assets,
         meanwhile=front_page,

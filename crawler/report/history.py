@@ -344,8 +344,9 @@ class _Template:
 
 
 def _write_target(
-    store, root: Path, name: str, url: str, template: _Template, pages, page_rows
+    store, root: Path, name: str, url: str, template: _Template, pages, page_rows, stream=None
 ) -> None:
+    """``stream``: while the run fetches (:mod:`.stream`), each page goes to it, its change pages named by it."""
     folder = root / target_slug(name)
     try:
         folder.mkdir()
@@ -359,6 +360,8 @@ def _write_target(
         return
     newest = (total - 1) // page_rows + 1
     rows = store.timeline(name, offset=(newest - 1) * page_rows, limit=page_rows)
+    if stream is not None:
+        write, pages = stream.write, stream.pages(name, rows)
     own = f"{_slug(name)}.html"  # its change page's name in a run where no other target shares its slug
     added = _remember(own, known, rows, pages)
     context = {
