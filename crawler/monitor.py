@@ -223,13 +223,14 @@ def run(
                 print(f"lastseen run {run_id}: the custody chain head was not time-stamped: "
                       f"{one_line(result.timestamp['error'])}; the next run tries again", file=sys.stderr, flush=True)
             if result.events:
+                positions = {name: i for i, name in enumerate(order)}  # one map, for the pages and the report
                 if pages is not None:  # the targets captured: their history pages, and the front page
                     pages.write(store.path, reports_dir, run_id, **_archive_pages(store, watchlist, recorder, order,
-                                                                                  signer))
+                                                                                  positions, signer))
                 try:
                     result.report = display_path(write_run_report(
                         store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),
-                        order={name: i for i, name in enumerate(order)},
+                        order=positions,
                         max_page=watchlist.settings.max_report_page, archive_root=archive.root,
                         signing_fingerprint=signer,
                     ))
@@ -303,7 +304,7 @@ class _JobsByTarget(Mapping):
 
 
 def _archive_pages(store: CaptureStore, watchlist: Watchlist, recorder: Recorder, order: list[str],
-                   signer: str | None) -> dict:
+                   positions: dict[str, int], signer: str | None) -> dict:
     """What the archive's pages of this run are written from (:func:`~crawler.report.front.write_archive_pages`,
     docs/history.md): the watchlist's targets (a listing's items after it), those the run captured, in order."""
     targets = []
@@ -315,7 +316,7 @@ def _archive_pages(store: CaptureStore, watchlist: Watchlist, recorder: Recorder
         "targets": targets,
         "captured": [(name, recorder.targets[name].url) for name in order if name in recorder.events],
         "generated": utcnow(),
-        "order": {name: i for i, name in enumerate(order)},
+        "order": positions,
         "signing_fingerprint": signer,
     }
 

@@ -310,7 +310,7 @@ class IndexSpool:
     temporary file (this process's own, deleted when closed), so that a report of 100,000 events holds a
     few thousand rows, not all of them."""
 
-    def __init__(self, held: int = 4096):
+    def __init__(self, held: int = 512):
         self.held = held
         self._rows: list[tuple[ReportEvent, str | None]] = []
         self._file = None

@@ -202,7 +202,7 @@ def write_report(
         detail, first_capture = env.get_template("detail.html"), env.get_template("capture.html")
         used = {"index"}
         written: set[str] = set()  # screenshots written (a capture shown by two events is written once)
-        rows = IndexSpool()  # what the index shows of each event, no more (past 4,096 rows in a temporary file)
+        rows = IndexSpool()  # what the index shows of each event, no more (past 512 rows in a temporary file)
         for event in events:
             page = _page_name(event, used)
             if page is not None:
