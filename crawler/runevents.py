@@ -26,7 +26,7 @@ class RunEvents:
 
     def __init__(self):
         self._held: dict[str, Event] = {}              # may still change: in memory
-        self._where: dict[str, tuple[int, int]] = {}   # final: (offset, size) of its pickle in the file
+        self._where: dict[str, int] = {}   # final: offset << 32 | size of its pickle in the file (one int, #17)
         self._fd: int | None = None
         self._size = 0
 
@@ -44,8 +44,8 @@ class RunEvents:
         event = self._held.get(target)
         if event is not None:
             return event
-        offset, size = self._where[target]
-        return pickle.loads(os.pread(self._fd, size, offset))
+        where = self._where[target]
+        return pickle.loads(os.pread(self._fd, where & 0xFFFFFFFF, where >> 32))
 
     def final(self, events: Sequence[Event]) -> None:
         """``events`` will not change any more: to the file, out of memory (unless replaced since)."""
@@ -57,7 +57,7 @@ class RunEvents:
                     self._fd = os.dup(spool.fileno())
             data = pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL)
             os.pwrite(self._fd, data, self._size)
-            self._where[event.target] = (self._size, len(data))
+            self._where[event.target] = self._size << 32 | len(data)
             self._size += len(data)
             del self._held[event.target]
 
