@@ -99,6 +99,15 @@ def test_a_fetcher_given_many_jobs_fetches_no_further_ahead_than_its_window(site
     assert seen == [str(i) for i in range(30)]  # one host, one at a time: in the order submitted
 
 
+def test_no_jobs_start_no_fetcher_process():
+    # A run with nothing due hands the fetcher no job: no Scrapy process is started for nothing, and none
+    # waited for at the end (it made a nothing-due run of 2,000 targets take 0.8 s instead of 0.35).
+    with Fetcher(OPTIONS) as fetcher:
+        fetcher.submit_all(0, lambda i: "http://127.0.0.1/", lambda i: None)
+        assert list(fetcher.results()) == []
+        assert fetcher.proc is None
+
+
 def test_hosts_take_turns_whatever_the_order_of_the_jobs():
     # One host's 20 targets listed before another host's one: the other host is fetched while the first
     # host's first page is still held by its server (each host has its own download slot, as before #17).

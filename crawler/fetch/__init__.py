@@ -128,8 +128,9 @@ class Fetcher:
 
     def submit_all(self, count: int, url_of: Callable[[int], str], make: Callable[[int], FetchJob]) -> None:
         """Queue ``count`` jobs, the i-th at ``url_of(i)``, each made by ``make(i)`` only when it is sent: a run's
-        100,000 targets wait as numbers, not jobs (#17). As many :meth:`submit` calls, in that order."""
-        if self.proc is None:
+        100,000 targets wait as numbers, not jobs (#17). As many :meth:`submit` calls, in that order: none, and
+        no process is started (a run with nothing due)."""
+        if count and self.proc is None:
             self._start()
         self._feed_jobs.make = make
         for i in range(count):
