@@ -228,10 +228,18 @@ def measure(work: Path, targets: int, ports: list[int], codes: dict[str, Path], 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     listed = write_watchlist(work / "watchlist.yaml", targets, ports)
-    build_index(work / "archive", listed)
+    (work / "listed.json").write_text(json.dumps(listed))
+    # each code its own index, made by that code: a newer schema is one the older code refuses to read
+    homes = {label: work / label for label in codes}
+    for label, home in homes.items():
+        home.mkdir()
+        shutil.copy(work / "watchlist.yaml", home / "watchlist.yaml")
+        subprocess.run([sys.executable, __file__, "_build", str(home / "archive"), str(work / "listed.json")],
+                       env=_env(codes[label], work / f"cache-{label}"), check=True)
     rows = []
     for case, args in COMMANDS:
         for label, code in codes.items():
+            home = homes[label]
             cache = work / f"cache-{label}"
             env = _env(code, cache)
             argv = ([sys.executable, __file__, "_load", "watchlist.yaml"] if args is None
@@ -239,20 +247,20 @@ def measure(work: Path, targets: int, ports: list[int], codes: dict[str, Path], 
             stem = f"{case.replace(' ', '_')}.{label}"
             shutil.rmtree(cache, ignore_errors=True)
             limit = before_limit if label == "before" else None
-            first = timed(argv, work, work / f"{stem}.first.out", env, limit)
+            first = timed(argv, home, home / f"{stem}.first.out", env, limit)
             if args is None:
-                first = {**first, **json.loads((work / f"{stem}.first.out").read_text())}
+                first = {**first, **json.loads((home / f"{stem}.first.out").read_text())}
             best = first if first["seconds"] is None else None  # over the limit: not again
             for k in range(rounds if best is None else 0):
-                got = timed(argv, work, work / f"{stem}.{k}.out", env, limit)
+                got = timed(argv, home, home / f"{stem}.{k}.out", env, limit)
                 if args is None:
-                    got = {**got, **json.loads((work / f"{stem}.{k}.out").read_text())}
+                    got = {**got, **json.loads((home / f"{stem}.{k}.out").read_text())}
                 best = got if best is None or got["seconds"] < best["seconds"] else best
             row = {"scenario": "scale", "case": case, "targets": targets, "code": label, **best,
                    "first_seconds": first["seconds"], "over": first.get("over"),
                    "first_cpu_seconds": first["cpu_seconds"], "first_rss_mb": first["rss_mb"]}
             if case == "run" and best["seconds"] is not None:  # nothing due: the run fetched nothing
-                row["due"] = len(json.loads((work / f"{stem}.0.out").read_text()).get("events", []))
+                row["due"] = len(json.loads((home / f"{stem}.0.out").read_text()).get("events", []))
                 assert row["due"] == 0, row
             goal = TARGETS.get(case)
             if goal is not None and targets == max(SIZES) and label == "after":
@@ -279,30 +287,40 @@ def scenario(work: Path, sizes=SIZES, rounds: int = 3, before: Path | None = Non
     return rows
 
 
-def print_table(rows: list[dict]) -> None:
-    rows = [r for r in rows if r["scenario"] == "scale"]
+def _compared(rows: list[dict], scenario: str, head: str):
+    """Print a table's head, then yield each row of ``scenario`` with the same case at the smallest size and
+    with the ``before`` code at its size (None when it is that row, or there is none)."""
+    rows = [r for r in rows if r["scenario"] == scenario]
     if not rows:
         return
     print()
-    head = (f"{'scale':15s} {'targets':>8s} {'code':6s} {'first s':>8s} {'first MB':>8s} {'seconds':>8s} "
-            f"{'CPU s':>7s} {'peak MB':>8s} {'x 10k':>6s} {'x before':>8s}  target")
     print(head)
     print("-" * len(head) + "-" * 16)
     small = min(r["targets"] for r in rows)
     by = {(r["case"], r["targets"], r["code"]): r for r in rows}
     for r in rows:
-        base = by.get((r["case"], small, r["code"]))
-        ratio = (f"{r['seconds'] / base['seconds']:5.1f}x" if base is not None and base is not r
+        base, old = by.get((r["case"], small, r["code"])), by.get((r["case"], r["targets"], "before"))
+        yield r, base if base is not r else None, old if old is not r else None
+
+
+def print_table(rows: list[dict]) -> None:
+    head = (f"{'scale':15s} {'targets':>8s} {'code':6s} {'first s':>8s} {'first MB':>8s} {'seconds':>8s} "
+            f"{'CPU s':>7s} {'peak MB':>8s} {'x 10k':>6s} {'x before':>8s}  target")
+    printed = False
+    for r, base, old in _compared(rows, "scale", head):
+        printed = True
+        ratio = (f"{r['seconds'] / base['seconds']:5.1f}x" if base is not None
                  and r["seconds"] and base["seconds"] else f"{'':6s}")
-        old = by.get((r["case"], r["targets"], "before"))
         gain = f"{'':8s}"
-        if old is not None and old is not r:
+        if old is not None:
             gain = (f"{old['seconds'] / r['seconds']:7.1f}x" if old["seconds"]
                     else f">{old['over'] / r['seconds']:6.1f}x")
         target = f"{r['target']}: {'yes' if r['target_met'] else 'NO'}" if "target" in r else ""
         print(f"{r['case']:15s} {r['targets']:8,d} {r['code']:6s} {_secs(r['first_seconds'], r):>8s} "
               f"{r['first_rss_mb']:8.0f} {_secs(r['seconds'], r):>8s} {r['cpu_seconds']:7.2f} {r['rss_mb']:8.0f} "
               f"{ratio} {gain}  {target}")
+    if not printed:
+        return
     print("(first s and MB: the watchlist's cache empty, as after an edit; seconds, CPU s and peak MB: the best run "
           "after it; load_watchlist's MB: what loading added to the process's peak RSS; x 10k: these seconds / the "
           "same at the smallest size; x before: before's seconds / these)")
@@ -463,25 +481,19 @@ def real_runs(work: Path, sizes=REAL_SIZES, before: Path | None = None) -> list[
 
 
 def print_real_table(rows: list[dict]) -> None:
-    rows = [r for r in rows if r["scenario"] == "scale-run"]
-    if not rows:
-        return
-    print()
     head = (f"{'scale run':9s} {'targets':>8s} {'code':6s} {'seconds':>8s} {'CPU s':>7s} {'monitor':>8s} "
             f"{'fetcher':>8s} {'sum MB':>7s} {'writer':>7s} {'report s':>8s} {'x 10k MB':>8s} {'x before':>8s}  target")
-    print(head)
-    print("-" * len(head) + "-" * 16)
-    small = min(r["targets"] for r in rows)
-    by = {(r["case"], r["targets"], r["code"]): r for r in rows}
-    for r in rows:
-        base = by.get((r["case"], small, r["code"]))
-        ratio = f"{r['peak_mb'] / base['peak_mb']:7.2f}x" if base is not None and base is not r else f"{'':8s}"
-        old = by.get((r["case"], r["targets"], "before"))
-        gain = f"{old['peak_mb'] / r['peak_mb']:7.2f}x" if old is not None and old is not r else f"{'':8s}"
+    printed = False
+    for r, base, old in _compared(rows, "scale-run", head):
+        printed = True
+        ratio = f"{r['peak_mb'] / base['peak_mb']:7.2f}x" if base is not None else f"{'':8s}"
+        gain = f"{old['peak_mb'] / r['peak_mb']:7.2f}x" if old is not None else f"{'':8s}"
         target = f"{r['target']}: {'yes' if r['target_met'] else 'NO'}" if "target" in r else ""
         print(f"{r['case']:9s} {r['targets']:8,d} {r['code']:6s} {r['seconds']:8.1f} {r['cpu_seconds']:7.1f} "
               f"{r['monitor_mb']:8.1f} {r['fetcher_mb']:8.1f} {r['peak_mb']:7.1f} {r['writer_mb']:7.1f} "
               f"{r['report_total_seconds']:8.2f} {ratio} {gain}  {target}")
+    if not printed:
+        return
     print("(sum MB: peak RSS of the monitor + of its fetcher; writer: the page writer's private memory, beside; "
           "report s: the run's report + its wait for the page writer; x 10k MB: sum MB / the same at the smallest "
           "size; x before: before's sum MB / these)")
@@ -517,6 +529,9 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["_load"]:
         sys.exit(load_main(sys.argv[2:]))
+    if sys.argv[1:2] == ["_build"]:  # _build ARCHIVE LISTED_JSON: the index, by the code on PYTHONPATH
+        build_index(Path(sys.argv[2]), json.loads(Path(sys.argv[3]).read_text()))
+        sys.exit(0)
     if sys.argv[1:2] == ["_serve"]:
         sys.exit(bench.serve_main(sys.argv[2:], _ScaleServer))
     if sys.argv[1:2] == ["_rss"]:
