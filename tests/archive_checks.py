@@ -50,9 +50,11 @@ def warcinfo_end(path: Path) -> int | None:
     return len(data) - len(d.unused_data) if d.eof else None
 
 
-def open_file_growing(warcs: Path) -> bool:
-    """True when a ``.open`` WARC exists and holds more than its warcinfo record."""
+def open_file_growing(warcs: Path, *, besides: frozenset[str] = frozenset()) -> bool:
+    """True when a ``.open`` WARC exists and holds more than its warcinfo record (``besides``: names left out)."""
     for path in warcs.glob("*.warc.gz.open"):
+        if path.name in besides:
+            continue
         end = warcinfo_end(path)
         try:
             if end is not None and path.stat().st_size > end:

@@ -67,11 +67,12 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, site):
         for i in rng.sample(range(PAGES), PAGES // 5):  # some pages change between runs
             site.set(f"/p{i}", _page(i, n + 1, rng), delay=0.0)
         delay = rng.uniform(0.2, 2.6)
+        stale = frozenset(p.name for p in warcs.glob("*.open"))  # a killed run's, until this run recovers it
         proc = start_run(tmp_path, env=env, log=tmp_path / f"kill-{n}.log")
         if n % 5 == 4:
-            # every fifth kill lands while a WARC file grows, however slow the machine makes the start: it
-            # waits for the file (or the run's end), not for a time
-            wait_until(lambda: proc.poll() is not None or open_file_growing(warcs), 60, step=0.005)
+            # every fifth kill lands while this run's WARC file grows, however slow the machine makes the start:
+            # it waits for the file (or the run's end), not for a time
+            wait_until(lambda: proc.poll() is not None or open_file_growing(warcs, besides=stale), 60, step=0.005)
         else:
             try:
                 proc.wait(delay)  # the kill time, unless the run ends first
@@ -81,7 +82,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, site):
             ran_out += 1
             assert proc.returncode == 0, outputs(tmp_path, tmp_path / f"kill-{n}.log")[1]
             continue
-        growing = open_file_growing(warcs)
+        growing = open_file_growing(warcs, besides=stale)  # this run's file: the run had begun
         fetchers = children(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
