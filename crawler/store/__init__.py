@@ -230,22 +230,23 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
             (target,),
         ).fetchone()
         good = self.good_with_links(good)
+        # the last payload stored and, joined in the same statement, where its response record is indexed
         payload = self.conn.execute(
-            "select id, payload_sha1, record_type, warc_record_id, refers_to_record_id, final_url, "
-            "refers_to_uri, refers_to_date, status from captures "
+            "select c.id, c.payload_sha1, c.record_type, c.warc_record_id, c.refers_to_record_id, c.final_url, "
+            "c.refers_to_uri, c.refers_to_date, c.status, x.rowid is not null, x.warc_file, x.response_offset, "
+            "x.response_length, x.started, x.url from (select id, payload_sha1, record_type, warc_record_id, "
+            "refers_to_record_id, final_url, refers_to_uri, refers_to_date, status from captures "
             "where target = ? and record_type is not null and coalesce(role, 'page') in ('page', 'refetch') "
-            "order by id desc limit 1",
+            "order by id desc limit 1) as c left join exchanges as x on x.rowid = (select rowid from exchanges "
+            "where response_record_id = case when c.record_type = 'revisit' then c.refers_to_record_id "
+            "else c.warc_record_id end and record_type = 'response' limit 1)",
             (target,),
         ).fetchone()
         stored = None
         if payload is not None:
-            cid, sha1, rtype, rid, ref_id, final_url, ref_uri, ref_date, status = payload
+            cid, sha1, rtype, rid, ref_id, final_url, ref_uri, ref_date, status, found, *where = payload
             record_id = ref_id if rtype == "revisit" else rid
-            where = self.conn.execute(
-                "select warc_file, response_offset, response_length, started, url from exchanges "
-                "where response_record_id = ? and record_type = 'response' limit 1", (record_id,),
-            ).fetchone()
-            if where is not None:
+            if found:
                 warc_file, offset, length, date, uri = where
             else:  # the original record is not indexed (an index rebuilt in part): say where it is not
                 warc_file = offset = length = None
