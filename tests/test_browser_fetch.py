@@ -410,6 +410,20 @@ CHILD = textwrap.dedent("""
 """)
 
 
+def test_a_deep_temp_dir_still_starts_chromium(site, tmp_path, monkeypatch):
+    # Chromium's singleton socket goes under $TMPDIR and must fit a Unix socket path (107 bytes): under a deep
+    # TMPDIR it exited at once ("Socket path too long") and every browser target failed. Its own temp dir is
+    # then /tmp; its profile (and so its processes' command lines) stays under TMPDIR.
+    deep = tmp_path / ("d" * 40) / ("e" * 40)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(deep))
+    site.set("/p", "<p>fine</p>")
+    results = fetch([FetchJob(id="1", target="ok", url=site.url("/p"), fetch="browser")])
+    assert results["1"].error_kind is None, results["1"].error
+    assert b"fine" in results["1"].resource("dom").body
+    assert not [p for p in deep.iterdir() if p.name.startswith(PROFILE_PREFIX)]  # its profile removed
+
+
 def test_chromium_dies_within_five_seconds_of_a_sigkill_of_the_monitor(site, own_tmp):
     site.set("/slow", '<p>slow</p><img src="/slower.png">')
     site.set("/slower.png", PNG, content_type="image/png", delay=60)  # the page load is mid-way when killed

@@ -275,7 +275,7 @@ class BrowserSession:
             # page loads use fresh contexts of its browser, never this one.
             self._persistent = await self._playwright.chromium.launch_persistent_context(
                 self._profile, executable_path=executable, args=list(CHROMIUM_ARGS), headless=True,
-                timeout=60_000,
+                timeout=60_000, env=_short_tmpdir_env(),
             )
             self._browser = self._persistent.browser
         except (PlaywrightError, OSError) as exc:
@@ -404,3 +404,16 @@ def _command_lines():
 
 def _ms(seconds: float) -> float:
     return max(1.0, seconds * 1000.0)
+
+
+#: Chromium's singleton socket, ``$TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket``, must fit a Unix socket
+#: path (107 bytes): with a longer temp dir it exits at once ("Socket path too long").
+_SOCKET_ROOM = 107 - len("/org.chromium.Chromium.XXXXXX/SingletonSocket")
+
+
+def _short_tmpdir_env() -> dict[str, str] | None:
+    """Chromium's environment: the inherited one, but a temp dir short enough for its socket (``/tmp``) when
+    the inherited one is too long (a deep ``TMPDIR``); None (inherit as is) otherwise."""
+    if len(os.fsencode(tempfile.gettempdir())) <= _SOCKET_ROOM or not os.access("/tmp", os.W_OK | os.X_OK):
+        return None
+    return {**os.environ, "TMPDIR": "/tmp"}
