@@ -90,8 +90,11 @@ def run(watchlist_path, archive_dir, reports_dir, force, only, as_json, summary,
 
     wait_seconds = duration("--wait", wait, WAIT_MAX)
     pages = PageWriter.fork()  # before the watchlist is read: the child shares none of it (crawler.pagewriter)
+    from .fetch import discard_prestarted, prestart
+
     progress = None
     try:
+        prestart()  # after the fork: the page writer holds none of its pipes; imports Scrapy meanwhile (#17)
         wl = load_watchlist(watchlist_path)
         progress = _Progress() if sys.stderr.isatty() else None
         result = monitor.run(
@@ -102,6 +105,7 @@ def run(watchlist_path, archive_dir, reports_dir, force, only, as_json, summary,
             pages=pages,
         )
     finally:
+        discard_prestarted()  # a run that fetched nothing: killed at once, not left to start Scrapy (#17)
         pages.cancel()  # done already when the run used it
         if progress:
             progress.stop()

@@ -29,7 +29,7 @@ from .archive import Archive
 from .contract import Event, RunResult
 from .documents import DocumentLimits
 from .errors import ArchiveError, LastseenError, UsageError
-from .fetch import Fetcher, FetchJob
+from .fetch import Fetcher, FetchJob, discard_prestarted
 from .formatting import iso, one_line, plural
 from .interrupts import Interrupts
 from .judge import RunJudge, origin_of
@@ -156,6 +156,8 @@ def run(
         # The archive's pages are written by a child forked before anything is fetched (by the CLI before it
         # read the watchlist): it warms its templates meanwhile and holds nothing of the run's captures
         # (crawler.pagewriter).
+        if not due:
+            discard_prestarted()   # the fetcher `lastseen run` started early, if any: killed at once (#17)
         if not due and pages is not None:
             pages.cancel()
             pages = None

@@ -173,16 +173,7 @@ class Fetcher:
 
     # -- process ----------------------------------------------------------------------
     def _start(self) -> None:
-        env = dict(os.environ)
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        env[PARENT_ENV] = str(os.getpid())
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "crawler.fetch.worker"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True,
-            )
-        except OSError as exc:
-            raise FetchError(f"cannot start the fetcher process: {exc}") from exc
+        self.proc = _take_prestarted() or _spawn()
         self._outbox.put(json.dumps({"settings": self.options}))
         threading.Thread(target=self._feed, name="lastseen-feed", daemon=True).start()
         threading.Thread(target=self._read, name="lastseen-read", daemon=True).start()
@@ -258,3 +249,65 @@ class Fetcher:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# -- a fetcher process started early (#17) ------------------------------------------------
+_prestarted: tuple[int, subprocess.Popen] | None = None   # (the pid that spawned it, the process)
+
+
+def _spawn() -> subprocess.Popen:
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env[PARENT_ENV] = str(os.getpid())
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "crawler.fetch.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True,
+        )
+    except OSError as exc:
+        raise FetchError(f"cannot start the fetcher process: {exc}") from exc
+
+
+def prestart() -> None:
+    """Start the fetcher process now, before the run knows its options: it imports Scrapy and Twisted while the
+    monitor is imported and the watchlist read, then waits for its settings. The next :class:`Fetcher` of this
+    process adopts it; :func:`discard_prestarted` kills it if none did (a run with nothing due, or that failed
+    first). ``lastseen run`` does this; a library call of ``monitor.run`` spawns its fetcher when it needs one."""
+    global _prestarted
+    if _prestarted is None:
+        _prestarted = (os.getpid(), _spawn())
+
+
+def _take_prestarted() -> subprocess.Popen | None:
+    global _prestarted
+    held, _prestarted = _prestarted, None
+    if held is None:
+        return None
+    pid, proc = held
+    if pid == os.getpid() and proc.poll() is None:
+        return proc
+    if pid == os.getpid():
+        _close_streams(proc)
+        proc.wait()
+    return None
+
+
+def discard_prestarted() -> None:
+    """Kill the pre-started fetcher process no :class:`Fetcher` adopted, and wait for it (SIGKILL: at once)."""
+    global _prestarted
+    held, _prestarted = _prestarted, None
+    if held is None or held[0] != os.getpid():
+        return
+    proc = held[1]
+    if proc.poll() is None:
+        proc.kill()
+    _close_streams(proc)
+    proc.wait()
+
+
+def _close_streams(proc: subprocess.Popen) -> None:
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass

@@ -75,17 +75,19 @@ class FrameWriter:
 
 def main() -> int:
     _die_with_parent()
-    first = sys.stdin.buffer.readline()
-    if not first.strip():
-        return 0  # the monitor had no job after all
-    settings_doc = json.loads(first)["settings"]
-    # Keep the frame stream clean: anything printed goes to stderr.
+    # Scrapy and Twisted are imported before the settings are read: a process started early (crawler.fetch.prestart)
+    # does it while the monitor reads its watchlist (#17). Keep the frame stream clean: anything printed goes to stderr.
     frames = FrameWriter(os.dup(1))
     os.dup2(2, 1)
 
     from scrapy.crawler import CrawlerProcess
 
     from .http import TargetSpider, scrapy_settings
+
+    first = sys.stdin.buffer.readline()
+    if not first.strip():
+        return 0  # the monitor had no job after all
+    settings_doc = json.loads(first)["settings"]
 
     def emit(result):
         frames.count += 1
