@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import crawler.fetch as fetch
 from crawler.fetch import Fetcher, FetchJob, discard_prestarted, prestart
 from crawler.watchlist import fetch_defaults
+
+from .helpers import lastseen, write_watchlist
 
 OPTIONS = {**fetch_defaults(), "per_host_delay": 0.0, "timeout": 5.0, "retries": 0}
 
@@ -37,3 +42,30 @@ def test_a_fetcher_without_an_early_process_spawns_its_own(site):
         fetcher.submit(FetchJob(id="1", target="b", url=site.url("/b")))
         assert [r.final.body for r in fetcher.results()] == [b"<p>own process</p>"]
         assert fetcher.proc.returncode is None or fetcher.proc.returncode == 0
+
+
+def _fetcher_children() -> list[str]:
+    """This process's child processes that run the fetcher (zombies included: a child not waited for counts)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue   # gone meanwhile
+        if int(fields[1]) == os.getpid() and ("crawler.fetch.worker" in cmdline or fields[0] == "Z"):
+            found.append(f"{stat.parent.name} {fields[0]} {cmdline}")
+    return found
+
+
+def test_a_run_with_nothing_due_kills_and_reaps_the_fetcher_it_started_early(tmp_path, site):
+    # `lastseen run` starts its fetcher before it knows what is due; a run that finds nothing due must not
+    # leave it running (importing Scrapy for nothing) nor unreaped, and a run that fetches adopts it.
+    site.set("/p0", "<p>a page</p>")
+    write_watchlist(tmp_path / "watchlist.yaml", [{"name": "p0", "url": site.url("/p0"), "every": "1d"}])
+    assert lastseen(tmp_path, "run", "--json").json["events"][0]["verdict"] == "new"
+    assert _fetcher_children() == [] and fetch._prestarted is None
+    again = lastseen(tmp_path, "run", "--json")
+    assert again.exit_code == 0 and again.json["events"] == []
+    assert _fetcher_children() == [] and fetch._prestarted is None
+    assert site.hits("/p0") == 1
