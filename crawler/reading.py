@@ -199,7 +199,7 @@ def read_text(target: Target, final, capture: dict, history: History, flags: lis
             "kind": good.kind, "text_sha256": good.text_sha256, "fingerprint": good.fingerprint,
             "title": good.title, "heading": good.heading, "links": good.links, "charset": good.charset,
             "page_text_sha256": good.page_text_sha256, "link_texts": good.link_texts,
-            "description": good.description, "document": good.document,
+            "description": good.description, "document": good.document, "reused": good.id,
         })
         if rendered is None and good.final_url == final.url:
             # Not stored again: found by URL and payload where they are read (CaptureStore.with_links)

@@ -170,3 +170,36 @@ def assert_no_script_but_ours(raw: str) -> int:
     else:
         assert "script-src" not in directives, csp
     return len(inline)
+
+
+def index_as_schema_19(index: Path) -> None:
+    """Rewrite the index ``index`` as schema 19 wrote it (before #17's ``capture_rows``): the same rows, every
+    ``captures`` row whole (what the view reads), in a table of that name; the file replaced."""
+    import sqlite3
+
+    import sqlite_utils
+
+    from crawler.store.schema import CAPTURE_COLUMNS, MIGRATIONS
+
+    building = index.with_name(index.name + ".19")
+    building.unlink(missing_ok=True)
+    conn = sqlite3.connect(building, isolation_level=None)
+    try:
+        db = sqlite_utils.Database(conn)
+        for migration in MIGRATIONS[:19]:
+            migration(db)
+        conn.execute("PRAGMA user_version=19")
+        conn.execute("attach database ? as new", (str(index),))
+        conn.execute("begin")
+        columns = ", ".join(CAPTURE_COLUMNS)
+        conn.execute(f"insert into main.captures ({columns}) select {columns} from new.captures")
+        for (table,) in conn.execute("select name from new.sqlite_master where type = 'table'").fetchall():
+            if table != "capture_rows" and not table.startswith("sqlite_"):
+                conn.execute(f"insert into main.{table} select * from new.{table}")
+        conn.execute("commit")
+        conn.execute("detach database new")
+    finally:
+        conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{index}{suffix}").unlink(missing_ok=True)
+    os.replace(building, index)

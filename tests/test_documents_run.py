@@ -301,7 +301,7 @@ def test_a_document_captured_as_binary_before_the_upgrade_is_read_again_not_chan
         tmp_path / "archive" / "lastseen.db"
     ) as db:  # as the release before #13 stored it
         db.execute(
-            "update captures set kind = 'binary', fingerprint = payload_sha256, text_sha256 = null, "
+            "update capture_rows set kind = 'binary', fingerprint = payload_sha256, text_sha256 = null, "
             "page_text_sha256 = null, document = null, extract_key = ? where id = ?",
             (_plain_key(tmp_path, before["extract_key"]), before["id"]),
         )

@@ -30,10 +30,11 @@ from crawler import clock
 from .helpers import lastseen, write_watchlist
 from .site import Site, closed_port
 
-#: Tables that grow with every capture an archive keeps: a statement may never read one whole. Left out: ``runs``
+#: Tables that grow with every capture an archive keeps (``captures``: since schema 20 a view over ``capture_rows``):
+#: a statement may never read one whole. Left out: ``runs``
 #: and ``timestamps`` (a row a run), ``recoveries`` (a row a crash recovered), ``targets`` and ``volatile`` (the
 #: watchlist's size).
-GROWING = ("captures", "exchanges", "events", "texts", "custody", "listing_items")
+GROWING = ("captures", "capture_rows", "exchanges", "events", "texts", "custody", "listing_items")
 
 #: Full scans that are right by design: ``(command, statement start, why)``.
 ALLOWED: list[tuple[str, str, str]] = [
@@ -187,9 +188,15 @@ _PLANNED = re.compile(r"^\s*(select|with|update|delete|insert|replace)\b", re.I)
 _VALUES = re.compile(r"^\s*(insert|replace)\b(?:(?!\bselect\b).)*$", re.I | re.S)
 
 
+#: The aliases of the tables the ``captures`` view reads (crawler/store/schema.py), as its plans name them.
+VIEW_ALIASES = {"own": "capture_rows", "reused_from": "capture_rows", "record_exchange": "exchanges",
+                "refers_exchange": "exchanges"}
+
+
 def _aliases(sql: str) -> dict[str, str]:
-    """Names a plan may give the growing tables in ``sql``: their own, and their aliases."""
-    out = {t: t for t in GROWING}
+    """Names a plan may give the growing tables in ``sql``: their own, their aliases, and those inside the
+    ``captures`` view."""
+    out = {t: t for t in GROWING} | VIEW_ALIASES
     tables = "|".join(GROWING)
     for table, alias in re.findall(rf"\b(?:from|join|update|,)\s+({tables})\b(?:\s+(?:as\s+)?(\w+))?", sql, re.I):
         if alias and alias.lower() not in {"where", "on", "join", "left", "inner", "cross", "order", "group",
@@ -242,6 +249,12 @@ def test_no_statement_reads_a_growing_table_whole(traced):
             try:
                 plan = _plan(conn, sql)
             except sqlite3.Error as exc:
+                # A shipped migration's rewrite of every capture ran before migration 20 made `captures` a view
+                # (over `capture_rows`): it cannot be planned on today's index, and is allowed whole anyway.
+                allowed = _allowances(commands, sql) if "because it is a view" in str(exc) else []
+                if allowed:
+                    used.update(allowed)
+                    continue
                 unplanned.append(f"{sorted(commands)} {sql}\n  {exc}")
                 continue
             scans = _full_reads(plan, sql)

@@ -83,7 +83,7 @@ def project(base, tmp_path) -> Path:
     return tmp_path
 
 
-def damage_index(db: Path, tables=("runs", "targets", "captures", "events")) -> None:
+def damage_index(db: Path, tables=("runs", "targets", "capture_rows", "events")) -> None:
     """Overwrite the root pages of ``tables`` in the middle of a real index, as a failing disk would."""
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -97,6 +97,16 @@ def damage_index(db: Path, tables=("runs", "targets", "captures", "events")) -> 
         for root in roots:
             fh.seek((root - 1) * page)
             fh.write(bytes(range(256)) * (page // 256))
+
+
+def _by_record(captures: list[dict]) -> list[dict]:
+    """``captures`` rows with ``reused`` (the id of the capture whose extraction a recapture reused, which a
+    rebuilt index numbers anew) as that capture's target and WARC record id, and without ``refers_exchange``
+    (the id of the exchange of the response a revisit refers to, numbered anew: what it stands for is compared,
+    the ``refers_to_*`` columns, and whether there is one)."""
+    by_id = {c["id"]: (c["target"], c["warc_record_id"]) for c in captures}
+    return [{**{k: v for k, v in c.items() if k != "refers_exchange"}, "reused": by_id.get(c["reused"]),
+             "refers_exchange": c["refers_exchange"] is not None} for c in captures]
 
 
 def _rows(db: Path, table: str, *, order: str = "rowid") -> list[dict]:
@@ -182,7 +192,7 @@ def test_reindex_rebuilds_the_index_from_the_warc_files(project, base, site):
     assert _rows(db, "texts", order="sha256") == _rows(original, "texts", order="sha256")
     # captures: every column the recorder wrote, ids aside (the duration from microsecond times).
     # (in time order: the index gets a capture when it is judged, a page awaiting a probe later)
-    old_caps, new_caps = _rows(original, "captures", order=BY_TIME), _rows(db, "captures", order=BY_TIME)
+    old_caps, new_caps = (_by_record(_rows(path, "captures", order=BY_TIME)) for path in (original, db))
     assert len(new_caps) == len(old_caps) == 25  # the 404 fetched again; a probe and the home page for `edit`
     # and the robots.txt of each host with a due target, once per run (settings.watch_robots)
     assert sorted((c["run_id"], c["url"]) for c in new_caps if c["role"] == "robots") == sorted(
@@ -291,9 +301,9 @@ def test_reindex_of_warc_files_written_before_capture_records(project, base):
     ran = lastseen(project, "reindex")
     assert ran.exit_code == 0, ran.stderr
     # Probes of a host are told by their capture records only; without them, a re-fetch is a page.
-    old = [{**c, "role": "page"} for c in _rows(base / "original.db", "captures", order=BY_TIME)
+    old = [{**c, "role": "page"} for c in _by_record(_rows(base / "original.db", "captures", order=BY_TIME))
            if c["target"] != "dns" and c["role"] in ("page", "refetch")]
-    new = _rows(archive / "lastseen.db", "captures", order=BY_TIME)
+    new = _by_record(_rows(archive / "lastseen.db", "captures", order=BY_TIME))
     assert f"{len(new)} captures from WARC files written before capture records rebuilt best-effort" in ran.stdout
     assert "failed captures of those files left no record and cannot be rebuilt" in ran.stdout
     assert len(new) == len(old) == 16  # the DNS failures left no record

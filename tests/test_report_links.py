@@ -206,7 +206,7 @@ def test_an_older_capture_is_read_again_by_the_report_which_writes_nothing(
         db_path
     ) as db:  # as migration 12 leaves a capture of an earlier release
         db.execute(
-            "update captures set link_texts = null, description = null where id = 1"
+            "update capture_rows set link_texts = null, description = null where id = 1"
         )
     db.close()
     before = {

@@ -189,7 +189,7 @@ def test_a_robots_alert_of_a_run_killed_before_alerting_is_carried_into_the_next
     # The window a SIGKILL can hit: the robots.txt and its comparison are committed, the alert never left.
     with sqlite3.connect(tmp_path / "archive" / "lastseen.db") as db:
         db.execute("update runs set status = 'aborted' where id = ?", (second.json["run"]["id"],))
-        db.execute("update captures set robots_changed = json_remove(robots_changed, '$.delivered')")
+        db.execute("update capture_rows set robots_changed = json_remove(robots_changed, '$.delivered')")
     alert_sink.clear()
 
     third = _run(tmp_path)  # compares with the robots.txt the killed run archived: nothing new by itself

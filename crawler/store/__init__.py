@@ -6,7 +6,7 @@ Tables (plural snake_case, Datasette-friendly, JSON in TEXT columns)::
     targets    every target ever seen, by name
     captures   one row per fetch of a target (failed ones too): final response, WARC
                location, payload digests, extracted title/description/links (with their
-               anchor texts), text fingerprint
+               anchor texts), text fingerprint; a view over ``capture_rows`` (:mod:`.capturerows`)
     exchanges  every HTTP exchange of a capture (redirect hops, retries) and its WARC records
     texts      extracted text, content-addressed by SHA-256 (identical pages share a row)
     events     the verdict of each capture against the target's last good capture
@@ -39,6 +39,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import ArchiveError
+from .capturerows import TABLES, CaptureRowQueries
 from .custody import CustodyQueries
 from .exports import ExportQueries
 from .history import HistoryQueries
@@ -98,7 +99,8 @@ def _translated(method):
 
 
 class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQueries, RobotsQueries,
-                   TimelineQueries, CustodyQueries, HistoryQueries, ExportQueries, TimestampQueries):
+                   TimelineQueries, CustodyQueries, HistoryQueries, ExportQueries, TimestampQueries,
+                   CaptureRowQueries):
     """The SQLite index of an archive."""
 
     def __init__(self, path: Path):
@@ -275,7 +277,7 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
         for row in ([text] if text and isinstance(text[0], str) else text or ()):  # (sha256, text) pairs
             self.conn.execute("insert or ignore into texts (sha256, text) values (?, ?)", row)
         items = capture.pop("listing_items", None)   # a listing's: (url, key or None when capped) in order
-        cid = _insert(self.conn, "captures", capture)
+        cid = _insert(self.conn, "capture_rows", self.capture_row(capture, exchanges))
         for ex in exchanges:
             ex["capture_id"] = cid
             _insert(self.conn, "exchanges", ex)
@@ -285,8 +287,9 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
     def fill_extraction(self, capture_id: int, link_texts: str, description: str | None) -> None:
         """Store the anchor texts and description of a capture extracted before they were kept (its
         payload read again by a run); call inside a transaction. A capture that has them keeps its own."""
-        self.conn.execute("update captures set link_texts = ?, description = ? where id = ? and link_texts is null",
-                          (link_texts, description, capture_id))
+        self.conn.execute(  # a recapture's description is its reused row's (REUSED_COLUMNS): stored there
+            "update capture_rows set link_texts = ?, description = ? where link_texts is null and id = "
+            "(select coalesce(reused, id) from capture_rows where id = ?)", (link_texts, description, capture_id))
 
     # -- rebuilding the index from the WARC files (crawler.reindex) ------
     def captures_of(self, target: str) -> list[dict]:
@@ -312,8 +315,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
 
     @_translated
     def counts(self, tables: Iterable[str]) -> dict[str, int]:
-        """Rows in each of ``tables`` (names of this module's tables)."""
-        return {t: self.conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+        """Rows in each of ``tables`` (names of this module's tables; ``captures``: the rows of the view's table)."""
+        return {t: self.conn.execute(f"select count(*) from {TABLES.get(t, t)}").fetchone()[0] for t in tables}
 
     @_translated
     def bulk_load(self) -> None:
@@ -351,18 +354,13 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
                     (warc_file, end, end),
                 )
             ]
-            ids += [
-                r[0]
-                for r in self.conn.execute(
-                    "select id from captures where warc_file = ? and warc_offset + warc_length > ?",
-                    (warc_file, end),
-                )
-            ]
+            ids += [r[0] for r in self.conn.execute(  # (rows holding their record's place: record_seq null)
+                "select id from capture_rows where warc_file = ? and warc_offset + warc_length > ?", (warc_file, end))]
             ids = sorted(set(ids))
             for cid in ids:
                 self.conn.execute("delete from events where capture_id = ? or compared_capture_id = ?", (cid, cid))
                 self.conn.execute("delete from exchanges where capture_id = ?", (cid,))
-                self.conn.execute("delete from captures where id = ?", (cid,))
+                self.conn.execute("delete from capture_rows where id = ?", (cid,))
             if recovery is not None:
                 self._insert_recovery({**recovery, "rows_deleted": len(ids)})
             for kind, time, content in custody:
@@ -420,7 +418,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
         """What the index holds about each target it has seen, by name.
 
         One pass over the captures grouped by target (their last page capture, last good one, count and
-        last run), then that capture's event by the events' (target, id) index (#17)."""
+        last run), then that capture's event by the events' (target, id) index (#17). Their own columns only,
+        read from ``capture_rows`` (the ``captures`` view's join would cost a lookup a row)."""
         with self._reading():
             rows = self.conn.execute(
                 "select m.target, c.started, c.status, e.verdict, e.reason, m.good, m.run, m.captures from ("
@@ -429,8 +428,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
                 "max(case when p.good = 1 then p.started end) as good, "
                 "sum(coalesce(p.role, 'page') in ('page', 'refetch')) as captures, "
                 "max(r.started) as run "
-                "from captures p left join runs r on r.id = p.run_id group by p.target) m "
-                "left join captures c on c.id = m.last "
+                "from capture_rows p left join runs r on r.id = p.run_id group by p.target) m "
+                "left join capture_rows c on c.id = m.last "   # own columns only: the rows, not the view
                 # by (target, id)'s index: events has none on capture_id (a scan per target: quadratic)
                 "left join events e on e.target = c.target and e.capture_id = c.id "
                 "where m.last is not null or m.run is not null"

@@ -71,7 +71,8 @@ class CustodyQueries:
 
     def archived_capture_count(self) -> int:
         """The captures whose records are in a WARC file (each must have a custody entry)."""
-        return self.conn.execute("select count(*) from captures where warc_file is not null").fetchone()[0]
+        return self.conn.execute(  # (a row holding its record's place in its exchange's: record_seq)
+            "select count(*) from capture_rows where warc_file is not null or record_seq is not null").fetchone()[0]
 
     def indexed_records(self) -> Iterator[tuple[str, int, str]]:
         """``(warc_file, offset, record_id)`` of every record the index points at: captures' and exchanges'."""

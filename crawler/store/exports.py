@@ -33,7 +33,8 @@ class ExportQueries:
         their seconds (the caller checks the exact instant)."""
         return self._rows(
             f"select {_CAPTURE_COLUMNS} from captures left join targets on targets.name = captures.target "
-            "where captures.started >= ? and captures.started <= ? order by captures.id",
+            # (`+`: sorted after, so that they are found by the index of starts, never by reading every capture)
+            "where captures.started >= ? and captures.started <= ? order by +captures.id",
             (start[:19], end[:19] + "~"),
         )
 

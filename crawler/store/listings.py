@@ -73,6 +73,6 @@ class ListingQueries:
             ).fetchone()
             merged = [*(json.loads(flags) if flags else []), flag]
             self.conn.execute(
-                "update captures set flags = ? where id = ?",
+                "update capture_rows set flags = ? where id = ?",
                 (json.dumps(merged), capture_id),
             )

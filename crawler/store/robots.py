@@ -24,7 +24,7 @@ class RobotsQueries:
         status, truncated, warc_file, warc_offset, record_type, refers_to_record_id)``."""
         return self.conn.execute(
             "select id, run_id, url, status, truncated, warc_file, warc_offset, record_type, refers_to_record_id "
-            "from captures where role = 'robots' order by id"
+            "from captures where role = 'robots' order by +id"   # (`+`: found by their index, then sorted)
         ).fetchall()
 
     def page_urls_of_run(self, run_id: str) -> list[str]:
@@ -37,7 +37,7 @@ class RobotsQueries:
     def set_robots_changed(self, updates: list[tuple[str, int]]) -> None:
         """Set ``captures.robots_changed`` from ``(change JSON, capture id)`` pairs, in one transaction."""
         with self.transaction():
-            self.conn.executemany("update captures set robots_changed = ? where id = ?", updates)
+            self.conn.executemany("update capture_rows set robots_changed = ? where id = ?", updates)
 
     def last_robots(self, url: str, *, before_run: str) -> SimpleNamespace | None:
         """The last robots.txt capture of ``url`` from an earlier run that had an answer (a 5xx or none is
@@ -101,4 +101,4 @@ class RobotsQueries:
                 change = json.loads(changed)
                 change["delivered"] = True  # written as the judge writes it (json.dumps)
                 args.append((json.dumps(change), cid))
-            self.conn.executemany("update captures set robots_changed = ? where id = ?", args)
+            self.conn.executemany("update capture_rows set robots_changed = ? where id = ?", args)

@@ -1,7 +1,9 @@
 """The index's schema: one migration per step, applied in order (``PRAGMA user_version`` counts them).
 
-A migration only adds: tables, columns, indexes. Add one at the end of
-:data:`MIGRATIONS`; never change one that has shipped.
+A migration only adds: tables, columns, indexes (20 also made ``captures`` a view over the table
+``capture_rows``: a later migration that adds a column to it adds it to ``capture_rows`` and creates the view
+again with the new column). Add one at the end of :data:`MIGRATIONS`; never change one that has shipped (nor
+the column lists migration 20 reads).
 """
 
 from __future__ import annotations
@@ -223,7 +225,93 @@ def _migration_19(db: sqlite_utils.Database) -> None:
     db["custody_lines"].create({"seq": int, "offset": int}, pk="seq", not_null={"offset"})
 
 
+#: The columns of ``captures`` (the view, schema 20), in the order of the table before it (then the view adds
+#: ``reused``, ``record_seq`` and ``refers_exchange``).
+CAPTURE_COLUMNS = (
+    "id", "run_id", "target", "url", "final_url", "status", "status_chain", "started", "finished", "duration_ms",
+    "error_kind", "error", "ip", "content_type", "warc_file", "warc_offset", "warc_length", "warc_record_id",
+    "record_type", "refers_to_record_id", "refers_to_uri", "refers_to_date", "payload_sha1", "payload_sha256",
+    "payload_length", "truncated", "kind", "charset", "extract_key", "extract_error", "text_sha256", "fingerprint",
+    "title", "links", "good", "flags", "tls_verified", "tls_error", "robots", "heading", "fetch", "rendered_sha256",
+    "role", "changed_keys", "page_text_sha256", "link_texts", "description", "robots_changed", "document",
+)
+#: What an unchanged recapture shares with the capture whose extraction it reused (the same payload read under
+#: the same settings): stored null in its ``capture_rows`` row, read from that capture's (``reused``).
+REUSED_COLUMNS = (
+    "content_type", "kind", "charset", "extract_key", "text_sha256", "fingerprint", "title", "heading",
+    "page_text_sha256", "description", "document",
+)
+#: What a capture repeats of the exchange whose response (or revisit) record is its record, by the exchange's
+#: column: stored null in its ``capture_rows`` row, read from that exchange's (``record_seq``).
+RECORD_COLUMNS = {
+    "final_url": "url", "ip": "ip", "warc_file": "warc_file", "warc_offset": "response_offset",
+    "warc_length": "response_length", "warc_record_id": "response_record_id", "record_type": "record_type",
+    "payload_sha1": "payload_sha1", "payload_sha256": "payload_sha256", "payload_length": "payload_length",
+    "truncated": "truncated",
+}
+
+#: What a revisit's capture repeats of the exchange of the response record its record refers to, by the
+#: exchange's column: stored null in its ``capture_rows`` row, read from that exchange's (``refers_exchange``).
+REFERS_COLUMNS = {"refers_to_record_id": "response_record_id", "refers_to_uri": "url", "refers_to_date": "started"}
+
+
+def captures_view_sql() -> str:
+    """The ``captures`` view over ``capture_rows``: a row's own columns; a recapture's shared ones
+    (:data:`REUSED_COLUMNS`, null in its row) from the row it reused (``reused``: null there when nothing is
+    reused, the row then holding its own); those its record's exchange holds (:data:`RECORD_COLUMNS`) from
+    that exchange (``record_seq``: likewise); those of the response its revisit record refers to
+    (:data:`REFERS_COLUMNS`) from that response's exchange (``refers_exchange``: likewise)."""
+    def column(name: str) -> str:
+        if name in REUSED_COLUMNS:
+            return f"coalesce(own.{name}, reused_from.{name}) as {name}"
+        if name in RECORD_COLUMNS:
+            return f"coalesce(own.{name}, record_exchange.{RECORD_COLUMNS[name]}) as {name}"
+        if name in REFERS_COLUMNS:
+            return f"coalesce(own.{name}, refers_exchange.{REFERS_COLUMNS[name]}) as {name}"
+        return f"own.{name}"
+
+    # (the aliases name the rows in query plans: tests/test_query_plans.py reads them)
+    return (f"create view captures as select {', '.join(map(column, CAPTURE_COLUMNS))}, own.reused, "
+            "own.record_seq, own.refers_exchange from capture_rows as own "
+            "left join capture_rows as reused_from on reused_from.id = own.reused "
+            "left join exchanges as record_exchange on record_exchange.capture_id = own.id "
+            "and record_exchange.seq = own.record_seq "
+            "left join exchanges as refers_exchange on refers_exchange.id = own.refers_exchange")
+
+
+def _migration_20(db: sqlite_utils.Database) -> None:
+    """#17: ``captures`` becomes a view over the table ``capture_rows``, so that a capture stores only what is
+    its own: ``reused`` names the capture whose extraction an unchanged recapture reused, whose row holds the
+    columns they share (:data:`REUSED_COLUMNS`, null in the recapture's row); ``record_seq`` the exchange whose
+    response or revisit record is the capture's record, whose row holds what the capture repeated of it
+    (:data:`RECORD_COLUMNS`); ``refers_exchange`` the exchange of the response record a revisit record refers
+    to, whose row holds what the capture repeated of it (:data:`REFERS_COLUMNS`). Rows written before have
+    all three null and every column their own. Readers read ``captures``; writers write ``capture_rows``.
+    Indexes: the robots.txt captures by URL, of those captures
+    only (``role = 'robots'``), not of every capture; captures by WARC file, of the rows that hold their
+    record's place themselves only (the others' is found by their exchange's); exchanges by response record
+    id, of ``response`` records only (what a revisit refers to), not of revisits."""
+    db.execute("drop view capture_texts")
+    db.execute("alter table captures rename to capture_rows")
+    db.execute("alter table capture_rows add column reused integer")
+    db.execute("alter table capture_rows add column record_seq integer")
+    db.execute("alter table capture_rows add column refers_exchange integer")
+    db.execute("drop index idx_captures_role_url")
+    db.execute("drop index idx_captures_warc_file_warc_offset")
+    db.execute("create index idx_capture_rows_warc_file_warc_offset on capture_rows (warc_file, warc_offset) "
+               "where warc_file is not null")
+    db.execute("drop index idx_exchanges_response_record_id")
+    db.execute("create index idx_exchanges_response_record_id on exchanges (response_record_id) "
+               "where record_type = 'response'")
+    db.execute("create index idx_capture_rows_robots_url on capture_rows (url) where role = 'robots'")
+    db.execute(captures_view_sql())
+    db.execute(
+        "create view capture_texts as select captures.id as capture_id, captures.target, captures.started, "
+        "captures.title, texts.text from captures join texts on texts.sha256 = captures.text_sha256"
+    )
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13,
               _migration_14, _migration_15, _migration_16, _migration_17, _migration_18,
-              _migration_19]
+              _migration_19, _migration_20]

@@ -47,5 +47,5 @@ class VolatileQueries:
         with self.transaction():
             marks = ",".join("?" * len(targets))
             n = self.conn.execute(f"delete from volatile where target in ({marks})", targets).rowcount
-            self.conn.execute(f"update captures set changed_keys = null where target in ({marks})", targets)
+            self.conn.execute(f"update capture_rows set changed_keys = null where target in ({marks})", targets)
         return n
