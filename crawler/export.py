@@ -5,9 +5,11 @@
   ``LISTING/KEY``, as for ``lastseen report``); or with ``--event RUN_ID:TARGET`` (:mod:`crawler.events`)
   the capture that event judged, the one it was compared with and a re-fetch's first fetch.
 - Which records (:func:`plan_records`): every record the custody log's ``capture`` entry lists for each
-  capture (responses, revisits, requests, screenshots, DOM, text, its ``metadata`` record), else (captures
-  made before the log) its exchanges' responses and requests; and each revisit's original response, found
-  by its ``WARC-Refers-To``, so that an export never depends on a record outside it.
+  capture (responses, revisits, requests, screenshots, DOM, text, its own ``metadata`` record before #17)
+  and, since #17, the batch's capture record that lists it (the first ``metadata`` record after its records
+  in its file: it lists the other captures of its batch too), else (captures made before the log) its
+  exchanges' responses and requests; and each revisit's original response, found by its
+  ``WARC-Refers-To``, so that an export never depends on a record outside it.
 - Copied byte for byte as their gzip members (:func:`export`), each checked first: one complete gzip
   member, whose uncompressed bytes have the SHA-256 its custody entry recorded; one WARC file in the
   WACZ per WARC file of the archive, with its name, starting with a ``warcinfo`` record of the export.
@@ -23,6 +25,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import zlib
@@ -171,6 +174,13 @@ def plan_records(
     by_capture = {
         (e.get("capture_id"), e.get("run"), e.get("target")): e for e in entries
     }
+    capture_records: dict[str, list[tuple[int, dict]]] = {}  # file -> its metadata records, by offset
+    for e in entries:
+        for r in e.get("records", []):
+            if r.get("type") == "metadata":
+                capture_records.setdefault(e["warc_file"], []).append((r["offset"], r))
+    for found in capture_records.values():
+        found.sort(key=lambda x: x[0])
     plan: dict[tuple[str, int], Record] = {}
     covered: set[int] = set()
     for c in captures:
@@ -188,7 +198,13 @@ def plan_records(
         if entry is not None or own:
             covered.add(c["id"])
         if entry is not None:
-            for r in entry["records"]:
+            listed = list(entry["records"])
+            if listed and not any(r.get("type") == "metadata" for r in listed):
+                # its batch's capture record (#17): the first metadata record after its records in its file
+                found = capture_records.get(entry["warc_file"], [])
+                at = bisect.bisect_right(found, max(r["offset"] for r in listed), key=lambda x: x[0])
+                listed += [found[at][1]] if at < len(found) else []
+            for r in listed:
                 plan[(entry["warc_file"], r["offset"])] = Record(
                     entry["warc_file"],
                     r["offset"],

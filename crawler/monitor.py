@@ -26,6 +26,7 @@ from pathlib import Path
 from . import __version__, clock
 from .alerts import deliver_run_alerts, report_reference
 from .archive import Archive
+from .capturerecords import WARCINFO_FIELD
 from .contract import Event, RunResult
 from .documents import DocumentLimits
 from .errors import ArchiveError, LastseenError, UsageError
@@ -147,6 +148,7 @@ def run(
                 "description": "lastseen monitor run",
                 "watchlist": os.path.basename(str(watchlist.path)),
                 "watchlist-sha256": watchlist.sha256,
+                WARCINFO_FIELD[0]: WARCINFO_FIELD[1],   # its captures are listed in batch records (#17)
             },
         )
         recorder = Recorder(archive, files, run_id, {t.name: t for t in due}, watchlist.settings.max_body,

@@ -1,13 +1,16 @@
 """Recording captures, in crash-safe order: WARC records first, then index rows.
 
 :class:`Recorder` takes each :class:`~crawler.fetch.model.FetchResult` of a run,
-writes every exchange's records to the run's WARC files, then the capture's own
-``metadata`` record (target, run, its records in order, what a WARC cannot
-otherwise say: the error, TLS verification, robots.txt decision), has
-:func:`crawler.capture.assess` judge it, and commits the rows in batches. The
-write order is what makes a crash harmless: records are written, the WARC file
-is flushed and fsynced, and only then are the rows that point at them
-committed (in batches, so fsync costs little).
+writes every exchange's records to the run's WARC files, has
+:func:`crawler.capture.assess` judge it, and commits the rows in batches. Each
+batch's capture record (one ``metadata`` record listing the captures written
+since the last: target, run, their records in order, what a WARC cannot
+otherwise say: the error, TLS verification, robots.txt decision;
+:mod:`crawler.capturerecords`) is written before the rows it describes are
+committed, and before its file is closed. The write order is what makes a
+crash harmless: records are written, the WARC file is flushed and fsynced, and
+only then are the rows that point at them committed (in batches, so fsync
+costs little).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from . import clock
 from .archive import WARC_DIR, Archive
 from .capture import Assessment, Observed, Written, conclude, observe
+from .capturerecords import batch_fields, batch_uri, capture_fields
 from .classify import classify
 from .contract import Event
 from .custody import CAPTURE_VERSION, compact_records
@@ -38,7 +42,6 @@ from .watchlist import Target
 __all__ = ["COMMIT_EVERY", "COMMIT_SECONDS", "Recorder", "display_path"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
-CAPTURE_FORMAT = 1         # version of the fields of a capture's metadata record
 COMMIT_EVERY = 64          # captures per fsync + commit
 COMMIT_SECONDS = 1.0       # ... or this long, whichever comes first
 
@@ -75,7 +78,11 @@ class Recorder:
         self.damaged: dict[str, str] = {}          # WARC file -> what is wrong with it (revisits not written)
         self.fills: list[dict] = []                # last good captures' anchor texts read again (fill_extraction)
         self.copy = CustodyCopy(archive.root)      # the custody log's JSONL copy, written after each commit
-        # A closed file's custody entry is committed (with the rows still queued) before its rename.
+        self._batch: list[tuple[str, str, list]] = []   # (file, URL, fields): captures no batch record lists yet
+        self._listed: list[dict] = []               # custody entries of batch records written, not yet committed
+        # A file's last batch record is written before it closes; its custody entry is committed (with the
+        # rows still queued) before its rename.
+        files.before_close = self._write_batch
         files.on_close = lambda name, sha256, size: self.commit(closing=(name, sha256, size))
 
     def observe(self, result: FetchResult, role: str = "page", history: History | None = None,
@@ -102,8 +109,8 @@ class Recorder:
                 rows.append(self._resource_row(writer, written.warc_file, len(rows), Resource(
                     "text", f"urn:text:{written.response_uri}", "text/plain; charset=utf-8", text.encode("utf-8"),
                     dom.date if dom is not None else result.finished), written.response.record_id))
-        writer.metadata(result.url, result.started, self._capture_fields(result, rows, role),
-                        concurrent_to=written.response.record_id if written.response else None)
+        # listed in its file's next batch record, written before its rows are committed (or the file closes)
+        self._batch.append((written.warc_file, result.url, capture_fields(result, rows, role)))
         # The custody log's entry of this capture (appended when its rows are committed): every record written.
         seen.capture["_custody"] = {"v": CAPTURE_VERSION, "run": self.run_id, "target": result.target, "role": role,
                                     "url": result.url, "warc_file": written.warc_file,
@@ -220,25 +227,6 @@ class Recorder:
             "truncated": None,
         }
 
-    def _capture_fields(self, result: FetchResult, rows: list[dict], role: str = "page") -> list[tuple[str, object]]:
-        """The capture's own record: which target, which run, its records in order (role, request and
-        response record ids, milliseconds the exchange took), what the WARC
-        cannot say otherwise (the error, the TLS verification, the robots.txt decision). With it
-        the index can be rebuilt from the WARC files alone (``lastseen reindex``)."""
-        final = result.final
-        fields: list[tuple[str, object]] = [
-            ("lastseen-capture", CAPTURE_FORMAT), ("target", result.target), ("run", self.run_id),
-            ("role", role), ("fetch", result.fetch), ("started", iso_precise(result.started)),
-            ("finished", iso_precise(result.finished)), ("error-kind", result.error_kind), ("error", result.error),
-            ("robots", result.robots),
-        ]
-        if final is not None and final.tls_verified is not None:
-            fields += [("tls-verified", "yes" if final.tls_verified else "no"), ("tls-error", final.tls_error)]
-        fields += [("exchange", f"{r['role']} {r['request_record_id'] or '-'} {r['response_record_id']} "
-                                f"{r['duration_ms']}") for r in rows]
-        fields += [("failed", f"{url} {why}") for url, why in result.failed]
-        return fields
-
     def _record_present(self, payload: StoredPayload) -> bool:
         """Is the response record a revisit would refer to still where the index says, whole?
 
@@ -298,6 +286,9 @@ class Recorder:
         and size), then write the entries' JSONL lines."""
         if not self.pending and not self.fills and closing is None:
             return
+        current = self.files.current
+        if current is not None and closing is None:   # (a closing file's was written before its last fsync)
+            self._write_batch(*current)   # the queued captures listed before their rows are committed
         self.files.sync()  # records on disk before any row points at them
         at = iso_precise(clock.now())
         taken = []   # each row's custody entry content, put back when the commit fails (salvage retries it)
@@ -320,6 +311,8 @@ class Recorder:
                     self._capture_entry(at, capture["id"], custody)
                     if learned:
                         self.store.learn_volatile(event.target, learned, self.run_id, capture["started"])
+                for content in self._listed:   # the batch records (kind capture: found by file, #17)
+                    self.store.append_custody("capture", at, content)
                 if closing is not None:
                     name, sha256, size = closing
                     self.store.append_custody("file", at, {"file": f"{WARC_DIR}/{name}", "sha256": sha256,
@@ -334,8 +327,25 @@ class Recorder:
         self._committed = [p[4] for p in self.pending if p[4] is not None]
         self.pending.clear()
         self.fills.clear()
+        self._listed.clear()
         self.last_commit = self.clock()
         self.copy.complete(self.store, sync=closing is not None)   # fsynced with a closed file's entry
+
+    def _write_batch(self, writer, name: str) -> None:
+        """Write the batch record of the captures written to this file that no record lists yet, and keep its
+        custody entry for the next commit (a ``capture`` entry listing that one record, with ``captures``:
+        how many it lists)."""
+        warc_file = f"{WARC_DIR}/{name}"
+        batch = [(url, fields) for file, url, fields in self._batch if file == warc_file]  # (none of a file given up)
+        if not batch:
+            self._batch = []
+            return
+        writer.take_refs()   # only the batch record's ref follows (the captures took theirs)
+        writer.metadata(batch_uri(self.run_id), clock.now(), batch_fields(self.run_id, batch))
+        self._batch = []
+        self._listed.append({"v": CAPTURE_VERSION, "run": self.run_id, "captures": len(batch),
+                             "warc_file": warc_file,
+                             "records": compact_records(ref.custody() for ref in writer.take_refs())})
 
     def _capture_entry(self, at: str, capture_id: int, custody: dict | None) -> None:
         if custody is not None:

@@ -4,8 +4,9 @@ The WARC files are the evidence; ``lastseen.db`` only indexes them. Under the
 archive's lock (exit 3 when a run holds it) a new index is built beside the old one
 (``lastseen.db.rebuilding``); the old one is kept as ``lastseen.db.broken-<UTC time>``
 (with ``-wal``, ``-shm``), the new one renamed into place; a failure changes nothing. Read file by file in name (= time) order: each file's ``warcinfo`` record (its
-run: ``isPartOf``, software, watchlist name and SHA-256), each capture's
-``metadata`` record (``lastseen-capture: 1``, written after its exchanges by
+run: ``isPartOf``, software, watchlist name and SHA-256), the capture records
+(:mod:`crawler.capturerecords`: one ``metadata`` record per batch of captures, or
+per capture before #17, written after their exchanges by
 :class:`crawler.recorder.Recorder`: target, run, times, error, robots.txt, TLS,
 its exchanges' records in order) and the records themselves (statuses, URLs,
 gzip member offsets and lengths, digests, ``WARC-Truncated``, IP, revisits).
@@ -39,12 +40,13 @@ from warcio.exceptions import ArchiveLoadFailed
 from . import clock
 from .archive import DB_NAME, LOCK_NAME, WARC_DIR, take_lock
 from .capture import Written, assess
+from .capturerecords import WARCINFO_FIELD, read_captures, read_fields
 from .custodyindex import FILLERS as CUSTODY_FILLERS
 from .errors import ArchiveError
 from .fetch.model import Exchange, FetchResult
 from .formatting import iso, parse_iso, plural
 from .listingindex import item_target, rebuild_listing_items
-from .recorder import CAPTURE_FORMAT, display_path
+from .recorder import display_path
 from .robotsindex import rebuild_robots_changes
 from .store import CaptureStore
 from .warc import RecordRef, RevisitOf
@@ -214,21 +216,22 @@ def _index_file(job: _Rebuild, path: Path) -> None:
                 h.get_header("WARC-Record-ID"), rec.offset, rec.length, rec.http.protocol if rec.http else "GET",
                 list(rec.http.headers) if rec.http else [])
         elif rec.kind == "warcinfo" and not info:
-            info = {k: v[0] for k, v in _warc_fields(rec.block).items()}
+            info = dict(reversed(read_fields(rec.block)))   # each name's first value
             info["date"] = h.get_header("WARC-Date") or ""
         elif rec.kind == "metadata":
-            fields = _warc_fields(rec.block)
-            if fields.get("lastseen-capture") == [str(CAPTURE_FORMAT)]:
+            for capture in read_captures(rec.block, h.get_header("WARC-Target-URI")) or ():
                 captured = True
-                _from_capture_record(job, path, warc_file, info, h.get_header("WARC-Target-URI"), fields,
-                                     responses, requests)
-    if not captured and responses:
+                _from_capture_record(job, path, warc_file, info, capture, responses, requests)
+    batched = info.get(WARCINFO_FIELD[0]) == str(WARCINFO_FIELD[1])  # a file whose captures are listed in batches
+    if not captured and not batched and responses:
         _from_legacy_file(job, path, warc_file, info, responses, requests)
         return
     _unindexed(job, warc_file, responses.values())
-    if responses:
+    if responses:  # grouped by WARC-Concurrent-To, but no capture record lists them: no run committed their rows
         job.lose("exchanges written by a run that stopped before it recorded their capture (no index had them)",
                  len(responses))
+        job.out.notes.append(f"{display_path(path)}: {plural(len(responses), 'exchange')} no capture record lists "
+                             f"(the last written before a run stopped), left unindexed")
 
 
 @dataclass(frozen=True)
@@ -290,20 +293,10 @@ def _response(rec: _Record) -> _Response:
     )
 
 
-def _warc_fields(block: bytes) -> dict[str, list[str]]:
-    """An ``application/warc-fields`` block: each name's values, in order."""
-    out: dict[str, list[str]] = {}
-    for line in block.decode("utf-8", "replace").split("\r\n"):
-        name, sep, value = line.partition(":")
-        if sep:
-            out.setdefault(name.strip().lower(), []).append(value.removeprefix(" "))
-    return out
-
-
-def _from_capture_record(job, path, warc_file, info, uri, fields, responses, requests) -> None:
-    """One capture, as its ``metadata`` record names it."""
-    one, exchanges = {k: v[0] for k, v in fields.items()}, []
-    for line in fields.get("exchange", []):
+def _from_capture_record(job, path, warc_file, info, capture, responses, requests) -> None:
+    """One capture, as its capture record names it (:class:`crawler.capturerecords.CaptureFacts`)."""
+    one, exchanges, uri = capture, [], capture.url
+    for line in capture.exchanges:
         role, request_id, response_id, *more = line.split(" ")
         if role == "resource":
             continue  # screenshots, DOM and text of browser captures: evidence, not exchanges to rebuild

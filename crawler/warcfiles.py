@@ -75,6 +75,9 @@ class WarcFileSet:
         #: Called with ``(name, sha256, size)`` of a file once its bytes are durable, before it is renamed
         #: (the recorder commits its custody ``file`` entry then); an exception leaves the file ``.open``.
         self.on_close: Callable[[str, str, int], object] | None = None
+        #: Called with ``(writer, name)`` of a file about to be closed, before its last fsync: the recorder
+        #: writes the capture record of the captures it holds that no record lists yet (#17).
+        self.before_close: Callable[[WarcWriter, str], object] | None = None
 
     def writer(self) -> tuple[WarcWriter, str]:
         """The writer to use for the next records, and its file's final name."""
@@ -110,6 +113,11 @@ class WarcFileSet:
             self._abandon()
             raise
         _fsync_dir(self.directory)  # the new name survives a power loss before the first row is committed
+
+    @property
+    def current(self) -> tuple[WarcWriter, str] | None:
+        """The writer of the file being written and its final name (None when none is open); never rotates."""
+        return (self._writer, self.name) if self._file is not None else None
 
     @property
     def open_path(self) -> Path | None:
@@ -161,6 +169,8 @@ class WarcFileSet:
             self._abandon()
             return
         try:
+            if self.before_close is not None:
+                self.before_close(self._writer, self.name)
             self.sync()
             digest, size = self._writer.file_sha256.hexdigest(), self._file.tell()
             if self.on_close is not None:

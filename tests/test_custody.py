@@ -174,7 +174,10 @@ def test_every_capture_has_an_entry_whose_record_digests_are_those_of_the_record
     runs,
 ):
     project, _, _ = runs
-    entries = [e for e in _lines(project) if e["kind"] == "capture"]
+    listed = [e for e in _lines(project) if e["kind"] == "capture"]
+    # a capture's entry, and a batch's capture record's (#17): a capture entry too, with how many it lists
+    entries = [e for e in listed if "capture_id" in e["content"]]
+    batches = [e["content"] for e in listed if "capture_id" not in e["content"]]
     captures = _db(
         project,
         "select id, warc_file, warc_offset, warc_record_id from captures order by id",
@@ -184,25 +187,10 @@ def test_every_capture_has_an_entry_whose_record_digests_are_those_of_the_record
     ]
     by_capture = {e["content"]["capture_id"]: e["content"] for e in entries}
     covered = set()
-    for cid, warc_file, offset, record_id in captures:
-        content = by_capture[cid]
-        assert content["warc_file"] == warc_file
+
+    def check(warc_file, records):
         path = project / "archive" / warc_file
         members, headers = _members(path), _warc_headers(path)
-        # the compact form (#17): each record [type, offset, length, uuid, sha256], nothing else (its WARC
-        # digests are in its headers, which its sha256 covers)
-        assert content["v"] == 2
-        assert set(content) == {"v", "capture_id", "run", "target", "role", "url", "warc_file", "records"}
-        records = [
-            dict(zip(("type", "offset", "length", "uuid", "sha256"), r, strict=True))
-            for r in content["records"]
-        ]
-        # request, response (or revisit), then the capture's own metadata record
-        assert [r["type"] for r in records][-1] == "metadata"
-        assert {r["type"] for r in records} >= {"request", "metadata"}
-        assert any(
-            f"<urn:uuid:{r['uuid']}>" == record_id and r["offset"] == offset for r in records
-        )
         for r in records:
             length, raw = members[r["offset"]]
             assert r["length"] == length
@@ -210,7 +198,44 @@ def test_every_capture_has_an_entry_whose_record_digests_are_those_of_the_record
             h = headers[r["offset"]]
             assert f"<urn:uuid:{r['uuid']}>" == h["WARC-Record-ID"] and r["type"] == h["WARC-Type"]
             covered.add((warc_file, r["offset"]))
-    # every record of every file is a capture's, but each file's warcinfo record
+
+    def compact(content):
+        return [dict(zip(("type", "offset", "length", "uuid", "sha256"), r, strict=True)) for r in content["records"]]
+
+    # the batches' capture records: one metadata record each, listing `captures` captures (its block read back)
+    listing = {}  # (file, offset of a batch record) -> the response record ids of the captures it lists
+    for content in batches:
+        assert content["v"] == 2 and set(content) == {"v", "run", "captures", "warc_file", "records"}
+        [record] = compact(content)
+        assert record["type"] == "metadata"
+        check(content["warc_file"], [record])
+        raw = _members(project / "archive" / content["warc_file"])[record["offset"]][1]
+        head, block = raw[:-4].split(b"\r\n\r\n", 1)
+        assert b"WARC-Target-URI: urn:lastseen:captures:" + content["run"].encode() in head
+        lines = block.decode().split("\r\n")
+        assert lines[:2] == ["lastseen-capture: 2", f"run: {content['run']}"]
+        assert sum(line.startswith("capture: ") for line in lines) == content["captures"] > 0
+        listing[(content["warc_file"], record["offset"])] = block
+    assert sum(b["captures"] for b in batches) == len(captures)
+    for cid, warc_file, offset, record_id in captures:
+        content = by_capture[cid]
+        assert content["warc_file"] == warc_file
+        # the compact form (#17): each record [type, offset, length, uuid, sha256], nothing else (its WARC
+        # digests are in its headers, which its sha256 covers)
+        assert content["v"] == 2
+        assert set(content) == {"v", "capture_id", "run", "target", "role", "url", "warc_file", "records"}
+        records = compact(content)
+        # request, response (or revisit); its capture record is its batch's, not its own (#17)
+        assert {r["type"] for r in records} >= {"request"} and "metadata" not in {r["type"] for r in records}
+        assert any(
+            f"<urn:uuid:{r['uuid']}>" == record_id and r["offset"] == offset for r in records
+        )
+        check(warc_file, records)
+        # listed by the first batch record after its records in its file
+        after = min(o for f, o in listing if f == warc_file and o > max(r["offset"] for r in records))
+        assert f" {record_id} ".encode() in listing[(warc_file, after)]
+        assert f"target: {content['target']}\r\n".encode() in listing[(warc_file, after)]
+    # every record of every file is a capture's or a batch's, but each file's warcinfo record
     for path in sorted((project / "archive" / "warcs").glob("*.warc.gz")):
         rel = f"warcs/{path.name}"
         types = {off: h["WARC-Type"] for off, h in _warc_headers(path).items()}

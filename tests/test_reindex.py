@@ -11,9 +11,12 @@ the unchanged site finds every target unchanged and writes revisit records.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import gzip
+import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import zlib
@@ -281,13 +284,22 @@ BY_TIME = "started, target"
 
 
 def _without_capture_records(path: Path) -> None:
-    """Rewrite a WARC file as lastseen wrote them before capture records: every metadata record dropped."""
+    """Rewrite a WARC file as lastseen wrote them before capture records: every metadata record dropped, and
+    its warcinfo record without the field saying its captures are listed in batch records (#17)."""
     data, kept, pos = path.read_bytes(), [], 0
     while pos < len(data):
         d = zlib.decompressobj(zlib.MAX_WBITS | 16)
         record = d.decompress(data[pos:])
         end = len(data) - len(d.unused_data)
-        if b"\r\nWARC-Type: metadata\r\n" not in record.split(b"\r\n\r\n", 1)[0] + b"\r\n":
+        head, block = record[:-4].split(b"\r\n\r\n", 1)
+        if b"\r\nWARC-Type: warcinfo" in head:
+            assert b"lastseen-capture: 2\r\n" in block
+            block = block.replace(b"lastseen-capture: 2\r\n", b"")
+            digest = "sha1:" + base64.b32encode(hashlib.sha1(block).digest()).decode()
+            head = re.sub(rb"WARC-Block-Digest: \S+", digest.encode().join([b"WARC-Block-Digest: ", b""]), head)
+            head = re.sub(rb"Content-Length: \d+", b"Content-Length: %d" % len(block), head)
+            kept.append(gzip.compress(head + b"\r\n\r\n" + block + b"\r\n\r\n"))
+        elif b"\r\nWARC-Type: metadata\r\n" not in head + b"\r\n":
             kept.append(data[pos:end])
         pos = end
     path.write_bytes(b"".join(kept))

@@ -187,6 +187,8 @@ def test_every_follow_up_fetch_is_archived_with_its_role(vanish):
     names their role, an index capture with that role and no event; the re-fetch's event names the first."""
     import sqlite3
 
+    from crawler.capturerecords import read_captures
+
     from .helpers import record_at, warc_records
 
     archive = vanish.tmp / "archive"
@@ -195,9 +197,9 @@ def test_every_follow_up_fetch_is_archived_with_its_role(vanish):
     roles = {}
     for path in sorted((archive / "warcs").glob("*.warc.gz")):
         for _offset, kind, headers, _http, payload in warc_records(path):
-            if kind == "metadata" and b"lastseen-capture: 1" in payload:
-                fields = dict(line.split(": ", 1) for line in payload.decode().split("\r\n") if ": " in line)
-                roles[headers.get_header("WARC-Concurrent-To")] = fields["role"]
+            if kind == "metadata":  # a batch's capture record (#17): each capture's role and records
+                for capture in read_captures(payload, headers.get_header("WARC-Target-URI")) or ():
+                    roles.update((line.split(" ")[2], capture.get("role")) for line in capture.exchanges)
     rows = db.execute("select * from captures where role != 'page'").fetchall()
     assert {r["role"] for r in rows} == {"refetch", "probe", "home", "robots"}  # robots: settings.watch_robots
     for row in rows:

@@ -643,7 +643,11 @@ def test_jsonl_lines_deleted_changed_and_reordered(project, update_golden):
     path, lines = _jsonl(project, "2026-01")
     assert len(lines) >= 7
     seqs = [json.loads(x)["seq"] for x in lines]
-    changed = json.loads(lines[3])
+    # the entries of two captures (not of a batch's capture record, #17), a line apart at least
+    captures = [i for i, x in enumerate(lines) if "capture_id" in json.loads(x)["content"]]
+    c = next(i for i in captures if i >= 3)
+    d = next(i for i in captures if i >= c + 2)
+    changed = json.loads(lines[c])
     assert changed["kind"] == "capture"
     changed["content"]["target"] += "-renamed"  # its sha256 kept
     edited = json.dumps(changed, sort_keys=True, separators=(",", ":")).encode() + b"\n"
@@ -651,23 +655,24 @@ def test_jsonl_lines_deleted_changed_and_reordered(project, update_golden):
         lines[0],
         lines[2],
         lines[1],
+        *lines[3:c],
         edited,
-        lines[4],
-        *lines[6:],
-    ]  # 1 and 2 swapped, 3 changed, 5 deleted
+        *lines[c + 1 : d],
+        *lines[d + 1 :],
+    ]  # 1 and 2 swapped, c changed, d deleted
     path.write_bytes(b"".join(kept))
     at = [sum(len(x) for x in kept[:i]) for i in range(len(kept))]
     said(project, "JSONL lines reordered, changed and deleted", update_golden)
     doc = verify(project)
-    # 3 and 5 are capture entries, whose content only the copy holds (#17): 3's no longer hashes to its
-    # index entry; 5's is gone, at the offset the index recorded, and with it the list of its records, so the
+    # c and d are capture entries, whose content only the copy holds (#17): c's no longer hashes to its
+    # index entry; d's is gone, at the offset the index recorded, and with it the list of its records, so the
     # index rows pointing at them are unchained
-    deleted = json.loads(lines[5])
+    deleted = json.loads(lines[d])
     assert deleted["kind"] == "capture"
     found = [(p["kind"], p["file"], p["offset"], p["seq"]) for p in doc["problems"]]
     assert found[:3] == [
-        ("line-altered", "custody/2026-01.jsonl", at[3], seqs[3]),
-        ("line-missing", "custody/2026-01.jsonl", sum(len(x) for x in lines[:5]), seqs[5]),
+        ("line-altered", "custody/2026-01.jsonl", at[c], seqs[c]),
+        ("line-missing", "custody/2026-01.jsonl", sum(len(x) for x in lines[:d]), seqs[d]),
         ("line-reordered", "custody/2026-01.jsonl", at[2], seqs[1]),
     ]
     offsets = {_record(r)["offset"] for r in deleted["content"]["records"]}
