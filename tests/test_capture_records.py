@@ -32,6 +32,7 @@ from crawler.formatting import plural
 
 from .archive_checks import outputs, verify_archive
 from .helpers import lastseen, warc_records, write_watchlist
+from .percapture.make_archive import page
 
 HERE = Path(__file__).parent
 OLD = HERE / "percapture"
@@ -231,6 +232,52 @@ def test_an_archive_written_before_batch_records_verifies_exports_and_bundles_as
     with zipfile.ZipFile(path) as zf:
         assert sorted(n.split("/", 1)[1] for n in zf.namelist() if not n.endswith("/")) == expected["bundle"]["files"]
     assert lastseen(bundle_root, "verify").exit_code == 0
+
+
+def test_an_archive_written_before_batch_records_goes_on_in_batch_records(old, site, monkeypatch):
+    """A run of the current code on the old archive: its new file's captures in batch records, its unchanged
+    page a revisit of a record of the old layout; `reindex`, `verify` and `export` read both layouts at once."""
+    site.set("/edit", page("Press", "<p>We supplied 2000 cameras.</p>"))
+    site.set("/same", page("Same", "<p>Never changes.</p>"))
+    write_watchlist(old / "watchlist.yaml", [
+        {"name": "edit", "url": site.url("/edit")}, {"name": "same", "url": site.url("/same")},
+        {"name": "gone", "url": site.url("/gone")}, {"name": "dns", "url": "http://lastseen-fixture.invalid/"},
+    ], settings={"every": "1d"})
+    monkeypatch.setenv(clock.ENV_NOW, "2026-03-03T12:00:00Z")
+    clock._reset()
+    before = {p.name for p in (old / "archive" / "warcs").glob("*.warc.gz")}
+    ran = lastseen(old, "run", "--json", "--force")
+    assert ran.exit_code == 0, ran.stderr
+    assert {e["target"]: e["verdict"] for e in ran.json["events"]} == {
+        "edit": "unchanged", "same": "unchanged", "gone": "vanished", "dns": "unreachable"}
+    archive = old / "archive"
+    db = archive / "lastseen.db"
+    (new,) = {p.name for p in (archive / "warcs").glob("*.warc.gz")} - before
+    listed = _listed(archive / "warcs" / new)
+    assert listed and all(captures for _, captures in listed)  # batch records
+    revisits = _rows(db, "select c.warc_file from captures g join exchanges x on x.response_record_id = "
+                         "g.refers_to_record_id join captures c on c.id = x.capture_id where g.run_id = "
+                         f"'{ran.json['run']['id']}'")
+    assert revisits and {r["warc_file"].removeprefix("warcs/") for r in revisits} <= before  # old records
+    captures, exchanges = _captures(db), _exchanges(db)
+    verified = lastseen(old, "verify", "--json")
+    assert verified.exit_code == 0 and verified.json["problems"] == [], verified.stdout
+    assert verified.json["checked"]["unlisted_records"] == 0
+
+    exported = lastseen(old, "export", "--out", "all.wacz")
+    assert exported.exit_code == 0, exported.stderr
+    archived = {data[pos:end] for path in (archive / "warcs").glob("*.warc.gz")
+                for data in [path.read_bytes()] for pos, end in _spans(data)[1:]}
+    with zipfile.ZipFile(old / "all.wacz") as zf:
+        members = {data[pos:end] for n in zf.namelist() if n.startswith("archive/")
+                   for data in [zf.read(n)] for pos, end in _spans(data)[1:]}
+    assert members == archived  # every record of both layouts, each file's warcinfo aside
+
+    ran = lastseen(old, "reindex")
+    assert ran.exit_code == 0, ran.stderr
+    assert "no capture record lists" not in ran.stdout and "best-effort" not in ran.stdout
+    assert _captures(db) == captures and _exchanges(db) == exchanges
+    verify_archive(archive)
 
 
 def _spans(data: bytes) -> list[tuple[int, int]]:

@@ -26,7 +26,7 @@ DAYS = ("2026-03-01T09:00:00Z", "2026-03-02T09:00:00Z")
 LATER = "2026-03-02T09:30:00Z"   # nothing is due (every: 1d)
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str) -> str:
     return f"<html><head><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
 
 
@@ -52,16 +52,16 @@ def main() -> int:
     expected: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        site.set("/edit", _page("Press", "<p>We supplied 1000 cameras.</p>"))
-        site.set("/same", _page("Same", "<p>Never changes.</p>"))
-        site.set("/gone", _page("Gone soon", "<p>This page will vanish.</p>"))
+        site.set("/edit", page("Press", "<p>We supplied 1000 cameras.</p>"))
+        site.set("/same", page("Same", "<p>Never changes.</p>"))
+        site.set("/gone", page("Gone soon", "<p>This page will vanish.</p>"))
         write_watchlist(root / "watchlist.yaml", [
             {"name": "edit", "url": site.url("/edit")}, {"name": "same", "url": site.url("/same")},
             {"name": "gone", "url": site.url("/gone")}, {"name": "dns", "url": "http://lastseen-fixture.invalid/"},
         ], settings={"every": "1d"})
         for n, day in enumerate(DAYS):
             if n == 1:
-                site.set("/edit", _page("Press", "<p>We supplied 2000 cameras.</p>"))
+                site.set("/edit", page("Press", "<p>We supplied 2000 cameras.</p>"))
                 site.remove("/gone")
             ran = lastseen(root, day, "run", "--json")
             if ran.returncode:
