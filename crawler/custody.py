@@ -35,8 +35,9 @@ __all__ = [
 GENESIS = "0" * 64
 #: The kinds of entry, and what each one's ``content`` holds (docs/evidence.md).
 KINDS = {
-    "capture": "one capture: its run, target, WARC file and every record written for it; or the capture record "
-               "of a batch of captures (#17: its run, WARC file, that record and how many captures it lists)",
+    "capture": "one capture: its run, target, WARC file and every record written for it (and its commit's batch "
+               "capture record, #17); or a batch capture record no capture's entry lists (its run, WARC file, that "
+               "record and how many captures it lists)",
     "file": "a closed WARC file: its SHA-256 and size",
     "recovery": "a recovery that cut a `.open` WARC file: what was removed and the SHA-256 of what was kept",
     "export": "a WACZ written by `lastseen export`: its name, SHA-256 and size, and the captures and records in it",

@@ -291,14 +291,17 @@ class Recorder:
             self._write_batch(*current)   # the queued captures listed before their rows are committed
         self.files.sync()  # records on disk before any row points at them
         at = iso_precise(clock.now())
+        batches, alone = self._batch_entries()
         taken = []   # each row's custody entry content, put back when the commit fails (salvage retries it)
         try:
             with self.store.transaction():
                 for fill in self.fills:
                     self.store.fill_extraction(**fill)
-                for capture, exchanges, text_row, event_row, event, first, learned in self.pending:
+                for n, (capture, exchanges, text_row, event_row, event, first, learned) in enumerate(self.pending):
                     custody = capture.pop("_custody", None)
                     taken.append((capture, custody))
+                    if custody is not None and n in batches:   # and the batch records written with it
+                        custody = {**custody, "records": custody["records"] + batches[n]}
                     if event_row is None:
                         capture["id"] = self.store.insert_capture_rows(capture, exchanges, text_row)
                         self._capture_entry(at, capture["id"], custody)
@@ -311,14 +314,14 @@ class Recorder:
                     self._capture_entry(at, capture["id"], custody)
                     if learned:
                         self.store.learn_volatile(event.target, learned, self.run_id, capture["started"])
-                for content in self._listed:   # the batch records (kind capture: found by file, #17)
+                for content in alone:   # batch records no capture of this commit lists (kind capture, #17)
                     self.store.append_custody("capture", at, content)
                 if closing is not None:
                     name, sha256, size = closing
                     self.store.append_custody("file", at, {"file": f"{WARC_DIR}/{name}", "sha256": sha256,
                                                            "size": size})
         except BaseException:
-            for capture, custody in taken:
+            for capture, custody in taken:   # (as observed: without the batch records)
                 if custody is not None:
                     capture["_custody"] = custody
             raise
@@ -331,10 +334,25 @@ class Recorder:
         self.last_commit = self.clock()
         self.copy.complete(self.store, sync=closing is not None)   # fsynced with a closed file's entry
 
+    def _batch_entries(self) -> tuple[dict[int, list], list[dict]]:
+        """Where this commit's batch records go in the custody log: each is listed by the entry of the last
+        capture committed with it whose records are in its file (``{index in pending: records}``), else (a
+        file closed with no capture of it waiting) has an entry of its own."""
+        batches: dict[int, list] = {}
+        alone = []
+        for content in self._listed:
+            n = next((i for i in range(len(self.pending) - 1, -1, -1)
+                      if (self.pending[i][0].get("_custody") or {}).get("warc_file") == content["warc_file"]), None)
+            if n is None:
+                alone.append(content)
+            else:
+                batches.setdefault(n, []).extend(content["records"])
+        return batches, alone
+
     def _write_batch(self, writer, name: str) -> None:
-        """Write the batch record of the captures written to this file that no record lists yet, and keep its
-        custody entry for the next commit (a ``capture`` entry listing that one record, with ``captures``:
-        how many it lists)."""
+        """Write the batch record of the captures written to this file that no record lists yet, and keep it for
+        the next commit's custody entries (:meth:`_batch_entries`: listed by a capture's, or a ``capture`` entry
+        of its own listing that one record, with ``captures``: how many it lists)."""
         warc_file = f"{WARC_DIR}/{name}"
         batch = [(url, fields) for file, url, fields in self._batch if file == warc_file]  # (none of a file given up)
         if not batch:

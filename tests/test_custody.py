@@ -175,9 +175,10 @@ def test_every_capture_has_an_entry_whose_record_digests_are_those_of_the_record
 ):
     project, _, _ = runs
     listed = [e for e in _lines(project) if e["kind"] == "capture"]
-    # a capture's entry, and a batch's capture record's (#17): a capture entry too, with how many it lists
+    # a capture's entry; a batch's capture record (#17) is listed by the entry of the last capture committed
+    # with it, or (none in its file) has a capture entry of its own, with how many captures it lists
     entries = [e for e in listed if "capture_id" in e["content"]]
-    batches = [e["content"] for e in listed if "capture_id" not in e["content"]]
+    alone = [e["content"] for e in listed if "capture_id" not in e["content"]]
     captures = _db(
         project,
         "select id, warc_file, warc_offset, warc_record_id from captures order by id",
@@ -202,21 +203,27 @@ def test_every_capture_has_an_entry_whose_record_digests_are_those_of_the_record
     def compact(content):
         return [dict(zip(("type", "offset", "length", "uuid", "sha256"), r, strict=True)) for r in content["records"]]
 
-    # the batches' capture records: one metadata record each, listing `captures` captures (its block read back)
-    listing = {}  # (file, offset of a batch record) -> the response record ids of the captures it lists
-    for content in batches:
+    # the batches' capture records: each a metadata record listing captures (its block read back), listed once
+    listing = {}  # (file, offset of a batch record) -> its block
+    for content in alone:
         assert content["v"] == 2 and set(content) == {"v", "run", "captures", "warc_file", "records"}
-        [record] = compact(content)
-        assert record["type"] == "metadata"
-        check(content["warc_file"], [record])
-        raw = _members(project / "archive" / content["warc_file"])[record["offset"]][1]
-        head, block = raw[:-4].split(b"\r\n\r\n", 1)
-        assert b"WARC-Target-URI: urn:lastseen:captures:" + content["run"].encode() in head
-        lines = block.decode().split("\r\n")
-        assert lines[:2] == ["lastseen-capture: 2", f"run: {content['run']}"]
-        assert sum(line.startswith("capture: ") for line in lines) == content["captures"] > 0
-        listing[(content["warc_file"], record["offset"])] = block
-    assert sum(b["captures"] for b in batches) == len(captures)
+        assert [r["type"] for r in compact(content)] == ["metadata"]
+    for content in [e["content"] for e in entries] + alone:
+        for record in compact(content):
+            if record["type"] != "metadata":
+                continue
+            raw = _members(project / "archive" / content["warc_file"])[record["offset"]][1]
+            head, block = raw[:-4].split(b"\r\n\r\n", 1)
+            assert b"WARC-Target-URI: urn:lastseen:captures:" + content["run"].encode() in head
+            lines = block.decode().split("\r\n")
+            assert lines[:2] == ["lastseen-capture: 2", f"run: {content['run']}"]
+            assert content.get("captures", 1) <= sum(line.startswith("capture: ") for line in lines)
+            assert (content["warc_file"], record["offset"]) not in listing
+            listing[(content["warc_file"], record["offset"])] = block
+    assert listing and sum(b.count(b"\r\ncapture: ") for b in listing.values()) == len(captures)
+    check_alone = [(c["warc_file"], compact(c)) for c in alone]
+    for warc_file, records in check_alone:
+        check(warc_file, records)
     for cid, warc_file, offset, record_id in captures:
         content = by_capture[cid]
         assert content["warc_file"] == warc_file
@@ -225,14 +232,18 @@ def test_every_capture_has_an_entry_whose_record_digests_are_those_of_the_record
         assert content["v"] == 2
         assert set(content) == {"v", "capture_id", "run", "target", "role", "url", "warc_file", "records"}
         records = compact(content)
-        # request, response (or revisit); its capture record is its batch's, not its own (#17)
-        assert {r["type"] for r in records} >= {"request"} and "metadata" not in {r["type"] for r in records}
+        # request, response (or revisit); its capture record is its batch's, not its own (#17): listed after
+        # its records by the last capture's entry of its commit
+        assert {r["type"] for r in records} >= {"request"}
+        assert [r["type"] for r in records].count("metadata") <= 1
+        assert "metadata" not in [r["type"] for r in records][:-1]
         assert any(
             f"<urn:uuid:{r['uuid']}>" == record_id and r["offset"] == offset for r in records
         )
         check(warc_file, records)
         # listed by the first batch record after its records in its file
-        after = min(o for f, o in listing if f == warc_file and o > max(r["offset"] for r in records))
+        own = [r["offset"] for r in records if r["type"] != "metadata"]
+        after = min(o for f, o in listing if f == warc_file and o > max(own))
         assert f" {record_id} ".encode() in listing[(warc_file, after)]
         assert f"target: {content['target']}\r\n".encode() in listing[(warc_file, after)]
     # every record of every file is a capture's or a batch's, but each file's warcinfo record
