@@ -114,6 +114,16 @@ def test_batch_records_list_each_capture_once_after_its_records_in_its_file(tmp_
     captures, exchanges = _captures(db), _exchanges(db)
     verify_archive(archive)
 
+    # an export of one target holds its captures' batch records (the first metadata record after their records)
+    exported = lastseen(tmp_path, "export", "--only", "p3", "--out", "p3.wacz")
+    assert exported.exit_code == 0, exported.stderr
+    with zipfile.ZipFile(tmp_path / "p3.wacz") as zf:
+        blocks = [zlib.decompress(data[pos:end], zlib.MAX_WBITS | 16) for n in zf.namelist()
+                  if n.startswith("archive/") for data in [zf.read(n)] for pos, end in _spans(data)[1:]]
+    listed = b"".join(b for b in blocks if b"\r\nWARC-Type: metadata\r\n" in b)
+    finals = [r["warc_record_id"] for r in _rows(db, "select warc_record_id from captures where target = 'p3'")]
+    assert len(finals) == 2 and all(f" {rid} ".encode() in listed for rid in finals)
+
     ran = lastseen(tmp_path, "reindex")
     assert ran.exit_code == 0, ran.stderr
     assert "no capture record lists" not in ran.stdout and "best-effort" not in ran.stdout
