@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
+from .capturerecords import read_captures
 from .custodycopy import CustodyCopy
 from .errors import ArchiveError, UsageError
 from .formatting import iso_precise, one_line, parse_iso, plural
@@ -183,6 +184,7 @@ def plan_records(
         found.sort(key=lambda x: x[0])
     plan: dict[tuple[str, int], Record] = {}
     covered: set[int] = set()
+    private = _BatchFilter(root, {c["target"] for c in captures})
     for c in captures:
         own = exchanges.get(c["id"], [])
         entry = next(
@@ -204,6 +206,8 @@ def plan_records(
                 found = capture_records.get(entry["warc_file"], [])
                 at = bisect.bisect_right(found, max(r["offset"] for r in listed), key=lambda x: x[0])
                 listed += [found[at][1]] if at < len(found) else []
+            listed = [r for r in listed if r.get("type") != "metadata"
+                      or private.keep(entry["warc_file"], r)]
             for r in listed:
                 plan[(entry["warc_file"], r["offset"])] = Record(
                     entry["warc_file"],
@@ -368,6 +372,25 @@ def _warcinfo(source: str, out: Path) -> dict[str, str]:
         "description": f"lastseen export: the records after this one are copied byte for byte, as their gzip "
         f"members and in their order there, from {source} of the archive",
     }
+
+
+class _BatchFilter:
+    """Which capture records an export may carry: a batch capture record (#17) lists every capture of its
+    commit, so it goes into an export only when every target it names is one of the export's; a capture
+    record of one capture (before #17), or one that names no other target, always does. An investigator's
+    export of one target never tells who else the archive watches (docs/evidence.md)."""
+
+    def __init__(self, root: Path, targets: set[str]):
+        self.root, self.targets, self.seen = root, targets, {}
+
+    def keep(self, file: str, r: dict) -> bool:
+        key = (file, r["offset"])
+        if key not in self.seen:
+            data = _read_member(self.root, Record(file, r["offset"], r["length"], "metadata"))[1]
+            head, _, block = data.partition(b"\r\n\r\n")
+            facts = read_captures(block, _headers(head).get("warc-target-uri")) or []
+            self.seen[key] = all(f.get("target") in self.targets for f in facts)
+        return self.seen[key]
 
 
 def _read_member(root: Path, rec: Record) -> tuple[bytes, bytes]:

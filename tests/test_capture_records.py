@@ -51,8 +51,11 @@ def _rows(db: Path, sql: str) -> list[dict]:
 
 
 def _captures(db: Path) -> list[dict]:
-    """Every captures row but its id and duration (from microsecond times), in time order."""
-    return [{k: v for k, v in r.items() if k not in ("id", "duration_ms")}
+    """Every captures row but its id and duration (from microsecond times), in time order, without migration 20's
+    pointers (``reused``, ``record_seq``, ``refers_exchange``): how a row is stored, whole or filled from the rows
+    they name, which differs between an index written row by row and one rebuilt; the values the view fills in from
+    them are compared."""
+    return [{k: v for k, v in r.items() if k not in ("id", "duration_ms", "reused", "record_seq", "refers_exchange")}
             for r in _rows(db, "select * from captures order by started, target, role")]
 
 
@@ -114,15 +117,24 @@ def test_batch_records_list_each_capture_once_after_its_records_in_its_file(tmp_
     captures, exchanges = _captures(db), _exchanges(db)
     verify_archive(archive)
 
-    # an export of one target holds its captures' batch records (the first metadata record after their records)
-    exported = lastseen(tmp_path, "export", "--only", "p3", "--out", "p3.wacz")
-    assert exported.exit_code == 0, exported.stderr
-    with zipfile.ZipFile(tmp_path / "p3.wacz") as zf:
-        blocks = [zlib.decompress(data[pos:end], zlib.MAX_WBITS | 16) for n in zf.namelist()
-                  if n.startswith("archive/") for data in [zf.read(n)] for pos, end in _spans(data)[1:]]
-    listed = b"".join(b for b in blocks if b"\r\nWARC-Type: metadata\r\n" in b)
-    finals = [r["warc_record_id"] for r in _rows(db, "select warc_record_id from captures where target = 'p3'")]
-    assert len(finals) == 2 and all(f" {rid} ".encode() in listed for rid in finals)
+    # An export of one target carries no record that names another target: a batch record listing other targets'
+    # captures stays out (who else the archive watches is not the export's to tell); one that lists only that
+    # target's captures goes in. A whole export carries every batch record.
+    def exported_targets(name: str, *args: str) -> list[set[str]]:
+        ran = lastseen(tmp_path, "export", *args, "--out", name)
+        assert ran.exit_code == 0, ran.stderr
+        with zipfile.ZipFile(tmp_path / name) as zf:
+            blocks = [zlib.decompress(data[pos:end], zlib.MAX_WBITS | 16) for n in zf.namelist()
+                      if n.startswith("archive/") for data in [zf.read(n)] for pos, end in _spans(data)[1:]]
+        return [{c.get("target") for c in read_captures(b.split(b"\r\n\r\n", 1)[1], None)}
+                for b in blocks if b"\r\nWARC-Type: metadata\r\n" in b]
+
+    in_archive = [{c.get("target") for c in captures} for path in files for _, captures in _listed(path)]
+    assert any(len(t) > 1 and "p3" in t for t in in_archive)   # p3's captures share batches with others
+    alone = exported_targets("p3.wacz", "--only", "p3")
+    assert all(t == {"p3"} for t in alone)
+    assert len(alone) == sum(t == {"p3"} for t in in_archive)
+    assert sorted(map(sorted, exported_targets("all.wacz"))) == sorted(map(sorted, in_archive))
 
     ran = lastseen(tmp_path, "reindex")
     assert ran.exit_code == 0, ran.stderr
