@@ -6,7 +6,8 @@ form (:func:`canonical`) of every other field. The JSONL copy (``archive/custody
 each entry's canonical form with its ``sha256``, one per line, so anyone can check the chain with ``jq``
 and ``sha256sum`` (docs/evidence.md, "Custody log"). Kinds (:data:`KINDS`): ``capture``, ``file``,
 ``recovery``, ``export``, ``bundle``. A ``capture`` entry lists its records compactly since #17 (``"v": 2``,
-:func:`compact_records`); :func:`capture_records` reads both forms. No IO, no clock: times are given.
+:func:`compact_records`), and since ``"v": 3`` every capture a commit holds (:func:`captures_content`);
+:func:`capture_records` and :func:`entry_captures` read every form. No IO, no clock: times are given.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ import re
 from collections.abc import Iterable, Mapping
 
 __all__ = [
+    "CAPTURES_VERSION",
     "CAPTURE_VERSION",
     "GENESIS",
     "KINDS",
     "ChainError",
     "canonical",
     "capture_records",
+    "captures_content",
     "check_chain",
     "compact_records",
+    "entry_captures",
     "entry_hash",
     "head",
     "make_entry",
@@ -35,9 +39,10 @@ __all__ = [
 GENESIS = "0" * 64
 #: The kinds of entry, and what each one's ``content`` holds (docs/evidence.md).
 KINDS = {
-    "capture": "one capture: its run, target, WARC file and every record written for it (and its commit's batch "
-               "capture record, #17); or a batch capture record no capture's entry lists (its run, WARC file, that "
-               "record and how many captures it lists)",
+    "capture": "the captures one commit holds in one WARC file (#17, v3): their run and WARC file, each one's id, "
+               "target, role and every record written for it, and the batch capture records written with them; "
+               "before v3, one capture each (and its commit's batch capture record), or a batch capture record "
+               "no capture's entry lists",
     "file": "a closed WARC file: its SHA-256 and size",
     "recovery": "a recovery that cut a `.open` WARC file: what was removed and the SHA-256 of what was kept",
     "export": "a WACZ written by `lastseen export`: its name, SHA-256 and size, and the captures and records in it",
@@ -47,6 +52,9 @@ _FIELDS = ("seq", "kind", "time", "prev", "content")
 #: ``v`` of the ``capture`` entries written now: each record ``[type, offset, length, uuid, sha256]`` (#17). Entries
 #: without ``v`` (written before) list each record as an object with its WARC digests too; both stay valid.
 CAPTURE_VERSION = 2
+#: ``v`` of the ``capture`` entries written since one lists every capture of a commit in one WARC file (#17):
+#: ``captures`` is ``[[capture_id, target, role, records], ...]``, ``records`` the batch capture records.
+CAPTURES_VERSION = 3
 _UUID = re.compile(r"<urn:uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})>")
 # Left raw by json.dumps(ensure_ascii=False) but escaped by jq (DEL), or not encodable as UTF-8 (lone surrogates).
 _ESCAPED = re.compile("[\x7f\ud800-\udfff]")
@@ -124,12 +132,53 @@ def compact_records(records: Iterable[Mapping]) -> list[list]:
     return out
 
 
+def captures_content(run: str, warc_file: str, captures: Iterable[tuple], records: list) -> dict:
+    """A ``"v": 3`` ``capture`` entry's content: the captures a commit holds in ``warc_file``, each
+    ``(capture_id, target, role, records)`` (records as :func:`compact_records` gives them), and ``records``,
+    the batch capture records written with them (compact too)."""
+    return {"v": CAPTURES_VERSION, "run": run, "warc_file": warc_file,
+            "captures": [[cid, target, role, list(recs)] for cid, target, role, recs in captures],
+            "records": list(records)}
+
+
+def entry_captures(content: Mapping) -> list[dict]:
+    """What a ``capture`` entry says of each capture it lists, in order: ``{"capture_id", "run", "target", "role",
+    "warc_file", "records"}`` (records as :func:`capture_records` gives them; ``capture_id``, ``target`` and
+    ``role`` None for a batch capture record no capture lists). A ``"v": 3`` entry's batch capture records are
+    listed last by its last capture, as a ``"v": 2`` entry listed its commit's."""
+    if content.get("v") != CAPTURES_VERSION:
+        return [{"capture_id": content.get("capture_id"), "run": content.get("run"), "target": content.get("target"),
+                 "role": content.get("role"), "warc_file": content.get("warc_file"),
+                 "records": capture_records(content)}]
+    out = []
+    for item in content.get("captures") or []:
+        if not isinstance(item, list) or len(item) != 4:
+            continue  # not what this version writes: the entry's hash says it was altered
+        cid, target, role, recs = item
+        out.append({"capture_id": cid, "run": content.get("run"), "target": target, "role": role,
+                    "warc_file": content.get("warc_file"), "records": _compact(recs if isinstance(recs, list) else [])})
+    batch = _compact(content.get("records") or [])
+    if out:
+        out[-1]["records"] += batch
+    elif batch:
+        out.append({"capture_id": None, "run": content.get("run"), "target": None, "role": None,
+                    "warc_file": content.get("warc_file"), "records": batch})
+    return out
+
+
 def capture_records(content: Mapping) -> list[dict]:
     """The records a ``capture`` entry's ``content`` lists, as ``{"type", "record_id", "offset", "length",
-    "sha256"}`` (and ``block_digest``, ``payload_digest`` from an entry written before ``"v": 2``), in order."""
+    "sha256"}`` (and ``block_digest``, ``payload_digest`` from an entry written before ``"v": 2``), in order
+    (a ``"v": 3`` entry's: each capture's, then the batch capture records)."""
     records = content.get("records") or []
+    if content.get("v") == CAPTURES_VERSION:
+        return [r for capture in entry_captures(content) for r in capture["records"]]
     if content.get("v") != CAPTURE_VERSION:
         return [dict(r) for r in records if isinstance(r, Mapping)]
+    return _compact(records)
+
+
+def _compact(records: list) -> list[dict]:
     out = []
     for item in records:
         if not isinstance(item, list) or len(item) != 5:

@@ -28,7 +28,7 @@ from .capture import Assessment, Observed, Written, conclude, observe
 from .capturerecords import batch_fields, batch_uri, capture_fields
 from .classify import classify
 from .contract import Event
-from .custody import CAPTURE_VERSION, compact_records
+from .custody import captures_content, compact_records
 from .custodycopy import CustodyCopy
 from .documents import DocumentLimits
 from .fetch.model import FetchResult, Resource
@@ -79,7 +79,7 @@ class Recorder:
         self.fills: list[dict] = []                # last good captures' anchor texts read again (fill_extraction)
         self.copy = CustodyCopy(archive.root)      # the custody log's JSONL copy, written after each commit
         self._batch: list[tuple[str, str, list]] = []   # (file, URL, fields): captures no batch record lists yet
-        self._listed: list[dict] = []               # custody entries of batch records written, not yet committed
+        self._listed: list[dict] = []               # batch records written, not yet committed: {warc_file, records}
         # A file's last batch record is written before it closes; its custody entry is committed (with the
         # rows still queued) before its rename.
         files.before_close = self._write_batch
@@ -111,9 +111,8 @@ class Recorder:
                     dom.date if dom is not None else result.finished), written.response.record_id))
         # listed in its file's next batch record, written before its rows are committed (or the file closes)
         self._batch.append((written.warc_file, result.url, capture_fields(result, rows, role)))
-        # The custody log's entry of this capture (appended when its rows are committed): every record written.
-        seen.capture["_custody"] = {"v": CAPTURE_VERSION, "run": self.run_id, "target": result.target, "role": role,
-                                    "url": result.url, "warc_file": written.warc_file,
+        # What the custody entry of its commit says of it (appended when its rows are committed): every record written.
+        seen.capture["_custody"] = {"target": result.target, "role": role, "warc_file": written.warc_file,
                                     "records": compact_records(ref.custody() for ref in writer.take_refs())}
         return seen
 
@@ -291,37 +290,35 @@ class Recorder:
             self._write_batch(*current)   # the queued captures listed before their rows are committed
         self.files.sync()  # records on disk before any row points at them
         at = iso_precise(clock.now())
-        batches, alone = self._batch_entries()
-        taken = []   # each row's custody entry content, put back when the commit fails (salvage retries it)
+        groups: dict[str, list] = {}   # WARC file -> the captures committed with their records in it
+        taken = []   # each row's custody facts, put back when the commit fails (salvage retries it)
         try:
             with self.store.transaction():
                 for fill in self.fills:
                     self.store.fill_extraction(**fill)
-                for n, (capture, exchanges, text_row, event_row, event, first, learned) in enumerate(self.pending):
+                for capture, exchanges, text_row, event_row, event, first, learned in self.pending:
                     custody = capture.pop("_custody", None)
                     taken.append((capture, custody))
-                    if custody is not None and n in batches:   # and the batch records written with it
-                        custody = {**custody, "records": custody["records"] + batches[n]}
                     if event_row is None:
                         capture["id"] = self.store.insert_capture_rows(capture, exchanges, text_row)
-                        self._capture_entry(at, capture["id"], custody)
-                        continue
-                    evidence = event_row["evidence"]
-                    if first is not None and evidence is not None:
-                        evidence["first_capture"] = first.get("id")
-                    row = {**event_row, "evidence": json.dumps(evidence, ensure_ascii=False) if evidence else None}
-                    event.capture_id = capture["id"] = self.store.insert_capture(capture, exchanges, text_row, row)
-                    self._capture_entry(at, capture["id"], custody)
-                    if learned:
-                        self.store.learn_volatile(event.target, learned, self.run_id, capture["started"])
-                for content in alone:   # batch records no capture of this commit lists (kind capture, #17)
-                    self.store.append_custody("capture", at, content)
+                    else:
+                        evidence = event_row["evidence"]
+                        if first is not None and evidence is not None:
+                            evidence["first_capture"] = first.get("id")
+                        row = {**event_row, "evidence": json.dumps(evidence, ensure_ascii=False) if evidence else None}
+                        event.capture_id = capture["id"] = self.store.insert_capture(capture, exchanges, text_row, row)
+                        if learned:
+                            self.store.learn_volatile(event.target, learned, self.run_id, capture["started"])
+                    if custody is not None:
+                        groups.setdefault(custody["warc_file"], []).append(
+                            (capture["id"], custody["target"], custody["role"], custody["records"]))
+                self._capture_entries(at, groups)
                 if closing is not None:
                     name, sha256, size = closing
                     self.store.append_custody("file", at, {"file": f"{WARC_DIR}/{name}", "sha256": sha256,
                                                            "size": size})
         except BaseException:
-            for capture, custody in taken:   # (as observed: without the batch records)
+            for capture, custody in taken:
                 if custody is not None:
                     capture["_custody"] = custody
             raise
@@ -334,25 +331,20 @@ class Recorder:
         self.last_commit = self.clock()
         self.copy.complete(self.store, sync=closing is not None)   # fsynced with a closed file's entry
 
-    def _batch_entries(self) -> tuple[dict[int, list], list[dict]]:
-        """Where this commit's batch records go in the custody log: each is listed by the entry of the last
-        capture committed with it whose records are in its file (``{index in pending: records}``), else (a
-        file closed with no capture of it waiting) has an entry of its own."""
-        batches: dict[int, list] = {}
-        alone = []
-        for content in self._listed:
-            n = next((i for i in range(len(self.pending) - 1, -1, -1)
-                      if (self.pending[i][0].get("_custody") or {}).get("warc_file") == content["warc_file"]), None)
-            if n is None:
-                alone.append(content)
-            else:
-                batches.setdefault(n, []).extend(content["records"])
-        return batches, alone
+    def _capture_entries(self, at: str, groups: dict[str, list]) -> None:
+        """One ``capture`` entry (``"v": 3``) per WARC file holding records of this commit: the captures committed
+        whose records are in it, in order, and the batch capture records written to it since the last commit (a
+        file closed with no capture of it waiting has an entry listing its batch record alone)."""
+        batches: dict[str, list] = {}
+        for listed in self._listed:
+            batches.setdefault(listed["warc_file"], []).extend(listed["records"])
+        for warc_file in [*groups, *(f for f in batches if f not in groups)]:
+            self.store.append_custody("capture", at, captures_content(
+                self.run_id, warc_file, groups.get(warc_file, []), batches.get(warc_file, [])))
 
     def _write_batch(self, writer, name: str) -> None:
         """Write the batch record of the captures written to this file that no record lists yet, and keep it for
-        the next commit's custody entries (:meth:`_batch_entries`: listed by a capture's, or a ``capture`` entry
-        of its own listing that one record, with ``captures``: how many it lists)."""
+        the next commit's custody entry of this file (:meth:`_capture_entries`)."""
         warc_file = f"{WARC_DIR}/{name}"
         batch = [(url, fields) for file, url, fields in self._batch if file == warc_file]  # (none of a file given up)
         if not batch:
@@ -361,13 +353,8 @@ class Recorder:
         writer.take_refs()   # only the batch record's ref follows (the captures took theirs)
         writer.metadata(batch_uri(self.run_id), clock.now(), batch_fields(self.run_id, batch))
         self._batch = []
-        self._listed.append({"v": CAPTURE_VERSION, "run": self.run_id, "captures": len(batch),
-                             "warc_file": warc_file,
+        self._listed.append({"warc_file": warc_file,
                              "records": compact_records(ref.custody() for ref in writer.take_refs())})
-
-    def _capture_entry(self, at: str, capture_id: int, custody: dict | None) -> None:
-        if custody is not None:
-            self.store.append_custody("capture", at, {"capture_id": capture_id, **custody})
 
     def salvage(self) -> None:
         """After a failure: commit the captures whose records are whole, close the WARC file.

@@ -27,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .custody import capture_records
+from .custody import CAPTURES_VERSION, entry_captures
 from .verifyexports import check_exports
 from .verifyfiles import compare_file, read_file
 from .verifylog import check_chain, check_copy, check_index, read_entries, read_lines
@@ -75,11 +75,14 @@ def _files(ctx: Context) -> dict[str, dict]:
             ]
         elif entry["kind"] == "capture":
             facts = of(content["warc_file"])
-            scoped = ctx.in_scope(entry)
-            for record in capture_records(content):
-                facts["records"].append({**record, "seq": entry["seq"]})
-                if scoped:
-                    facts["scope"].add(record["offset"])
+            many = content.get("v") == CAPTURES_VERSION   # a commit's captures: each record names its own
+            for capture in entry_captures(content):
+                scoped = ctx.in_scope({**entry, "content": {**capture, "target": capture["target"] or ""}})
+                named = {"capture": capture["capture_id"]} if many and capture["capture_id"] is not None else {}
+                for record in capture["records"]:
+                    facts["records"].append({**record, "seq": entry["seq"], **named})
+                    if scoped:
+                        facts["scope"].add(record["offset"])
     return files
 
 

@@ -184,6 +184,8 @@ def _read(data, file: str, starts: dict[int, int] | None) -> FileFacts:
 
 
 def _problem(kind, file, record, found, message, *, offset=None, expected=None) -> dict:
+    if record.get("capture") is not None:   # one of the captures a "v": 3 entry lists (#17): named
+        message = f"capture {record['capture']}'s record: {message}"
     return {
         "kind": kind,
         "file": file,

@@ -174,19 +174,23 @@ def test_every_capture_has_an_entry_whose_record_digests_are_those_of_the_record
     runs,
 ):
     project, _, _ = runs
-    listed = [e for e in _lines(project) if e["kind"] == "capture"]
-    # a capture's entry; a batch's capture record (#17) is listed by the entry of the last capture committed
-    # with it, or (none in its file) has a capture entry of its own, with how many captures it lists
-    entries = [e for e in listed if "capture_id" in e["content"]]
-    alone = [e["content"] for e in listed if "capture_id" not in e["content"]]
+    listed = [e["content"] for e in _lines(project) if e["kind"] == "capture"]
+    # one entry per commit and WARC file (#17, "v": 3): the captures committed with their records in it, each
+    # [capture_id, target, role, records], and the batch capture records written to it since the commit before
     captures = _db(
         project,
-        "select id, warc_file, warc_offset, warc_record_id from captures order by id",
+        "select id, warc_file, warc_offset, warc_record_id, target from captures order by id",
     )
-    assert captures and sorted(e["content"]["capture_id"] for e in entries) == [
-        c[0] for c in captures
-    ]
-    by_capture = {e["content"]["capture_id"]: e["content"] for e in entries}
+    assert listed and all(c["v"] == 3 and set(c) == {"v", "run", "warc_file", "captures", "records"} for c in listed)
+    by_capture = {}
+    for content in listed:
+        for cid, target, role, records in content["captures"]:
+            assert cid not in by_capture
+            by_capture[cid] = {"run": content["run"], "warc_file": content["warc_file"], "target": target,
+                               "role": role, "records": records}
+    assert captures and sorted(by_capture) == [c[0] for c in captures]
+    # fewer entries than captures: a commit's captures share one (a batch capture record may be alone)
+    assert sum(1 for c in listed if c["captures"]) < len(captures)
     covered = set()
 
     def check(warc_file, records):
@@ -200,49 +204,40 @@ def test_every_capture_has_an_entry_whose_record_digests_are_those_of_the_record
             assert f"<urn:uuid:{r['uuid']}>" == h["WARC-Record-ID"] and r["type"] == h["WARC-Type"]
             covered.add((warc_file, r["offset"]))
 
-    def compact(content):
-        return [dict(zip(("type", "offset", "length", "uuid", "sha256"), r, strict=True)) for r in content["records"]]
+    def compact(records):
+        return [dict(zip(("type", "offset", "length", "uuid", "sha256"), r, strict=True)) for r in records]
 
     # the batches' capture records: each a metadata record listing captures (its block read back), listed once
     listing = {}  # (file, offset of a batch record) -> its block
-    for content in alone:
-        assert content["v"] == 2 and set(content) == {"v", "run", "captures", "warc_file", "records"}
-        assert [r["type"] for r in compact(content)] == ["metadata"]
-    for content in [e["content"] for e in entries] + alone:
-        for record in compact(content):
-            if record["type"] != "metadata":
-                continue
+    for content in listed:
+        batch = compact(content["records"])
+        assert [r["type"] for r in batch] == ["metadata"] * len(batch)
+        assert batch or content["captures"]
+        check(content["warc_file"], batch)
+        for record in batch:
             raw = _members(project / "archive" / content["warc_file"])[record["offset"]][1]
             head, block = raw[:-4].split(b"\r\n\r\n", 1)
             assert b"WARC-Target-URI: urn:lastseen:captures:" + content["run"].encode() in head
             lines = block.decode().split("\r\n")
             assert lines[:2] == ["lastseen-capture: 2", f"run: {content['run']}"]
-            assert content.get("captures", 1) <= sum(line.startswith("capture: ") for line in lines)
             assert (content["warc_file"], record["offset"]) not in listing
             listing[(content["warc_file"], record["offset"])] = block
     assert listing and sum(b.count(b"\r\ncapture: ") for b in listing.values()) == len(captures)
-    check_alone = [(c["warc_file"], compact(c)) for c in alone]
-    for warc_file, records in check_alone:
-        check(warc_file, records)
-    for cid, warc_file, offset, record_id in captures:
+    for cid, warc_file, offset, record_id, target in captures:
         content = by_capture[cid]
-        assert content["warc_file"] == warc_file
+        assert content["warc_file"] == warc_file and content["target"] == target
         # the compact form (#17): each record [type, offset, length, uuid, sha256], nothing else (its WARC
         # digests are in its headers, which its sha256 covers)
-        assert content["v"] == 2
-        assert set(content) == {"v", "capture_id", "run", "target", "role", "url", "warc_file", "records"}
-        records = compact(content)
-        # request, response (or revisit); its capture record is its batch's, not its own (#17): listed after
-        # its records by the last capture's entry of its commit
+        records = compact(content["records"])
+        # request, response (or revisit); its capture record is its batch's, listed by the entry's "records"
         assert {r["type"] for r in records} >= {"request"}
-        assert [r["type"] for r in records].count("metadata") <= 1
-        assert "metadata" not in [r["type"] for r in records][:-1]
+        assert "metadata" not in [r["type"] for r in records]
         assert any(
             f"<urn:uuid:{r['uuid']}>" == record_id and r["offset"] == offset for r in records
         )
         check(warc_file, records)
         # listed by the first batch record after its records in its file
-        own = [r["offset"] for r in records if r["type"] != "metadata"]
+        own = [r["offset"] for r in records]
         after = min(o for f, o in listing if f == warc_file and o > max(own))
         assert f" {record_id} ".encode() in listing[(warc_file, after)]
         assert f"target: {content['target']}\r\n".encode() in listing[(warc_file, after)]
@@ -328,8 +323,9 @@ def test_the_docs_recipe_checks_every_record_against_its_entry_and_names_one_cha
     clean = subprocess.run(["bash", "-c", recipe], cwd=project, capture_output=True, text=True, check=False)
     assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "")
     # one byte of a record changed, its member gzipped again (the records after it move: named too)
-    entry = next(e for e in _lines(project) if e["kind"] == "capture")
-    _, offset, length, _, _ = entry["content"]["records"][0]
+    # (a record of a capture a "v": 3 entry lists, #17: not its batch capture record)
+    entry = next(e for e in _lines(project) if e["kind"] == "capture" and e["content"]["captures"])
+    _, offset, length, _, _ = entry["content"]["captures"][0][3][0]
     path = project / "archive" / entry["content"]["warc_file"]
     data = path.read_bytes()
     raw = zlib.decompress(data[offset : offset + length], zlib.MAX_WBITS | 16)
@@ -532,7 +528,7 @@ def test_reindex_keeps_the_chain_up_to_an_altered_line_and_names_it(runs, tmp_pa
     lines = _lines(project)
     path = project / "archive" / "custody" / "2026-01.jsonl"
     raw = path.read_bytes().splitlines(keepends=True)
-    raw[1] = raw[1].replace(b'"capture"', b'"file"', 1)  # entry 2 altered
+    raw[1] = raw[1].replace(b'"kind":"', b'"kind":"x', 1)  # entry 2 altered (a capture or a file entry)
     path.write_bytes(b"".join(raw))
     for p in (project / "archive").glob("lastseen.db*"):
         p.unlink()

@@ -635,9 +635,11 @@ def test_a_custody_line_altered_stops_the_export_and_writes_nothing(tmp_path, si
     assert ran.exit_code == 0, ran.stderr
     (path,) = (tmp_path / "archive" / "custody").glob("*.jsonl")
     lines = path.read_bytes().splitlines(keepends=True)
+    # the entry of the commit holding the page's capture (one entry a commit, #17)
     entry = next(json.loads(x) for x in lines if json.loads(x)["kind"] == "capture"
-                 and json.loads(x)["content"]["role"] == "page")
-    forged = {**entry, "content": {**entry["content"], "target": "q"}}
+                 and any(c[2] == "page" for c in json.loads(x)["content"]["captures"]))
+    captures = [[c[0], "q" if c[2] == "page" else c[1], *c[2:]] for c in entry["content"]["captures"]]
+    forged = {**entry, "content": {**entry["content"], "captures": captures}}
     path.write_bytes(b"".join(
         json.dumps(forged, sort_keys=True, separators=(",", ":")).encode() + b"\n"
         if json.loads(x)["seq"] == entry["seq"] else x for x in lines))

@@ -196,13 +196,22 @@ def _record(r) -> dict:
     return {"type": kind, "offset": offset, "length": length, "record_id": f"<urn:uuid:{uuid}>", "sha256": sha256}
 
 
+def _listed(entry: dict) -> list[dict]:
+    """Every record a capture entry lists, as dicts, in order: a ``"v": 3`` entry's (#17) each capture's (with its
+    ``capture`` id), then its batch capture records; an entry of an earlier form's ``records``."""
+    if entry.get("v") != 3:
+        return [_record(r) for r in entry["records"]]
+    return [dict(_record(r), capture=cid) for cid, _, _, records in entry["captures"] for r in records] + [
+        _record(r) for r in entry["records"]]
+
+
 def _records(project: Path, name: str) -> list[dict]:
     """The records the capture entries list for WARC file ``name`` (archive-relative), by offset."""
     out = [
-        dict(_record(r), seq=e["seq"])
+        dict(r, seq=e["seq"])
         for e in _entries(project)
         if e["kind"] == "capture" and e["warc_file"] == name
-        for r in e["records"]
+        for r in _listed(e)
     ]
     return sorted(out, key=lambda r: r["offset"])
 
@@ -275,7 +284,7 @@ def test_a_clean_archive_holds_every_record_file_and_line(project):
     )
     assert doc["checked"]["files"] == 2
     assert doc["checked"]["records"] == sum(
-        len(e["records"]) for e in entries if e["kind"] == "capture"
+        len(_listed(e)) for e in entries if e["kind"] == "capture"
     )
     assert doc["checked"]["bytes"] == sum(
         (project / "archive" / n).stat().st_size for n in _warcs(project)
@@ -334,14 +343,16 @@ def test_a_clean_archive_holds_while_a_run_is_writing(project, site):
         settings=watchlist["settings"],
     )
     before = verify(project)
+    (captures,), = _db(project, "select count(*) from captures")
     gate = Gate()
     site.set("/p2", "<html><body><p>page 2, held</p></body></html>", gate=gate)
     proc = start_run(project, "--force")
     try:
         assert gate.arrived.wait(60), "the run never asked for /p2"
         seq = before["chain_head"]["seq"]
+        # 64 captures committed (with their custody entry: one a commit, #17)
         assert wait_until(
-            lambda: _db(project, "select max(seq) from custody")[0][0] >= seq + 64, 60
+            lambda: _db(project, "select count(*) from captures")[0][0] >= captures + 64, 60
         ), "the run committed no captures while /p2 was held"
         doc = verify(project)
         assert doc["ok"] is True, doc["problems"]
@@ -349,7 +360,7 @@ def test_a_clean_archive_holds_while_a_run_is_writing(project, site):
             (f["file"].endswith(".warc.gz.open"), f["why"]) for f in doc["open_files"]
         ] == [(True, "being written by the run going on")]
         assert (
-            doc["chain_head"]["seq"] >= seq + 64
+            doc["chain_head"]["seq"] > seq
         )  # the run's entries, whose records are in the open file
         assert (
             doc["checked"]["records"] == before["checked"]["records"]
@@ -458,9 +469,12 @@ def test_a_record_rewritten_with_its_digests_recomputed_passes_warcio_check_but_
         *_moved(_records(project, name), rec["offset"], delta, name),
     ]
     # a "v": 2 entry holds the record's SHA-256, not its digests (#17): headers or block, the digests hold
-    assert doc["problems"][1]["message"] == (
+    assert doc["problems"][1]["message"] == (  # the capture it was written for named (#17: an entry a commit)
+        f"capture {rec['capture']}'s record: "
         "its WARC headers or its block differ; its WARC digests hold (warcio check passes on it)"
     )
+    assert _db(project, "select id from captures where warc_file = ? and warc_offset = ?", name, rec["offset"]) == [
+        (rec["capture"],)]  # the capture whose response it is
 
 
 def test_one_warc_header_changed(project, update_golden):
@@ -482,24 +496,42 @@ def test_one_warc_header_changed(project, update_golden):
         ("record-altered", name, rec["offset"], rec["record_id"]),
         *_moved(_records(project, name), rec["offset"], delta, name),
     ]
-    assert doc["problems"][1]["message"] == (
+    assert doc["problems"][1]["message"] == (  # the capture it was written for named (#17: an entry a commit)
+        f"capture {rec['capture']}'s record: "
         "its WARC headers or its block differ; its WARC digests hold (warcio check passes on it)"
     )
+    assert _db(project, "select id from captures where warc_file = ? and warc_offset = ?", name, rec["offset"]) == [
+        (rec["capture"],)]  # the capture whose response it is
 
 
 def _as_written_before_17(project: Path) -> None:
-    """Rewrite the custody log (index and JSONL copy) as the code before #17 wrote it: each ``capture`` entry
-    without ``v``, each record an object with its ``WARC-Block-Digest`` and ``WARC-Payload-Digest`` (read back
-    with warcio), every entry's ``prev`` and ``sha256`` recomputed here (docs/evidence.md's canonical form)."""
+    """Rewrite the custody log (index and JSONL copy) as the code before #17 wrote it: a ``capture`` entry per
+    capture (a ``"v": 3`` entry's captures each given one, its batch records listed by the last; the entries
+    numbered anew), without ``v``, each record an object with its ``WARC-Block-Digest`` and
+    ``WARC-Payload-Digest`` (read back with warcio), every entry's ``prev`` and ``sha256`` recomputed here
+    (docs/evidence.md's canonical form)."""
     headers = {name: _warc_headers(project / "archive" / name) for name in _warcs(project)}
-    rows = [(e["seq"], e["kind"], e["time"], e["content"]) for e in _lines_of(project)]
+    rows = []
+    for e in _lines_of(project):
+        if e["kind"] != "capture":
+            rows.append((e["kind"], e["time"], e["content"]))
+            continue
+        c = e["content"]
+        assert c.pop("v") == 3
+        split = [{"capture_id": cid, "run": c["run"], "target": target, "role": role, "warc_file": c["warc_file"],
+                  "records": records} for cid, target, role, records in c["captures"]]
+        if split:
+            split[-1]["records"] = split[-1]["records"] + c["records"]
+        else:
+            split = [{"run": c["run"], "warc_file": c["warc_file"], "records": c["records"]}]
+        rows += [("capture", e["time"], content) for content in split]
     prev, lines = "0" * 64, []
     conn = sqlite3.connect(project / "archive" / "lastseen.db")
     with conn:  # what migration 19 finds: every content in its row
-        conn.execute("delete from custody_lines")
-    for seq, kind, time, content in rows:
+        for table in ("custody_lines", "custody_pending", "custody"):
+            conn.execute(f"delete from {table}")
+    for seq, (kind, time, content) in enumerate(rows, 1):
         if kind == "capture":
-            assert content.pop("v") == 2
             records = []
             for r in map(_record, content["records"]):
                 h = headers[content["warc_file"]][r["offset"]]
@@ -509,9 +541,10 @@ def _as_written_before_17(project: Path) -> None:
         entry = {"seq": seq, "kind": kind, "time": time, "prev": prev, "content": content}
         entry["sha256"] = _entry_hash(entry)
         with conn:
-            conn.execute("update custody set prev = ?, content = ?, sha256 = ? where seq = ?",
-                         (prev, json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-                          entry["sha256"], seq))
+            conn.execute("insert into custody (seq, kind, time, prev, content, sha256) values (?, ?, ?, ?, ?, ?)",
+                         (seq, kind, time, prev,
+                          json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                          entry["sha256"]))
         lines.append(entry)
         prev = entry["sha256"]
     conn.close()
@@ -564,7 +597,7 @@ def test_an_archive_of_schema_18_upgraded_by_a_run_verifies_old_and_new_entries(
     lines = _lines_of(project)
     assert lines[: len(old)] == old
     new = [e for e in lines[len(old):] if e["kind"] == "capture"]
-    assert new and all(e["content"]["v"] == 2 for e in new)
+    assert new and all(e["content"]["v"] == 3 for e in new)   # one entry a commit (#17)
     rows = dict(_db(project, "select seq, content from custody where kind = 'capture'"))
     assert all("records" in json.loads(rows[e["seq"]]) for e in old if e["kind"] == "capture")
     assert all(json.loads(rows[e["seq"]]) == {"warc_file": e["content"]["warc_file"]} for e in new)
@@ -640,49 +673,44 @@ def _jsonl(project: Path, month: str) -> tuple[Path, list[bytes]]:
 
 
 def test_jsonl_lines_deleted_changed_and_reordered(project, update_golden):
+    # one capture entry a commit (#17): January's first two lines swapped, February's first capture entry
+    # changed and its second deleted
     path, lines = _jsonl(project, "2026-01")
-    assert len(lines) >= 7
-    seqs = [json.loads(x)["seq"] for x in lines]
-    # the entries of two captures (not of a batch's capture record, #17), a line apart at least
-    captures = [i for i, x in enumerate(lines) if "capture_id" in json.loads(x)["content"]]
-    c = next(i for i in captures if i >= 3)
-    d = next(i for i in captures if i >= c + 2)
-    changed = json.loads(lines[c])
-    assert changed["kind"] == "capture"
-    changed["content"]["target"] += "-renamed"  # its sha256 kept
+    path2, lines2 = _jsonl(project, "2026-02")
+    seqs, seqs2 = [json.loads(x)["seq"] for x in lines], [json.loads(x)["seq"] for x in lines2]
+    captures = [i for i, x in enumerate(lines2) if json.loads(x)["kind"] == "capture"]
+    assert len(lines) >= 3 and captures[:2] == [0, 1]
+    c, d = captures[:2]
+    changed = json.loads(lines2[c])
+    changed["content"]["captures"][0][1] += "-renamed"  # a capture's target; its sha256 kept
     edited = json.dumps(changed, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-    kept = [
-        lines[0],
-        lines[2],
-        lines[1],
-        *lines[3:c],
-        edited,
-        *lines[c + 1 : d],
-        *lines[d + 1 :],
-    ]  # 1 and 2 swapped, c changed, d deleted
-    path.write_bytes(b"".join(kept))
-    at = [sum(len(x) for x in kept[:i]) for i in range(len(kept))]
+    path.write_bytes(b"".join([lines[1], lines[0], *lines[2:]]))  # 1 and 2 swapped
+    path2.write_bytes(b"".join([edited, *lines2[d + 1 :]]))  # c changed, d deleted
     said(project, "JSONL lines reordered, changed and deleted", update_golden)
     doc = verify(project)
     # c and d are capture entries, whose content only the copy holds (#17): c's no longer hashes to its
-    # index entry; d's is gone, at the offset the index recorded, and with it the list of its records, so the
-    # index rows pointing at them are unchained
-    deleted = json.loads(lines[d])
-    assert deleted["kind"] == "capture"
+    # index entry; d's is gone, at the offset the index recorded, and with it the list of its captures' records,
+    # so the index rows pointing at them are unchained
+    deleted = json.loads(lines2[d])
     found = [(p["kind"], p["file"], p["offset"], p["seq"]) for p in doc["problems"]]
     assert found[:3] == [
-        ("line-altered", "custody/2026-01.jsonl", at[c], seqs[c]),
-        ("line-missing", "custody/2026-01.jsonl", sum(len(x) for x in lines[:d]), seqs[d]),
-        ("line-reordered", "custody/2026-01.jsonl", at[2], seqs[1]),
+        ("line-altered", "custody/2026-02.jsonl", 0, seqs2[c]),
+        ("line-missing", "custody/2026-02.jsonl", len(lines2[c]), seqs2[d]),
+        ("line-reordered", "custody/2026-01.jsonl", len(lines[1]), seqs[0]),
     ]
-    offsets = {_record(r)["offset"] for r in deleted["content"]["records"]}
+    offsets = {_record(r)["offset"] for r in deleted["content"]["records"]} | {
+        _record(r)["offset"] for capture in deleted["content"]["captures"] for r in capture[3]}
     assert found[3:] and all(
         kind == "unchained" and file == deleted["content"]["warc_file"] and offset in offsets
         for kind, file, offset, _ in found[3:]
     )
+    # every capture of the deleted line: its final record unchained
+    finals = _db(project, "select warc_offset from captures where id in (%s)" % ",".join(
+        str(capture[0]) for capture in deleted["content"]["captures"]))
+    assert {o for (o,) in finals} <= {offset for _, _, offset, _ in found[3:]}
     assert (
         doc["problems"][0]["expected"]
-        == json.loads(lines[3])["sha256"]
+        == changed["sha256"]
         != doc["problems"][0]["found"]
     )
 

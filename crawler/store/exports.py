@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from ..custody import capture_records
+from ..custody import entry_captures
 from .custody import ROWS as _CUSTODY_ROWS
 
 _CAPTURE_COLUMNS = (
@@ -85,7 +85,8 @@ class ExportQueries:
         return out
 
     def capture_entries(self, warc_files: Iterable[str]) -> list[dict]:
-        """The ``content`` of every ``capture`` entry of the custody log whose records are in these files."""
+        """What every ``capture`` entry of the custody log whose records are in these files says of each capture it
+        lists (:func:`crawler.custody.entry_captures`: a ``"v": 3`` entry lists a commit's captures)."""
         files = sorted(set(warc_files))
         out: list[dict] = []
         for i in range(0, len(files), 500):
@@ -96,8 +97,7 @@ class ExportQueries:
                 chunk,
             )
             for entry in self._whole(rows):  # a content kept only in the copy read from its line (#17)
-                content = entry["content"]
-                out.append({**content, "records": capture_records(content)})
+                out.extend(entry_captures(entry["content"]))
         return out
 
     def event_captures(self, run_id: str, target: str) -> dict | None:
