@@ -504,13 +504,16 @@ def test_one_warc_header_changed(project, update_golden):
         (rec["capture"],)]  # the capture whose response it is
 
 
-def _as_written_before_17(project: Path) -> None:
+def _as_written_before_17(project: Path, v: int | None = None) -> None:
     """Rewrite the custody log (index and JSONL copy) as the code before #17 wrote it: a ``capture`` entry per
     capture (a ``"v": 3`` entry's captures each given one, its batch records listed by the last; the entries
     numbered anew), without ``v``, each record an object with its ``WARC-Block-Digest`` and
     ``WARC-Payload-Digest`` (read back with warcio), every entry's ``prev`` and ``sha256`` recomputed here
-    (docs/evidence.md's canonical form)."""
+    (docs/evidence.md's canonical form). ``v=2``: as the code of #17 before ``"v": 3`` wrote it instead: ``"v": 2``,
+    the URL asked for, records compact, a capture entry's content kept only in the copy (its row ``{"warc_file"}``,
+    its line's offset in ``custody_lines``)."""
     headers = {name: _warc_headers(project / "archive" / name) for name in _warcs(project)}
+    urls = dict(_db(project, "select id, url from captures"))
     rows = []
     for e in _lines_of(project):
         if e["kind"] != "capture":
@@ -524,14 +527,13 @@ def _as_written_before_17(project: Path) -> None:
             split[-1]["records"] = split[-1]["records"] + c["records"]
         else:
             split = [{"run": c["run"], "warc_file": c["warc_file"], "records": c["records"]}]
+        if v == 2:
+            split = [{"v": 2, **x, **({"url": urls[x["capture_id"]]} if "capture_id" in x else {"captures": 1})}
+                     for x in split]
         rows += [("capture", e["time"], content) for content in split]
     prev, lines = "0" * 64, []
-    conn = sqlite3.connect(project / "archive" / "lastseen.db")
-    with conn:  # what migration 19 finds: every content in its row
-        for table in ("custody_lines", "custody_pending", "custody"):
-            conn.execute(f"delete from {table}")
     for seq, (kind, time, content) in enumerate(rows, 1):
-        if kind == "capture":
+        if kind == "capture" and v is None:
             records = []
             for r in map(_record, content["records"]):
                 h = headers[content["warc_file"]][r["offset"]]
@@ -540,18 +542,30 @@ def _as_written_before_17(project: Path) -> None:
             content["records"] = records
         entry = {"seq": seq, "kind": kind, "time": time, "prev": prev, "content": content}
         entry["sha256"] = _entry_hash(entry)
-        with conn:
-            conn.execute("insert into custody (seq, kind, time, prev, content, sha256) values (?, ?, ?, ?, ?, ?)",
-                         (seq, kind, time, prev,
-                          json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-                          entry["sha256"]))
         lines.append(entry)
         prev = entry["sha256"]
-    conn.close()
+    offsets = {}
     for path in (project / "archive" / "custody").glob("*.jsonl"):
-        path.write_bytes(b"".join(
-            json.dumps(e, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
-            for e in lines if e["time"][:7] == path.stem))
+        data = b""
+        for e in lines:
+            if e["time"][:7] == path.stem:
+                offsets[e["seq"]] = len(data)
+                data += json.dumps(e, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
+        path.write_bytes(data)
+    conn = sqlite3.connect(project / "archive" / "lastseen.db")
+    with conn:  # what migration 19 finds (v None): every content in its row
+        for table in ("custody_lines", "custody_pending", "custody"):
+            conn.execute(f"delete from {table}")
+        for e in lines:
+            copy_only = v == 2 and e["kind"] == "capture"
+            content = {"warc_file": e["content"]["warc_file"]} if copy_only else e["content"]
+            conn.execute("insert into custody (seq, kind, time, prev, content, sha256) values (?, ?, ?, ?, ?, ?)",
+                         (e["seq"], e["kind"], e["time"], e["prev"],
+                          json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                          e["sha256"]))
+            if copy_only:
+                conn.execute("insert into custody_lines (seq, offset) values (?, ?)", (e["seq"], offsets[e["seq"]]))
+    conn.close()
 
 
 def test_entries_written_before_the_compact_form_still_verify_and_name_a_header_changed(project):
@@ -616,6 +630,50 @@ def test_an_archive_of_schema_18_upgraded_by_a_run_verifies_old_and_new_entries(
         ("line-altered", "custody/2026-01.jsonl", next(e for e in old if e["kind"] == "capture")["seq"]),
         ("line-altered", "custody/2026-02.jsonl", new[0]["seq"]),
     ]
+
+
+def test_an_archive_of_an_entry_a_capture_goes_on_with_an_entry_a_commit_and_verifies_whole(project, site):
+    """An archive whose capture entries are one a capture (``"v": 2``, #17 before ``"v": 3``) gone on by a run of
+    the current code, one entry a commit: verify holds over both forms; a record changed under each is named,
+    the new entry's with its capture; a whole export holds every record of both."""
+    _as_written_before_17(project, v=2)
+    assert verify(project)["problems"] == []
+    old = _lines_of(project)
+    assert sum(e["kind"] == "capture" for e in old) == len(_db(project, "select id from captures"))
+    _set_now("2026-02-03T09:00:00Z")
+    try:
+        ran = lastseen(project, "run", "--json", "--force")
+    finally:
+        _set_now(None)
+    assert ran.exit_code == 0, ran.stderr
+    lines = _lines_of(project)
+    assert lines[: len(old)] == old
+    new = [e for e in lines[len(old):] if e["kind"] == "capture"]
+    assert new and all(e["content"]["v"] == 3 for e in new)
+    assert sum(len(e["content"]["captures"]) for e in new) == 6 > len(new)   # six captures, fewer entries
+    assert verify(project)["problems"] == []
+    exported = lastseen(project, "export", "--out", "all.wacz")
+    assert exported.exit_code == 0, exported.stderr
+    listed = {(e["content"]["warc_file"], _record(r)["offset"]) for e in lines if e["kind"] == "capture"
+              for r in (e["content"]["records"] if e["content"].get("v") == 2 else
+                        [*e["content"]["records"], *(r for c in e["content"]["captures"] for r in c[3])])}
+    exported = _lines_of(project)[-1]   # its export entry: every record listed, of both forms, copied
+    assert exported["kind"] == "export" and len(exported["content"]["records"]) == len(listed)
+    # a WARC-Date changed (digests hold) in the old layout's last file and in the new run's file
+    names = _warcs(project)
+    for name in (names[1], names[2]):
+        rec = next(r for r in _records(project, name) if r["type"] == "request")
+        path = project / "archive" / name
+        raw = _member(path, rec)
+        changed = raw.replace(b"WARC-Date: 2026-0", b"WARC-Date: 2025-0", 1)
+        assert changed != raw
+        _splice(path, rec["offset"], rec["length"], gzip.compress(changed, mtime=0))
+    doc = verify(project)
+    altered = {p["file"]: p["message"] for p in doc["problems"] if p["kind"] == "record-altered"}
+    assert set(altered) == {names[1], names[2]}
+    assert altered[names[1]].startswith("its WARC headers or its block differ")   # a "v": 2 entry: its capture's
+    cid = next(r for r in _records(project, names[2]) if r["type"] == "request")["capture"]
+    assert altered[names[2]].startswith(f"capture {cid}'s record: its WARC headers or its block differ")
 
 
 def test_a_record_deleted(project, update_golden):
