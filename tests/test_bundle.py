@@ -432,7 +432,9 @@ _VARYING = [  # what differs from one test run to the next, shown as a placehold
 def _normalised(text: str) -> str:
     for pattern, repl in _VARYING:
         text = re.sub(pattern, repl, text)
-    return text
+    # The batch capture record (#17) is in the bundle only when the commit that wrote it held no other target's
+    # capture, which depends on how fast the run went: the example shows the bundle without it.
+    return re.sub(r"\n *offset N WARC-Record-ID <urn:uuid:…> metadata\n *digest pass(?=\n)", "", text)
 
 
 def test_docs_show_a_bundle_s_readme_and_its_commands_real_output(
