@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 import yaml
 
+from crawler import recorder
 from crawler.store import MIGRATIONS
 from crawler.verify import KINDS
 
@@ -80,6 +81,11 @@ def base(site, tmp_path_factory) -> Path:
         + [{"name": "z", "url": site.url("/z")}],
         settings={"every": "1h", "watch_robots": False},
     )
+    # Two captures a commit, whatever the pace: one custody entry lists two captures (#17), and each month's
+    # JSONL holds the same lines on every test run (3 capture entries and a file entry).
+    paced = pytest.MonkeyPatch()
+    paced.setattr(recorder, "COMMIT_EVERY", 2)
+    paced.setattr(recorder, "COMMIT_SECONDS", 3600.0)
     try:
         for day, when in enumerate((DAY_1, DAY_2)):
             _set_now(when)
@@ -88,6 +94,7 @@ def base(site, tmp_path_factory) -> Path:
             assert ran.exit_code == 0, ran.stderr
     finally:
         _set_now(None)
+        paced.undo()
     return root
 
 
