@@ -79,7 +79,7 @@ def _copy(history_project, to: Path, *, fresh: bool) -> Path:
 
 @pytest.mark.parametrize("fresh", [True, False], ids=["new folders", "pages there before"])
 def test_pages_streamed_then_finished_equal_one_write_at_the_end(history_project, tmp_path, fresh):
-    """While streamed, the pages in place are the old ones (the new ones wait under temporary names) and
+    """While streamed, the pages in place are the old ones (the new ones wait in the spool) and
     the marker says pages are being written; finished, every file equals one write at the end's."""
     alone = _copy(history_project, tmp_path / "alone", fresh=fresh)
     streamed = _copy(history_project, tmp_path / "streamed", fresh=fresh)
@@ -195,3 +195,42 @@ def test_a_real_run_streams_its_pages_and_leaves_those_of_one_write_at_the_end(t
     assert changed in (reports / "targets" / target_slug("page 2") / "index.html").read_bytes()
     assert changed not in (reports / "targets" / target_slug("page 0") / "index.html").read_bytes()
 
+
+
+@pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "written at the end"])
+def test_pages_written_in_place_never_write_through_a_link_and_are_cut_to_their_length(
+        history_project, tmp_path, streamed):
+    """Pages are written over the ones there before (#17): one much longer than its new version ends where
+    the new one does; a page with another hard link (a snapshot made with ``cp -al``) and a page that is a
+    symbolic link are replaced, the files they shared bytes with or pointed at left as they were. Every
+    page equals one write at the end's, in a copy where none of this was done."""
+    alone = _copy(history_project, tmp_path / "alone", fresh=False)
+    _write(history_project, alone)
+    reports = _copy(history_project, tmp_path / "reports", fresh=False)
+    notice = reports / "targets" / "notice" / "index.html"
+    notice.write_bytes(notice.read_bytes() + b"<p>left over</p>" * 5000)
+    hostile = reports / "targets" / target_slug(HOSTILE) / "index.html"
+    snapshot = tmp_path / "snapshot.html"
+    os.link(hostile, snapshot)
+    kept = snapshot.read_bytes()
+    elsewhere = tmp_path / "elsewhere.html"
+    elsewhere.write_bytes(b"not a history page")
+    weekly = reports / "targets" / "weekly" / "index.html"
+    weekly.unlink()
+    weekly.symlink_to(elsewhere)
+    history_project_targets = [("weekly", "https://unused.example/")]
+    _write(history_project, reports, _stream(history_project, reports) if streamed else None)
+    store = CaptureStore.open_readonly(history_project["root"] / "archive" / "lastseen.db")
+    try:  # weekly was not captured by the last run: its page written again, as a writer left behind would
+        (reports / "targets" / history.WRITING).touch()
+        (alone / "targets" / history.WRITING).touch()
+        for where in (reports, alone):
+            front.write_archive_pages(store, where, run_id=_last(history_project), targets=history_project_targets,
+                                      captured=history_project_targets, generated=GENERATED)
+    finally:
+        store.close()
+    assert snapshot.read_bytes() == kept and os.stat(snapshot).st_nlink == 1
+    assert elsewhere.read_bytes() == b"not a history page"
+    assert not weekly.is_symlink()
+    assert _files(reports / "targets") == _files(alone / "targets")
+    assert not [p for p in (reports / "targets").rglob(".*")]

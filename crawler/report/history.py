@@ -22,9 +22,12 @@ the page shows that command with the capture ids to put in it, and no control. T
 everything else from the archive are escaped text (:mod:`.render`'s environment); the only links are
 the report's own pages.
 
-Writing. A page is written whole then renamed over the old one (``os.replace``), except in a folder
-this writer has just created, where it is written in place (two fewer file-system operations per
-target: a first run of 100,000 targets creates 100,000 folders). The pages are not fsynced (derived
+Writing. A page is written in place: over the bytes of the page there before, then cut to its new
+length (:func:`_overwrite`), or created in a folder this writer has just made. A new file renamed over
+the old page cost a new inode and newly allocated blocks each time: about 0.2 ms of CPU a page on ext4,
+most of what writing a page cost (bench/README.md, "#17 the page writer's and the monitor's CPU"). A
+page that is a symbolic link or has other hard links is replaced instead (written whole under a
+temporary name, then ``os.replace``), never written through. The pages are not fsynced (derived
 data). While it writes, ``targets/.writing`` exists; a writer that finds it left behind (the run was
 killed) writes every target's pages again, so a page cut short is never left for good.
 
@@ -39,6 +42,7 @@ again next run) and its error is raised here.
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -354,7 +358,7 @@ def _write_target(
         write = _write_new  # a folder of ours, just made: written in place
     except FileExistsError:
         known = _read_changes(folder)
-        write = _write
+        write = _overwrite
     total = store.event_count(name)
     if total == 0:
         return
@@ -448,13 +452,39 @@ def _change_link(
     return f"../../{page}"
 
 
-def _write(path: Path, content: str) -> None:
+def _write(path: Path, content: str | bytes) -> None:
     """Write ``path`` whole or not at all (a temporary name beside it, then ``os.replace``); not fsynced
     (derived data). One writer at a time (runs hold the archive's lock), so the temporary name is fixed."""
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as fh:
-        fh.write(content.encode("utf-8", errors="replace"))
+        fh.write(content.encode("utf-8", errors="replace") if isinstance(content, str) else content)
     os.replace(tmp, path)
+
+
+def _overwrite(path: Path, content: str | bytes) -> None:
+    """Write ``path`` in place (module docstring, "Writing"): over the bytes there before, cut to the new
+    length; created when missing. Only under ``targets/.writing``: a writer killed half way leaves a page
+    cut short, and the marker, so the next writer writes every page again. A symbolic link, or a file with
+    other hard links (a snapshot's), is replaced (:func:`_write`) rather than written through."""
+    data = content.encode("utf-8", errors="replace") if isinstance(content, str) else content
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:  # a symbolic link: replaced, not followed
+            raise
+        return _write(path, data)
+    try:
+        if os.fstat(fd).st_nlink > 1:
+            os.close(fd)
+            fd = -1
+            return _write(path, data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.ftruncate(fd, len(data))
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _write_new(path: Path, content: str) -> None:
