@@ -57,8 +57,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import soupsieve
+from typing import TYPE_CHECKING
 
 from crawler.errors import ExtractError
 
@@ -78,6 +77,9 @@ from .jsontext import is_json_type, looks_like_json, read_json
 from .links import MAX_ANCHOR, MAX_DESCRIPTION, MAX_LINKS
 from .main import find_main
 from .text import normalise_text
+
+if TYPE_CHECKING:
+    import soupsieve
 
 __all__ = [
     "AUTO",
@@ -315,6 +317,8 @@ def compile_selector(selector: str) -> soupsieve.SoupSieve:
     The watchlist loader can call this to reject a bad ``select``/``ignore``
     before any fetch.
     """
+    import soupsieve  # here: a run without selectors never imports it (nor the bs4 it brings, #17)
+
     if not isinstance(selector, str) or not selector.strip():
         raise ExtractError(f"invalid CSS selector {selector!r}: it is empty")
     try:

@@ -21,21 +21,9 @@ import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import lxml.html
-import soupsieve
-from bs4 import (
-    BeautifulSoup,
-    CData,
-    Comment,
-    Declaration,
-    Doctype,
-    MarkupResemblesLocatorWarning,
-    NavigableString,
-    ProcessingInstruction,
-    Tag,
-    XMLParsedAsHTMLWarning,
-)
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -47,6 +35,10 @@ from .links import (
     _LinkCollector,
 )
 from .text import _normalise_line
+
+if TYPE_CHECKING:  # BeautifulSoup and soupsieve are imported when a page has selectors to match (#17)
+    import soupsieve
+    from bs4 import BeautifulSoup, Tag
 
 #: Elements whose subtree never yields text nor links.
 _SKIP = frozenset(
@@ -121,6 +113,10 @@ def _without_early_end(text: str) -> str:
 
 
 def _parse_soup(text: str) -> BeautifulSoup:
+    # BeautifulSoup (and soupsieve) only for pages with selectors to match, or nested past libxml2's depth:
+    # imported then, not by every run (some 0.05-0.1 s of CPU each; #17).
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+
     # bs4 warns about markup that looks like a URL, a file name or XML; all are
     # legitimate bodies here (and pytest turns warnings into errors).
     with warnings.catch_warnings():
@@ -308,6 +304,8 @@ def _apply_selectors(
     merges a second ``<html>`` tag into the first, BeautifulSoup nests it), the lxml tree is
     rebuilt from the BeautifulSoup one instead; ``rebuild`` asks for that whatever the trees.
     """
+    from bs4 import Tag
+
     soup = _parse_soup(text)
     tags = [node for node in soup.descendants if isinstance(node, Tag)]
     elements = _elements(root)
@@ -327,12 +325,11 @@ def _apply_selectors(
     return root, [elements[position[id(tag)]] for tag in _outermost(select.select(soup))]
 
 
-#: BeautifulSoup strings that are not text (whatever element they are in).
-_NOT_TEXT_STRINGS = (Comment, CData, ProcessingInstruction, Declaration, Doctype)
-
-
 def _tree_from_soup(soup: BeautifulSoup, tags: list[Tag]) -> tuple[HtmlElement, list[HtmlElement]]:
     """An lxml tree built from a BeautifulSoup tree, and its elements in the order of ``tags``."""
+    from bs4 import CData, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+
+    not_text = (Comment, CData, ProcessingInstruction, Declaration, Doctype)  # strings that are not text
     made: dict[int, HtmlElement] = {}
     root = lxml.html.Element("html")
     last: dict[int, HtmlElement | None] = {}  # id(parent element) -> its last child element so far
@@ -351,7 +348,7 @@ def _tree_from_soup(soup: BeautifulSoup, tags: list[Tag]) -> tuple[HtmlElement, 
                     pass
             made[id(node)] = element
             last[id(parent)] = element
-        elif isinstance(node, NavigableString) and not isinstance(node, _NOT_TEXT_STRINGS):
+        elif isinstance(node, NavigableString) and not isinstance(node, not_text):
             previous = last.get(id(parent))
             if previous is None:
                 parent.text = (parent.text or "") + str(node)
