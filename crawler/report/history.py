@@ -461,6 +461,12 @@ def _write(path: Path, content: str | bytes) -> None:
     os.replace(tmp, path)
 
 
+#: A page opened to be written in place: never through a symbolic link, bytes as they are (where the system has
+#: the flags: Linux and macOS have all but O_BINARY).
+_OVERWRITE_FLAGS = (os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                    | getattr(os, "O_BINARY", 0))
+
+
 def _overwrite(path: Path, content: str | bytes) -> None:
     """Write ``path`` in place (module docstring, "Writing"): over the bytes there before, cut to the new
     length; created when missing. Only under ``targets/.writing``: a writer killed half way leaves a page
@@ -468,7 +474,7 @@ def _overwrite(path: Path, content: str | bytes) -> None:
     other hard links (a snapshot's), is replaced (:func:`_write`) rather than written through."""
     data = content.encode("utf-8", errors="replace") if isinstance(content, str) else content
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, _OVERWRITE_FLAGS, 0o644)
     except OSError as exc:
         if exc.errno != errno.ELOOP:  # a symbolic link: replaced, not followed
             raise
