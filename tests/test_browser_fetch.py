@@ -244,7 +244,9 @@ def test_settle_as_a_duration_waits_that_long_after_load_within_timeout(site):
                     timeout=3.0)
     assert results["1"].flags == [] and "late words" in results["1"].resource("dom").body.decode()
     assert results["2"].flags == ["browser-timeout"] and "late words" in results["2"].resource("dom").body.decode()
-    assert results["2"].finished - results["2"].started < 3.0 + 5
+    # cut by the timeout (its flag), not after the 60 s settle asked for: a bound on what the page asked, not a
+    # timing of the machine (3 + 5 s failed at load 10)
+    assert results["2"].finished - results["2"].started < 60
 
 
 def test_scroll_loads_lazy_content_that_is_absent_without_it(site):
