@@ -6,6 +6,9 @@ capture's, those a capture repeats of the exchange holding its record (``RECORD_
 exchange's, and those a revisit repeats of the response it refers to (``REFERS_COLUMNS``) from that
 response's exchange. What a reader of ``captures`` (lastseen, or Datasette) sees is what a whole row held;
 and an archive whose rows are all whole, as schema 19 wrote them, upgraded, reads the same in every command.
+Schema 21: ``exchanges`` likewise a view over ``exchange_rows``, whose rows name their WARC file by the id of a
+``warc_files`` row and leave a revisit's URL and payload (``EXCHANGE_REFERS_COLUMNS``) to the response of that
+URL and payload they name (``refers``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,15 @@ import pytest
 
 from crawler import clock
 from crawler.store import CaptureStore
-from crawler.store.schema import CAPTURE_COLUMNS, MIGRATIONS, RECORD_COLUMNS, REFERS_COLUMNS, REUSED_COLUMNS
+from crawler.store.schema import (
+    CAPTURE_COLUMNS,
+    EXCHANGE_COLUMNS,
+    EXCHANGE_REFERS_COLUMNS,
+    MIGRATIONS,
+    RECORD_COLUMNS,
+    REFERS_COLUMNS,
+    REUSED_COLUMNS,
+)
 
 from .helpers import index_as_schema_19, lastseen, write_watchlist
 
@@ -141,6 +152,42 @@ def test_an_unchanged_recapture_stores_only_its_own_columns(archived):
         "capture_id", "target", "started", "title", "text"]
 
 
+def test_a_revisits_exchange_stores_only_its_own_columns(archived):
+    db = archived / "archive" / "lastseen.db"
+    stored = {r["id"]: r for r in _rows(db, "select * from exchange_rows order by id")}
+    seen = {r["id"]: r for r in _rows(db, "select * from exchanges order by id")}
+    assert stored.keys() == seen.keys()
+    files = {r["id"]: r["path"] for r in _rows(db, "select * from warc_files")}
+    # one row a WARC file: each path stored once, every exchange naming its file by id
+    assert sorted(files.values()) == sorted({r["warc_file"] for r in seen.values()})
+    assert all(files[stored[i]["warc_file_id"]] == seen[i]["warc_file"] for i in seen)
+    captures = {r["id"]: r for r in _rows(db, "select * from captures where role = 'page' order by id")}
+    steady = [cid for cid, c in captures.items() if c["target"] == "steady"]
+    first = next(r for r in stored.values() if r["capture_id"] == steady[0])
+    assert first["record_type"] == "response" and first["refers"] is None and first["url"].endswith("/steady")
+    every = [r for r in stored.values() if r["record_type"] == "revisit"]
+    revisits = [r for r in every if r["capture_id"] in captures]   # (and robots.txt's, fetched daily)
+    assert len(revisits) == 6, revisits
+    for row in every:
+        # its URL and payload are those of the response it names, stored there only ...
+        assert row["refers"] is not None and all(row[n] is None for n in EXCHANGE_REFERS_COLUMNS), row
+        held = stored[row["refers"]]
+        assert held["record_type"] == "response" and held["id"] < row["id"]
+        # ... and read through the view, the revisit has them, its capture too
+        assert {n: seen[row["id"]][n] for n in EXCHANGE_REFERS_COLUMNS} == {n: held[n] for n in EXCHANGE_REFERS_COLUMNS}
+        if row["capture_id"] not in captures:
+            continue
+        capture = captures[row["capture_id"]]
+        assert (capture["final_url"], capture["payload_sha1"], capture["payload_length"]) == (
+            held["url"], held["payload_sha1"], held["payload_length"])
+        assert capture["warc_file"] == seen[row["id"]]["warc_file"] == files[row["warc_file_id"]]
+    for cid in steady[1:]:
+        assert next(r for r in revisits if r["capture_id"] == cid)["refers"] == first["id"]
+    assert seen[first["id"]]["payload_length"] == len(_page("Steady", "Always the same.").encode())
+    # Datasette's view keeps its columns
+    assert list(next(iter(seen.values()))) == list(EXCHANGE_COLUMNS)
+
+
 def _whole_rows_copy(src: Path, dest: Path) -> None:
     """``src``'s archive with its index as schema 19 wrote it: the same rows, every captures row whole."""
     shutil.copytree(src / "archive", dest / "archive", ignore=shutil.ignore_patterns("lastseen.lock"))
@@ -184,6 +231,10 @@ def test_an_archive_of_whole_rows_upgraded_reads_the_same(archived, tmp_path):
     columns = ", ".join(CAPTURE_COLUMNS)
     assert (_rows(index, f"select {columns} from captures order by id")
             == _rows(archived / "archive" / "lastseen.db", f"select {columns} from captures order by id"))
+    assert _rows(index, "select count(*) as n from exchange_rows where refers is not null or url is null") == [
+        {"n": 0}]
+    assert (_rows(index, "select * from exchanges order by id")
+            == _rows(archived / "archive" / "lastseen.db", "select * from exchanges order by id"))
     upgraded, shared = _outputs(whole), _outputs(archived)
     assert upgraded.keys() == shared.keys()
     for key, value in shared.items():

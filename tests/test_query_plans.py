@@ -30,11 +30,12 @@ from crawler import clock
 from .helpers import lastseen, write_watchlist
 from .site import Site, closed_port
 
-#: Tables that grow with every capture an archive keeps (``captures``: since schema 20 a view over ``capture_rows``):
+#: Tables that grow with every capture an archive keeps (``captures``: since schema 20 a view over ``capture_rows``;
+#: ``exchanges``: since schema 21 a view over ``exchange_rows``):
 #: a statement may never read one whole. Left out: ``runs``
 #: and ``timestamps`` (a row a run), ``recoveries`` (a row a crash recovered), ``targets`` and ``volatile`` (the
 #: watchlist's size).
-GROWING = ("captures", "capture_rows", "exchanges", "events", "texts", "custody", "listing_items")
+GROWING = ("captures", "capture_rows", "exchanges", "exchange_rows", "events", "texts", "custody", "listing_items")
 
 #: Full scans that are right by design: ``(command, statement start, why)``.
 ALLOWED: list[tuple[str, str, str]] = [
@@ -52,6 +53,11 @@ ALLOWED: list[tuple[str, str, str]] = [
      "migration 5, on the index reindex builds (empty)"),
     ("reindex", "update captures set fetch = 'http'", "migration 7, on the index reindex builds (empty)"),
     ("reindex", "update captures set role = 'page'", "migration 8, on the index reindex builds (empty)"),
+    ("run", "insert into warc_files (path) select warc_file from exchanges", "migration 21 names every WARC file"),
+    ("run", "insert into exchange_rows (", "migration 21 copies every exchange into its new table"),
+    ("reindex", "insert into warc_files (path) select warc_file from exchanges",
+     "migration 21, on the index reindex builds (empty)"),
+    ("reindex", "insert into exchange_rows (", "migration 21, on the index reindex builds (empty)"),
 ]
 
 DAYS = ["2026-04-01T09:00:00Z", "2026-04-02T09:00:00Z", "2026-04-03T09:00:00Z"]
@@ -188,9 +194,11 @@ _PLANNED = re.compile(r"^\s*(select|with|update|delete|insert|replace)\b", re.I)
 _VALUES = re.compile(r"^\s*(insert|replace)\b(?:(?!\bselect\b).)*$", re.I | re.S)
 
 
-#: The aliases of the tables the ``captures`` view reads (crawler/store/schema.py), as its plans name them.
-VIEW_ALIASES = {"own": "capture_rows", "reused_from": "capture_rows", "record_exchange": "exchanges",
-                "refers_exchange": "exchanges"}
+#: The aliases of the tables the ``captures`` and ``exchanges`` views read (crawler/store/schema.py), as their
+#: plans name them (``record_exchange`` and ``refers_exchange``: ``exchanges`` until schema 21).
+VIEW_ALIASES = {"own": "capture_rows", "reused_from": "capture_rows", "record_exchange": "exchange_rows",
+                "refers_exchange": "exchange_rows", "record_refers": "exchange_rows", "ex_own": "exchange_rows",
+                "ex_refers": "exchange_rows"}
 
 
 def _aliases(sql: str) -> dict[str, str]:

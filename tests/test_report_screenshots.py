@@ -158,13 +158,15 @@ def _damage(built: Built, how: str) -> Path | None:
         conn = sqlite3.connect(built.root / "lastseen.db")
         with conn:
             if how == "moved record":
-                conn.execute("update exchanges set response_offset = ?, response_length = ? where response_offset = ? "
-                             "and role = 'resource'", (*built.shots["after"][:2], offset))
+                conn.execute("update exchange_rows set response_offset = ?, response_length = ? "  # (schema 21)
+                             "where response_offset = ? and role = 'resource'", (*built.shots["after"][:2], offset))
             else:
                 outside = built.root.parent / WARC_NAME
                 shutil.copy(warc, outside)
-                conn.execute("update exchanges set warc_file = ? where response_offset = ? and role = 'resource'",
-                             (f"{WARC_DIR}/../../{WARC_NAME}", offset))
+                # (schema 21: an exchange names its WARC file by the id of its path's `warc_files` row)
+                conn.execute("insert into warc_files (path) values (?)", (f"{WARC_DIR}/../../{WARC_NAME}",))
+                conn.execute("update exchange_rows set warc_file_id = (select max(id) from warc_files) "
+                             "where response_offset = ? and role = 'resource'", (offset,))
         conn.close()
     return built.root
 
@@ -202,7 +204,8 @@ def test_a_screenshot_whose_digest_does_not_match_is_not_shown(built):
     member = gzip.compress(record.replace(AFTER_PNG, forged))
     warc.write_bytes(data[:offset] + member)
     with sqlite3.connect(built.root / "lastseen.db") as conn:
-        conn.execute("update exchanges set response_length = ? where response_record_id = ?", (len(member), record_id))
+        conn.execute("update exchange_rows set response_length = ? where response_record_id = ?",  # (schema 21)
+                     (len(member), record_id))
     conn.close()
     case = _events(built.root, built.root)["Case study"]
     assert case.screenshot is None

@@ -7,7 +7,8 @@ Tables (plural snake_case, Datasette-friendly, JSON in TEXT columns)::
     captures   one row per fetch of a target (failed ones too): final response, WARC
                location, payload digests, extracted title/description/links (with their
                anchor texts), text fingerprint; a view over ``capture_rows`` (:mod:`.capturerows`)
-    exchanges  every HTTP exchange of a capture (redirect hops, retries) and its WARC records
+    exchanges  every HTTP exchange of a capture (redirect hops, retries) and its WARC records; a view
+               over ``exchange_rows`` and ``warc_files`` (:mod:`.capturerows`)
     texts      extracted text, content-addressed by SHA-256 (identical pages share a row)
     events     the verdict of each capture against the target's last good capture
     recoveries what a run's start did to files an earlier run left (cut a torn WARC file...)
@@ -235,13 +236,14 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
         # the last payload stored and, joined in the same statement, where its response record is indexed
         payload = self.conn.execute(
             "select c.id, c.payload_sha1, c.record_type, c.warc_record_id, c.refers_to_record_id, c.final_url, "
-            "c.refers_to_uri, c.refers_to_date, c.status, x.rowid is not null, x.warc_file, x.response_offset, "
+            "c.refers_to_uri, c.refers_to_date, c.status, x.id is not null, f.path, x.response_offset, "
             "x.response_length, x.started, x.url from (select id, payload_sha1, record_type, warc_record_id, "
             "refers_to_record_id, final_url, refers_to_uri, refers_to_date, status from captures "
             "where target = ? and record_type is not null and coalesce(role, 'page') in ('page', 'refetch') "
-            "order by id desc limit 1) as c left join exchanges as x on x.rowid = (select rowid from exchanges "
+            "order by id desc limit 1) as c left join exchange_rows as x on x.id = (select id from exchange_rows "
             "where response_record_id = case when c.record_type = 'revisit' then c.refers_to_record_id "
-            "else c.warc_record_id end and record_type = 'response' limit 1)",
+            "else c.warc_record_id end and record_type = 'response' limit 1) "
+            "left join warc_files as f on f.id = x.warc_file_id",  # (a response's row holds its URL: no refers)
             (target,),
         ).fetchone()
         stored = None
@@ -280,7 +282,7 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
         cid = _insert(self.conn, "capture_rows", self.capture_row(capture, exchanges))
         for ex in exchanges:
             ex["capture_id"] = cid
-            _insert(self.conn, "exchanges", ex)
+            _insert(self.conn, "exchange_rows", self.exchange_row(ex))
         self._insert_listing_items(cid, items or ())
         return cid
 
@@ -306,8 +308,9 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
     def response_record(self, record_id: str) -> dict | None:
         """The indexed response record ``record_id`` (file, offset, length, payload SHA-256 and length)."""
         cur = self.conn.execute(
-            "select warc_file, response_offset as offset, response_length as length, payload_sha256, "
-            "payload_length from exchanges where response_record_id = ? and record_type = 'response' limit 1",
+            "select f.path as warc_file, response_offset as offset, response_length as length, payload_sha256, "
+            "payload_length from exchange_rows left join warc_files f on f.id = warc_file_id "
+            "where response_record_id = ? and record_type = 'response' limit 1",
             (record_id,),
         )
         row = cur.fetchone()
@@ -349,7 +352,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
             ids = [
                 r[0]
                 for r in self.conn.execute(
-                    "select distinct capture_id from exchanges where warc_file = ? and "
+                    "select distinct capture_id from exchange_rows where warc_file_id = "
+                    "(select id from warc_files where path = ?) and "
                     "(response_offset + response_length > ? or request_offset + request_length > ?)",
                     (warc_file, end, end),
                 )
@@ -359,7 +363,7 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
             ids = sorted(set(ids))
             for cid in ids:
                 self.conn.execute("delete from events where capture_id = ? or compared_capture_id = ?", (cid, cid))
-                self.conn.execute("delete from exchanges where capture_id = ?", (cid,))
+                self.conn.execute("delete from exchange_rows where capture_id = ?", (cid,))
                 self.conn.execute("delete from capture_rows where id = ?", (cid,))
             if recovery is not None:
                 self._insert_recovery({**recovery, "rows_deleted": len(ids)})

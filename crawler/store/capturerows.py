@@ -8,16 +8,20 @@ revisit repeats of the response it refers to (:data:`~crawler.store.schema.REFER
 exchange named by ``refers_exchange``). Each group is
 left null only when every one of its values is equal to the other row's, so the view reads what a whole row
 held.
+
+An exchange's row in ``exchange_rows`` (schema 21) likewise: its WARC file as the id of its ``warc_files`` row,
+and a revisit's URL and payload (:data:`~crawler.store.schema.EXCHANGE_REFERS_COLUMNS`) null when an earlier
+``response`` exchange of that URL and payload holds them (``refers``); the ``exchanges`` view reads them back.
 """
 
 from __future__ import annotations
 
 import json
 
-from .schema import RECORD_COLUMNS, REFERS_COLUMNS, REUSED_COLUMNS
+from .schema import EXCHANGE_REFERS_COLUMNS, RECORD_COLUMNS, REFERS_COLUMNS, REUSED_COLUMNS
 
 #: The tables that hold the rows of views, by the view's name.
-TABLES = {"captures": "capture_rows"}
+TABLES = {"captures": "capture_rows", "exchanges": "exchange_rows"}
 
 
 def stored(value):
@@ -50,7 +54,7 @@ class CaptureRowQueries:
         own (``refers_exchange`` null)."""
         record_id = row.get("refers_to_record_id")
         held = None if record_id is None else self.conn.execute(
-            "select id, response_record_id, url, started from exchanges where response_record_id = ? "
+            "select id, response_record_id, url, started from exchange_rows where response_record_id = ? "
             "and record_type = 'response' order by id limit 1", (record_id,)).fetchone()
         if held is None or list(held[1:]) != [stored(row.get(k)) for k in REFERS_COLUMNS]:
             return {**row, "refers_exchange": None}
@@ -70,3 +74,29 @@ class CaptureRowQueries:
         if held is None or list(held[1:]) != [stored(capture.get(k)) for k in REUSED_COLUMNS]:
             return row
         return {**row, **dict.fromkeys(REUSED_COLUMNS), "reused": held[0]}
+
+    def exchange_row(self, exchange: dict) -> dict:
+        """The ``exchange_rows`` row of ``exchange`` (an ``exchanges`` row's columns): its WARC file's id
+        (a ``warc_files`` row added for a new path), and a revisit's URL and payload null when a ``response``
+        exchange of that URL and payload holds them all (``refers`` its id; else null, the row holding its own)."""
+        row = {k: v for k, v in exchange.items() if k != "warc_file"}
+        row["warc_file_id"] = self._warc_file_id(exchange.get("warc_file"))
+        row["refers"] = None
+        url, sha1 = exchange.get("url"), exchange.get("payload_sha1")
+        if exchange.get("record_type") in (None, "response") or url is None or sha1 is None:
+            return row
+        held = self.conn.execute(  # by the partial (url, payload_sha1) index of response records
+            "select id, payload_sha256, payload_length from exchange_rows where url = ? and payload_sha1 = ? "
+            "and record_type = 'response' order by id limit 1", (url, sha1)).fetchone()
+        if held is None or list(held[1:]) != [stored(exchange.get(k)) for k in EXCHANGE_REFERS_COLUMNS[2:]]:
+            return row
+        return {**row, **dict.fromkeys(EXCHANGE_REFERS_COLUMNS), "refers": held[0]}
+
+    def _warc_file_id(self, path: str | None) -> int | None:
+        """The id of WARC file ``path``'s ``warc_files`` row, added if it has none."""
+        if path is None:
+            return None
+        found = self.conn.execute("select id from warc_files where path = ?", (path,)).fetchone()
+        if found is not None:
+            return found[0]
+        return self.conn.execute("insert into warc_files (path) values (?)", (path,)).lastrowid

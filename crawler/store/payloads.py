@@ -17,9 +17,10 @@ class PayloadQueries:
 
         with self._reading():
             row = self.conn.execute(
-                "select capture_id, response_record_id, url, started, status, warc_file, response_offset, "
-                "response_length from exchanges where url = ? and payload_sha1 = ? and status = ? and "
-                "record_type = 'response' order by id desc limit 1",
+                "select capture_id, response_record_id, url, started, status, f.path, response_offset, "
+                "response_length from exchange_rows left join warc_files f on f.id = warc_file_id "
+                "where url = ? and payload_sha1 = ? and status = ? and "  # (a response's row holds its URL)
+                "record_type = 'response' order by exchange_rows.id desc limit 1",
                 (url, payload_sha1, status),
             ).fetchone()
         if row is None:
@@ -34,11 +35,11 @@ class PayloadQueries:
         None when there is none (its row is then read as it is)."""
         with self._reading():
             return self.conn.execute(
-                "select c.links, c.link_texts from captures g "
-                "join exchanges x on x.url = g.final_url and x.payload_sha1 = g.payload_sha1 "
-                "join captures c on c.id = x.capture_id "
-                "where g.id = ? and c.target = g.target and c.extract_key = g.extract_key and c.links is not null "
-                "order by x.id limit 1",
+                "select c.links, c.link_texts from captures g "   # c: by the (target, id) index, in order
+                "join captures c on c.target = g.target and c.final_url = g.final_url "
+                "and c.payload_sha1 = g.payload_sha1 "
+                "where g.id = ? and c.extract_key = g.extract_key and c.links is not null "
+                "order by c.id limit 1",
                 (capture_id,),
             ).fetchone()
 

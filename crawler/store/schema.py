@@ -2,8 +2,10 @@
 
 A migration only adds: tables, columns, indexes (20 also made ``captures`` a view over the table
 ``capture_rows``: a later migration that adds a column to it adds it to ``capture_rows`` and creates the view
-again with the new column). Add one at the end of :data:`MIGRATIONS`; never change one that has shipped (nor
-the column lists migration 20 reads).
+again with the new column; 21 likewise made ``exchanges`` a view over ``exchange_rows``, and the ``captures``
+view read that table: a later migration recreating ``captures`` starts from :func:`captures_view_sql_21`).
+Add one at the end of :data:`MIGRATIONS`; never change one that has shipped (nor the column lists migrations
+20 and 21 read).
 """
 
 from __future__ import annotations
@@ -311,7 +313,102 @@ def _migration_20(db: sqlite_utils.Database) -> None:
     )
 
 
+#: The columns of ``exchanges`` (the view, schema 21), in the order of the table before it.
+EXCHANGE_COLUMNS = (
+    "id", "capture_id", "seq", "url", "method", "status", "started", "duration_ms", "ip", "warc_file",
+    "request_offset", "request_length", "request_record_id", "response_offset", "response_length",
+    "response_record_id", "record_type", "payload_sha1", "payload_sha256", "payload_length", "truncated", "role",
+)
+#: What a revisit's exchange repeats of a ``response`` exchange of the same URL and payload: stored null in its
+#: ``exchange_rows`` row, read from that exchange's (``refers``).
+EXCHANGE_REFERS_COLUMNS = ("url", "payload_sha1", "payload_sha256", "payload_length")
+
+
+def exchanges_view_sql() -> str:
+    """The ``exchanges`` view over ``exchange_rows`` (schema 21): a row's own columns; its WARC file's path from
+    ``warc_files`` (``warc_file_id``); what a revisit repeats of a response of the same URL and payload
+    (:data:`EXCHANGE_REFERS_COLUMNS`, null in its row) from that response's row (``refers``: null when the row
+    holds its own)."""
+    def column(name: str) -> str:
+        if name == "warc_file":
+            return "ex_file.path as warc_file"
+        if name in EXCHANGE_REFERS_COLUMNS:
+            return f"coalesce(ex_own.{name}, ex_refers.{name}) as {name}"
+        return f"ex_own.{name}"
+
+    # (the aliases name the rows in query plans: tests/test_query_plans.py reads them)
+    return (f"create view exchanges as select {', '.join(map(column, EXCHANGE_COLUMNS))} "
+            "from exchange_rows as ex_own left join warc_files as ex_file on ex_file.id = ex_own.warc_file_id "
+            "left join exchange_rows as ex_refers on ex_refers.id = ex_own.refers")
+
+
+def captures_view_sql_21() -> str:
+    """The ``captures`` view of schema 21: :func:`captures_view_sql`'s, reading the exchanges it joins from
+    ``exchange_rows`` (their WARC file's path from ``warc_files``; what a revisit's exchange left null from the
+    response it names, ``refers``), not through the ``exchanges`` view."""
+    def column(name: str) -> str:
+        if name in REUSED_COLUMNS:
+            return f"coalesce(own.{name}, reused_from.{name}) as {name}"
+        if name == "warc_file":
+            return "coalesce(own.warc_file, record_file.path) as warc_file"
+        if name in RECORD_COLUMNS:
+            held = RECORD_COLUMNS[name]
+            if held in EXCHANGE_REFERS_COLUMNS:
+                return f"coalesce(own.{name}, record_exchange.{held}, record_refers.{held}) as {name}"
+            return f"coalesce(own.{name}, record_exchange.{held}) as {name}"
+        if name in REFERS_COLUMNS:
+            return f"coalesce(own.{name}, refers_exchange.{REFERS_COLUMNS[name]}) as {name}"
+        return f"own.{name}"
+
+    return (f"create view captures as select {', '.join(map(column, CAPTURE_COLUMNS))}, own.reused, "
+            "own.record_seq, own.refers_exchange from capture_rows as own "
+            "left join capture_rows as reused_from on reused_from.id = own.reused "
+            "left join exchange_rows as record_exchange on record_exchange.capture_id = own.id "
+            "and record_exchange.seq = own.record_seq "
+            "left join warc_files as record_file on record_file.id = record_exchange.warc_file_id "
+            "left join exchange_rows as record_refers on record_refers.id = record_exchange.refers "
+            "left join exchange_rows as refers_exchange on refers_exchange.id = own.refers_exchange")
+
+
+def _migration_21(db: sqlite_utils.Database) -> None:
+    """#17: ``exchanges`` becomes a view over the table ``exchange_rows``, so that an exchange stores only what
+    is its own: its WARC file as the id of a ``warc_files`` row (``warc_file_id``: a path is stored once, not
+    once an exchange); a revisit's URL and payload digests and length, when they are those of an earlier
+    ``response`` exchange, as that exchange's id (``refers``, :data:`EXCHANGE_REFERS_COLUMNS`). Rows written
+    before keep their URL and digests (``refers`` null). The index of exchanges by URL and payload is partial:
+    ``response`` records only (what a revisit or a reused extraction looks for), not revisits. Readers read
+    ``exchanges``; writers write ``exchange_rows``."""
+    db.execute("drop view capture_texts")
+    db.execute("drop view captures")
+    db.execute("create table warc_files (id integer primary key, path text not null unique)")
+    db.execute("insert into warc_files (path) select warc_file from exchanges where warc_file is not null "
+               "group by warc_file order by min(id)")
+    db.execute(
+        'create table exchange_rows ("id" INTEGER PRIMARY KEY, "capture_id" INTEGER REFERENCES "capture_rows"("id"), '
+        '"seq" INTEGER, "url" TEXT, "method" TEXT, "status" INTEGER, "started" TEXT, "duration_ms" INTEGER, '
+        '"ip" TEXT, "warc_file_id" INTEGER REFERENCES "warc_files"("id"), "request_offset" INTEGER, '
+        '"request_length" INTEGER, "request_record_id" TEXT, "response_offset" INTEGER, "response_length" INTEGER, '
+        '"response_record_id" TEXT, "record_type" TEXT, "payload_sha1" TEXT, "payload_sha256" TEXT, '
+        '"payload_length" INTEGER, "truncated" TEXT, "role" TEXT, "refers" INTEGER)')
+    own = [c for c in EXCHANGE_COLUMNS if c != "warc_file"]
+    db.execute(f"insert into exchange_rows ({', '.join(own)}, warc_file_id) select {', '.join(own)}, "
+               "(select f.id from warc_files f where f.path = exchanges.warc_file) from exchanges order by id")
+    db.execute("drop table exchanges")
+    db.execute("create index idx_exchange_rows_capture_id on exchange_rows (capture_id)")
+    db.execute("create index idx_exchange_rows_warc_file_id on exchange_rows (warc_file_id)")
+    db.execute("create index idx_exchange_rows_response_record_id on exchange_rows (response_record_id) "
+               "where record_type = 'response'")
+    db.execute("create index idx_exchange_rows_url_payload_sha1 on exchange_rows (url, payload_sha1) "
+               "where record_type = 'response'")
+    db.execute(exchanges_view_sql())
+    db.execute(captures_view_sql_21())
+    db.execute(
+        "create view capture_texts as select captures.id as capture_id, captures.target, captures.started, "
+        "captures.title, texts.text from captures join texts on texts.sha256 = captures.text_sha256"
+    )
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13,
               _migration_14, _migration_15, _migration_16, _migration_17, _migration_18,
-              _migration_19, _migration_20]
+              _migration_19, _migration_20, _migration_21]
