@@ -173,14 +173,15 @@ def assert_no_script_but_ours(raw: str) -> int:
 
 
 def index_as_schema_19(index: Path) -> None:
-    """Rewrite the index ``index`` as schema 19 wrote it (before #17's ``capture_rows`` and ``exchange_rows``):
-    the same rows, every ``captures`` and ``exchanges`` row whole (what the views read), in tables of those
-    names; the file replaced."""
+    """Rewrite the index ``index`` as schema 19 wrote it (before #17's ``capture_rows``, ``exchange_rows`` and
+    ``event_rows``):
+    the same rows, every ``captures``, ``exchanges`` and ``events`` row whole (what the views read), in tables
+    of those names; the file replaced."""
     import sqlite3
 
     import sqlite_utils
 
-    from crawler.store.schema import CAPTURE_COLUMNS, EXCHANGE_COLUMNS, MIGRATIONS
+    from crawler.store.schema import CAPTURE_COLUMNS, EVENT_COLUMNS, EXCHANGE_COLUMNS, MIGRATIONS
 
     building = index.with_name(index.name + ".19")
     building.unlink(missing_ok=True)
@@ -196,8 +197,11 @@ def index_as_schema_19(index: Path) -> None:
         conn.execute(f"insert into main.captures ({columns}) select {columns} from new.captures")
         columns = ", ".join(EXCHANGE_COLUMNS)
         conn.execute(f"insert into main.exchanges ({columns}) select {columns} from new.exchanges")
+        columns = ", ".join(EVENT_COLUMNS)
+        conn.execute(f"insert into main.events ({columns}) select {columns} from new.events")
         for (table,) in conn.execute("select name from new.sqlite_master where type = 'table'").fetchall():
-            if table not in ("capture_rows", "exchange_rows", "warc_files") and not table.startswith("sqlite_"):
+            if table not in ("capture_rows", "exchange_rows", "event_rows", "warc_files") and not table.startswith(
+                    "sqlite_"):
                 conn.execute(f"insert into main.{table} select * from new.{table}")
         conn.execute("commit")
         conn.execute("detach database new")

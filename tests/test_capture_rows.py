@@ -8,7 +8,8 @@ response's exchange. What a reader of ``captures`` (lastseen, or Datasette) sees
 and an archive whose rows are all whole, as schema 19 wrote them, upgraded, reads the same in every command.
 Schema 21: ``exchanges`` likewise a view over ``exchange_rows``, whose rows name their WARC file by the id of a
 ``warc_files`` row and leave a revisit's URL and payload (``EXCHANGE_REFERS_COLUMNS``) to the response of that
-URL and payload they name (``refers``).
+URL and payload they name (``refers``); and ``events`` a view over ``event_rows``, whose rows leave what they
+repeat of their target's previous event (``EVENT_SAME_COLUMNS``) to the event they name (``same_as``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from crawler import clock
 from crawler.store import CaptureStore
 from crawler.store.schema import (
     CAPTURE_COLUMNS,
+    EVENT_COLUMNS,
+    EVENT_SAME_COLUMNS,
     EXCHANGE_COLUMNS,
     EXCHANGE_REFERS_COLUMNS,
     MIGRATIONS,
@@ -188,6 +191,34 @@ def test_a_revisits_exchange_stores_only_its_own_columns(archived):
     assert list(next(iter(seen.values()))) == list(EXCHANGE_COLUMNS)
 
 
+def test_an_unchanged_event_stores_only_its_own_columns(archived):
+    db = archived / "archive" / "lastseen.db"
+    stored = {r["id"]: r for r in _rows(db, "select * from event_rows order by id")}
+    seen = {r["id"]: r for r in _rows(db, "select * from events order by id")}
+    assert stored.keys() == seen.keys()
+    steady = [i for i, e in seen.items() if e["target"] == "steady"]
+    assert [seen[i]["verdict"] for i in steady] == ["new", "unchanged", "unchanged", "unchanged"]
+    first, second, *later = steady
+    # the first unchanged event holds its summary and evidence; the next ones name it, theirs null
+    assert stored[second]["same_as"] is None and stored[second]["summary"] == "no change"
+    assert stored[second]["evidence"] is not None
+    for i in later:
+        assert stored[i]["same_as"] == second and all(stored[i][n] is None for n in EVENT_SAME_COLUMNS), stored[i]
+        # ... and read through the view, they have them, and their own columns stay their own
+        assert {n: seen[i][n] for n in EVENT_SAME_COLUMNS} == {n: stored[second][n] for n in EVENT_SAME_COLUMNS}
+        assert seen[i]["capture_id"] != seen[second]["capture_id"] and seen[i]["run_id"] != seen[second]["run_id"]
+    # an event whose summary differs from its target's previous one holds its own (notice's change, gone's)
+    for e in seen.values():
+        if e["verdict"] in ("new", "changed", "vanished", "restored"):
+            assert stored[e["id"]]["same_as"] is None and stored[e["id"]]["summary"] == e["summary"], e
+    # a pointer never names a row that points itself, nor another target's event
+    for row in stored.values():
+        if row["same_as"] is not None:
+            assert stored[row["same_as"]]["same_as"] is None and stored[row["same_as"]]["target"] == row["target"]
+    # Datasette's view keeps its columns
+    assert list(seen[first]) == list(EVENT_COLUMNS)
+
+
 def _whole_rows_copy(src: Path, dest: Path) -> None:
     """``src``'s archive with its index as schema 19 wrote it: the same rows, every captures row whole."""
     shutil.copytree(src / "archive", dest / "archive", ignore=shutil.ignore_patterns("lastseen.lock"))
@@ -235,6 +266,9 @@ def test_an_archive_of_whole_rows_upgraded_reads_the_same(archived, tmp_path):
         {"n": 0}]
     assert (_rows(index, "select * from exchanges order by id")
             == _rows(archived / "archive" / "lastseen.db", "select * from exchanges order by id"))
+    assert _rows(index, "select count(*) as n from event_rows where same_as is not null") == [{"n": 0}]
+    assert (_rows(index, "select * from events order by id")
+            == _rows(archived / "archive" / "lastseen.db", "select * from events order by id"))
     upgraded, shared = _outputs(whole), _outputs(archived)
     assert upgraded.keys() == shared.keys()
     for key, value in shared.items():

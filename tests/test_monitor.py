@@ -269,11 +269,11 @@ def test_index_rows_point_at_their_records(scenario):
         if rtype == "response":
             assert hashlib.sha256(payload).hexdigest() == sha256
     tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
-    assert {"runs", "targets", "capture_rows", "events", "exchange_rows", "warc_files", "texts"} <= tables
+    assert {"runs", "targets", "capture_rows", "event_rows", "exchange_rows", "warc_files", "texts"} <= tables
     # (schema 20: `captures` is a view over `capture_rows`, as `capture_texts` is one over it and `texts`;
-    # schema 21: `exchanges` one over `exchange_rows` and `warc_files`)
+    # schema 21: `exchanges` one over `exchange_rows` and `warc_files`, `events` one over `event_rows`)
     views = {r[0] for r in db.execute("select name from sqlite_master where type='view'")}
-    assert {"captures", "capture_texts", "exchanges"} <= views
+    assert {"captures", "capture_texts", "exchanges", "events"} <= views
     runs = db.execute("select status, finished from runs").fetchall()
     assert all(status == "completed" and finished for status, finished in runs)
 

@@ -31,11 +31,12 @@ from .helpers import lastseen, write_watchlist
 from .site import Site, closed_port
 
 #: Tables that grow with every capture an archive keeps (``captures``: since schema 20 a view over ``capture_rows``;
-#: ``exchanges``: since schema 21 a view over ``exchange_rows``):
+#: ``exchanges`` and ``events``: since schema 21 views over ``exchange_rows`` and ``event_rows``):
 #: a statement may never read one whole. Left out: ``runs``
 #: and ``timestamps`` (a row a run), ``recoveries`` (a row a crash recovered), ``targets`` and ``volatile`` (the
 #: watchlist's size).
-GROWING = ("captures", "capture_rows", "exchanges", "exchange_rows", "events", "texts", "custody", "listing_items")
+GROWING = ("captures", "capture_rows", "exchanges", "exchange_rows", "events", "event_rows", "texts", "custody",
+           "listing_items")
 
 #: Full scans that are right by design: ``(command, statement start, why)``.
 ALLOWED: list[tuple[str, str, str]] = [
@@ -194,11 +195,11 @@ _PLANNED = re.compile(r"^\s*(select|with|update|delete|insert|replace)\b", re.I)
 _VALUES = re.compile(r"^\s*(insert|replace)\b(?:(?!\bselect\b).)*$", re.I | re.S)
 
 
-#: The aliases of the tables the ``captures`` and ``exchanges`` views read (crawler/store/schema.py), as their
-#: plans name them (``record_exchange`` and ``refers_exchange``: ``exchanges`` until schema 21).
+#: The aliases of the tables the ``captures``, ``exchanges`` and ``events`` views read (crawler/store/schema.py),
+#: as their plans name them (``record_exchange`` and ``refers_exchange``: ``exchanges`` until schema 21).
 VIEW_ALIASES = {"own": "capture_rows", "reused_from": "capture_rows", "record_exchange": "exchange_rows",
                 "refers_exchange": "exchange_rows", "record_refers": "exchange_rows", "ex_own": "exchange_rows",
-                "ex_refers": "exchange_rows"}
+                "ex_refers": "exchange_rows", "ev_own": "event_rows", "ev_same": "event_rows"}
 
 
 def _aliases(sql: str) -> dict[str, str]:

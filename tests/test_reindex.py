@@ -86,8 +86,9 @@ def project(base, tmp_path) -> Path:
     return tmp_path
 
 
-def damage_index(db: Path, tables=("runs", "targets", "capture_rows", "events")) -> None:
-    """Overwrite the root pages of ``tables`` in the middle of a real index, as a failing disk would."""
+def damage_index(db: Path, tables=("runs", "targets", "capture_rows", "event_rows")) -> None:
+    """Overwrite the root pages of ``tables`` in the middle of a real index, as a failing disk would (the tables
+    of the views: ``captures`` and, since schema 21, ``events``)."""
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     page = conn.execute("PRAGMA page_size").fetchone()[0]

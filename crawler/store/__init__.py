@@ -10,7 +10,7 @@ Tables (plural snake_case, Datasette-friendly, JSON in TEXT columns)::
     exchanges  every HTTP exchange of a capture (redirect hops, retries) and its WARC records; a view
                over ``exchange_rows`` and ``warc_files`` (:mod:`.capturerows`)
     texts      extracted text, content-addressed by SHA-256 (identical pages share a row)
-    events     the verdict of each capture against the target's last good capture
+    events     the verdict of each capture against the target's last good capture; a view over ``event_rows``
     recoveries what a run's start did to files an earlier run left (cut a torn WARC file...)
     listing_items  the items each listing capture found, in the listing's order (:mod:`.listings`)
     custody    the custody log: a hash chain of entries per capture, closed file, recovery, export (:mod:`.custody`)
@@ -271,7 +271,7 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
         """Insert one capture with its exchanges, text and event; call inside a transaction."""
         cid = self.insert_capture_rows(capture, exchanges, text)
         event["capture_id"] = cid
-        _insert(self.conn, "events", event)
+        _insert(self.conn, "event_rows", self.event_row_of(event))
         return cid
 
     def insert_capture_rows(self, capture: dict, exchanges: list[dict], text: tuple[str, str] | None) -> int:
@@ -362,7 +362,7 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
                 "select id from capture_rows where warc_file = ? and warc_offset + warc_length > ?", (warc_file, end))]
             ids = sorted(set(ids))
             for cid in ids:
-                self.conn.execute("delete from events where capture_id = ? or compared_capture_id = ?", (cid, cid))
+                self.conn.execute("delete from event_rows where capture_id = ? or compared_capture_id = ?", (cid, cid))
                 self.conn.execute("delete from exchange_rows where capture_id = ?", (cid,))
                 self.conn.execute("delete from capture_rows where id = ?", (cid,))
             if recovery is not None:
@@ -435,7 +435,7 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
                 "from capture_rows p left join runs r on r.id = p.run_id group by p.target) m "
                 "left join capture_rows c on c.id = m.last "   # own columns only: the rows, not the view
                 # by (target, id)'s index: events has none on capture_id (a scan per target: quadratic)
-                "left join events e on e.target = c.target and e.capture_id = c.id "
+                "left join event_rows e on e.target = c.target and e.capture_id = c.id "  # (own columns)
                 "where m.last is not null or m.run is not null"
             ).fetchall()
             failures = dict(self.conn.execute(
@@ -487,9 +487,9 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
     def mark_delivered(self, *, run_id: str | None = None, event_ids: list[int] = ()) -> None:
         with self.transaction():
             if run_id is not None:
-                self.conn.execute("update events set delivered = 1 where run_id = ? and alert = 1", (run_id,))
+                self.conn.execute("update event_rows set delivered = 1 where run_id = ? and alert = 1", (run_id,))
             for eid in event_ids:
-                self.conn.execute("update events set delivered = 1 where id = ?", (eid,))
+                self.conn.execute("update event_rows set delivered = 1 where id = ?", (eid,))
 
     @contextlib.contextmanager
     def _reading(self):

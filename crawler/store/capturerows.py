@@ -12,16 +12,19 @@ held.
 An exchange's row in ``exchange_rows`` (schema 21) likewise: its WARC file as the id of its ``warc_files`` row,
 and a revisit's URL and payload (:data:`~crawler.store.schema.EXCHANGE_REFERS_COLUMNS`) null when an earlier
 ``response`` exchange of that URL and payload holds them (``refers``); the ``exchanges`` view reads them back.
+An event's row in ``event_rows`` leaves what it repeats of its target's previous event
+(:data:`~crawler.store.schema.EVENT_SAME_COLUMNS`: an unchanged verdict's summary and evidence) null, ``same_as``
+naming the event that holds it; the ``events`` view reads it back.
 """
 
 from __future__ import annotations
 
 import json
 
-from .schema import EXCHANGE_REFERS_COLUMNS, RECORD_COLUMNS, REFERS_COLUMNS, REUSED_COLUMNS
+from .schema import EVENT_SAME_COLUMNS, EXCHANGE_REFERS_COLUMNS, RECORD_COLUMNS, REFERS_COLUMNS, REUSED_COLUMNS
 
 #: The tables that hold the rows of views, by the view's name.
-TABLES = {"captures": "capture_rows", "exchanges": "exchange_rows"}
+TABLES = {"captures": "capture_rows", "exchanges": "exchange_rows", "events": "event_rows"}
 
 
 def stored(value):
@@ -91,6 +94,22 @@ class CaptureRowQueries:
         if held is None or list(held[1:]) != [stored(exchange.get(k)) for k in EXCHANGE_REFERS_COLUMNS[2:]]:
             return row
         return {**row, **dict.fromkeys(EXCHANGE_REFERS_COLUMNS), "refers": held[0]}
+
+    def event_row_of(self, event: dict) -> dict:
+        """The ``event_rows`` row of ``event`` (an ``events`` row's columns): its summary and evidence null and
+        ``same_as`` the event that holds them (the first of a chain), when its target's previous event has
+        them equal, not both null; else with its own (``same_as`` null)."""
+        row = {**event, "same_as": None}
+        mine = [stored(event.get(k)) for k in EVENT_SAME_COLUMNS]
+        if event.get("target") is None or all(v is None for v in mine):
+            return row
+        held = self.conn.execute(  # by the events' (target, id) index
+            "select coalesce(e.same_as, e.id), coalesce(e.summary, s.summary), coalesce(e.evidence, s.evidence) "
+            "from event_rows e left join event_rows s on s.id = e.same_as where e.target = ? "
+            "order by e.id desc limit 1", (event["target"],)).fetchone()
+        if held is None or list(held[1:]) != mine:
+            return row
+        return {**row, **dict.fromkeys(EVENT_SAME_COLUMNS), "same_as": held[0]}
 
     def _warc_file_id(self, path: str | None) -> int | None:
         """The id of WARC file ``path``'s ``warc_files`` row, added if it has none."""

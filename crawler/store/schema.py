@@ -370,6 +370,27 @@ def captures_view_sql_21() -> str:
             "left join exchange_rows as refers_exchange on refers_exchange.id = own.refers_exchange")
 
 
+#: The columns of ``events`` (the view, schema 21), in the order of the table before it.
+EVENT_COLUMNS = (
+    "id", "run_id", "target", "capture_id", "compared_capture_id", "verdict", "reason", "alert", "summary",
+    "insertions", "deletions", "unit", "fallback", "diff_ops", "delivered", "confirmed", "evidence", "significance",
+)
+#: What an event repeats of its target's previous event (an unchanged verdict's ``no change`` and its evidence,
+#: run after run): stored null in its ``event_rows`` row, read from that event's (``same_as``).
+EVENT_SAME_COLUMNS = ("summary", "evidence")
+
+
+def events_view_sql() -> str:
+    """The ``events`` view over ``event_rows`` (schema 21): a row's own columns; what it repeats of its target's
+    previous event (:data:`EVENT_SAME_COLUMNS`, null in its row) from the row ``same_as`` names (null when the
+    row holds its own)."""
+    columns = [f"coalesce(ev_own.{c}, ev_same.{c}) as {c}" if c in EVENT_SAME_COLUMNS else f"ev_own.{c}"
+               for c in EVENT_COLUMNS]
+    # (the aliases name the rows in query plans: tests/test_query_plans.py reads them)
+    return (f"create view events as select {', '.join(columns)} from event_rows as ev_own "
+            "left join event_rows as ev_same on ev_same.id = ev_own.same_as")
+
+
 def _migration_21(db: sqlite_utils.Database) -> None:
     """#17: ``exchanges`` becomes a view over the table ``exchange_rows``, so that an exchange stores only what
     is its own: its WARC file as the id of a ``warc_files`` row (``warc_file_id``: a path is stored once, not
@@ -377,7 +398,9 @@ def _migration_21(db: sqlite_utils.Database) -> None:
     ``response`` exchange, as that exchange's id (``refers``, :data:`EXCHANGE_REFERS_COLUMNS`). Rows written
     before keep their URL and digests (``refers`` null). The index of exchanges by URL and payload is partial:
     ``response`` records only (what a revisit or a reused extraction looks for), not revisits. Readers read
-    ``exchanges``; writers write ``exchange_rows``."""
+    ``exchanges``; writers write ``exchange_rows``. And ``events`` a view over the table ``event_rows``
+    (renamed), whose rows leave what they repeat of their target's previous event (:data:`EVENT_SAME_COLUMNS`)
+    null, ``same_as`` naming the event that holds it; rows written before hold their own."""
     db.execute("drop view capture_texts")
     db.execute("drop view captures")
     db.execute("create table warc_files (id integer primary key, path text not null unique)")
@@ -401,6 +424,9 @@ def _migration_21(db: sqlite_utils.Database) -> None:
     db.execute("create index idx_exchange_rows_url_payload_sha1 on exchange_rows (url, payload_sha1) "
                "where record_type = 'response'")
     db.execute(exchanges_view_sql())
+    db.execute("alter table events rename to event_rows")
+    db.execute("alter table event_rows add column same_as integer")
+    db.execute(events_view_sql())
     db.execute(captures_view_sql_21())
     db.execute(
         "create view capture_texts as select captures.id as capture_id, captures.target, captures.started, "
