@@ -310,15 +310,17 @@ class _JobsByTarget(Mapping):
 def _archive_pages(store: CaptureStore, watchlist: Watchlist, recorder: Recorder, order: list[str],
                    positions: dict[str, int], signer: str | None) -> dict:
     """What the archive's pages of this run are written from (:func:`~crawler.report.front.write_archive_pages`,
-    docs/history.md): the watchlist's targets (a listing's items after it), those the run captured, in order."""
-    targets = []
-    for t in watchlist.targets:
-        targets.append((t.name, t.url))
-        if t.listing is not None:
-            targets += store.listing_item_targets(t.name)
+    docs/history.md): the watchlist's targets (a listing's items after it), those the run captured, in order;
+    the two made as :meth:`PageWriter.write` reads them, not held whole (#17)."""
+    def targets():
+        for t in watchlist.targets:
+            yield t.name, t.url
+            if t.listing is not None:
+                yield from store.listing_item_targets(t.name)
+
     return {
-        "targets": targets,
-        "captured": [(name, recorder.targets[name].url) for name in order if name in recorder.events],
+        "targets": targets(),
+        "captured": ((name, recorder.targets[name].url) for name in order if name in recorder.events),
         "generated": utcnow(),
         "order": positions,
         "signing_fingerprint": signer,

@@ -31,11 +31,17 @@ import os
 import pickle
 import signal
 import sys
+from collections.abc import Mapping
+from itertools import islice
 from pathlib import Path
 
 from .errors import LastseenError
 
-__all__ = ["PageWriter"]
+__all__ = ["PART_ITEMS", "PageWriter"]
+
+#: Items of ``targets``, ``captured`` and ``order`` a message of :meth:`PageWriter.write` holds (#17)
+PART_ITEMS = 4096
+_PARTS = ("targets", "captured", "order")
 
 
 class PageWriter:
@@ -119,13 +125,15 @@ class PageWriter:
 
     def write(self, store_path: Path, reports_dir: Path, run_id: str, **pages) -> None:
         """Hand the child what to write: the index's path, the reports folder, the run, and the keyword
-        arguments of :func:`~crawler.report.front.write_archive_pages` but the store and folder; returns at
-        once."""
+        arguments of :func:`~crawler.report.front.write_archive_pages` but the store and folder; returns once
+        the child has taken them. ``targets``, ``captured`` (iterables, read once) and ``order`` (a mapping) go
+        :data:`PART_ITEMS` at a time: a run of 100,000 targets never holds them whole, nor their pickle (#17)."""
         self.store_path, self.reports_dir, self.run_id = Path(store_path), Path(reports_dir), run_id
         self._handed = True
         if self.pid is None:  # no fork: written here, now
             from .store import CaptureStore
 
+            pages["targets"] = list(pages["targets"])   # read twice: the history pages, then the front page
             index = CaptureStore.open_readonly(self.store_path)
             try:
                 self._write(index, None, pages)
@@ -134,7 +142,16 @@ class PageWriter:
             return
         if self._pipe is not None:
             os.set_blocking(self._pipe, True)
-            self._send(("write", self.store_path, self.reports_dir, run_id, pages))
+            for key in _PARTS:
+                if pages.get(key) is None:
+                    continue
+                items = pages.pop(key)
+                items = iter(items.items() if isinstance(items, Mapping) else items)
+                self._send(("part", key, []))
+                while self._pipe is not None and (part := list(islice(items, PART_ITEMS))):
+                    self._send(("part", key, part))
+            if self._pipe is not None:   # else the child is gone: it said why
+                self._send(("write", self.store_path, self.reports_dir, run_id, pages))
         self._close()
 
     def _send(self, message: tuple) -> None:
@@ -199,6 +216,7 @@ class PageWriter:
 
         index = stream = signer = None
         streaming = True  # False once the pages cannot be streamed: all are written at the end
+        parts: dict[str, list] = {}  # handed by write() a part at a time
         with os.fdopen(read_end, "rb") as pipe:
             try:
                 while (message := _receive(pipe)) is not None:
@@ -215,8 +233,12 @@ class PageWriter:
                                 streaming = False
                                 continue
                         stream.write_targets(index, message[1])
+                    elif message[0] == "part":
+                        parts.setdefault(message[1], []).extend(message[2])
                     elif message[0] == "write":  # the run's end: the rest of the pages
                         _, self.store_path, self.reports_dir, self.run_id, pages = message
+                        pages.update({key: dict(got) if key == "order" else got for key, got in parts.items()})
+                        parts.clear()
                         index = index or CaptureStore.open_readonly(self.store_path)
                         self._write(index, (env, assets), pages, stream)
                         return 0
