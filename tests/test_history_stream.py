@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler import clock, recorder
+from crawler import clock, pagewriter, recorder
 from crawler.report import front, history
 from crawler.report.assets import archive_assets
 from crawler.report.render import _environment
@@ -135,9 +135,13 @@ def test_a_run_ending_without_pages_leaves_nothing_of_the_streamed_ones(history_
     assert (reports / "targets" / history.WRITING).exists()
 
 
-def test_a_real_run_streams_its_pages_and_leaves_those_of_one_write_at_the_end(tmp_path, monkeypatch):
+@pytest.mark.parametrize("part_items", [None, 2], ids=["one part", "parts of two"])
+def test_a_real_run_streams_its_pages_and_leaves_those_of_one_write_at_the_end(tmp_path, monkeypatch, part_items):
     """Each capture committed at once: every target is handed to the writer while the run fetches (the
-    writer's log says so); the run's pages equal one write at the end's, byte for byte."""
+    writer's log says so); the run's pages equal one write at the end's, byte for byte, also when the
+    targets, those captured and the run's order are handed a few at a time (#17, ``PART_ITEMS``)."""
+    if part_items is not None:
+        monkeypatch.setattr(pagewriter, "PART_ITEMS", part_items)
     log = tmp_path / "streamed.log"
     write_targets = HistoryStream.write_targets
 
@@ -191,6 +195,7 @@ def test_a_real_run_streams_its_pages_and_leaves_those_of_one_write_at_the_end(t
     finally:
         store.close()
     assert _files(alone / "targets") == _files(reports / "targets")
+    assert (alone / "index.html").read_bytes() == (reports / "index.html").read_bytes()  # the front page
     changed = f'href="../../{ran.json["run"]["id"]}/'.encode()  # the run's change page, linked
     assert changed in (reports / "targets" / target_slug("page 2") / "index.html").read_bytes()
     assert changed not in (reports / "targets" / target_slug("page 0") / "index.html").read_bytes()
