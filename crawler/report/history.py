@@ -355,7 +355,7 @@ def _write_target(
     try:
         folder.mkdir()
         known: dict[str, str] = {}
-        write = _write_new  # a folder of ours, just made: written in place
+        write = _overwrite  # a folder of ours, just made: written in place
     except FileExistsError:
         known = _read_changes(folder)
         write = _overwrite
@@ -492,13 +492,3 @@ def _overwrite(path: Path, content: str | bytes) -> None:
         if fd >= 0:
             os.close(fd)
 
-
-def _write_new(path: Path, content: str) -> None:
-    """Write ``path`` in place, in a folder just made (``targets/.writing`` stands for it meanwhile)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        data = memoryview(content.encode("utf-8", errors="replace"))
-        while data:
-            data = data[os.write(fd, data) :]
-    finally:
-        os.close(fd)
