@@ -37,7 +37,8 @@ from .judge import RunJudge, origin_of
 from .listingrun import ListingJudge, ListingState
 from .pagewriter import PageWriter
 from .recorder import Recorder, display_path
-from .report import write_run_report
+from .report import report_footer, write_run_pages, write_run_report
+from .report.runstream import not_in_place
 from .schedule import is_due, parse_times
 from .signing import key_fingerprint
 from .store import CaptureStore
@@ -187,8 +188,9 @@ def run(
                         judge.watch(t)  # its host's robots.txt, once per run (settings.watch_robots)
                     if listings:
                         judge.start({t.name for t in due})
-                    if pages is not None:  # history pages written as targets become final (crawler.pagewriter)
-                        pages.stream(store.path, reports_dir, run_id, signing_fingerprint=signer)
+                    if pages is not None:  # history and report pages written as targets become final (crawler.pagewriter)
+                        pages.stream(store.path, reports_dir, run_id, signing_fingerprint=signer,
+                                     max_page=watchlist.settings.max_report_page, archive_root=archive.root)
                     for fetched in fetcher.results():
                         final = judge.take(fetched)
                         for event in final:
@@ -230,16 +232,25 @@ def run(
                       f"{one_line(result.timestamp['error'])}; the next run tries again", file=sys.stderr, flush=True)
             if result.events:
                 positions = {name: i for i, name in enumerate(order)}  # one map, for the pages and the report
+                generated, footer = utcnow(), report_footer(store)
+                # the report's pages the writer rendered while the run fetched: it puts them in place (runstream)
+                delegated = pages.delegated if pages is not None else None
                 if pages is not None:  # the targets captured: their history pages, and the front page
-                    pages.write(store.path, reports_dir, run_id, **_archive_pages(store, watchlist, recorder, order,
-                                                                                  positions, signer))
+                    pages.write(store.path, reports_dir, run_id, **_archive_pages(
+                        store, watchlist, recorder, order, positions, signer, generated=generated,
+                        report={"generated": generated, "footer": footer}))
+                report_args = {"max_page": watchlist.settings.max_report_page, "archive_root": archive.root,
+                               "signing_fingerprint": signer}
                 try:
                     result.report = display_path(write_run_report(
-                        store, run_id, reports_dir / run_id, started=started, finished=now(), generated=utcnow(),
-                        order=positions,
-                        max_page=watchlist.settings.max_report_page, archive_root=archive.root,
-                        signing_fingerprint=signer,
-                    ))
+                        store, run_id, reports_dir / run_id, started=started, finished=now(), generated=generated,
+                        order=positions, footer=footer, delegated=delegated or None, **report_args))
+                    if delegated:  # those the writer did not put in place (it failed, or died): written here
+                        if pages is not None:
+                            pages.wait()
+                        if missing := not_in_place(reports_dir / run_id, delegated):
+                            write_run_pages(store, run_id, reports_dir / run_id, missing, generated=generated,
+                                            footer=footer, **report_args)
                 except BaseException:
                     # Captures committed, no report, no alerts: `failed` (its alerts are carried into the next run).
                     _end_run(store, run_id, "failed", now)
@@ -310,7 +321,7 @@ class _JobsByTarget(Mapping):
 
 
 def _archive_pages(store: CaptureStore, watchlist: Watchlist, recorder: Recorder, order: list[str],
-                   positions: dict[str, int], signer: str | None) -> dict:
+                   positions: dict[str, int], signer: str | None, **values) -> dict:
     """What the archive's pages of this run are written from (:func:`~crawler.report.front.write_archive_pages`,
     docs/history.md): the watchlist's targets (a listing's items after it), those the run captured, in order;
     the two made as :meth:`PageWriter.write` reads them, not held whole (#17)."""
@@ -323,9 +334,9 @@ def _archive_pages(store: CaptureStore, watchlist: Watchlist, recorder: Recorder
     return {
         "targets": targets(),
         "captured": ((name, recorder.targets[name].url) for name in order if name in recorder.events),
-        "generated": utcnow(),
         "order": positions,
         "signing_fingerprint": signer,
+        **values,
     }
 
 

@@ -36,6 +36,7 @@ from itertools import islice
 from pathlib import Path
 
 from .errors import LastseenError
+from .verdicts import facts
 
 __all__ = ["PART_ITEMS", "PageWriter"]
 
@@ -55,6 +56,10 @@ class PageWriter:
         self._handed = False  # write() or a batch handed: the child has work, it is never killed
         self._begin: tuple | None = None  # stream(): where the pages go, sent with the first batch
         self._waiting: list[tuple[str, str]] = []  # final targets whose rows are not all committed yet
+        self._waiting_pages: list[str] = []  # those of them whose events get a page in the run's report
+        #: targets handed while the run fetched whose report pages the child writes (crawler.report.runstream);
+        #: the run report sets each one's page name (write_run_report's ``delegated``)
+        self.delegated: dict[str, str | None] = {}
         self._out = bytearray()  # framed messages the pipe has not taken yet (the monitor never blocks on it)
 
     @classmethod
@@ -101,12 +106,14 @@ class PageWriter:
         writer.pid, writer._pipe, writer._frozen = pid, write_end, True
         return writer
 
-    def stream(self, store_path: Path, reports_dir: Path, run_id: str, *, signing_fingerprint: str | None = None
-               ) -> None:
+    def stream(self, store_path: Path, reports_dir: Path, run_id: str, *, signing_fingerprint: str | None = None,
+               max_page: int | None = None, archive_root: Path | None = None) -> None:
         """The run's targets are handed as they become final (:meth:`captured`): the index, the reports folder,
-        the run and the footer's fingerprint their pages are written with (crawler.report.stream)."""
+        the run and the footer's fingerprint their pages are written with (crawler.report.stream), the bound of
+        the run report's pages and where the archive is (crawler.report.runstream)."""
         if self._pipe is not None:
-            self._begin = ("begin", Path(store_path), Path(reports_dir), run_id, signing_fingerprint)
+            self._begin = ("begin", Path(store_path), Path(reports_dir), run_id, signing_fingerprint,
+                           {"max_page": max_page, "archive_root": archive_root})
             os.set_blocking(self._pipe, False)
 
     def captured(self, recorder, events) -> None:
@@ -116,12 +123,17 @@ class PageWriter:
         if self._begin is None or self._pipe is None:
             return
         self._waiting += [(event.target, recorder.targets[event.target].url) for event in events]
+        self._waiting_pages += [event.target for event in events
+                                if event.diff is not None or facts(event.verdict, event.reason).detail]
         if self._waiting and not recorder.pending:
             if not self._handed:
                 self._send(self._begin)
             batch, self._waiting = self._waiting, []
             self._handed = True
             self._send(("batch", batch))
+            if self._pipe is not None:  # else the child is gone: the monitor writes every page of its report
+                self.delegated.update(dict.fromkeys(self._waiting_pages))
+            self._waiting_pages = []
 
     def write(self, store_path: Path, reports_dir: Path, run_id: str, **pages) -> None:
         """Hand the child what to write: the index's path, the reports folder, the run, and the keyword
@@ -211,17 +223,19 @@ class PageWriter:
             env.get_template(name)
         assets = archive_assets(env)
         from .report import history
+        from .report.runstream import RunPageStream
         from .report.stream import HistoryStream
         from .store import CaptureStore
 
-        index = stream = signer = None
+        index = stream = signer = runs = None
+        report: dict = {}  # the run report's bound and archive (begin)
         streaming = True  # False once the pages cannot be streamed: all are written at the end
         parts: dict[str, list] = {}  # handed by write() a part at a time
         with os.fdopen(read_end, "rb") as pipe:
             try:
                 while (message := _receive(pipe)) is not None:
                     if message[0] == "begin":
-                        _, self.store_path, self.reports_dir, self.run_id, signer = message
+                        _, self.store_path, self.reports_dir, self.run_id, signer, report = message
                     elif message[0] == "batch" and streaming:
                         index = index or CaptureStore.open_readonly(self.store_path)
                         if stream is None:
@@ -233,6 +247,10 @@ class PageWriter:
                                 streaming = False
                                 continue
                         stream.write_targets(index, message[1])
+                        if runs is None:
+                            runs = RunPageStream(self.reports_dir, self.run_id, env=env, signing_fingerprint=signer,
+                                                 **report)
+                        runs.write_targets(index, [name for name, _ in message[1]])
                     elif message[0] == "part":
                         parts.setdefault(message[1], []).extend(message[2])
                     elif message[0] == "write":  # the run's end: the rest of the pages
@@ -240,20 +258,28 @@ class PageWriter:
                         pages.update({key: dict(got) if key == "order" else got for key, got in parts.items()})
                         parts.clear()
                         index = index or CaptureStore.open_readonly(self.store_path)
-                        self._write(index, (env, assets), pages, stream)
+                        self._write(index, (env, assets), pages, stream, runs)
                         return 0
                 if stream is not None:  # cancelled: nothing of the streamed pages stays
                     stream.cancel()
+                if runs is not None:
+                    runs.cancel()
             finally:
                 if index is not None:
                     index.close()
         return 0
 
-    def _write(self, index, warm, pages: dict, streamed=None) -> None:
+    def _write(self, index, warm, pages: dict, streamed=None, runs=None) -> None:
         from .report.front import write_archive_pages
+        from .report.history import run_change_pages
 
         env, assets = warm if warm else (None, None)
+        report = pages.pop("report", None)
         try:
+            names = run_change_pages(index, self.run_id, pages.get("order"))
+            if runs is not None and report is not None:  # the run report's pages rendered while it fetched
+                runs.finish(names, generated=report["generated"], report_footer=report["footer"])
+            pages["change_pages"] = names
             # the monitor writes the run report meanwhile, on a CPU of its own
             write_archive_pages(index, self.reports_dir, run_id=self.run_id, env=env, assets=assets, busy_cpus=1,
                                 streamed=streamed, **pages)

@@ -11,7 +11,7 @@ from .render import (
     write_report,
 )
 from .segments import CONTEXT_LINES
-from .views import capture_view, change_event, report_events, write_run_report
+from .views import capture_view, change_event, report_events, report_footer, write_run_pages, write_run_report
 
 __all__ = [
     "CONTEXT_CHARS",
@@ -23,7 +23,9 @@ __all__ = [
     "capture_view",
     "change_event",
     "report_events",
+    "report_footer",
     "write_change_page",
     "write_report",
+    "write_run_pages",
     "write_run_report",
 ]

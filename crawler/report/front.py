@@ -87,6 +87,7 @@ def write_archive_pages(
     assets: ArchiveAssets | None = None,
     busy_cpus: int = 0,
     streamed: HistoryStream | None = None,
+    change_pages: Mapping[int, str] | None = None,
 ) -> Path:
     """After run ``run_id``'s report: the history pages of the targets it ``captured`` (and of any
     target of ``targets`` that has captures but no history page yet), then the front page.
@@ -99,7 +100,8 @@ def write_archive_pages(
     ``env`` and ``assets``: a template environment with :data:`ARCHIVE_TEMPLATES` loaded and the shared files
     it renders, when the caller has them warm (:mod:`crawler.pagewriter`). ``busy_cpus``: as for
     :func:`~crawler.report.history.write_history_pages`. ``streamed``: the pages written while the run
-    fetched (:mod:`.stream`), finished here. Returns the front page's path.
+    fetched (:mod:`.stream`), finished here. ``change_pages``: :func:`~.history.run_change_pages`'s, when the
+    caller has them. Returns the front page's path.
     Raises :class:`~crawler.errors.ArchiveError` when a page cannot be written.
     """
     reports_dir = Path(reports_dir)
@@ -137,7 +139,7 @@ def write_archive_pages(
             )
         )
 
-    pages = run_change_pages(store, run_id, order)
+    pages = run_change_pages(store, run_id, order) if change_pages is None else change_pages
     page_rows = history.HISTORY_PAGE_ROWS if history_rows is None else history_rows
     if streamed is not None:  # the footer of the pages written while the run fetched: those are done
         try:

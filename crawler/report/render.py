@@ -47,14 +47,8 @@ from crawler.errors import ArchiveError
 from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, facts
 
-from ..keywords import keyword_spans
-from .documents import change_pages, metadata_changes
-from .evidence import capture_rows, evidence_rows
 from .index import INDEX_PAGE_ROWS, IndexSpool, index_pages, is_list_page
-from .keyed import keyed_table
 from .links import display_url
-from .segments import _first_changes, _segments, highlighted
-from .sidebyside import paragraph_views
 
 __all__ = ["CONTEXT_CHARS", "DETAIL_VERDICTS", "VERDICT_ORDER", "CaptureView", "ReportEvent", "write_change_page",
            "write_report"]
@@ -159,6 +153,7 @@ def write_report(
     chain_head: dict | None = None,
     signing_fingerprint: str | None = None,
     timestamp: dict | None = None,
+    delegated: dict[str, str | None] | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` and the events' evidence pages; return the index path.
 
@@ -181,39 +176,29 @@ def write_report(
     ``screenshots/<slug>-<capture id>.png``) is written as its event arrives and
     only a slim copy (no texts, no diff, no images) is kept for the index, so
     memory does not grow with the texts and images of a large run.
+    ``delegated``: the targets whose pages another process writes (the archive's page writer, while the run
+    fetched: :mod:`.runstream`): each one's page name is set there, its page not written here.
     Files are written atomically (temporary file, then ``os.replace``), not fsynced (derived data).
     Raises :class:`~crawler.errors.ArchiveError` when the directory cannot be written.
     """
+    from .eventpage import event_page
+
     out_dir = Path(out_dir)
     env = _environment()
-    common = {
-        "report_title": title,
-        "run_id": run_id,
-        "started": started,
-        "finished": finished,
-        "generated": generated,
-        "csp": Markup(CSP),
-        "chain_head": chain_head,
-        "signing_fingerprint": signing_fingerprint,
-        "timestamp": timestamp,
-    }
+    common = report_values(title, run_id, started=started, finished=finished, generated=generated,
+                           chain_head=chain_head, signing_fingerprint=signing_fingerprint, timestamp=timestamp)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        detail, first_capture = env.get_template("detail.html"), env.get_template("capture.html")
         used = {"index"}
         written: set[str] = set()  # screenshots written (a capture shown by two events is written once)
         rows = IndexSpool()  # what the index shows of each event, no more (past 512 rows in a temporary file)
         for event in events:
             page = _page_name(event, used)
             if page is not None:
-                if event.verdict == "new" and event.diff is None:
-                    html = first_capture.render(common, event=event, **_capture_context(event, max_page))
+                if delegated is not None and event.target in delegated:
+                    delegated[event.target] = page  # its page written by another process (.runstream)
                 else:
-                    shots = _write_screenshots(out_dir, event, written)
-                    csp = Markup(CSP_SCREENSHOTS if shots and shots["images"] else CSP)  # images only where shown
-                    html = detail.render(common, event=event, shots=shots, csp=csp,
-                                         **_detail_context(event, max_page))
-                _write_atomic(out_dir / page, html)
+                    _write_atomic(out_dir / page, event_page(env, common, event, out_dir, written, max_page))
             rows.append(event, page)
         for name, html in index_pages(env, common, rows, page_rows=page_rows, robots=robots, grouped=grouped,
                                       notes=notes):
@@ -228,6 +213,15 @@ def write_report(
     return index_path
 
 
+def report_values(title: str, run_id: str | None, *, started: datetime | None, finished: datetime | None,
+                  generated: datetime | None, chain_head: dict | None, signing_fingerprint: str | None,
+                  timestamp: dict | None) -> dict:
+    """What every page of a report is rendered with: its title and run, times, CSP and footer."""
+    return {"report_title": title, "run_id": run_id, "started": started, "finished": finished, "generated": generated,
+            "csp": Markup(CSP), "chain_head": chain_head, "signing_fingerprint": signing_fingerprint,
+            "timestamp": timestamp}
+
+
 def write_change_page(path: Path, event: ReportEvent, *, title: str, generated: datetime,
                       max_page: int | None = None, chain_head: dict | None = None,
                       signing_fingerprint: str | None = None) -> Path:
@@ -237,6 +231,8 @@ def write_change_page(path: Path, event: ReportEvent, *, title: str, generated: 
     none), both captures named by id in the evidence table's heads, screenshots (if any) written to
     ``screenshots/`` beside the page as a report does. Raises :class:`ArchiveError` when it cannot be written.
     """
+    from .eventpage import _detail_context, _write_screenshots
+
     path = Path(path)
     env = _environment()
     try:
@@ -296,127 +292,6 @@ def _page_name(event: ReportEvent, used: set[str]) -> str | None:
         stem, n = f"{base}-{n}", n + 1
     used.add(stem)
     return f"{stem}.html"
-
-
-# -- screenshots ----------------------------------------------------------------------------------
-
-
-def _write_screenshots(out_dir: Path, event: ReportEvent, written: set[str]) -> dict | None:
-    """Write the event's screenshots; what its page shows of them (None: no screenshots to show).
-
-    ``before`` (the compared capture) and ``after`` (this one): each None (not shown) or a
-    dict of the capture (None: no earlier good capture), ``src`` (the relative path of its
-    PNG file, None when there is no image), ``size`` (``(width, height)`` from the PNG, or
-    None) and ``missing`` (why there is no image). Events without any screenshot (HTTP
-    fetches) show none; a vanished page shows what it looked like, and its error page
-    only when that capture has a screenshot too.
-    """
-    sides: dict[str, dict | None] = {}
-    for key, capture, png in (("before", event.compared, event.compared_screenshot),
-                              ("after", event.current, event.screenshot)):
-        if capture is None or (png is None and capture.screenshot_missing is None):
-            sides[key] = None
-            continue
-        src = None
-        if png is not None:
-            src = _screenshot_name(event, capture)
-            if src not in written:
-                (out_dir / SCREENSHOT_DIR).mkdir(exist_ok=True)
-                _write_atomic(out_dir / src, png)
-                written.add(src)
-        sides[key] = {"capture": capture, "src": src, "size": _png_size(png) if png else None,
-                      "missing": None if png else capture.screenshot_missing}
-    if not any(sides.values()):
-        return None
-    vanished = event.verdict == "vanished"
-    if vanished:
-        after = sides["after"]
-        if after is not None and after["src"] is None and event.current.screenshot_record_id is None:
-            sides["after"] = None  # the page is gone: what it looked like, not that its error had no screenshot
-    else:
-        for key, capture in (("before", event.compared), ("after", event.current)):
-            if sides[key] is None:
-                why = "no earlier good capture" if capture is None else "none was loaded for this capture"
-                sides[key] = {"capture": capture, "src": None, "size": None, "missing": why}
-    return {**sides, "vanished": vanished,
-            "images": any(side is not None and side["src"] is not None for side in sides.values())}
-
-
-def _png_size(png: bytes) -> tuple[int, int] | None:
-    """(width, height) from a PNG's IHDR chunk, or None when it has none."""
-    if len(png) >= 24 and png[12:16] == b"IHDR":
-        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-        if 0 < width < 2**31 and 0 < height < 2**31:
-            return width, height
-    return None
-
-
-# -- view data ----------------------------------------------------------------------------------
-
-
-def _keywords_of(event: ReportEvent) -> tuple[list[str], str | None]:
-    """The keywords a change made appear or disappear (its significance says), and the scripts they equate."""
-    parts = (event.significance or {}).get("parts") or {}
-    words = [*(parts.get("keywords_appeared") or []), *(parts.get("keywords_disappeared") or [])]
-    return [w for w in words if isinstance(w, str)], parts.get("scripts")
-
-
-def _detail_context(event: ReportEvent, max_page: int | None = None) -> dict:
-    diff = event.diff
-    ctx: dict = {"evidence": evidence_rows(event.compared, event.current), "diff": None,
-                 "metadata_changes": metadata_changes(event.compared.document if event.compared else None,
-                                                      event.current.document),
-                 "old_text": event.old_text, "new_text": event.new_text, "texts_cut": False, "max_page": max_page}
-    if diff is not None:
-        ops = tuple(diff.ops)
-        segments, collapsed = _segments(ops, CONTEXT_CHARS)
-        chars = sum(len(text) for _op, text in ops)
-        shown = sum(len(s.text) for s in segments)
-        full = _segments(ops, None)[0] if collapsed else None
-        page = None if max_page is None else max_page // 2  # half a page; side by side and changes only a quarter each
-        too_large = page is not None and full is not None and shown + chars > page
-        omitted = 0
-        if page is not None and shown > page:
-            segments, omitted = _first_changes(segments, page)
-        keywords, scripts = _keywords_of(event)
-        spans_of = None
-        if keywords:  # the keywords that appeared or disappeared, highlighted wherever they are
-            def spans_of(text, keywords=keywords, scripts=scripts):
-                return [(a, b) for a, b, _ in keyword_spans(text, keywords, scripts)]
-
-            segments = highlighted(segments, spans_of)
-            full = highlighted(full, spans_of) if full is not None else None
-        ctx["diff"] = {
-            "summary": diff.summary(),
-            "unit": diff.unit,
-            "fallback": bool(diff.fallback),
-            "changed": any(op != 0 and text for op, text in ops),
-            "segments": segments,
-            "full": None if too_large else full,
-            "too_large": too_large or omitted > 0,
-            "omitted": omitted,
-            "chars": chars,
-            **paragraph_views(ops, max_page, spans_of),
-            "keyed": keyed_table(diff, max_page),   # JSON paths, spreadsheet cells: key, before, after
-        }
-        pages = change_pages(ctx["diff"]["change_lines"], event.compared.document if event.compared else None,
-                             event.current.document)
-        ctx["diff"]["change_pages"] = pages if any(pages) else None
-    elif max_page is not None:
-        for key in ("old_text", "new_text"):
-            text = ctx[key]
-            if text is not None and len(text) > max_page // 2:
-                ctx[key], ctx["texts_cut"] = text[: max_page // 2], True
-    return ctx
-
-
-def _capture_context(event: ReportEvent, max_page: int | None = None) -> dict:
-    """A first capture's page: its evidence (one column) and its text, cut at ``max_page`` characters."""
-    text, cut = event.new_text, False
-    if max_page is not None and text is not None and len(text) > max_page:
-        text, cut = text[:max_page], True
-    rows = capture_rows(event.current)
-    return {"evidence": rows, "text": text, "text_cut": cut, "max_page": max_page}
 
 
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from io import BytesIO
@@ -33,7 +33,7 @@ from ..warcfiles import archived_body
 from ..watchlist import Settings
 from .documents import document_of
 from .links import PAGE_VERDICTS, PageFacts, page_changes
-from .render import CaptureView, ReportEvent, write_report
+from .render import CaptureView, ReportEvent, report_values, write_report
 
 DEFAULT_MAX_PAGE = Settings().max_report_page
 #: Bounds of a payload read again for its anchor texts (the settings' defaults: the report has no watchlist).
@@ -73,21 +73,24 @@ def _json_tuple(stored: str | None) -> tuple:
 
 
 def report_events(store: CaptureStore, rows: Iterable[dict], *, archive_root: Path | None = None,
-                  lean: bool = False) -> Iterator[ReportEvent]:
+                  lean: bool = False, elsewhere: Container[str] = ()) -> Iterator[ReportEvent]:
     """The report's events from index rows (texts and screenshots loaded only where shown).
 
     Screenshots are read from the WARC files under ``archive_root``; without it,
     or when a file is missing or damaged, the event has no image and its page says why.
     ``lean``: an event without a page of its own (unchanged, no diff) comes without its compared capture,
     which only its page would show (a report's index does not: #17, the quiet targets of a large run).
-    The captures are read 256 rows at a time.
+    The captures are read 256 rows at a time. ``elsewhere``: targets whose pages another process writes
+    (:mod:`.runstream`): their events come as ``lean`` makes an event without a page (its diff only, parsed).
     """
-    for row, current, compared in _with_captures(store, rows, lean):
+    for row, current, compared in _with_captures(store, rows, lean, elsewhere):
         current_view, compared_view = capture_view(current), capture_view(compared)
         diff = None
         old_text = new_text = None
         png = compared_png = page = None
-        if facts(row["verdict"], row["reason"]).detail or row["diff_ops"]:
+        if row["diff_ops"] and row["target"] in elsewhere:
+            diff = Diff.ops_from_json(json.loads(row["diff_ops"]), unit=row["unit"], fallback=bool(row["fallback"]))
+        elif facts(row["verdict"], row["reason"]).detail or row["diff_ops"]:
             if row["diff_ops"]:
                 diff = Diff.ops_from_json(
                     json.loads(row["diff_ops"]), unit=row["unit"], fallback=bool(row["fallback"])
@@ -118,18 +121,22 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *, archive_root: Pa
         )
 
 
-def _with_captures(store: CaptureStore, rows: Iterable[dict], lean: bool,
+def _with_captures(store: CaptureStore, rows: Iterable[dict], lean: bool, elsewhere: Container[str] = (),
                    chunk: int = 256) -> Iterator[tuple[dict, dict, dict | None]]:
-    """Each row with its capture and its compared capture (None: none, or not needed when ``lean``)."""
+    """Each row with its capture and its compared capture (None: none, or not needed when ``lean``, nor for a
+    target in ``elsewhere``)."""
+    def needed(row: dict) -> bool:
+        return (not lean or facts(row["verdict"], row["reason"]).detail or row["diff_ops"]) \
+            and row["target"] not in elsewhere
+
     rows = iter(rows)
     while part := list(itertools.islice(rows, chunk)):
-        shown = [r for r in part if not lean or facts(r["verdict"], r["reason"]).detail or r["diff_ops"]]
+        shown = [r for r in part if needed(r)]
         captures = store.capture_rows([r["capture_id"] for r in part]
                                         + [r["compared_capture_id"] for r in shown if r["compared_capture_id"]])
         for row in part:
             compared = row["compared_capture_id"]
-            needed = not lean or facts(row["verdict"], row["reason"]).detail or row["diff_ops"]
-            yield row, captures.get(row["capture_id"]), captures.get(compared) if compared and needed else None
+            yield row, captures.get(row["capture_id"]), captures.get(compared) if compared and needed(row) else None
 
 
 def change_event(store: CaptureStore, old: dict, new: dict, diff: Diff, *,
@@ -275,20 +282,58 @@ def write_run_report(
     store: CaptureStore, run_id: str, out_dir: Path, *, started: datetime, finished: datetime,
     generated: datetime, order: dict[str, int] | None = None, max_page: int | None = None,
     archive_root: Path | None = None, signing_fingerprint: str | None = None,
+    footer: dict | None = None, delegated: dict[str, str | None] | None = None,
 ) -> Path:
-    """Write the report of run ``run_id``; events in ``order`` (target name → position) when given.
+    """Write the report of run ``run_id``; events in ``order`` (target name -> position) when given.
 
     ``archive_root`` is where the WARC files are (screenshots are read from them); ``signing_fingerprint``
-    is shown in every page's footer (:func:`crawler.signing.key_fingerprint`)."""
+    is shown in every page's footer (:func:`crawler.signing.key_fingerprint`), and ``footer``'s values
+    (:func:`report_footer`, read now when not given). ``delegated``: targets whose pages the archive's page
+    writer writes (:mod:`.runstream`), each one's page name set there (not written here)."""
     # Read in order a few hundred rows at a time (texts one event at a time): a run's index rows are some 1 KB
     # each, and a report of 100,000 events would otherwise hold them all.
     rows = store.run_events(run_id, order) if order else store.events(run_id=run_id)
-    head = store.custody_head()
-    stamped = store.head_timestamp(head["seq"], head["sha256"]) if head else None
+    footer = report_footer(store) if footer is None else footer
     return write_report(
         out_dir, title=f"lastseen run {run_id}", run_id=run_id, started=started, finished=finished,
-        events=report_events(store, rows, archive_root=archive_root, lean=True), generated=generated,
-        max_page=max_page,
-        robots=store.robots_alerts(run_id), chain_head=head, timestamp=published(stamped) if stamped else None,
-        signing_fingerprint=signing_fingerprint,
+        events=report_events(store, rows, archive_root=archive_root, lean=True, elsewhere=delegated or ()),
+        generated=generated, max_page=max_page, robots=store.robots_alerts(run_id),
+        chain_head=footer["chain_head"], timestamp=footer["timestamp"],
+        signing_fingerprint=signing_fingerprint, delegated=delegated,
     )
+
+
+def report_footer(store: CaptureStore) -> dict:
+    """What a run report's footer shows of the archive: the custody log's head (``chain_head``) and its
+    RFC 3161 time-stamp (``timestamp``, as published), each None when there is none."""
+    head = store.custody_head()
+    stamped = store.head_timestamp(head["seq"], head["sha256"]) if head else None
+    return {"chain_head": head, "timestamp": published(stamped) if stamped else None}
+
+
+def write_run_pages(store: CaptureStore, run_id: str, out_dir: Path, pages: dict[str, str], *, generated: datetime,
+                    footer: dict, max_page: int | None = None, archive_root: Path | None = None,
+                    signing_fingerprint: str | None = None) -> None:
+    """Write the pages of run ``run_id``'s report named in ``pages`` (target name -> file name) as
+    :func:`write_run_report` would have: those another process was to write and did not (:mod:`.runstream`)."""
+    from .eventpage import event_page
+    from .render import _environment, _write_atomic
+
+    env = _environment()
+    common = run_page_values(run_id, generated=generated, footer=footer, signing_fingerprint=signing_fingerprint)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: set[str] = set()
+    rows = store.run_target_events(run_id, sorted(pages))
+    for event in report_events(store, rows, archive_root=archive_root, lean=True):
+        if pages.get(event.target) is not None:
+            _write_atomic(out_dir / pages[event.target], event_page(env, common, event, out_dir, written, max_page))
+
+
+def run_page_values(run_id: str, *, generated: datetime | None, footer: dict | None,
+                    signing_fingerprint: str | None) -> dict:
+    """The values :func:`write_run_report` renders its pages with (its run's times, which its event pages do not
+    show, left out); ``footer`` as :func:`report_footer` gives it (None: rendered without, :mod:`.runstream`)."""
+    footer = footer or {"chain_head": None, "timestamp": None}
+    return report_values(f"lastseen run {run_id}", run_id, started=None, finished=None, generated=generated,
+                         chain_head=footer["chain_head"], signing_fingerprint=signing_fingerprint,
+                         timestamp=footer["timestamp"])

@@ -83,6 +83,23 @@ class ReportQueries:
             for event_id in part:
                 yield rows.pop(event_id)
 
+    def run_target_events(self, run_id: str, targets: list[str]) -> list[dict]:
+        """The events of ``targets`` in run ``run_id`` as :meth:`events` gives them (a few hundred targets at most:
+        those the archive's page writer is handed at once, :mod:`crawler.report.runstream`), as recorded."""
+        out: list[dict] = []
+        for at in range(0, len(targets), 500):
+            part = targets[at:at + 500]
+            with self._reading():
+                cur = self.conn.execute(
+                    "select events.*, targets.url as target_url, targets.tags as tags, captures.started as started "
+                    "from events join captures on captures.id = events.capture_id "
+                    "left join targets on targets.name = events.target "
+                    f"where events.target in ({','.join('?' * len(part))}) and events.run_id = ?", [*part, run_id])
+                names = [c[0] for c in cur.description]
+                out += [dict(zip(names, row)) for row in cur]
+        out.sort(key=lambda row: row["id"])
+        return out
+
     def event_row(self, run_id: str, target: str) -> dict | None:
         """The ``events`` row of ``target`` in run ``run_id`` (a run captures a target once), or None."""
         with self._reading():
