@@ -331,7 +331,10 @@ def test_scrapy_settings_are_safe_and_polite():
                          "same.example": {"per_host_delay": None, "per_host_concurrency": None}}}
     s = scrapy_settings(options)
     assert s["TELNETCONSOLE_ENABLED"] is False and s["REMOTE_CONTROL_ENABLED"] is False
-    assert s["EXTENSIONS"]["scrapy.extensions.telnet.TelnetConsole"] is None
+    for left_out in ("scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl"):
+        # never loaded: not among the extensions, nor given as one to switch off (Scrapy imports those too)
+        assert left_out not in s["EXTENSIONS_BASE"] and left_out not in s.get("EXTENSIONS", {})
+    assert "scrapy.extensions.corestats.CoreStats" in s["EXTENSIONS_BASE"]
     assert s["DOWNLOAD_SLOTS"] == {"slow.example": {"delay": 5.0}, "fast.example": {"concurrency": 3}}
     assert s["CONCURRENT_REQUESTS_PER_DOMAIN"] == 1 and s["DOWNLOAD_DELAY"] == 2.0
     assert s["DOWNLOAD_DELAY_JITTER"] == 0 and "RANDOMIZE_DOWNLOAD_DELAY" not in s

@@ -31,6 +31,7 @@ import scrapy
 from scrapy import signals
 from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.settings.default_settings import EXTENSIONS_BASE as SCRAPY_EXTENSIONS
 from scrapy.settings.default_settings import RETRY_EXCEPTIONS as SCRAPY_RETRY_EXCEPTIONS
 
 from .. import clock
@@ -104,6 +105,16 @@ def scrapy_settings(options: dict) -> dict:
         return _settings({**fetch_defaults(), **options})
 
 
+#: Scrapy's extensions a fetch runs without (never imported): nothing listens on a port, no periodic statistics
+LEFT_OUT = frozenset({
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.memusage.MemoryUsage",
+    "scrapy.extensions.memdebug.MemoryDebugger",
+    "scrapy.extensions.logstats.LogStats",
+})
+
+
 def _settings(options: dict) -> dict:
     contact = options["contact"]
     headers = {
@@ -114,15 +125,14 @@ def _settings(options: dict) -> dict:
     if contact and "@" in contact and "://" not in contact:
         headers["From"] = contact  # RFC 9110 §10.1.2: who runs this robot
     return {
-        # Nothing may listen on a port during a run.
+        # Nothing may listen on a port during a run: the telnet console and the remote control endpoint are
+        # off, and left out of Scrapy's extensions altogether, with the memory and log statistics. Scrapy imports
+        # every extension it is given, even one set to None (to compare its settings' keys): the remote
+        # control's module imports aiohttp and loads the system's CA certificates, 0.1-0.3 s of the fetcher's
+        # start after the run's settings arrive (#17, bench/README.md).
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
-        "EXTENSIONS": {
-            "scrapy.extensions.telnet.TelnetConsole": None,
-            "scrapy.extensions.remote_control.RemoteControl": None,
-            "scrapy.extensions.memusage.MemoryUsage": None,
-            "scrapy.extensions.logstats.LogStats": None,
-        },
+        "EXTENSIONS_BASE": {path: order for path, order in SCRAPY_EXTENSIONS.items() if path not in LEFT_OUT},
         "LOG_LEVEL": "ERROR",
         "LOGSTATS_INTERVAL": 0,
         "STATS_DUMP": False,
