@@ -46,15 +46,8 @@ from .exports import ExportQueries
 from .history import HistoryQueries
 from .listings import ListingQueries
 from .payloads import PayloadQueries
-from .records import (
-    FAILING_VERDICTS,
-    OWN_ROLES,
-    RECENT_VERDICTS,
-    STATE_HORIZON,
-    GoodCapture,
-    History,
-    StoredPayload,
-)
+from .records import (FAILING_VERDICTS, OWN_ROLES, RECENT_VERDICTS, STATE_HORIZON, GoodCapture, History,
+                      StoredPayload, state_seen)
 from .reports import ReportQueries
 from .robots import RobotsQueries
 from .schema import MIGRATIONS
@@ -217,9 +210,10 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
     # -- history --------------------------------------------------------
     @_translated
     def history(self, target: str) -> History:
-        events = self.conn.execute(
-            "select verdict, confirmed from events where target = ? order by id desc limit ?", (target, STATE_HORIZON)
-        ).fetchall()
+        sql = "select verdict, confirmed from events where target = ? order by id desc limit ?"
+        events = self.conn.execute(sql, (target, RECENT_VERDICTS)).fetchall()
+        if len(events) == RECENT_VERDICTS and not state_seen(events):
+            events = self.conn.execute(sql, (target, STATE_HORIZON)).fetchall()
         recent = tuple(v for v, _ in events[:RECENT_VERDICTS])
         last_verdict = recent[0] if recent else None
         state = next((v for v, confirmed in events if confirmed != 0), None)

@@ -32,8 +32,16 @@ class PayloadQueries:
         """The links and anchor texts of capture ``capture_id``, stored null because its extraction was
         reused (the same payload from the same URL, read under the same settings: ``crawler.reading``):
         those of the first capture of its target with that URL, payload and extraction key that holds them.
-        None when there is none (its row is then read as it is)."""
+        None when there is none (its row is then read as it is). The row it reused (``reused``, a capture
+        written since migration 20) holds them, read first; the first such capture, found by the
+        ``(target, id)`` index, otherwise (a read through the whole history of the target: #17, a year of
+        daily captures)."""
         with self._reading():
+            held = self.conn.execute(
+                "select r.links, r.link_texts from capture_rows g join capture_rows r on r.id = g.reused "
+                "where g.id = ? and r.links is not null", (capture_id,)).fetchone()
+            if held is not None:
+                return held
             return self.conn.execute(
                 "select c.links, c.link_texts from captures g "   # c: by the (target, id) index, in order
                 "join captures c on c.target = g.target and c.final_url = g.final_url "

@@ -67,5 +67,14 @@ RECENT_VERDICTS = 10
 #: How far back the state and the count of failures in a row are looked for (``confirm_after`` is at most this).
 STATE_HORIZON = 100
 FAILING_VERDICTS = ("unreachable", "blocked")
+
+
+def state_seen(events: list[tuple[str, int | None]]) -> bool:
+    """Whether a target's last events, ``(verdict, confirmed)`` newest first, show its state (a confirmed
+    verdict) and where its failures in a row end: if not, :meth:`~crawler.store.CaptureStore.history` reads
+    further back, up to :data:`STATE_HORIZON` (most targets need their last few only: #17)."""
+    return any(c != 0 for _, c in events) and any(v not in FAILING_VERDICTS for v, _ in events)
+
+
 #: Roles of captures that are the target's own (a probe of its host or its home page is not).
 OWN_ROLES = ("page", "refetch")
