@@ -61,6 +61,7 @@ from ..slugs import target_slug
 from ..store import CaptureStore
 from ..verdicts import facts
 from .assets import ArchiveAssets, archive_assets, write_assets
+from .historyrows import HistoryRows
 from .render import _environment, _page_name, _slug
 
 __all__ = [
@@ -318,6 +319,7 @@ class _Template:
         self._head, rest = frame.split(self._TITLE)
         self._middle, self._tail = rest.split(self._BODY)
         self._parts = env.get_template("_history.html").module
+        self._rows = HistoryRows(env)  # the table's rows, without jinja's loop (#17)
         self._script = Markup(assets.loader)
         self.page_rows = page_rows
 
@@ -339,7 +341,7 @@ class _Template:
                     newest,
                     self.page_rows,
                     command,
-                    rows,
+                    self._rows(rows),
                     self._script,
                 ),
                 self._tail,
