@@ -129,11 +129,11 @@ class PageWriter:
             if not self._handed:
                 self._send(self._begin)
             batch, self._waiting = self._waiting, []
+            pages, self._waiting_pages = self._waiting_pages, []
             self._handed = True
-            self._send(("batch", batch))
+            self._send(("batch", batch, pages))
             if self._pipe is not None:  # else the child is gone: the monitor writes every page of its report
-                self.delegated.update(dict.fromkeys(self._waiting_pages))
-            self._waiting_pages = []
+                self.delegated.update(dict.fromkeys(pages))
 
     def write(self, store_path: Path, reports_dir: Path, run_id: str, **pages) -> None:
         """Hand the child what to write: the index's path, the reports folder, the run, and the keyword
@@ -250,7 +250,7 @@ class PageWriter:
                         if runs is None:
                             runs = RunPageStream(self.reports_dir, self.run_id, env=env, signing_fingerprint=signer,
                                                  **report)
-                        runs.write_targets(index, [name for name, _ in message[1]])
+                        runs.write_targets(index, message[2])  # those whose events get a page in the report
                     elif message[0] == "part":
                         parts.setdefault(message[1], []).extend(message[2])
                     elif message[0] == "write":  # the run's end: the rest of the pages
