@@ -432,9 +432,9 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
                 "left join event_rows e on e.target = c.target and e.capture_id = c.id "  # (own columns)
                 "where m.last is not null or m.run is not null"
             ).fetchall()
-            failures = dict(self.conn.execute(
-                "select e.target, count(*) from events e where e.verdict in ('unreachable', 'blocked') and e.id > "
-                "coalesce((select max(o.id) from events o where o.target = e.target "
+            failures = dict(self.conn.execute(  # own columns: the rows, not the view (its join costs a lookup a row)
+                "select e.target, count(*) from event_rows e where e.verdict in ('unreachable', 'blocked') and e.id > "
+                "coalesce((select max(o.id) from event_rows o where o.target = e.target "
                 "and o.verdict not in ('unreachable', 'blocked')), 0) group by e.target"
             ))
             unconfirmed = self._unconfirmed()
@@ -459,8 +459,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
             return self._unconfirmed()
 
     def _unconfirmed(self) -> set[str]:
-        return {name for (name,) in self.conn.execute(
-            "select e.target from events e join (select target, max(id) as id from events group by target) m "
+        return {name for (name,) in self.conn.execute(  # own columns: the (target, id) index alone, then the rows
+            "select e.target from event_rows e join (select target, max(id) as id from event_rows group by target) m "
             "on m.id = e.id where e.confirmed = 0")}
 
     # -- alerts owed ----------------------------------------------------
