@@ -91,7 +91,8 @@ def _run(store, run_id: str, at: datetime, indices, *, first: bool) -> None:
         (conn.execute("select coalesce(max(id), 0) from captures").fetchone()[0]) + 1
     )
     conn.executemany(
-        "insert into captures (id, run_id, target, url, final_url, status, started, payload_length, warc_file, "
+        # whole rows of the tables under the views (schemas 20 and 21): each row holds its own values
+        "insert into capture_rows (id, run_id, target, url, final_url, status, started, payload_length, warc_file, "
         "warc_offset, warc_record_id, record_type, text_sha256, good, role) "
         "values (?, ?, ?, ?, ?, 200, ?, 9876, 'warcs/bench.warc.gz', ?, ?, 'response', ?, 1, 'page')",
         [
@@ -140,7 +141,7 @@ def _run(store, run_id: str, at: datetime, indices, *, first: bool) -> None:
             )
         )
     conn.executemany(
-        "insert into events (run_id, target, capture_id, compared_capture_id, verdict, alert, summary, "
+        "insert into event_rows (run_id, target, capture_id, compared_capture_id, verdict, alert, summary, "
         "diff_ops) values (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )

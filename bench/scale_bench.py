@@ -149,14 +149,14 @@ def build_index(root: Path, targets: list[tuple[str, str, list[str]]]) -> None:
             [(name, url, json.dumps(tags), stamp, stamp) for name, url, tags in targets],
         )
         conn.executemany(
-            "insert into captures (id, run_id, target, url, final_url, status, started, payload_length, "
+            "insert into capture_rows (id, run_id, target, url, final_url, status, started, payload_length, "
             "warc_file, warc_offset, warc_record_id, record_type, text_sha256, good, role) "
             "values (?, 's1', ?, ?, ?, 200, ?, 9876, 'warcs/bench.warc.gz', ?, ?, 'response', ?, 1, 'page')",
             [(k + 1, name, url, url, stamp, 1000 + 7919 * k, f"<urn:uuid:s1-{k}>", f"{k:064x}")
              for k, (name, url, _) in enumerate(targets)],
         )
         conn.executemany(
-            "insert into events (run_id, target, capture_id, verdict, alert, summary) "
+            "insert into event_rows (run_id, target, capture_id, verdict, alert, summary) "
             "values ('s1', ?, ?, 'new', 0, 'first capture')",
             [(name, k + 1) for k, (name, _, _) in enumerate(targets)],
         )
