@@ -1082,7 +1082,7 @@ def print_table(rows: list[dict], server: dict | None) -> None:
     head = f"{'scenario':9s} {'contender':11s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'vs scrapy':>9s} " \
            f"{'vs urlwatch':>11s}  target"
     tput = [r for r in rows if r["scenario"] not in ("memory", "worst", "browser", "report", "history", "perhost", "documents",
-                                                     "verify", "scale", "year")]
+                                                     "verify", "scale", "scale-run", "year")]
     if tput:
         print(head)
         print("-" * len(head) + "-" * 24)
