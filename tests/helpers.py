@@ -200,7 +200,8 @@ def index_as_schema_19(index: Path) -> None:
         columns = ", ".join(EVENT_COLUMNS)
         conn.execute(f"insert into main.events ({columns}) select {columns} from new.events")
         for (table,) in conn.execute("select name from new.sqlite_master where type = 'table'").fetchall():
-            if table not in ("capture_rows", "exchange_rows", "event_rows", "warc_files") and not table.startswith(
+            if table not in ("capture_rows", "exchange_rows", "event_rows", "warc_files",
+                             "target_stats") and not table.startswith(  # (schema 22's: summed up when upgraded)
                     "sqlite_"):
                 conn.execute(f"insert into main.{table} select * from new.{table}")
         conn.execute("commit")

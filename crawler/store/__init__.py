@@ -415,28 +415,26 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
     def target_records(self) -> dict[str, TargetRecord]:
         """What the index holds about each target it has seen, by name.
 
-        One pass over the captures grouped by target (their last page capture, last good one, count and
-        last run), then that capture's event by the events' (target, id) index (#17). Their own columns only,
-        read from ``capture_rows`` (the ``captures`` view's join would cost a lookup a row)."""
+        A row a target from ``target_stats`` (its last own capture, last good one, count and last run, kept
+        by triggers: schema 22), then that capture's row and event (#17): the archive's history is not read."""
         with self._reading():
             rows = self.conn.execute(
-                "select m.target, c.started, c.status, e.verdict, e.reason, m.good, m.run, m.captures from ("
-                "select p.target as target, "
-                "max(case when coalesce(p.role, 'page') in ('page', 'refetch') then p.id end) as last, "
-                "max(case when p.good = 1 then p.started end) as good, "
-                "sum(coalesce(p.role, 'page') in ('page', 'refetch')) as captures, "
-                "max(r.started) as run "
-                "from capture_rows p left join runs r on r.id = p.run_id group by p.target) m "
-                "left join capture_rows c on c.id = m.last "   # own columns only: the rows, not the view
-                # by (target, id)'s index: events has none on capture_id (a scan per target: quadratic)
-                "left join event_rows e on e.target = c.target and e.capture_id = c.id "  # (own columns)
-                "where m.last is not null or m.run is not null"
+                "select s.target, c.started, c.status, e.verdict, e.reason, s.last_good, s.last_run, s.own_captures "
+                "from target_stats s left join capture_rows c on c.id = s.last_own "   # own columns: the rows
+                "left join event_rows e on e.target = c.target and e.capture_id = c.id "
+                "where s.last_own is not null or s.last_run is not null"
             ).fetchall()
-            failures = dict(self.conn.execute(  # own columns: the rows, not the view (its join costs a lookup a row)
-                "select e.target, count(*) from event_rows e where e.verdict in ('unreachable', 'blocked') and e.id > "
-                "coalesce((select max(o.id) from event_rows o where o.target = e.target "
-                "and o.verdict not in ('unreachable', 'blocked')), 0) group by e.target"
-            ))
+            failures = {}  # failing events since the last one that did not fail: counted back where the last failed
+            for (name,) in self.conn.execute(
+                    "select s.target from target_stats s join event_rows e on e.id = s.last_event "
+                    "where e.verdict in ('unreachable', 'blocked')").fetchall():
+                count = 0
+                for (verdict,) in self.conn.execute(
+                        "select verdict from event_rows where target = ? order by id desc", (name,)):
+                    if verdict not in ("unreachable", "blocked"):
+                        break
+                    count += 1
+                failures[name] = count
             unconfirmed = self._unconfirmed()
         return {
             name: TargetRecord(
@@ -459,9 +457,8 @@ class CaptureStore(PayloadQueries, ReportQueries, VolatileQueries, ListingQuerie
             return self._unconfirmed()
 
     def _unconfirmed(self) -> set[str]:
-        return {name for (name,) in self.conn.execute(  # own columns: the (target, id) index alone, then the rows
-            "select e.target from event_rows e join (select target, max(id) as id from event_rows group by target) m "
-            "on m.id = e.id where e.confirmed = 0")}
+        return {name for (name,) in self.conn.execute(  # each target's last event (target_stats, schema 22)
+            "select s.target from target_stats s join event_rows e on e.id = s.last_event where e.confirmed = 0")}
 
     # -- alerts owed ----------------------------------------------------
     @_translated

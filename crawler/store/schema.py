@@ -434,7 +434,55 @@ def _migration_21(db: sqlite_utils.Database) -> None:
     )
 
 
+#: A capture of the target's own (not a probe of its host or its home page), as SQL over a ``capture_rows`` row
+_OWN = "coalesce({row}.role, 'page') in ('page', 'refetch')"
+#: ``target_stats``'s row of one target (or every target), summed up from its captures and events
+_STATS = ("select p.target, max(case when " + _OWN.format(row="p") + " then p.id end), "
+          "max(case when p.good = 1 then p.started end), coalesce(sum(" + _OWN.format(row="p") + "), 0), "
+          "max(r.started), (select max(e.id) from event_rows e where e.target = p.target) "
+          "from capture_rows p left join runs r on r.id = p.run_id ")
+
+
+def _migration_22(db: sqlite_utils.Database) -> None:
+    """#17: ``target_stats``, one row per target summing up what `lastseen status` shows of it: its last own
+    capture (``last_own``), the start of its last good capture (``last_good``), how many own captures it has
+    (``own_captures``), the start of the last run that captured it (``last_run``) and its last event
+    (``last_event``). Triggers keep it: a capture's or an event's insert updates its target's row, a delete
+    (rare: recovery forgetting the captures of a WARC file's torn tail) sums that target up again. `status`
+    reads a row a target, not every capture and event of the archive (a year of daily runs of 1,000 targets:
+    370,603 captures)."""
+    db.execute("create table target_stats (target text primary key, last_own integer, last_good text, "
+               "own_captures integer not null default 0, last_run text, last_event integer)")
+    db.execute("insert into target_stats (target, last_own, last_good, own_captures, last_run, last_event) "
+               + _STATS + "group by p.target")
+    own = _OWN.format(row="new")
+    run = "(select started from runs where id = new.run_id)"
+    db.execute(
+        "create trigger target_stats_capture after insert on capture_rows begin "
+        "insert or ignore into target_stats (target) values (new.target); "
+        f"update target_stats set last_own = case when {own} and (last_own is null or new.id > last_own) "
+        "then new.id else last_own end, "
+        "last_good = case when new.good = 1 and (last_good is null or new.started > last_good) "
+        "then new.started else last_good end, "
+        f"own_captures = own_captures + ({own}), "
+        f"last_run = coalesce(max(last_run, {run}), last_run, {run}) where target = new.target; end")
+    db.execute(
+        "create trigger target_stats_capture_gone after delete on capture_rows begin "
+        "delete from target_stats where target = old.target; "
+        "insert into target_stats (target, last_own, last_good, own_captures, last_run, last_event) "
+        + _STATS + "where p.target = old.target group by p.target; end")
+    db.execute(
+        "create trigger target_stats_event after insert on event_rows begin "
+        "insert or ignore into target_stats (target) values (new.target); "
+        "update target_stats set last_event = case when last_event is null or new.id > last_event "
+        "then new.id else last_event end where target = new.target; end")
+    db.execute(
+        "create trigger target_stats_event_gone after delete on event_rows begin "
+        "update target_stats set last_event = (select max(id) from event_rows where target = old.target) "
+        "where target = old.target; end")
+
+
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6, _migration_7,
               _migration_8, _migration_9, _migration_10, _migration_11, _migration_12, _migration_13,
               _migration_14, _migration_15, _migration_16, _migration_17, _migration_18,
-              _migration_19, _migration_20, _migration_21]
+              _migration_19, _migration_20, _migration_21, _migration_22]
