@@ -246,8 +246,7 @@ def run(
                         store, run_id, reports_dir / run_id, started=started, finished=now(), generated=generated,
                         order=positions, footer=footer, delegated=delegated or None, **report_args))
                     if delegated:  # those the writer did not put in place (it failed, or died): written here
-                        if pages is not None:
-                            pages.wait()
+                        pages.wait()
                         if missing := not_in_place(reports_dir / run_id, delegated):
                             write_run_pages(store, run_id, reports_dir / run_id, missing, generated=generated,
                                             footer=footer, **report_args)

@@ -36,7 +36,7 @@ from itertools import islice
 from pathlib import Path
 
 from .errors import LastseenError
-from .verdicts import facts
+from .verdicts import gets_page
 
 __all__ = ["PART_ITEMS", "PageWriter"]
 
@@ -124,7 +124,7 @@ class PageWriter:
             return
         self._waiting += [(event.target, recorder.targets[event.target].url) for event in events]
         self._waiting_pages += [event.target for event in events
-                                if event.diff is not None or facts(event.verdict, event.reason).detail]
+                                if gets_page(event.verdict, event.reason, event.diff is not None)]
         if self._waiting and not recorder.pending:
             if not self._handed:
                 self._send(self._begin)

@@ -258,6 +258,12 @@ def order(verdict: str) -> tuple[int, str]:
 
 
 @lru_cache(maxsize=1024)
+def gets_page(verdict: str, reason: str | None, has_diff: bool) -> bool:
+    """Whether an event gets a page of its own in a run's report (a change, a vanished page, a first capture...,
+    or any event that carries a diff): the report's rule, which the monitor also asks of a run's final events."""
+    return bool(facts(verdict, reason).detail or has_diff)
+
+
 def facts(verdict: str, reason: str | None = None) -> Facts:
     """The resolved facts of ``verdict`` with ``reason``; unknown words get neutral facts (cached: a
     report asks for every event's)."""

@@ -45,7 +45,7 @@ from markupsafe import Markup
 
 from crawler.errors import ArchiveError
 from crawler.formatting import BIDI_CONTROLS, iso
-from crawler.verdicts import VERDICTS, badge_css, facts
+from crawler.verdicts import VERDICTS, badge_css, gets_page
 
 from .index import INDEX_PAGE_ROWS, IndexSpool, index_pages, is_list_page
 from .links import display_url
@@ -279,7 +279,7 @@ def _screenshot_name(event: ReportEvent, capture: CaptureView) -> str:
 
 
 def _needs_page(event: ReportEvent) -> bool:
-    return facts(event.verdict, event.reason).detail or event.diff is not None
+    return gets_page(event.verdict, event.reason, event.diff is not None)
 
 
 def _page_name(event: ReportEvent, used: set[str]) -> str | None:
