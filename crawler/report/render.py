@@ -47,6 +47,7 @@ from crawler.errors import ArchiveError
 from crawler.formatting import BIDI_CONTROLS, iso
 from crawler.verdicts import VERDICTS, badge_css, gets_page
 
+from .diffhtml import DiffHtml
 from .index import INDEX_PAGE_ROWS, IndexSpool, index_pages, is_list_page
 from .links import display_url
 
@@ -351,6 +352,7 @@ def _environment() -> jinja2.Environment:
     env.filters["display_url"] = display_url  # IDNA hosts and UTF-8 escapes shown decoded
     env.filters["shell_quote"] = shlex.quote  # a command to copy: `lastseen bundle <event id>`
     env.globals["badge_css"] = Markup(badge_css())
+    env.globals["diff_html"] = DiffHtml(env)  # the diff views, written in Python (#17)
     return env
 
 
