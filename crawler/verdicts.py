@@ -264,6 +264,7 @@ def gets_page(verdict: str, reason: str | None, has_diff: bool) -> bool:
     return bool(facts(verdict, reason).detail or has_diff)
 
 
+@lru_cache(maxsize=1024)
 def facts(verdict: str, reason: str | None = None) -> Facts:
     """The resolved facts of ``verdict`` with ``reason``; unknown words get neutral facts (cached: a
     report asks for every event's)."""
