@@ -197,6 +197,13 @@ def paired_rows(ops: Sequence[tuple[int, str]]) -> list[Row]:
     o = n = 0
 
     def row(a: list[_Line], b: list[_Line], end_a: int, end_b: int) -> None:
+        if len(a) == 1 and len(b) == 1 and a[0].end not in (-1, 1) and b[0].end not in (-1, 1):
+            # most rows: one unchanged line facing itself (what _row makes of it, without its cells' work)
+            left, right = a[0].pieces, b[0].pieces
+            if left and all(p.kind == "equal" for p in left) and all(p.kind == "equal" for p in right) \
+                    and _text(left) == _text(right):
+                rows.append(Row("equal", tuple(left), tuple(right)))
+                return
         following = (
             old[end_a] if end_a < len(old) else None,
             new[end_b] if end_b < len(new) else None,
