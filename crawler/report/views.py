@@ -48,10 +48,23 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 __all__ = ["capture_view", "change_event", "report_events", "write_run_report"]
 
 
+#: What the report's index shows of an event's capture (:func:`~.index.index_copy`), and the URL a target
+#: without one in the index falls back to: all an event without a page of its own is read with when ``lean``.
+INDEX_COLUMNS = ("id", "url", "final_url", "status", "started", "error", "tls_verified", "flags")
+
+
 def capture_view(row: dict | None) -> CaptureView | None:
-    """A ``captures`` row as the report shows it."""
+    """A ``captures`` row as the report shows it (a row of :data:`INDEX_COLUMNS` only: those, the rest empty)."""
     if row is None:
         return None
+    if "warc_file" not in row:
+        return CaptureView(
+            id=row["id"], url=row["url"], final_url=row["final_url"], status=row["status"], status_chain=(),
+            started=parse_iso(row["started"]), warc_file=None, warc_offset=None, warc_record_id=None,
+            record_type=None, payload_sha256=None, title=None, error=row["error"],
+            tls_verified=None if row["tls_verified"] is None else bool(row["tls_verified"]),
+            flags=_json_tuple(row["flags"]),
+        )
     return CaptureView(
         id=row["id"], url=row["url"], final_url=row["final_url"], status=row["status"],
         status_chain=_json_tuple(row["status_chain"]),
@@ -88,8 +101,10 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *, archive_root: Pa
         diff = None
         old_text = new_text = None
         png = compared_png = page = None
-        if row["diff_ops"] and row["target"] in elsewhere:
-            diff = Diff.ops_from_json(json.loads(row["diff_ops"]), unit=row["unit"], fallback=bool(row["fallback"]))
+        if row["target"] in elsewhere:  # its page written by another process: what the index shows, no more
+            if row["diff_ops"]:
+                diff = Diff.ops_from_json(json.loads(row["diff_ops"]), unit=row["unit"],
+                                          fallback=bool(row["fallback"]))
         elif facts(row["verdict"], row["reason"]).detail or row["diff_ops"]:
             if row["diff_ops"]:
                 diff = Diff.ops_from_json(
@@ -132,8 +147,10 @@ def _with_captures(store: CaptureStore, rows: Iterable[dict], lean: bool, elsewh
     rows = iter(rows)
     while part := list(itertools.islice(rows, chunk)):
         shown = [r for r in part if needed(r)]
-        captures = store.capture_rows([r["capture_id"] for r in part]
-                                        + [r["compared_capture_id"] for r in shown if r["compared_capture_id"]])
+        captures = store.capture_rows([r["capture_id"] for r in shown]
+                                      + [r["compared_capture_id"] for r in shown if r["compared_capture_id"]])
+        rest = [r["capture_id"] for r in part if r["capture_id"] not in captures]
+        captures.update(store.capture_rows(rest, INDEX_COLUMNS) if rest else {})
         for row in part:
             compared = row["compared_capture_id"]
             yield row, captures.get(row["capture_id"]), captures.get(compared) if compared and needed(row) else None

@@ -41,14 +41,18 @@ class ReportQueries:
             for row in cur:
                 yield dict(zip(names, row))
 
-    def capture_rows(self, ids: list[int]) -> dict[int, dict]:
-        """The ``captures`` rows of ``ids`` (as :meth:`capture` gives each), by id; a few hundred at a time."""
+    def capture_rows(self, ids: list[int], columns: tuple[str, ...] | None = None) -> dict[int, dict]:
+        """The ``captures`` rows of ``ids`` (as :meth:`capture` gives each), by id; a few hundred at a time.
+        ``columns``: only these (``id`` among them; names of the view's columns, never user input): the view
+        computes only what is read, a ninth of the time for a report index's few (#17)."""
         out: dict[int, dict] = {}
         ids = sorted(set(ids))
+        selected = "*" if columns is None else ", ".join(columns)
         for at in range(0, len(ids), 500):
             part = ids[at:at + 500]
             with self._reading():
-                cur = self.conn.execute(f"select * from captures where id in ({','.join('?' * len(part))})", part)
+                cur = self.conn.execute(f"select {selected} from captures where id in ({','.join('?' * len(part))})",
+                                        part)
                 names = [c[0] for c in cur.description]
                 for row in cur:
                     found = dict(zip(names, row))
