@@ -45,9 +45,11 @@ def write(out_dir, events, **kw):
     return {p.name: p.read_bytes() for p in sorted(out_dir.glob("*.html"))}
 
 
-@pytest.mark.parametrize("page_rows", [500, 7])
-def test_rows_written_without_the_template_are_its_bytes(tmp_path, monkeypatch, page_rows):
+@pytest.mark.parametrize("page_rows, grouped", [(500, False), (7, False), (500, True), (7, True)])
+def test_rows_written_without_the_template_are_its_bytes(tmp_path, monkeypatch, page_rows, grouped):
     events = hostile_events(len(NASTY) * len(URLS))
+    if grouped:  # a window report: each target's events together, its first row on each page an anchor
+        events = [e for e in events for _ in range(1 + events.index(e) % 3)]
     calls = {"plain": 0}
     real = index_module.RowWriter.__call__
 
@@ -57,13 +59,15 @@ def test_rows_written_without_the_template_are_its_bytes(tmp_path, monkeypatch, 
         return html
 
     monkeypatch.setattr(index_module.RowWriter, "__call__", counted)
-    fast = write(tmp_path / "fast", events, page_rows=page_rows)
+    fast = write(tmp_path / "fast", events, page_rows=page_rows, grouped=grouped)
     assert calls["plain"] > len(events) // 2, "most rows have the plain shape: the test must exercise RowWriter"
     monkeypatch.setattr(index_module.RowWriter, "__call__", lambda self, row: None)   # every row by the template
-    slow = write(tmp_path / "template", events, page_rows=page_rows)
+    slow = write(tmp_path / "template", events, page_rows=page_rows, grouped=grouped)
     assert fast.keys() == slow.keys()
     if page_rows == 7:
         assert "unchanged-1.html" in fast and "new-1.html" in fast
+    if grouped:
+        assert b'class="group-start"' in fast["unchanged-1.html" if page_rows == 7 else "index.html"]
     for name in fast:
         assert fast[name] == slow[name], f"{name}: RowWriter's rows differ from the template's"
     listed = b"".join(fast.values())

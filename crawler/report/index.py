@@ -124,8 +124,9 @@ def _row(event: ReportEvent, page: str | None, rows: RowWriter) -> IndexRow:
 
 class RowWriter:
     """A row of the index as ``index.html`` writes it (no trailing newline), byte for byte, without the template;
-    None when the row is not of the plain shape (a group's first row, a deciding signal, keywords, an error or
-    a JavaScript shell noted): the template writes those. A report of 100,000 targets has 99,000 quiet rows of
+    None when the row is not of the plain shape (a deciding signal, keywords, an error or a JavaScript shell
+    noted): the template writes those. A window report's group starts are plain rows with an anchor
+    (:func:`_grouped`). A report of 100,000 targets has 99,000 quiet rows of
     this shape, and jinja's loop over them was most of its list pages' time (#17).
 
     Every value goes through what autoescape does to a ``{{ }}`` value: the environment's ``finalize``, then
@@ -208,7 +209,9 @@ def _grouped(rows: Sequence[IndexRow]) -> tuple[list[IndexRow], list[dict]]:
             out.append(r)
         else:
             groups.append({"number": len(groups) + 1, "target": r.event.target, "events": 1})
-            out.append(replace(r, group=len(groups), html=None))  # the template writes a group's first row
+            n = len(groups)  # a group's first row: the plain one with its anchor (as the template writes it)
+            out.append(replace(r, group=n, html=None if r.html is None else
+                               Markup(f'<tr id="g-{n}" class="group-start"{r.html[3:]}')))
     return out, groups
 
 
