@@ -192,7 +192,7 @@ def write_report(
         out_dir.mkdir(parents=True, exist_ok=True)
         used = {"index"}
         written: set[str] = set()  # screenshots written (a capture shown by two events is written once)
-        rows = IndexSpool()  # what the index shows of each event, no more (past 512 rows in a temporary file)
+        rows = IndexSpool()  # what the index shows of each event, no more (past 8,192 rows in a temporary file)
         for event in events:
             page = _page_name(event, used)
             if page is not None:
