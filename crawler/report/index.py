@@ -144,6 +144,8 @@ class RowWriter:
         self._dumps, self._kwargs = env.policies["json.dumps_function"], env.policies["json.dumps_kwargs"]
         self._shared: dict = {}   # (kind, value) -> its HTML, for the values rows repeat (at most _SHARED)
         self._tags: dict = {}     # tags -> (data-tags value, tag spans)
+        self._target = (None, None, "", "")  # the last row's target and URL, and their HTML (a window report
+        # lists each target's events together)
 
     def out(self, value: object) -> str:
         """The template's ``{{ value }}``."""
@@ -179,7 +181,9 @@ class RowWriter:
             ("summary", e.summary), lambda: out(e.summary))
         status = muted if current.status is None else (
             f"<code>{current.status}</code>" if type(current.status) is int else f"<code>{out(current.status)}</code>")
-        url = out(self._url(e.url))
+        if self._target[0] != e.target or self._target[1] != e.url:
+            self._target = (e.target, e.url, out(e.target), out(self._url(e.url)))
+        target, url = self._target[2], self._target[3]
         final = (muted if current.final_url is None or current.final_url == "" else
                  f"<code>{url if current.final_url == e.url else out(self._url(current.final_url))}</code>")
         captured = out(self._utc(current.started))
@@ -187,7 +191,7 @@ class RowWriter:
         evidence = f'<a href="{out(row.page)}">details</a>' if row.page else muted
         return Markup(
             f'{verdict[0]}{tags[0]}"{alert} data-captured="{captured}">\n'
-            f'<td data-label="Target">{out(e.target)}<br><code class="muted">{url}</code></td>\n'
+            f'<td data-label="Target">{target}<br><code class="muted">{url}</code></td>\n'
             f'<td data-label="Tags">{tags[1]}</td>\n'
             f'{verdict[1]}{flag}</td>\n'
             f'<td data-label="Reason">{reason}</td>\n'
