@@ -219,6 +219,17 @@ def test_a_duration_counts_back_from_now_or_from_until(project, now):
     assert _changes(doc) == [("beta", "2026-03-04")] and len(_events(doc)) == 2
 
 
+def test_a_window_edge_in_the_second_a_capture_started(project, now):
+    """Captures start at 09:00:00 and some microseconds (the runs' clock): a window starting at 09:00:00 takes
+    them in, one ending at 09:00:00 (an instant, included) leaves them out, as their times say."""
+    doc = _json(project, "--since", "2026-03-03T09:00:00Z", "--until", "2026-03-03T09:00:00.999999Z")
+    assert _events(doc) == [("alpha", "2026-03-03", "unchanged"), ("beta", "2026-03-03", "unchanged")]
+    doc = _json(project, "--since", "2026-03-03T09:00:00Z", "--until", "2026-03-04T09:00:00Z")
+    captured = [e["captured"] for t in doc["targets"] for e in t["events"]]
+    assert [d for _, d, _ in _events(doc)] == ["2026-03-03", "2026-03-03"] and len(captured) == 2
+    assert _json(project, "--since", "2026-03-03T08:59:59Z", "--until", "2026-03-03T09:00:00Z")["targets"] == []
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -129,7 +129,10 @@ def window_rows(
     """The ``events`` rows of the window in scope, grouped and ordered; and how many events of how many
     targets not in the watchlist were left out (``--all`` takes them in)."""
     kept, left_out, left_targets = [], 0, set()
-    for row in store.events(since=iso(window.start.replace(microsecond=0))):
+    # Read a second either side: ``started`` holds microseconds and ``iso`` whole seconds, and a stored time
+    # compares below its own second's ("...:00.000018Z" < "...:00Z"); the window itself decides below.
+    second = timedelta(seconds=1)
+    for row in store.events(since=iso(window.start - second), until=iso(window.end + second)):
         started = parse_iso(row["started"])
         if started is None or started not in window:
             continue

@@ -22,8 +22,10 @@ class ReportQueries:
             row = cur.fetchone()
         return dict(zip([c[0] for c in cur.description], row)) if row else None
 
-    def events(self, *, run_id: str | None = None, since: str | None = None) -> Iterator[dict]:
-        """Events (joined with their target's tags) of one run, or since an ISO time, oldest first."""
+    def events(self, *, run_id: str | None = None, since: str | None = None,
+               until: str | None = None) -> Iterator[dict]:
+        """Events (joined with their target's tags) of one run, or captured at ``since`` or later and before
+        ``until`` (ISO times, compared as stored strings: ``started`` holds microseconds), oldest first."""
         columns = "select events.*, targets.url as target_url, targets.tags as tags, captures.started as started "
         tags = "left join targets on targets.name = events.target "
         with self._reading():
@@ -36,7 +38,8 @@ class ReportQueries:
                 # start, then each one's event by its capture id; events first would read every event
                 cur = self.conn.execute(
                     columns + "from captures cross join events on events.capture_id = captures.id " + tags
-                    + "where captures.started >= ? order by events.id", (since or "",))
+                    + "where captures.started >= ? and captures.started < ? order by events.id",
+                    (since or "", until or "\uffff"))
             names = [c[0] for c in cur.description]
             for row in cur:
                 yield dict(zip(names, row))
