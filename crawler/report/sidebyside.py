@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from typing import NamedTuple
 
 from .segments import (
     CONTEXT_LINES,
@@ -60,9 +61,8 @@ _CHANGE_COST = 200  # ... and of a change (changes only)
 _CUT = _Segment("cut", "…")
 
 
-@dataclass(frozen=True)
-class Row:
-    """A row of the side-by-side view.
+class Row(NamedTuple):
+    """A row of the side-by-side view (a named tuple: a change page makes one a line, #17).
 
     ``kind``: ``equal``, ``changed``, ``inserted``, ``deleted``, ``moved-from``, ``moved-to``, or
     ``skip`` (``lines`` unchanged lines of ``chars`` characters, collapsed). ``old`` and ``new``: the
