@@ -54,12 +54,13 @@ INDEX_COLUMNS = ("id", "url", "final_url", "status", "started", "error", "tls_ve
 
 
 def capture_view(row: dict | None) -> CaptureView | None:
-    """A ``captures`` row as the report shows it (a row of :data:`INDEX_COLUMNS` only: those, the rest empty)."""
+    """A ``captures`` row as the report shows it (a row of :data:`INDEX_COLUMNS` only: what the index keeps of
+    it, :func:`~.index.index_copy`'s, the rest empty)."""
     if row is None:
         return None
     if "warc_file" not in row:
         return CaptureView(
-            id=row["id"], url=row["url"], final_url=row["final_url"], status=row["status"], status_chain=(),
+            id=row["id"], url="", final_url=row["final_url"], status=row["status"], status_chain=(),
             started=parse_iso(row["started"]), warc_file=None, warc_offset=None, warc_record_id=None,
             record_type=None, payload_sha256=None, title=None, error=row["error"],
             tls_verified=None if row["tls_verified"] is None else bool(row["tls_verified"]),
@@ -130,10 +131,17 @@ def report_events(store: CaptureStore, rows: Iterable[dict], *, archive_root: Pa
             compared=compared_view, diff=diff, old_text=old_text, new_text=new_text,
             screenshot=png, compared_screenshot=compared_png,
             confirmed=None if row.get("confirmed") is None else bool(row["confirmed"]),
-            signals=json.loads(row["evidence"]) if row.get("evidence") else None,
+            signals=_signals(row["evidence"]) if row.get("evidence") else None,
             significance=json.loads(row["significance"]) if row.get("significance") else None, page=page,
             event_id=event_id(row["run_id"], row["target"]),
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _signals(stored: str) -> dict:
+    """An event's stored evidence (its signals), parsed once for the events that share it: an unchanged
+    verdict's, run after run (#17). Read-only: the report never changes an event's signals."""
+    return json.loads(stored)
 
 
 def _with_captures(store: CaptureStore, rows: Iterable[dict], lean: bool, elsewhere: Container[str] = (),

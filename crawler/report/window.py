@@ -12,7 +12,6 @@ events oldest first. The HTML report has the run report's look and its change pa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from ..store import CaptureStore
 from ..watchlist import Watchlist
 from ..window import Window
 from .render import write_report
-from .views import DEFAULT_MAX_PAGE, report_events
+from .views import DEFAULT_MAX_PAGE, _json_tuple, report_events
 
 __all__ = ["Scope", "group_rows", "read_scope", "window_rows", "write_window_report"]
 
@@ -137,7 +136,7 @@ def window_rows(
         if started is None or started not in window:
             continue
         row["started_at"] = started
-        tags = json.loads(row["tags"] or "[]")
+        tags = _json_tuple(row["tags"])  # a few distinct tag lists, parsed once each
         if scope.keeps(row["target"], tags):
             kept.append(row)
         elif (
