@@ -26,6 +26,7 @@ from crawler.report import (
 from crawler.report import index as index_module
 from crawler.report.index import SCRIPT, script_csp
 from crawler.report.render import CSP, CSP_SCREENSHOTS
+from crawler.report import sidebyside
 from crawler.report.sidebyside import QUOTE_CHARS, REWRITTEN, paired_rows
 
 from .factories import make_diff
@@ -817,6 +818,21 @@ def test_side_by_side_rows_hold_every_line_of_both_texts_in_order(ops):
                                                       (False, row.kind in ("deleted", "moved-from")))
         if row.kind == "equal":
             assert [p.text for p in row.old] == [p.text for p in row.new]
+
+
+_RUN_OPS = st.lists(st.tuples(st.sampled_from([-2, -1, 0, 0, 0, 1, 2]), st.text(alphabet="ab \n-", max_size=120)),
+                   max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_RUN_OPS)
+@example([(0, "\n\n a \n a a a \n\n a a a a \n")])          # a run's last whole line, then nothing
+@example([(0, "\n\na\n\n\na\n"), (-2, "a")])                  # ... then a line on one side only
+@example([(0, "x\n" + "a b\n" * 30 + "-\n\n" + "c\n" * 30 + "y"), (-1, " z"), (1, " w\n"), (0, "a\n" * 20)])
+def test_rows_made_directly_inside_unchanged_runs_are_the_paired_rows(ops):
+    """#17: a change page's view makes the whole lines deep inside long unchanged runs rows directly; they are
+    the rows pairing every line gives."""
+    assert sidebyside._rows(ops) == paired_rows(ops)
 
 
 def test_side_by_side_and_changes_only_are_bounded_like_the_inline_view():

@@ -247,6 +247,38 @@ def paired_rows(ops: Sequence[tuple[int, str]]) -> list[Row]:
     return rows
 
 
+#: Unchanged lines inside an unchanged run, between two with words, past which the run's lines become rows directly
+_DIRECT_LINES = 4
+
+
+def _rows(ops: Sequence[tuple[int, str]]) -> list[Row]:
+    """:func:`paired_rows`, with the whole lines deep inside each long unchanged run made rows directly (#17).
+
+    Inside an unchanged run, from its first whole line with words to its last, every line faces itself, an
+    ``equal`` row of its text, whatever is around: the lines before and after it are paired as they would be
+    with them there (each of those two lines is its own linked group, so the pairing restarts after it). A
+    change page's texts are mostly such lines, and pairing them one by one was most of the view's time."""
+    out: list[Row] = []
+    pending: list[tuple[int, str]] = []
+    for op, text in ops:
+        if op == 0 and text.count("\n") > _DIRECT_LINES + 1:
+            parts = text.split("\n")
+            # whole lines with words, but the run's last whole line: what follows the block is never empty, so
+            # both texts go on after it as they would (an empty rest would start a line on a side that has none)
+            inner = [i for i in range(1, len(parts) - 2) if _WORD.search(parts[i])]
+            if len(inner) >= 2 and inner[-1] - inner[0] + 1 >= _DIRECT_LINES:
+                a, b = inner[0], inner[-1]
+                out += paired_rows([*pending, (0, "\n".join(parts[:a]) + "\n")])
+                for line in parts[a:b + 1]:
+                    same = (_Segment("equal", line),)
+                    out.append(Row("equal", same, same))
+                pending = [(0, "\n".join(parts[b + 1:]))]
+                continue
+        pending.append((op, text))
+    out += paired_rows(pending)
+    return out
+
+
 # -- what a change's page shows -------------------------------------------------------------------
 
 
@@ -273,7 +305,7 @@ def paragraph_views(
     ``spans_of(text)``: the spans of ``text`` to highlight (keywords), or None.
     """
     share = new_share(ops)
-    rows = paired_rows(ops)
+    rows = _rows(ops)
     budget = None if max_page is None else max_page // 4
     shown, rows_omitted = _within(_collapsed(rows, CONTEXT_LINES), budget)
     changes = _changes(rows)
