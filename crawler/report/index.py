@@ -51,7 +51,7 @@ __all__ = ["INDEX_PAGE_ROWS", "LISTED_VERDICTS", "SCRIPT", "SCRIPT_SOURCE", "Ind
 INDEX_PAGE_ROWS = 500
 
 #: Rows of a report's index held in memory before they are spooled to a temporary file (:class:`IndexSpool`):
-#: some 540 bytes each.
+#: some 540 bytes each as Python counts them, some 2 KB each of the process's memory (17 MB at most).
 HELD_ROWS = 8192
 
 #: The quiet verdicts: in a large run their targets are listed on pages of their own.
@@ -325,7 +325,7 @@ class IndexSpool:
 
     Up to ``held`` rows are kept in memory; past that, each ``held`` rows are pickled to an unnamed
     temporary file (this process's own, deleted when closed), so that a report of 100,000 events holds
-    :data:`HELD_ROWS` rows at most (some 5 MB), not all of them. Pickling costs some 35 µs a row, a
+    :data:`HELD_ROWS` rows at most (some 17 MB), not all of them. Pickling costs some 35 µs a row, a
     tenth of a second for a week of 1,000 targets, when they would have fitted (#17)."""
 
     def __init__(self, held: int = HELD_ROWS):

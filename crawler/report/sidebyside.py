@@ -254,7 +254,8 @@ _DIRECT_LINES = 4
 def _rows(ops: Sequence[tuple[int, str]]) -> list[Row]:
     """:func:`paired_rows`, with the whole lines deep inside each long unchanged run made rows directly (#17).
 
-    Inside an unchanged run, from its first whole line with words to its last, every line faces itself, an
+    Inside an unchanged run, from its first whole line with words to its last but the run's final whole line,
+    every line faces itself, an
     ``equal`` row of its text, whatever is around: the lines before and after it are paired as they would be
     with them there (each of those two lines is its own linked group, so the pairing restarts after it). A
     change page's texts are mostly such lines, and pairing them one by one was most of the view's time."""
